@@ -1,0 +1,149 @@
+/* libunwind, loaded RTLD_LOCAL and called through pointers. See stack_capture.h for why. */
+#include "stack_capture.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stddef.h>
+#include <string.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+typedef int (*unw_getcontext_fn)(unw_context_t *);
+typedef int (*unw_init_local2_fn)(unw_cursor_t *, unw_context_t *, int);
+typedef int (*unw_step_fn)(unw_cursor_t *);
+typedef int (*unw_get_reg_fn)(unw_cursor_t *, int, unw_word_t *);
+typedef int (*unw_backtrace_fn)(void **, int);
+
+static struct {
+    unw_getcontext_fn getcontext;
+    unw_init_local2_fn init_local2;
+    unw_step_fn step;
+    unw_get_reg_fn get_reg;
+    unw_backtrace_fn backtrace;
+    bool ready;
+} unw;
+
+static uintptr_t own_text_begin, own_text_end;
+static __thread int capture_depth __attribute__((tls_model("initial-exec")));
+
+static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t probe = (uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t begin = info->dlpi_addr + ph->p_vaddr;
+        uintptr_t end = begin + ph->p_memsz;
+        if (probe >= begin && probe < end) {
+            own_text_begin = begin;
+            own_text_end = end;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static bool resolve_libunwind(void)
+{
+    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return false;
+    unw.getcontext = (unw_getcontext_fn)dlsym(lib, "_Ux86_64_getcontext");
+    unw.init_local2 = (unw_init_local2_fn)dlsym(lib, "_ULx86_64_init_local2");
+    unw.step = (unw_step_fn)dlsym(lib, "_ULx86_64_step");
+    unw.get_reg = (unw_get_reg_fn)dlsym(lib, "_ULx86_64_get_reg");
+    unw.backtrace = (unw_backtrace_fn)dlsym(lib, "unw_backtrace");
+    return unw.getcontext && unw.init_local2 && unw.step && unw.get_reg && unw.backtrace;
+}
+
+bool stack_capture_init(void)
+{
+    if (unw.ready)
+        return true;
+    dl_iterate_phdr(find_own_text, (void *)(uintptr_t)&stack_capture_init);
+    if (!resolve_libunwind())
+        return false;
+    unw.ready = true;
+    void *warm[4];
+    stack_capture(warm, 4, false); /* libunwind's one-time setup takes a lock: do it now */
+    return true;
+}
+
+bool stack_capture_available(void)
+{
+    return unw.ready;
+}
+
+bool stack_capture_is_own_pc(uintptr_t pc)
+{
+    return pc >= own_text_begin && pc < own_text_end;
+}
+
+bool stack_capture_busy(void)
+{
+    return capture_depth > 0;
+}
+
+static unsigned walk_cursor(unw_cursor_t *cursor, void **frames, unsigned max, bool first_is_pc)
+{
+    unsigned n = 0;
+    bool at_frame = first_is_pc;
+    while (n < max) {
+        if (!at_frame && unw.step(cursor) <= 0)
+            break;
+        at_frame = false;
+        unw_word_t ip = 0;
+        if (unw.get_reg(cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        frames[n++] = (void *)ip;
+    }
+    return n;
+}
+
+/* Drops threadleak's own frames from the top, in place. */
+static unsigned drop_own_frames(void **frames, unsigned n)
+{
+    unsigned skip = 0;
+    while (skip < n && stack_capture_is_own_pc((uintptr_t)frames[skip]))
+        skip++;
+    memmove(frames, frames + skip, (n - skip) * sizeof *frames);
+    return n - skip;
+}
+
+unsigned stack_capture(void **frames, unsigned max, bool fast)
+{
+    if (!unw.ready || max == 0)
+        return 0;
+    capture_depth++;
+    void *raw[TL_CAPTURE_RAW_MAX];
+    unsigned want = max + 8 < TL_CAPTURE_RAW_MAX ? max + 8 : TL_CAPTURE_RAW_MAX;
+    unsigned n;
+    if (fast) {
+        int got = unw.backtrace(raw, (int)want);
+        n = got > 0 ? (unsigned)got : 0;
+    } else {
+        unw_context_t uc;
+        unw_cursor_t cursor;
+        unw.getcontext(&uc);
+        n = unw.init_local2(&cursor, &uc, 0) == 0 ? walk_cursor(&cursor, raw, want, false) : 0;
+    }
+    capture_depth--;
+    n = drop_own_frames(raw, n);
+    if (n > max)
+        n = max;
+    memcpy(frames, raw, n * sizeof *frames);
+    return n;
+}
+
+unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max)
+{
+    if (!unw.ready || max == 0 || capture_depth > 0)
+        return 0;
+    unw_cursor_t cursor;
+    if (unw.init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) != 0)
+        return 0;
+    return walk_cursor(&cursor, frames, max, true);
+}
