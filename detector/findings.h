@@ -1,0 +1,75 @@
+/* What a verdict found, ready to render: leaked threads grouped, symbolised and named.
+ *
+ * This is the one structure that crosses from detector/ to reports/. Every string and array in it
+ * is owned by the findings and freed by findings_free. */
+#ifndef THREADLEAK_FINDINGS_H
+#define THREADLEAK_FINDINGS_H
+
+#include "options.h"
+#include "symbolize.h"
+#include "thread_record.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum tl_leak_state {
+    TL_LEAK_RUNNING, /* still running at the verdict */
+    TL_LEAK_EXITED,  /* finished but never joined */
+};
+
+/* One leaked thread inside a group. */
+struct tl_leaked_thread {
+    pid_t tid;
+    uint64_t serial;
+    char name[TL_NAME_MAX];
+    bool cancelled;     /* pthread_cancel was called on it */
+    char wait[96];      /* what it is blocked on now, "" when unknown or exited */
+};
+
+/* Leaks that share start routine, creation stack, state, detachment and creator. */
+struct tl_leak_group {
+    unsigned count;
+    enum tl_leak_state state;
+    bool detached;
+    bool c11;                         /* created with thrd_create */
+    const char *start_routine;        /* the user's function, "??" when unknown */
+    const char *scope;                /* test-API scope, NULL when none */
+    pid_t creator_tid;
+    bool creator_is_main;
+    char creator_name[TL_NAME_MAX];
+    struct tl_frame *creation_stack;  /* innermost first */
+    size_t creation_depth;
+    struct tl_frame *current_stack;   /* live stack of the first running thread; NULL if unknown */
+    size_t current_depth;
+    struct tl_leaked_thread *threads; /* count entries */
+};
+
+struct tl_findings {
+    pid_t pid, ppid;
+    char *exe;
+    char **argv; /* NULL-terminated */
+    const char *mode;               /* "all" or "tsan" */
+    uint64_t threads_created;
+    unsigned leaked;                /* threads, over all groups */
+    unsigned suppressed;            /* threads matched by a suppression or ignore rule */
+    struct tl_leak_group *groups;   /* most threads first */
+    size_t ngroups;
+};
+
+/* Groups and symbolises leaked threads (as a verdict returned them) into findings. NULL only when
+ * memory runs out. */
+struct tl_findings *findings_build(const struct tl_thread_info *leaks, size_t n, enum tl_mode mode,
+                                   unsigned suppressed);
+
+/* A thread's creation stack symbolised, without the sanitizer interceptor frames that sit above
+ * the user's call to pthread_create. out must hold TL_MAX_FRAMES entries; returns the depth. */
+size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *out);
+
+/* "all" or "tsan". */
+const char *findings_mode_name(enum tl_mode mode);
+
+void findings_free(struct tl_findings *f);
+
+#endif

@@ -1,0 +1,35 @@
+/* Program counters to function, file:line and module, via elfutils libdw loaded on first use.
+ *
+ * Heavy: it reads ELF and DWARF. Call it only when there is something to report, never in
+ * pthread_create's path or a signal handler. Without libdw, or without debug info, it falls back
+ * to dladdr's symbol names. Returned strings live until symbolizer_close. */
+#ifndef THREADLEAK_SYMBOLIZE_H
+#define THREADLEAK_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tl_frame {
+    uintptr_t pc;
+    const char *function; /* demangled where possible; "??" when unknown */
+    const char *file;     /* NULL when there is no line info */
+    int line;             /* 0 when unknown */
+    const char *module;   /* path of the ELF object; NULL when unknown */
+};
+
+/* Symbolises n program counters. For return addresses (every frame of a captured stack except a
+ * signal frame's first), the lookup uses pc - 1 so that the line is the call's, not the next one. */
+void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out);
+
+/* The function that starts exactly at, or contains, pc (for start routines). "??" when unknown. */
+const char *symbolize_function(const void *pc);
+
+/* Releases libdw's state and every string handed out. */
+void symbolizer_close(void);
+
+/* Whether libdw may be used (the default) or only dladdr. Implies symbolizer_close: strings handed
+ * out before are released. For tests of the fallback, and for hosts where libdw must not load. */
+void symbolizer_use_libdw(bool enabled);
+
+#endif
