@@ -1,0 +1,205 @@
+/* From leaked threads to findings: grouping, symbolisation and naming. Runs at report time only,
+ * so it may allocate and read files. */
+#include "findings.h"
+
+#include "registry.h"
+#include "scopes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *findings_mode_name(enum tl_mode mode)
+{
+    return mode == TL_MODE_TSAN ? "tsan" : "all";
+}
+
+static bool is_interceptor_frame(const char *function)
+{
+    static const char *const prefixes[] = {"__interceptor_", "___interceptor_", "__tsan",
+                                           "__sanitizer", "_ZN6__tsan", "_ZN11__sanitizer"};
+    if (!function)
+        return false;
+    if (strcmp(function, "pthread_create") == 0 || strcmp(function, "thrd_create") == 0)
+        return true;
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        if (strncmp(function, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
+size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *out)
+{
+    symbolize_frames(t->frames, t->nframes, true, out);
+    size_t skip = 0;
+    while (skip < t->nframes && is_interceptor_frame(out[skip].function))
+        skip++;
+    memmove(out, out + skip, (t->nframes - skip) * sizeof *out);
+    return t->nframes - skip;
+}
+
+static enum tl_leak_state leak_state(const struct tl_thread_info *t)
+{
+    return (t->flags & TL_F_EXITED) ? TL_LEAK_EXITED : TL_LEAK_RUNNING;
+}
+
+/* Orders leaks so that identical ones are adjacent: the grouping key. */
+static int compare_group_key(const void *pa, const void *pb)
+{
+    const struct tl_thread_info *a = pa, *b = pb;
+    if (a->start_routine != b->start_routine)
+        return a->start_routine < b->start_routine ? -1 : 1;
+    if (leak_state(a) != leak_state(b))
+        return leak_state(a) < leak_state(b) ? -1 : 1;
+    uint32_t da = a->flags & TL_F_DETACHED, db = b->flags & TL_F_DETACHED;
+    if (da != db)
+        return da < db ? -1 : 1;
+    if (a->creator_tid != b->creator_tid)
+        return a->creator_tid < b->creator_tid ? -1 : 1;
+    if (a->scope != b->scope)
+        return a->scope < b->scope ? -1 : 1;
+    if (a->nframes != b->nframes)
+        return a->nframes < b->nframes ? -1 : 1;
+    int frames = memcmp(a->frames, b->frames, a->nframes * sizeof *a->frames);
+    if (frames)
+        return frames;
+    return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+static bool same_group(const struct tl_thread_info *a, const struct tl_thread_info *b)
+{
+    return a->start_routine == b->start_routine && leak_state(a) == leak_state(b) &&
+           (a->flags & TL_F_DETACHED) == (b->flags & TL_F_DETACHED) &&
+           a->creator_tid == b->creator_tid && a->scope == b->scope && a->nframes == b->nframes &&
+           memcmp(a->frames, b->frames, a->nframes * sizeof *a->frames) == 0;
+}
+
+static char *read_exe_path(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n < 0)
+        return strdup("?");
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static char **read_argv(void)
+{
+    FILE *f = fopen("/proc/self/cmdline", "re");
+    char *text = NULL;
+    size_t len = 0;
+    if (f) {
+        char chunk[4096];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            char *grown = realloc(text, len + got + 1);
+            if (!grown)
+                break;
+            text = grown;
+            memcpy(text + len, chunk, got);
+            len += got;
+        }
+        fclose(f);
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        count += text[i] == '\0';
+    char **argv = calloc(count + 1, sizeof *argv);
+    for (size_t i = 0, start = 0, k = 0; argv && i < len; i++) {
+        if (text[i] == '\0') {
+            argv[k++] = strdup(text + start);
+            start = i + 1;
+        }
+    }
+    free(text);
+    return argv;
+}
+
+static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *first, size_t count)
+{
+    memset(g, 0, sizeof *g);
+    g->count = (unsigned)count;
+    g->state = leak_state(first);
+    g->detached = (first->flags & TL_F_DETACHED) != 0;
+    g->c11 = (first->flags & TL_F_C11) != 0;
+    g->start_routine = symbolize_function(first->start_routine);
+    g->scope = scope_name(first->scope);
+    g->creator_tid = first->creator_tid;
+    g->creator_is_main = first->creator_tid == getpid();
+    memcpy(g->creator_name, first->creator_name, TL_NAME_MAX);
+    g->creation_stack = calloc(TL_MAX_FRAMES, sizeof *g->creation_stack);
+    if (g->creation_stack)
+        g->creation_depth = findings_creation_stack(first, g->creation_stack);
+    g->threads = calloc(count, sizeof *g->threads);
+    for (size_t i = 0; g->threads && i < count; i++) {
+        struct tl_leaked_thread *lt = &g->threads[i];
+        lt->tid = first[i].tid;
+        lt->serial = first[i].serial;
+        memcpy(lt->name, first[i].name, TL_NAME_MAX);
+        lt->cancelled = (first[i].flags & TL_F_CANCELLED) != 0;
+    }
+}
+
+static int compare_group_size(const void *pa, const void *pb)
+{
+    const struct tl_leak_group *a = pa, *b = pb;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return a->threads && b->threads ? (a->threads[0].serial > b->threads[0].serial) -
+                                          (a->threads[0].serial < b->threads[0].serial)
+                                    : 0;
+}
+
+struct tl_findings *findings_build(const struct tl_thread_info *leaks, size_t n, enum tl_mode mode,
+                                   unsigned suppressed)
+{
+    struct tl_findings *f = calloc(1, sizeof *f);
+    struct tl_thread_info *sorted = n ? malloc(n * sizeof *sorted) : NULL;
+    if (!f || (n && !sorted)) {
+        free(f);
+        free(sorted);
+        return NULL;
+    }
+    if (n)
+        memcpy(sorted, leaks, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, compare_group_key);
+    f->groups = n ? calloc(n, sizeof *f->groups) : NULL;
+    for (size_t i = 0; i < n && f->groups;) {
+        size_t j = i + 1;
+        while (j < n && same_group(&sorted[i], &sorted[j]))
+            j++;
+        fill_group(&f->groups[f->ngroups++], &sorted[i], j - i);
+        i = j;
+    }
+    qsort(f->groups, f->ngroups, sizeof *f->groups, compare_group_size);
+    free(sorted);
+    f->pid = getpid();
+    f->ppid = getppid();
+    f->exe = read_exe_path();
+    f->argv = read_argv();
+    f->mode = findings_mode_name(mode);
+    f->threads_created = registry_threads_created();
+    f->leaked = (unsigned)n;
+    f->suppressed = suppressed;
+    return f;
+}
+
+void findings_free(struct tl_findings *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->ngroups; i++) {
+        free(f->groups[i].creation_stack);
+        free(f->groups[i].current_stack);
+        free(f->groups[i].threads);
+    }
+    free(f->groups);
+    for (size_t i = 0; f->argv && f->argv[i]; i++)
+        free(f->argv[i]);
+    free(f->argv);
+    free(f->exe);
+    free(f);
+}

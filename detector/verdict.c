@@ -1,0 +1,182 @@
+/* The verdict. It copies the registry, decides once per thread whether the thread is a candidate
+ * (not excluded, not ignored), then sleeps on exit events while any candidate is still running
+ * and the linger budget lasts. Threads that candidates create meanwhile become candidates too. */
+#include "verdict.h"
+
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A decision made once per thread serial, so that ignore rules (which may symbolise) run once. */
+struct decision {
+    uint64_t serial;
+    bool candidate;
+};
+
+struct decisions {
+    struct decision *items; /* sorted by serial */
+    size_t count, cap;
+};
+
+bool verdict_always_excluded(const struct tl_thread_info *t)
+{
+    return (t->flags & (TL_F_MAIN | TL_F_TOOL)) != 0;
+}
+
+bool verdict_state_is_leak(const struct tl_thread_info *t, enum tl_mode mode)
+{
+    if (t->flags & TL_F_JOINED)
+        return false;
+    bool exited = (t->flags & TL_F_EXITED) != 0;
+    bool detached = (t->flags & TL_F_DETACHED) != 0;
+    if (mode == TL_MODE_TSAN)
+        return exited && !detached;
+    return !exited || !detached;
+}
+
+static bool serial_in(const uint64_t *sorted, size_t n, uint64_t serial)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] == serial)
+            return true;
+        if (sorted[mid] < serial)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static struct decision *decision_find(struct decisions *d, uint64_t serial, size_t *insert_at)
+{
+    size_t lo = 0, hi = d->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->items[mid].serial == serial)
+            return &d->items[mid];
+        if (d->items[mid].serial < serial)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *insert_at = lo;
+    return NULL;
+}
+
+static bool decision_insert(struct decisions *d, size_t at, struct decision value)
+{
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        struct decision *grown = realloc(d->items, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        d->items = grown;
+        d->cap = cap;
+    }
+    memmove(&d->items[at + 1], &d->items[at], (d->count - at) * sizeof *d->items);
+    d->items[at] = value;
+    d->count++;
+    return true;
+}
+
+static bool decide_candidate(const struct tl_verdict_request *req, const struct tl_thread_info *t,
+                             unsigned *ignored)
+{
+    if (verdict_always_excluded(t) || t->tid == req->calling_tid)
+        return false;
+    if (req->scope && t->scope != req->scope)
+        return false;
+    if (req->nignore && serial_in(req->ignore_serials, req->nignore, t->serial))
+        return false;
+    if (req->ignore && req->ignore(t, req->ignore_ctx)) {
+        (*ignored)++;
+        return false;
+    }
+    return true;
+}
+
+static bool is_candidate(const struct tl_verdict_request *req, struct decisions *d,
+                         const struct tl_thread_info *t, unsigned *ignored)
+{
+    size_t at = 0;
+    struct decision *known = decision_find(d, t->serial, &at);
+    if (known)
+        return known->candidate;
+    struct decision fresh = {t->serial, decide_candidate(req, t, ignored)};
+    decision_insert(d, at, fresh);
+    return fresh.candidate;
+}
+
+/* Copies the registry into *buf (grown as needed); returns the number of threads. */
+static size_t snapshot_registry(struct tl_thread_info **buf, size_t *cap)
+{
+    for (;;) {
+        size_t n = registry_copy_all(*buf, *cap);
+        if (n <= *cap)
+            return n;
+        size_t want = n + n / 4 + 16;
+        struct tl_thread_info *grown = realloc(*buf, want * sizeof *grown);
+        if (!grown)
+            return *cap;
+        *buf = grown;
+        *cap = want;
+    }
+}
+
+static size_t count_running_candidates(const struct tl_verdict_request *req, struct decisions *d,
+                                       const struct tl_thread_info *all, size_t n, unsigned *ignored)
+{
+    size_t running = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_candidate(req, d, &all[i], ignored))
+            continue;
+        if (all[i].flags & (TL_F_EXITED | TL_F_JOINED))
+            continue;
+        /* A detached thread can never become a TSan-style leak: no point waiting for it. */
+        if (req->mode == TL_MODE_TSAN && (all[i].flags & TL_F_DETACHED))
+            continue;
+        running++;
+    }
+    return running;
+}
+
+int verdict_run(const struct tl_verdict_request *req, struct tl_verdict *out)
+{
+    memset(out, 0, sizeof *out);
+    struct decisions d = {0};
+    struct tl_thread_info *all = NULL;
+    size_t cap = 0, n = 0;
+    uint64_t deadline = tl_now_monotonic_ns() + (uint64_t)req->linger_ms * 1000000u;
+    bool out_of_time = false;
+    for (;;) {
+        /* Read the epoch before looking, so an exit between the look and the wait wakes us. */
+        uint32_t epoch = registry_exit_epoch();
+        n = snapshot_registry(&all, &cap);
+        if (out_of_time || count_running_candidates(req, &d, all, n, &out->ignored) == 0)
+            break;
+        out_of_time = !registry_wait_exit(epoch, deadline);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_candidate(req, &d, &all[i], &out->ignored) &&
+            verdict_state_is_leak(&all[i], req->mode))
+            all[kept++] = all[i];
+    }
+    free(d.items);
+    if (kept == 0) {
+        free(all);
+        return 0;
+    }
+    out->leaks = all;
+    out->nleaks = kept;
+    return 0;
+}
+
+void verdict_free(struct tl_verdict *v)
+{
+    free(v->leaks);
+    memset(v, 0, sizeof *v);
+}
