@@ -1,0 +1,56 @@
+/* C11 <threads.h>. Since glibc 2.34 thrd_create, thrd_join and thrd_detach call libc's internal
+ * pthread functions directly, not through the PLT, so they need wrappers of their own. Same shape
+ * as the pthread wrappers. */
+#include "shim_state.h"
+#include "thread_launch.h"
+
+#include "registry.h"
+
+#include <threads.h>
+
+#define TL_EXPORT __attribute__((visibility("default")))
+
+static int c11_trampoline(void *p)
+{
+    struct tl_thread_record *r = p;
+    thread_launch_begin(r);
+    /* Function pointers round-trip through void (*)(void): C's generic function pointer type. */
+    return ((thrd_start_t)(void (*)(void))r->launch_fn)(r->launch_arg);
+}
+
+TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
+{
+    shim_init();
+    struct tl_thread_record *r = thread_launch_prepare(NULL, (void *(*)(void *))(void (*)(void))func, arg, TL_F_C11);
+    if (!r)
+        return tl_real.thrd_create(thr, func, arg);
+    int rc = tl_real.thrd_create(thr, c11_trampoline, r);
+    thread_launch_finish(r, rc == thrd_success ? 0 : -1, rc == thrd_success ? *thr : 0);
+    return rc;
+}
+
+TL_EXPORT int thrd_join(thrd_t thr, int *res)
+{
+    shim_resolve_real();
+    struct tl_thread_record *r = registry_find(thr);
+    int rc = tl_real.thrd_join(thr, res);
+    if (rc == thrd_success && r)
+        registry_thread_joined(r);
+    return rc;
+}
+
+TL_EXPORT int thrd_detach(thrd_t thr)
+{
+    shim_resolve_real();
+    struct tl_thread_record *r = registry_find(thr);
+    int rc = tl_real.thrd_detach(thr);
+    if (rc == thrd_success && r)
+        registry_thread_detached(r);
+    return rc;
+}
+
+TL_EXPORT void thrd_exit(int res)
+{
+    shim_resolve_real();
+    tl_real.thrd_exit(res);
+}

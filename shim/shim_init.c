@@ -1,0 +1,198 @@
+/* Start-up: finding the real libc functions, reading THREADLEAK_OPTIONS, loading libunwind and
+ * registering the main thread. Runs from the constructor, or earlier from the first wrapper call
+ * when another library's constructor creates a thread before ours has run. */
+#include "shim_state.h"
+
+#include "registry.h"
+#include "stack_capture.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct tl_real_functions tl_real;
+struct tl_config tl_cfg;
+
+TL_TLS struct tl_thread_record *tl_self;
+TL_TLS pid_t tl_self_tid;
+TL_TLS uint32_t tl_self_scope;
+TL_TLS bool tl_self_is_tool;
+TL_TLS unsigned tl_self_creations;
+
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static atomic_bool ready;
+static pthread_key_t exit_key;
+
+/* ThreadSanitizer's thread trampoline, when TSan is in the process, and whether our real
+ * pthread_create is libc's (we sit below TSan's interceptor) or TSan's (we sit above it). */
+static void *tsan_thread_start_func;
+static bool below_tsan;
+
+#define RESOLVE(field, name) tl_real.field = (__typeof__(tl_real.field))dlsym(RTLD_NEXT, name)
+
+static void observe_thread_exit(void *value);
+
+static void resolve_real_once(void)
+{
+    RESOLVE(pthread_create, "pthread_create");
+    RESOLVE(pthread_join, "pthread_join");
+    RESOLVE(pthread_tryjoin_np, "pthread_tryjoin_np");
+    RESOLVE(pthread_timedjoin_np, "pthread_timedjoin_np");
+    RESOLVE(pthread_clockjoin_np, "pthread_clockjoin_np");
+    RESOLVE(pthread_detach, "pthread_detach");
+    RESOLVE(pthread_exit, "pthread_exit");
+    RESOLVE(pthread_cancel, "pthread_cancel");
+    RESOLVE(pthread_setname_np, "pthread_setname_np");
+    RESOLVE(thrd_create, "thrd_create");
+    RESOLVE(thrd_join, "thrd_join");
+    RESOLVE(thrd_detach, "thrd_detach");
+    RESOLVE(thrd_exit, "thrd_exit");
+    RESOLVE(exit_now, "_exit");
+    RESOLVE(exit_now_c99, "_Exit");
+    RESOLVE(quick_exit, "quick_exit");
+
+    tsan_thread_start_func = dlsym(RTLD_DEFAULT, "__tsan_thread_start_func");
+    void *tsan_interceptor = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
+    below_tsan = tsan_thread_start_func && (void *)tl_real.pthread_create != tsan_interceptor;
+    pthread_key_create(&exit_key, observe_thread_exit);
+}
+
+void shim_resolve_real(void)
+{
+    pthread_once(&real_once, resolve_real_once);
+}
+
+pid_t shim_current_tid(void)
+{
+    if (tl_self_tid == 0)
+        tl_self_tid = (pid_t)syscall(SYS_gettid);
+    return tl_self_tid;
+}
+
+void shim_mark_current_thread_as_tool(void)
+{
+    tl_self_is_tool = true;
+    if (tl_self)
+        registry_set_flags(tl_self, TL_F_TOOL);
+}
+
+void *shim_user_start_routine(void *(*start)(void *), void *arg)
+{
+    /* TSan's ThreadParam begins with the user's callback, in LLVM 14 and GCC 12 alike, and it
+     * lives on the creator's stack until the new thread has read it. */
+    if (tsan_thread_start_func && (void *)start == tsan_thread_start_func && arg)
+        return *(void **)arg;
+    return (void *)start;
+}
+
+bool shim_is_sanitizer_thread(void *(*start)(void *))
+{
+    /* Below TSan every user thread arrives through TSan's trampoline; anything else is TSan's
+     * own (its background thread). Above TSan its own threads never reach us. */
+    return below_tsan && (void *)start != tsan_thread_start_func;
+}
+
+static void observe_thread_exit(void *value)
+{
+    struct tl_thread_record *r = value;
+    char name[TL_NAME_MAX] = "";
+    prctl(PR_GET_NAME, name, 0, 0, 0);
+    if (tl_self == r)
+        tl_self = NULL;
+    registry_thread_exited(r, name);
+}
+
+void shim_attach_exit_observer(struct tl_thread_record *r)
+{
+    pthread_setspecific(exit_key, r);
+}
+
+static void register_main_thread(void)
+{
+    struct tl_thread_record *r = registry_new_record();
+    if (!r)
+        return;
+    pid_t tid = shim_current_tid();
+    bool is_main = tid == getpid();
+    registry_write_begin(r);
+    r->info.tid = tid;
+    r->info.creator_tid = 0;
+    prctl(PR_GET_NAME, r->info.name, 0, 0, 0);
+    registry_write_end(r);
+    registry_set_flags(r, TL_F_STARTED | (is_main ? TL_F_MAIN : 0));
+    registry_publish(r, pthread_self());
+    registry_release_creator_hold(r);
+    tl_self = r;
+    shim_attach_exit_observer(r);
+}
+
+static void fork_prepare(void)
+{
+    registry_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    registry_fork_parent();
+}
+
+static void fork_child(void)
+{
+    tl_self_tid = 0;
+    struct tl_thread_record *self = tl_self;
+    if (self) {
+        /* In the child the forking thread is the only one, and it is the main thread now. */
+        self->info.tid = shim_current_tid();
+        self->info.handle = pthread_self();
+        atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
+    }
+    registry_fork_child(self);
+}
+
+static void read_options(void)
+{
+    options_defaults(&tl_cfg);
+    char err[256];
+    if (options_parse(getenv("THREADLEAK_OPTIONS"), &tl_cfg, err, sizeof err) != 0) {
+        /* A bad option must not take the host down: say what is wrong, once, and go on with
+         * the defaults. */
+        fprintf(stderr, "threadleak: THREADLEAK_OPTIONS: %s\n", err);
+        options_defaults(&tl_cfg);
+    }
+}
+
+static void init_once_body(void)
+{
+    int saved_errno = errno;
+    shim_resolve_real();
+    read_options();
+    stack_capture_init();
+    if (!tl_self)
+        register_main_thread();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    shim_register_exit_hooks();
+    atomic_store(&ready, true);
+    errno = saved_errno;
+}
+
+void shim_init(void)
+{
+    pthread_once(&init_once, init_once_body);
+}
+
+bool shim_ready(void)
+{
+    return atomic_load_explicit(&ready, memory_order_acquire);
+}
+
+__attribute__((constructor(101))) static void shim_constructor(void)
+{
+    shim_init();
+}

@@ -1,0 +1,74 @@
+/* State shared by the shim's wrappers: the real libc functions, the configuration, and what each
+ * thread knows about itself. Internal to the shim. */
+#ifndef THREADLEAK_SHIM_STATE_H
+#define THREADLEAK_SHIM_STATE_H
+
+#include "options.h"
+#include "thread_record.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <threads.h>
+
+struct tl_real_functions {
+    int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    int (*pthread_join)(pthread_t, void **);
+    int (*pthread_tryjoin_np)(pthread_t, void **);
+    int (*pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+    int (*pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
+    int (*pthread_detach)(pthread_t);
+    void (*pthread_exit)(void *) __attribute__((noreturn));
+    int (*pthread_cancel)(pthread_t);
+    int (*pthread_setname_np)(pthread_t, const char *);
+    int (*thrd_create)(thrd_t *, thrd_start_t, void *);
+    int (*thrd_join)(thrd_t, int *);
+    int (*thrd_detach)(thrd_t);
+    void (*thrd_exit)(int) __attribute__((noreturn));
+    void (*exit_now)(int) __attribute__((noreturn)); /* _exit */
+    void (*exit_now_c99)(int) __attribute__((noreturn)); /* _Exit */
+    void (*quick_exit)(int) __attribute__((noreturn));
+};
+
+extern struct tl_real_functions tl_real;
+extern struct tl_config tl_cfg;
+
+/* Per-thread identity. Initial-exec TLS: no allocation and safe in signal handlers. */
+#define TL_TLS __thread __attribute__((tls_model("initial-exec")))
+extern TL_TLS struct tl_thread_record *tl_self; /* NULL for untracked threads */
+extern TL_TLS pid_t tl_self_tid;                /* cached kernel tid, 0 until known */
+extern TL_TLS uint32_t tl_self_scope;           /* test-API scope new threads inherit */
+extern TL_TLS bool tl_self_is_tool;             /* threads of threadleak or a sanitizer */
+extern TL_TLS unsigned tl_self_creations;       /* how many threads this thread created */
+
+/* Resolves the real functions; idempotent and cheap after the first call. Safe before the
+ * constructor has run, for threads that other libraries' constructors create. */
+void shim_resolve_real(void);
+
+/* Everything else (configuration, libunwind, the main thread, exit hooks), once. */
+void shim_init(void);
+bool shim_ready(void);
+
+/* The calling thread's kernel tid, cached. Async-signal-safe. */
+pid_t shim_current_tid(void);
+
+/* Marks the calling thread and everything it creates as threadleak's own. */
+void shim_mark_current_thread_as_tool(void);
+
+/* The pthread key whose destructor observes every thread's exit. */
+void shim_attach_exit_observer(struct tl_thread_record *r);
+
+/* ThreadSanitizer as seen from here: is the start routine TSan's trampoline, and if so the user's
+ * routine behind it; and is this thread creation TSan's own. */
+void *shim_user_start_routine(void *(*start)(void *), void *arg);
+bool shim_is_sanitizer_thread(void *(*start)(void *));
+
+/* Exit paths (interpose_exit.c): hooks registered by the constructor, and the one registered
+ * when main starts (interpose_start.c). */
+void shim_register_exit_hooks(void);
+void shim_register_main_exit_hook(void);
+
+/* Runs the exit verdict once and reports; returns the status the process should end with. */
+int exit_report_run(int status);
+
+#endif
