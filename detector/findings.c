@@ -79,7 +79,7 @@ static bool same_group(const struct tl_thread_info *a, const struct tl_thread_in
 static char *read_exe_path(void)
 {
     char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    ssize_t n = readlink("/proc/thread-self/exe", buf, sizeof buf - 1);
     if (n < 0)
         return strdup("?");
     buf[n] = '\0';
@@ -88,7 +88,7 @@ static char *read_exe_path(void)
 
 static char **read_argv(void)
 {
-    FILE *f = fopen("/proc/self/cmdline", "re");
+    FILE *f = fopen("/proc/thread-self/cmdline", "re");
     char *text = NULL;
     size_t len = 0;
     if (f) {

@@ -1,0 +1,114 @@
+/* The report at process exit: run the verdict once, render it where the configuration says, and
+ * decide the exit status. Runs in the exiting thread while other threads may still run, so it
+ * only reads the registry through lock-free copies. */
+#include "shim_state.h"
+
+#include "findings.h"
+#include "json_report.h"
+#include "suppressions.h"
+#include "text_report.h"
+#include "verdict.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_flag reported = ATOMIC_FLAG_INIT;
+
+static bool suppressed_by_file(const struct tl_thread_info *t, void *ctx)
+{
+    struct tl_frame stack[TL_MAX_FRAMES];
+    size_t depth = findings_creation_stack(t, stack);
+    return suppressions_match_thread(ctx, symbolize_function(t->start_routine), stack, depth);
+}
+
+static struct tl_suppressions *load_suppressions(void)
+{
+    if (!tl_cfg.suppressions[0])
+        return NULL;
+    char err[512];
+    struct tl_suppressions *s = suppressions_load(tl_cfg.suppressions, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "threadleak: suppressions: %s\n", err);
+    return s;
+}
+
+static bool color_for(FILE *out)
+{
+    if (tl_cfg.color == TL_COLOR_ALWAYS)
+        return true;
+    if (tl_cfg.color == TL_COLOR_NEVER)
+        return false;
+    return out == stderr && isatty(STDERR_FILENO);
+}
+
+static void write_text_report(const struct tl_findings *f)
+{
+    if (tl_cfg.quiet)
+        return;
+    bool to_stderr = !tl_cfg.log_path[0] || strcmp(tl_cfg.log_path, "stderr") == 0;
+    FILE *out = stderr;
+    if (!to_stderr) {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s.%d", tl_cfg.log_path, (int)getpid());
+        out = fopen(path, "we");
+        if (!out) {
+            fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(errno));
+            out = stderr;
+        }
+    }
+    report_write_text(out, f, color_for(out));
+    if (out != stderr)
+        fclose(out);
+    else
+        fflush(stderr);
+}
+
+static void write_report_files(const struct tl_findings *f)
+{
+    if (!tl_cfg.report_dir[0])
+        return;
+    char path[PATH_MAX + 64];
+    if (report_write_json_file_atomic(tl_cfg.report_dir, f, path, sizeof path) != 0)
+        fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl_cfg.report_dir,
+                strerror(errno));
+    if (f->leaked)
+        report_write_text_file_atomic(tl_cfg.report_dir, f, tl_cfg.color == TL_COLOR_ALWAYS, NULL, 0);
+}
+
+int exit_report_run(int status)
+{
+    if (!shim_ready() || atomic_flag_test_and_set(&reported))
+        return status;
+    int saved_errno = errno;
+    struct tl_suppressions *suppressions = load_suppressions();
+    struct tl_verdict_request req = {
+        .mode = tl_cfg.mode,
+        .linger_ms = tl_cfg.linger_ms,
+        .calling_tid = shim_current_tid(),
+        .ignore = suppressions ? suppressed_by_file : NULL,
+        .ignore_ctx = suppressions,
+    };
+    struct tl_verdict verdict;
+    verdict_run(&req, &verdict);
+    struct tl_findings *f = findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode,
+                                           verdict.ignored);
+    verdict_free(&verdict);
+    int result = status;
+    if (f) {
+        write_report_files(f);
+        if (f->leaked) {
+            write_text_report(f);
+            if (status == 0 && tl_cfg.exitcode != 0)
+                result = tl_cfg.exitcode;
+        }
+        findings_free(f);
+    }
+    suppressions_free(suppressions);
+    errno = saved_errno;
+    return result;
+}
