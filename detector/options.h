@@ -3,6 +3,9 @@
 #define THREADLEAK_OPTIONS_H
 
 #include <limits.h>
+#ifndef PATH_MAX /* <limits.h> only defines it for POSIX or GNU builds */
+#include <linux/limits.h>
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 
