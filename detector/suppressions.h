@@ -33,7 +33,7 @@ size_t suppressions_count(const struct tl_suppressions *s);
 /* The entries that matched at least once, in file order, for a "used suppressions" summary as
  * TSan prints with print_suppressions. Fills the first cap of them into the arrays (any array may
  * be NULL) and returns how many there are in all. The strings live as long as s. */
-size_t suppressions_used(const struct tl_suppressions *s, const char **types,
-                         const char **patterns, unsigned *hits, size_t cap);
+size_t suppressions_used(const struct tl_suppressions *s, const char **types, const char **patterns,
+                         unsigned *hits, size_t cap);
 
 #endif
