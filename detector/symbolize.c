@@ -1,0 +1,670 @@
+/* Program counters to function, file:line and module, in-process, for the current process.
+ *
+ * libdw is dlopen'd RTLD_LOCAL on first use and called through pointers: the shim is preloaded
+ * into other people's processes and must not drag elfutils into every one of them. Each lookup
+ * address is resolved once and cached; every string handed out is interned, so it stays valid
+ * until symbolizer_close. One mutex guards everything: this runs only when there is something to
+ * report (at exit, from the CLI's endpoint), never in pthread_create's path or a signal handler,
+ * so it may allocate and block. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "symbolize.h"
+
+#include <dlfcn.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char unknown_function[] = "??";
+
+/* ---- libdw, resolved from a private handle ---- */
+
+static struct {
+    __typeof__(dwfl_begin) *begin;
+    __typeof__(dwfl_end) *end;
+    __typeof__(dwfl_report_begin) *report_begin;
+    __typeof__(dwfl_report_end) *report_end;
+    __typeof__(dwfl_linux_proc_report) *linux_proc_report;
+    __typeof__(dwfl_addrmodule) *addrmodule;
+    __typeof__(dwfl_module_getsymtab) *module_getsymtab;
+    __typeof__(dwfl_module_getsym_info) *module_getsym_info;
+    __typeof__(dwfl_module_getsrc) *module_getsrc;
+    __typeof__(dwfl_lineinfo) *lineinfo;
+    __typeof__(dwfl_module_info) *module_info;
+    __typeof__(dwfl_linux_proc_find_elf) *linux_proc_find_elf;
+    __typeof__(dwfl_standard_find_debuginfo) *standard_find_debuginfo;
+    __typeof__(dwfl_build_id_find_debuginfo) *build_id_find_debuginfo;
+    __typeof__(dwfl_offline_section_address) *offline_section_address;
+    __typeof__(dwfl_module_getdwarf) *module_getdwarf;
+    __typeof__(dwarf_get_units) *get_units;
+    __typeof__(dwarf_ranges) *ranges;
+    __typeof__(dwarf_getsrc_die) *getsrc_die;
+    __typeof__(dwarf_linesrc) *linesrc;
+    __typeof__(dwarf_lineno) *lineno;
+} dw;
+
+enum libdw_state { LIBDW_NOT_TRIED, LIBDW_LOADED, LIBDW_MISSING };
+
+typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
+
+/* Everything below is guarded by `lock`. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static enum libdw_state libdw_state = LIBDW_NOT_TRIED;
+static bool libdw_wanted = true;
+static Dwfl *dwfl;
+static bool dwfl_failed; /* no session could be started: use dladdr until symbolizer_close */
+static bool debuginfod_configured;
+static cxa_demangle_fn cxa_demangle;
+
+static bool resolve_libdw_symbols(void *lib)
+{
+#define RESOLVE(field, name) (dw.field = (__typeof__(dw.field))dlsym(lib, name)) != NULL
+    return RESOLVE(begin, "dwfl_begin") && RESOLVE(end, "dwfl_end") &&
+           RESOLVE(report_begin, "dwfl_report_begin") && RESOLVE(report_end, "dwfl_report_end") &&
+           RESOLVE(linux_proc_report, "dwfl_linux_proc_report") &&
+           RESOLVE(addrmodule, "dwfl_addrmodule") &&
+           RESOLVE(module_getsymtab, "dwfl_module_getsymtab") &&
+           RESOLVE(module_getsym_info, "dwfl_module_getsym_info") &&
+           RESOLVE(module_getsrc, "dwfl_module_getsrc") && RESOLVE(lineinfo, "dwfl_lineinfo") &&
+           RESOLVE(module_info, "dwfl_module_info") &&
+           RESOLVE(linux_proc_find_elf, "dwfl_linux_proc_find_elf") &&
+           RESOLVE(standard_find_debuginfo, "dwfl_standard_find_debuginfo") &&
+           RESOLVE(build_id_find_debuginfo, "dwfl_build_id_find_debuginfo") &&
+           RESOLVE(offline_section_address, "dwfl_offline_section_address") &&
+           RESOLVE(module_getdwarf, "dwfl_module_getdwarf") &&
+           RESOLVE(get_units, "dwarf_get_units") && RESOLVE(ranges, "dwarf_ranges") &&
+           RESOLVE(getsrc_die, "dwarf_getsrc_die") && RESOLVE(linesrc, "dwarf_linesrc") &&
+           RESOLVE(lineno, "dwarf_lineno");
+#undef RESOLVE
+}
+
+static bool load_libdw(void)
+{
+    if (libdw_state == LIBDW_NOT_TRIED) {
+        void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+        libdw_state = lib && resolve_libdw_symbols(lib) ? LIBDW_LOADED : LIBDW_MISSING;
+        /* The handle is kept for the life of the process: unloading a library whose code other
+         * threads might still be inside at exit is not worth the few hundred KiB. */
+    }
+    return libdw_state == LIBDW_LOADED;
+}
+
+/* dwfl_standard_find_debuginfo ends by asking the debuginfod servers in DEBUGINFOD_URLS over the
+ * network (Debian sets it in login shells). A report at exit must never wait on the network inside
+ * someone else's process, so with servers configured only the local build-id tree is searched. */
+static int find_local_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                                Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+                                GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    if (debuginfod_configured)
+        return dw.build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
+    return dw.standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                      debuglink_crc, debuginfo_file_name);
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                    char **file_name, Elf **elfp)
+{
+    return dw.linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+}
+
+static int section_address(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                           const char *secname, GElf_Word shndx, const GElf_Shdr *shdr,
+                           Dwarf_Addr *addr)
+{
+    return dw.offline_section_address(mod, userdata, modname, base, secname, shndx, shdr, addr);
+}
+
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = find_elf,
+    .find_debuginfo = find_local_debuginfo,
+    .section_address = section_address,
+};
+
+static int forget_removed_module(Dwfl_Module *mod, void *userdata, const char *name,
+                                 Dwarf_Addr start, void *arg);
+
+/* Re-reads /proc/self/maps; modules still mapped keep their debug info and indexes. */
+static bool report_modules(void)
+{
+    dw.report_begin(dwfl);
+    int rc = dw.linux_proc_report(dwfl, getpid());
+    return dw.report_end(dwfl, forget_removed_module, NULL) == 0 && rc == 0;
+}
+
+static Dwfl *session(void)
+{
+    if (dwfl || dwfl_failed || !libdw_wanted || !load_libdw())
+        return dwfl;
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    debuginfod_configured = urls && *urls;
+    dwfl = dw.begin(&callbacks);
+    if (dwfl && !report_modules()) {
+        dw.end(dwfl);
+        dwfl = NULL;
+    }
+    dwfl_failed = dwfl == NULL;
+    return dwfl;
+}
+
+/* ---- interned strings: one copy of each, freed by symbolizer_close ---- */
+
+static char **interned;
+static size_t interned_cap; /* power of two, or 0 */
+static size_t interned_count;
+
+static uint64_t hash_string(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static bool grow_interned(void)
+{
+    size_t cap = interned_cap ? interned_cap * 2 : 256;
+    char **table = calloc(cap, sizeof *table);
+    if (!table)
+        return false;
+    for (size_t i = 0; i < interned_cap; i++) {
+        if (!interned[i])
+            continue;
+        size_t j = hash_string(interned[i]) & (cap - 1);
+        while (table[j])
+            j = (j + 1) & (cap - 1);
+        table[j] = interned[i];
+    }
+    free(interned);
+    interned = table;
+    interned_cap = cap;
+    return true;
+}
+
+/* Returns the lasting copy of s, or NULL when s is NULL or memory ran out. */
+static const char *intern(const char *s)
+{
+    if (!s)
+        return NULL;
+    if (interned_count * 2 >= interned_cap && !grow_interned())
+        return NULL;
+    size_t i = hash_string(s) & (interned_cap - 1);
+    for (; interned[i]; i = (i + 1) & (interned_cap - 1)) {
+        if (strcmp(interned[i], s) == 0)
+            return interned[i];
+    }
+    interned[i] = strdup(s);
+    if (interned[i])
+        interned_count++;
+    return interned[i];
+}
+
+static void free_interned(void)
+{
+    for (size_t i = 0; i < interned_cap; i++)
+        free(interned[i]);
+    free(interned);
+    interned = NULL;
+    interned_cap = interned_count = 0;
+}
+
+/* ---- cache: lookup address -> what is known about it ---- */
+
+struct known_address {
+    uintptr_t addr; /* 0: empty slot (address 0 is never looked up) */
+    const char *function, *file, *module;
+    int line;
+};
+
+static struct known_address *cache;
+static size_t cache_cap; /* power of two, or 0 */
+static size_t cache_count;
+
+static size_t cache_slot(uintptr_t addr, size_t cap)
+{
+    return (size_t)((addr * 0x9E3779B97F4A7C15u) >> 20) & (cap - 1);
+}
+
+static const struct known_address *cache_find(uintptr_t addr)
+{
+    if (!cache_cap)
+        return NULL;
+    for (size_t i = cache_slot(addr, cache_cap); cache[i].addr; i = (i + 1) & (cache_cap - 1)) {
+        if (cache[i].addr == addr)
+            return &cache[i];
+    }
+    return NULL;
+}
+
+static bool grow_cache(void)
+{
+    size_t cap = cache_cap ? cache_cap * 2 : 512;
+    struct known_address *table = calloc(cap, sizeof *table);
+    if (!table)
+        return false;
+    for (size_t i = 0; i < cache_cap; i++) {
+        if (!cache[i].addr)
+            continue;
+        size_t j = cache_slot(cache[i].addr, cap);
+        while (table[j].addr)
+            j = (j + 1) & (cap - 1);
+        table[j] = cache[i];
+    }
+    free(cache);
+    cache = table;
+    cache_cap = cap;
+    return true;
+}
+
+/* A full cache or a failed allocation only costs a repeated lookup later. */
+static void cache_insert(const struct known_address *known)
+{
+    if (cache_count * 2 >= cache_cap && !grow_cache())
+        return;
+    size_t i = cache_slot(known->addr, cache_cap);
+    while (cache[i].addr)
+        i = (i + 1) & (cache_cap - 1);
+    cache[i] = *known;
+    cache_count++;
+}
+
+/* ---- per-module indexes, built on first need, dropped with the session ----
+ * dwfl_module_addrinfo scans the whole symbol table on every call: 110 us per lookup in libc with
+ * its debug symbols. A sorted copy of the function symbols makes that a binary search.
+ * libdw 0.188 finds an address's compile unit only through .debug_aranges, which clang does not
+ * emit by default: clang builds, clang -fsanitize=thread ones included, would get no file:line.
+ * For a module whose line lookup fails, every compile unit's ranges are indexed once. */
+
+struct function_symbol {
+    GElf_Addr start;
+    GElf_Xword size;  /* 0: unknown extent */
+    const char *name; /* libdw's string, valid while the session lives */
+    int rank;         /* lower wins among symbols at one address */
+};
+
+struct cu_range {
+    Dwarf_Addr low, high; /* file addresses, [low, high) */
+    Dwarf_Die cu;
+};
+
+struct module_index {
+    Dwfl_Module *mod;
+    struct function_symbol *symbols; /* by start, one per address */
+    size_t symbol_count;
+    bool cus_indexed;
+    struct cu_range *ranges; /* by low; compile units do not overlap */
+    size_t range_count;
+    struct module_index *next;
+};
+
+static struct module_index *module_indexes;
+
+static bool reserve(void **items, size_t *cap, size_t count, size_t item_size)
+{
+    if (count < *cap)
+        return true;
+    size_t grown_cap = *cap ? *cap * 2 : 64;
+    void *grown = realloc(*items, grown_cap * item_size);
+    if (!grown)
+        return false;
+    *items = grown;
+    *cap = grown_cap;
+    return true;
+}
+
+/* glibc gives one function several names ("__getpid" and "getpid", "_IO_fclose" and "fclose",
+ * "strtol" and "strtoimax"). The one a user would have written wins: fewer leading underscores,
+ * then global over weak over local, then the shorter name, then the alphabetically first. */
+static int symbol_rank(const char *name, const GElf_Sym *sym)
+{
+    int underscores = name[0] == '_' ? (name[1] == '_' ? 2 : 1) : 0;
+    int binding = GELF_ST_BIND(sym->st_info);
+    int binding_rank = binding == STB_GLOBAL ? 0 : binding == STB_WEAK ? 1 : 2;
+    return underscores * 4 + binding_rank;
+}
+
+static int compare_symbols(const void *a, const void *b)
+{
+    const struct function_symbol *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank - y->rank;
+    size_t x_length = strlen(x->name), y_length = strlen(y->name);
+    if (x_length != y_length)
+        return x_length < y_length ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void index_symbols(struct module_index *index)
+{
+    size_t cap = 0;
+    int total = dw.module_getsymtab(index->mod);
+    for (int i = 1; i < total; i++) {
+        GElf_Sym sym;
+        GElf_Addr start;
+        GElf_Word shndx;
+        const char *name = dw.module_getsym_info(index->mod, i, &sym, &start, &shndx, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        if (!name || !*name || shndx == SHN_UNDEF || start == 0 ||
+            (type != STT_FUNC && type != STT_GNU_IFUNC))
+            continue;
+        if (!reserve((void **)&index->symbols, &cap, index->symbol_count, sizeof *index->symbols))
+            break;
+        index->symbols[index->symbol_count++] = (struct function_symbol){
+            .start = start, .size = sym.st_size, .name = name, .rank = symbol_rank(name, &sym)};
+    }
+    qsort(index->symbols, index->symbol_count, sizeof *index->symbols, compare_symbols);
+    size_t kept = 0; /* the best-ranked name of each address */
+    for (size_t i = 0; i < index->symbol_count; i++) {
+        if (kept == 0 || index->symbols[kept - 1].start != index->symbols[i].start)
+            index->symbols[kept++] = index->symbols[i];
+    }
+    index->symbol_count = kept;
+}
+
+/* Index of the first symbol starting above addr. */
+static size_t symbols_above(const struct module_index *index, GElf_Addr addr)
+{
+    size_t lo = 0, hi = index->symbol_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (index->symbols[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The sized symbol containing addr; a few symbols back, for a local label inside a function; or
+ * else the nearest symbol below when its size is unknown. */
+static const char *function_at(const struct module_index *index, GElf_Addr addr)
+{
+    size_t i = symbols_above(index, addr);
+    const char *unsized =
+        i > 0 && index->symbols[i - 1].size == 0 ? index->symbols[i - 1].name : NULL;
+    for (int steps = 0; i > 0 && steps < 8; i--, steps++) {
+        const struct function_symbol *sym = &index->symbols[i - 1];
+        if (sym->size != 0 && addr < sym->start + sym->size)
+            return sym->name;
+    }
+    return unsized;
+}
+
+static int compare_range_starts(const void *a, const void *b)
+{
+    const struct cu_range *x = a, *y = b;
+    return (x->low > y->low) - (x->low < y->low);
+}
+
+static void index_compile_units(struct module_index *index, Dwarf *dwarf)
+{
+    size_t cap = 0;
+    bool room = true;
+    Dwarf_CU *unit = NULL;
+    struct cu_range range;
+    while (room && dw.get_units(dwarf, unit, &unit, NULL, NULL, &range.cu, NULL) == 0) {
+        Dwarf_Addr base;
+        ptrdiff_t next = 0;
+        while (room && (next = dw.ranges(&range.cu, next, &base, &range.low, &range.high)) > 0) {
+            if (range.low >= range.high)
+                continue;
+            room = reserve((void **)&index->ranges, &cap, index->range_count, sizeof range);
+            if (room)
+                index->ranges[index->range_count++] = range;
+        }
+    }
+    qsort(index->ranges, index->range_count, sizeof *index->ranges, compare_range_starts);
+    index->cus_indexed = true;
+}
+
+static Dwarf_Die *cu_containing(const struct module_index *index, Dwarf_Addr addr)
+{
+    size_t lo = 0, hi = index->range_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (index->ranges[mid].low <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || addr >= index->ranges[lo - 1].high)
+        return NULL;
+    return &index->ranges[lo - 1].cu;
+}
+
+static struct module_index *index_of(Dwfl_Module *mod)
+{
+    for (struct module_index *index = module_indexes; index; index = index->next) {
+        if (index->mod == mod)
+            return index;
+    }
+    struct module_index *index = calloc(1, sizeof *index);
+    if (!index)
+        return NULL;
+    index->mod = mod;
+    index_symbols(index);
+    index->next = module_indexes;
+    module_indexes = index;
+    return index;
+}
+
+static Dwarf_Line *line_without_aranges(struct module_index *index, uintptr_t addr)
+{
+    Dwarf_Addr bias;
+    Dwarf *dwarf = dw.module_getdwarf(index->mod, &bias);
+    if (!dwarf)
+        return NULL;
+    if (!index->cus_indexed)
+        index_compile_units(index, dwarf);
+    Dwarf_Die *cu = cu_containing(index, addr - bias);
+    return cu ? dw.getsrc_die(cu, addr - bias) : NULL;
+}
+
+static void free_index(struct module_index *index)
+{
+    free(index->symbols);
+    free(index->ranges);
+    free(index);
+}
+
+/* A removed module's index points into its freed ELF data, and a new module may get its address. */
+static int forget_removed_module(Dwfl_Module *mod, void *userdata, const char *name,
+                                 Dwarf_Addr start, void *arg)
+{
+    (void)userdata, (void)name, (void)start, (void)arg;
+    for (struct module_index **link = &module_indexes; *link; link = &(*link)->next) {
+        if ((*link)->mod == mod) {
+            struct module_index *gone = *link;
+            *link = gone->next;
+            free_index(gone);
+            break;
+        }
+    }
+    return DWARF_CB_OK;
+}
+
+static void forget_module_indexes(void)
+{
+    while (module_indexes) {
+        struct module_index *next = module_indexes->next;
+        free_index(module_indexes);
+        module_indexes = next;
+    }
+}
+
+/* ---- describing one address ---- */
+
+/* libstdc++ provides the demangler when the process has C++ in it; looked up again while absent
+ * because a C++ library may be dlopen'd later. */
+static const char *intern_demangled(const char *name)
+{
+    if (strncmp(name, "_Z", 2) != 0)
+        return intern(name);
+    if (!cxa_demangle)
+        cxa_demangle = (cxa_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    int status = -1;
+    char *demangled = cxa_demangle ? cxa_demangle(name, NULL, NULL, &status) : NULL;
+    const char *result = intern(status == 0 && demangled ? demangled : name);
+    free(demangled);
+    return result;
+}
+
+/* Symbol tables with versions (libc's debug symtab) name functions "fclose@@GLIBC_2.2.5"; reports
+ * and suppressions want the plain name. */
+static const char *intern_function_name(const char *name)
+{
+    if (!name || !*name)
+        return NULL;
+    const char *version = strchr(name, '@');
+    if (!version || version == name)
+        return intern_demangled(name);
+    char *bare = strndup(name, (size_t)(version - name));
+    const char *result = bare ? intern_demangled(bare) : NULL;
+    free(bare);
+    return result;
+}
+
+/* libdw's module for addr, if addr is inside it (libdw answers with the last module for some
+ * addresses beyond every mapping). */
+static Dwfl_Module *module_covering(Dwfl *session, uintptr_t addr)
+{
+    Dwfl_Module *mod = dw.addrmodule(session, addr);
+    Dwarf_Addr start = 0, end = 0;
+    if (mod && !dw.module_info(mod, NULL, &start, &end, NULL, NULL, NULL, NULL))
+        return NULL;
+    return mod && addr >= start && addr < end ? mod : NULL;
+}
+
+/* A library dlopen'd since the last report is in the dynamic linker's list but not in libdw's:
+ * report again then, and only then, so that an unmapped address costs no /proc read. */
+static Dwfl_Module *module_of(Dwfl *session, uintptr_t addr)
+{
+    Dwfl_Module *mod = module_covering(session, addr);
+    Dl_info info;
+    if (!mod && dladdr((void *)addr, &info) && info.dli_fname && report_modules())
+        mod = module_covering(session, addr);
+    return mod;
+}
+
+static const char *source_line(struct module_index *index, uintptr_t addr, int *line_number)
+{
+    Dwfl_Line *line = dw.module_getsrc(index->mod, addr);
+    if (line)
+        return dw.lineinfo(line, NULL, line_number, NULL, NULL, NULL);
+    Dwarf_Line *dwarf_line = line_without_aranges(index, addr);
+    if (!dwarf_line || dw.lineno(dwarf_line, line_number) != 0)
+        return NULL;
+    return dw.linesrc(dwarf_line, NULL, NULL);
+}
+
+static void describe_with_libdw(uintptr_t addr, struct known_address *known)
+{
+    Dwfl *session_now = session();
+    Dwfl_Module *mod = session_now ? module_of(session_now, addr) : NULL;
+    struct module_index *index = mod ? index_of(mod) : NULL;
+    if (!index)
+        return;
+    known->module = intern(dw.module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+    known->function = intern_function_name(function_at(index, addr));
+    int line_number = 0;
+    const char *file = source_line(index, addr, &line_number);
+    if (file && line_number > 0) {
+        known->file = intern(file);
+        known->line = known->file ? line_number : 0;
+    }
+}
+
+/* dladdr knows only exported symbols, but needs no libdw and no debug info. */
+static void describe_with_dladdr(uintptr_t addr, struct known_address *known)
+{
+    Dl_info info;
+    if (!dladdr((void *)addr, &info))
+        return;
+    if (!known->function && info.dli_sname)
+        known->function = intern_function_name(info.dli_sname);
+    if (!known->module && info.dli_fname && *info.dli_fname)
+        known->module = intern(info.dli_fname);
+}
+
+static struct known_address describe(uintptr_t addr)
+{
+    struct known_address known = {.addr = addr};
+    if (addr == 0)
+        return known;
+    const struct known_address *cached = cache_find(addr);
+    if (cached)
+        return *cached;
+    describe_with_libdw(addr, &known);
+    if (!known.function || !known.module)
+        describe_with_dladdr(addr, &known);
+    /* An address in no module is not remembered: a library may be dlopen'd there later. */
+    if (known.function || known.module)
+        cache_insert(&known);
+    return known;
+}
+
+/* ---- public ---- */
+
+void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t pc = (uintptr_t)pcs[i];
+        /* A return address is the instruction after the call; the call itself is one byte back
+         * at least, and that is the line a reader wants to see. */
+        uintptr_t lookup = return_addresses && pc != 0 ? pc - 1 : pc;
+        struct known_address known = describe(lookup);
+        out[i] = (struct tl_frame){
+            .pc = pc,
+            .function = known.function ? known.function : unknown_function,
+            .file = known.file,
+            .line = known.line,
+            .module = known.module,
+        };
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+const char *symbolize_function(const void *pc)
+{
+    pthread_mutex_lock(&lock);
+    const char *function = describe((uintptr_t)pc).function;
+    pthread_mutex_unlock(&lock);
+    return function ? function : unknown_function;
+}
+
+static void close_locked(void)
+{
+    forget_module_indexes();
+    if (dwfl)
+        dw.end(dwfl);
+    dwfl = NULL;
+    dwfl_failed = false;
+    cxa_demangle = NULL;
+    free(cache);
+    cache = NULL;
+    cache_cap = cache_count = 0;
+    free_interned();
+}
+
+void symbolizer_close(void)
+{
+    pthread_mutex_lock(&lock);
+    close_locked();
+    pthread_mutex_unlock(&lock);
+}
+
+void symbolizer_use_libdw(bool enabled)
+{
+    pthread_mutex_lock(&lock);
+    close_locked();
+    libdw_wanted = enabled;
+    pthread_mutex_unlock(&lock);
+}
