@@ -1,0 +1,251 @@
+/* `threadleak run`: check the program, compose the environment, run it, wait for everything it
+ * started, merge the reports, and choose the exit status. Each step lives in its own file; this
+ * one only sequences them. */
+#include "cli_run.h"
+
+#include "child_wait.h"
+#include "options.h"
+#include "preload_env.h"
+#include "prog_check.h"
+#include "report_dir.h"
+#include "report_merge.h"
+#include "run_options.h"
+#include "shim_locate.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_STRAGGLERS_SHOWN 8
+
+struct run {
+    struct tl_run_options opt;
+    char shim[PATH_MAX];
+    struct tl_elf_info shim_elf;
+    struct tl_prog prog;
+    char report_dir[PATH_MAX];
+    bool private_dir; /* made here, removed at the end */
+    pid_t pid;
+    int wait_status;
+};
+
+static void error_line(const char *msg)
+{
+    fprintf(stderr, "threadleak: %s\n", msg);
+}
+
+static int find_shim(struct run *r)
+{
+    char err[2 * PATH_MAX + 256];
+    if (shim_locate(r->shim, sizeof r->shim, err, sizeof err) != 0) {
+        error_line(err);
+        return TL_STATUS_TOOL_FAILED;
+    }
+    if (elf_inspect_file(r->shim, &r->shim_elf) != 0 || r->shim_elf.elf_class == 0) {
+        fprintf(stderr, "threadleak: the shim %s is not an ELF file\n", r->shim);
+        return TL_STATUS_TOOL_FAILED;
+    }
+    return 0;
+}
+
+static int check_program(struct run *r)
+{
+    char err[2 * PATH_MAX + 256], warn[2 * PATH_MAX + 256];
+    int status =
+        prog_check(r->opt.prog_argv[0], &r->shim_elf, &r->prog, err, sizeof err, warn, sizeof warn);
+    if (warn[0])
+        error_line(warn);
+    if (status != 0)
+        error_line(err);
+    return status;
+}
+
+static int make_report_dir(struct run *r)
+{
+    char err[PATH_MAX + 256];
+    int rc = r->opt.keep_reports
+                 ? report_dir_prepare_kept(r->opt.keep_reports, r->report_dir, sizeof r->report_dir,
+                                           err, sizeof err)
+                 : report_dir_create_private(r->report_dir, sizeof r->report_dir, err, sizeof err);
+    if (rc != 0) {
+        error_line(err);
+        return TL_STATUS_TOOL_FAILED;
+    }
+    r->private_dir = !r->opt.keep_reports;
+    return 0;
+}
+
+static bool want_color(const struct tl_run_options *o)
+{
+    if (o->color == TL_RUN_COLOR_AUTO)
+        return isatty(STDERR_FILENO);
+    return o->color == TL_RUN_COLOR_ALWAYS;
+}
+
+/* The composed options must parse in every process, or each one would print the same error and
+ * run unobserved: check them here once. */
+static int validate_options(const char *text)
+{
+    static struct tl_config cfg;
+    char err[512];
+    options_defaults(&cfg);
+    if (options_parse(text, &cfg, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "threadleak: THREADLEAK_OPTIONS: %s\n", err);
+    return TL_STATUS_USAGE;
+}
+
+static int set_environment(struct run *r)
+{
+    char err[PATH_MAX + 256];
+    char *preload =
+        preload_compose(r->shim, r->prog.elf.tsan_needed, getenv("LD_PRELOAD"), err, sizeof err);
+    if (!preload) {
+        error_line(err);
+        return TL_STATUS_TOOL_FAILED;
+    }
+    struct tl_options_request req = {
+        .report_dir = r->report_dir,
+        .color = want_color(&r->opt),
+        .linger_ms = r->opt.linger_ms,
+        .mode = r->opt.mode,
+    };
+    char *options = options_compose(getenv("THREADLEAK_OPTIONS"), &req, err, sizeof err);
+    int status = options ? validate_options(options) : TL_STATUS_TOOL_FAILED;
+    if (!options)
+        error_line(err);
+    /* The CLI itself is already loaded: LD_PRELOAD only affects what it executes. */
+    if (status == 0 &&
+        (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("THREADLEAK_OPTIONS", options, 1) != 0)) {
+        error_line(strerror(errno));
+        status = TL_STATUS_TOOL_FAILED;
+    }
+    free(preload);
+    free(options);
+    return status;
+}
+
+static int start_program(struct run *r)
+{
+    if (child_setup() != 0) {
+        fprintf(stderr, "threadleak: cannot set up process supervision: %s\n", strerror(errno));
+        return TL_STATUS_TOOL_FAILED;
+    }
+    int exec_errno = 0;
+    r->pid = child_spawn(r->prog.path, r->opt.prog_argv, &exec_errno);
+    if (r->pid < 0) {
+        fprintf(stderr, "threadleak: cannot execute %s: %s\n", r->prog.path, strerror(exec_errno));
+        return exec_errno == ENOENT ? TL_STATUS_NOT_FOUND : TL_STATUS_CANNOT_RUN;
+    }
+    return 0;
+}
+
+static void warn_stragglers(const struct run *r)
+{
+    struct tl_straggler left[MAX_STRAGGLERS_SHOWN];
+    size_t n = child_wait_descendants(r->opt.children_timeout, left, MAX_STRAGGLERS_SHOWN);
+    if (n == 0)
+        return;
+    fprintf(stderr, "threadleak: warning: %zu %s still running %g s after %s exited:", n,
+            n == 1 ? "process" : "processes", r->opt.children_timeout, r->prog.path);
+    for (size_t i = 0; i < n && i < MAX_STRAGGLERS_SHOWN; i++)
+        fprintf(stderr, "%s %ld (%s)", i ? "," : "", (long)left[i].pid, left[i].comm);
+    fprintf(stderr, "%s; their reports are missing\n", n > MAX_STRAGGLERS_SHOWN ? ", ..." : "");
+}
+
+static int write_json_file(const char *path, const char *json)
+{
+    bool to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "we");
+    if (!f) {
+        fprintf(stderr, "threadleak: --json %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    bool ok = fputs(json, f) >= 0;
+    ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, "threadleak: --json %s: write failed\n", path);
+    return ok ? 0 : -1;
+}
+
+/* Prints the merged report and writes --json. Returns whether threads leaked (1), none did (0),
+ * or the reports could not be read or written (-1). */
+static int report(const struct run *r)
+{
+    struct tl_merge_result m;
+    if (report_merge_dir(r->report_dir, r->pid, &m) != 0) {
+        fprintf(stderr, "threadleak: cannot read the reports in %s: %s\n", r->report_dir,
+                strerror(errno));
+        return -1;
+    }
+    fputs(m.warnings, stderr);
+    if (m.processes == 0 && WIFEXITED(r->wait_status))
+        fprintf(stderr,
+                "threadleak: warning: no process wrote a report; was the shim (%s) loaded?\n",
+                r->shim);
+    if (!r->opt.quiet)
+        fputs(m.text, stderr);
+    int result = m.leaked_threads > 0 ? 1 : 0;
+    if (r->opt.json_path && write_json_file(r->opt.json_path, m.json) != 0)
+        result = -1;
+    report_merge_free(&m);
+    return result;
+}
+
+static void remove_report_dir(const struct run *r)
+{
+    char err[PATH_MAX + 256];
+    if (r->private_dir && report_dir_remove(r->report_dir, err, sizeof err) != 0)
+        fprintf(stderr, "threadleak: warning: %s\n", err);
+}
+
+/* PROG's status, unless it exited 0 and threads leaked (or the reports were lost). */
+static int final_status(const struct run *r, int leaked)
+{
+    int status = child_exit_status(r->wait_status);
+    if (status != 0)
+        return status;
+    if (leaked < 0)
+        return TL_STATUS_TOOL_FAILED;
+    return leaked ? r->opt.exitcode : 0;
+}
+
+static int run_under_shim(struct run *r)
+{
+    int status = make_report_dir(r);
+    if (status != 0)
+        return status;
+    status = set_environment(r);
+    if (status == 0)
+        status = start_program(r);
+    if (status == 0) {
+        r->wait_status = child_wait_prog(r->pid);
+        warn_stragglers(r);
+        status = final_status(r, report(r));
+    }
+    remove_report_dir(r);
+    return status;
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    static struct run r; /* large (paths); the CLI runs one command */
+    memset(&r, 0, sizeof r);
+    int status = run_options_parse(argc, argv, &r.opt, stderr);
+    if (status != 0)
+        return status;
+    if (r.opt.help) {
+        run_options_usage(stdout);
+        return 0;
+    }
+    status = find_shim(&r);
+    if (status == 0)
+        status = check_program(&r);
+    if (status == 0)
+        status = run_under_shim(&r);
+    return status;
+}

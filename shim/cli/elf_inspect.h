@@ -1,0 +1,38 @@
+/* What the CLI needs to know about an executable before it preloads the shim into it: is it an
+ * ELF file at all, for which machine, is it dynamically linked (only then does the loader honour
+ * LD_PRELOAD), and does it need gcc's libtsan.so.N (which then has to be preloaded first).
+ *
+ * Reads the headers with pread and bounds-checks every offset, so truncated or hostile files give
+ * TL_ELF_MALFORMED, never a crash. Only native-endian files are parsed. */
+#ifndef THREADLEAK_CLI_ELF_INSPECT_H
+#define THREADLEAK_CLI_ELF_INSPECT_H
+
+#include <stdint.h>
+
+#define TL_ELF_LIBNAME_MAX 64
+
+enum tl_elf_kind {
+    TL_ELF_NOT_ELF,        /* no ELF magic */
+    TL_ELF_MALFORMED,      /* ELF magic, but headers that point outside the file or make no sense */
+    TL_ELF_FOREIGN,        /* the other byte order: surely not for this machine */
+    TL_ELF_NOT_EXECUTABLE, /* a relocatable object or a core file */
+    TL_ELF_STATIC,         /* no PT_INTERP: static, or static-pie, or a plain shared library */
+    TL_ELF_DYNAMIC,        /* has PT_INTERP: the dynamic loader runs and honours LD_PRELOAD */
+};
+
+struct tl_elf_info {
+    enum tl_elf_kind kind;
+    unsigned char elf_class; /* ELFCLASS32 or ELFCLASS64; 0 when not ELF */
+    uint16_t machine;        /* e_machine, EM_* */
+    /* The DT_NEEDED entry "libtsan.so.N" of a gcc -fsanitize=thread program; "" when none. */
+    char tsan_needed[TL_ELF_LIBNAME_MAX];
+};
+
+/* Inspects the file at path. Returns 0 with *info filled in (kind says what was found), or -1 with
+ * errno set when the file cannot be opened or read. */
+int elf_inspect_file(const char *path, struct tl_elf_info *info);
+
+/* "64-bit x86-64" and the like, for messages. Never NULL. */
+const char *elf_describe_machine(const struct tl_elf_info *info, char *buf, unsigned long len);
+
+#endif

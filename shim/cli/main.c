@@ -1,0 +1,101 @@
+/* `threadleak`: the command line front end. main only picks the subcommand; each one lives in
+ * its own file. A new subcommand (such as `threadleak dump PID`) is one row in `commands`. */
+#include "cli_run.h"
+#include "run_options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef TL_VERSION
+#define TL_VERSION "0.0.0"
+#endif
+
+struct command {
+    const char *name;
+    const char *synopsis; /* arguments, for the usage text */
+    const char *summary;
+    int (*main)(int argc, char **argv); /* argv[0] is the command's name */
+};
+
+static const struct command commands[] = {
+    {"run", "[options] -- PROG [ARGS...]", "run PROG under the shim and report leaked threads",
+     cli_run_main},
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fputs("Usage: threadleak COMMAND [ARGS...]\n"
+          "       threadleak --help | --version\n"
+          "\n"
+          "Finds threads that a C or C++ program leaves running or never joins.\n"
+          "\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  threadleak %s %s\n      %s\n", commands[i].name, commands[i].synopsis,
+                commands[i].summary);
+    fputs("\nRun 'threadleak COMMAND --help' for a command's options.\n", out);
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+static int unknown(const char *word)
+{
+    if (word[0] == '-') {
+        fprintf(stderr, "threadleak: unknown option '%s'\n", word);
+    } else {
+        fprintf(stderr, "threadleak: unknown command '%s' (commands:", word);
+        for (size_t i = 0; i < COMMAND_COUNT; i++)
+            fprintf(stderr, " %s", commands[i].name);
+        fprintf(stderr, ")\nTo run a program under threadleak: threadleak run -- %s ...\n", word);
+    }
+    fputs("Try 'threadleak --help'.\n", stderr);
+    return TL_STATUS_USAGE;
+}
+
+/* `threadleak help [COMMAND]`. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return 0;
+    }
+    const struct command *c = find_command(argv[2]);
+    if (!c)
+        return unknown(argv[2]);
+    char help_flag[] = "--help";
+    char *args[] = {argv[2], help_flag, NULL};
+    return c->main(2, args);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return TL_STATUS_USAGE;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(word, "help") == 0)
+        return help(argc, argv);
+    if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
+        printf("threadleak %s\n", TL_VERSION);
+        return 0;
+    }
+    const struct command *c = find_command(word);
+    if (!c)
+        return unknown(word);
+    return c->main(argc - 1, argv + 1);
+}

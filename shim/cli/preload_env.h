@@ -1,0 +1,33 @@
+/* The environment the target runs with: LD_PRELOAD that loads the shim (after gcc's libtsan when
+ * the program needs it) and THREADLEAK_OPTIONS that sends every process's report to the private
+ * report directory. Pure string functions, so that they are tested without running anything. */
+#ifndef THREADLEAK_CLI_PRELOAD_ENV_H
+#define THREADLEAK_CLI_PRELOAD_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* LD_PRELOAD for the target: tsan_lib (when not NULL or ""), then shim, then the user's own
+ * entries in their order, minus exact repeats of the two. The loader splits on ' ' and ':', so a
+ * shim path containing either cannot be carried: that returns NULL with a message in err. Returns a
+ * malloc'd string (NULL with err "out of memory" when allocation fails). */
+char *preload_compose(const char *shim, const char *tsan_lib, const char *user_preload, char *err,
+                      size_t errlen);
+
+/* What the CLI asks of every process, appended after the user's THREADLEAK_OPTIONS so that it
+ * wins (later keys override earlier ones). */
+struct tl_options_request {
+    const char *report_dir; /* quoted in the result, so that ':' in the path is fine */
+    bool color;             /* color=always, else color=never */
+    long linger_ms;         /* < 0: not given on the command line */
+    const char *mode;       /* NULL: not given */
+};
+
+/* THREADLEAK_OPTIONS for the target: user_options (NULL or "" for none), then
+ * report_dir=...:quiet=1:exitcode=0:color=...[:linger_ms=N][:mode=M]. Returns a malloc'd string,
+ * or NULL with a message in err when the report directory cannot be quoted (it contains both
+ * quote characters) or memory runs out. */
+char *options_compose(const char *user_options, const struct tl_options_request *req, char *err,
+                      size_t errlen);
+
+#endif

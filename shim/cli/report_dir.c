@@ -1,0 +1,120 @@
+/* Creating, checking and removing report directories. */
+#include "report_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define REPORT_PREFIX "threadleak."
+
+bool report_file_pid(const char *name, const char *ext, pid_t *pid)
+{
+    size_t prefix = strlen(REPORT_PREFIX);
+    if (strncmp(name, REPORT_PREFIX, prefix) != 0)
+        return false;
+    const char *digits = name + prefix;
+    size_t ndigits = strspn(digits, "0123456789");
+    if (ndigits == 0 || ndigits > 10 || digits[ndigits] != '.' ||
+        strcmp(digits + ndigits + 1, ext) != 0)
+        return false;
+    long long value = strtoll(digits, NULL, 10);
+    if (value <= 0 || value > INT_MAX)
+        return false;
+    *pid = (pid_t)value;
+    return true;
+}
+
+static int absolute_path(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char resolved[PATH_MAX];
+    if (!realpath(path, resolved)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (strlen(resolved) >= outlen) {
+        snprintf(err, errlen, "%s: path too long", resolved);
+        return -1;
+    }
+    strcpy(out, resolved);
+    return 0;
+}
+
+int report_dir_create_private(char *out, size_t outlen, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    char templ[PATH_MAX];
+    if ((size_t)snprintf(templ, sizeof templ, "%s/threadleak.XXXXXX", tmp) >= sizeof templ) {
+        snprintf(err, errlen, "TMPDIR=%s: path too long", tmp);
+        return -1;
+    }
+    if (!mkdtemp(templ)) {
+        snprintf(err, errlen, "cannot create a report directory in %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (absolute_path(templ, out, outlen, err, errlen) != 0) {
+        rmdir(templ);
+        return -1;
+    }
+    return 0;
+}
+
+static bool holds_reports(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    pid_t pid;
+    for (struct dirent *e; !found && (e = readdir(d));)
+        found = report_file_pid(e->d_name, "json", &pid);
+    closedir(d);
+    return found;
+}
+
+int report_dir_prepare_kept(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "--keep-reports %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "--keep-reports %s: not a directory", dir);
+        return -1;
+    }
+    if (holds_reports(dir)) {
+        snprintf(err, errlen,
+                 "--keep-reports %s already holds threadleak.PID.json reports from another run; "
+                 "give an empty or new directory",
+                 dir);
+        return -1;
+    }
+    return absolute_path(dir, out, outlen, err, errlen);
+}
+
+int report_dir_remove(const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "cannot remove %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int fd = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlinkat(fd, e->d_name, 0);
+    }
+    closedir(d);
+    if (rmdir(dir) != 0) {
+        snprintf(err, errlen, "cannot remove %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,368 @@
+/* Merging per-process reports. Each JSON report is parsed only to be validated and to read pid,
+ * exe and summary.leaked; the merged document embeds the file's own bytes (re-indented), so that
+ * fields this CLI does not know about survive the merge. */
+#include "report_merge.h"
+
+#include "json_reader.h"
+#include "report_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef TL_VERSION
+#define TL_VERSION "0.0.0"
+#endif
+
+#define MERGED_SCHEMA   1
+#define MAX_REPORT_SIZE (256u << 20) /* far beyond any real report; stops a runaway file */
+
+struct process_report {
+    pid_t pid;
+    bool readable;
+    unsigned long leaked;
+    char *raw; /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
+    char *exe; /* from the report; NULL when absent */
+};
+
+struct merge {
+    int dirfd;
+    const char *dir;
+    pid_t target;
+    struct process_report *reports;
+    size_t count, cap;
+    FILE *warnings;
+};
+
+/* Reads a whole file relative to dirfd into a NUL-terminated buffer. Returns NULL with errno set
+ * (EFBIG for files beyond MAX_REPORT_SIZE). */
+static char *read_file_at(int dirfd, const char *name, size_t *len_out)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0)
+        goto fail;
+    if ((uint64_t)st.st_size > MAX_REPORT_SIZE) {
+        errno = EFBIG;
+        goto fail;
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    buf = malloc(cap);
+    if (!buf)
+        goto fail;
+    /* The size may change while reading; read to end of file but never past the buffer. */
+    for (ssize_t n; len + 1 < cap; len += (size_t)n) {
+        n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break;
+    }
+    buf[len] = '\0';
+    close(fd);
+    *len_out = len;
+    return buf;
+fail : {
+    int saved = errno;
+    free(buf);
+    close(fd);
+    errno = saved;
+    return NULL;
+}
+}
+
+static void trim(char **text, size_t *len)
+{
+    while (*len > 0 && strchr(" \t\r\n", (*text)[*len - 1]))
+        (*text)[--*len] = '\0';
+    size_t lead = strspn(*text, " \t\r\n");
+    *text += lead;
+    *len -= lead;
+}
+
+__attribute__((format(printf, 3, 4))) static void warn_unusable(struct merge *m, pid_t pid,
+                                                                const char *fmt, ...)
+{
+    fprintf(m->warnings, "threadleak: warning: report %s/threadleak.%ld.json ", m->dir, (long)pid);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(m->warnings, fmt, ap);
+    va_end(ap);
+    fprintf(m->warnings, "; process %ld counted as unknown\n", (long)pid);
+}
+
+/* Checks the fields the merge relies on; returns NULL when usable, else what is wrong. */
+static const char *check_fields(const struct tl_json *root, pid_t pid, unsigned long *leaked)
+{
+    int64_t json_pid;
+    uint64_t n;
+    if (tl_json_type(root) != TL_JSON_OBJECT)
+        return "is not a JSON object";
+    if (!tl_json_get_int64(tl_json_get(root, "pid"), &json_pid))
+        return "has no integer \"pid\"";
+    if (json_pid != pid)
+        return "names another pid than its file name";
+    if (tl_json_type(tl_json_get(root, "leaks")) != TL_JSON_ARRAY)
+        return "has no \"leaks\" array";
+    if (!tl_json_get_uint64(tl_json_get(tl_json_get(root, "summary"), "leaked"), &n))
+        return "has no integer \"summary.leaked\"";
+    *leaked = (unsigned long)n;
+    return NULL;
+}
+
+static void load_report(struct merge *m, struct process_report *r)
+{
+    char name[64], err[160];
+    snprintf(name, sizeof name, "threadleak.%ld.json", (long)r->pid);
+    size_t len;
+    char *buf = read_file_at(m->dirfd, name, &len);
+    if (!buf) {
+        warn_unusable(m, r->pid, "cannot be read (%s)", strerror(errno));
+        return;
+    }
+    struct tl_json *root = tl_json_parse(buf, len, err, sizeof err);
+    if (!root) {
+        warn_unusable(m, r->pid, "is not valid JSON (%s)", err);
+        free(buf);
+        return;
+    }
+    const char *problem = check_fields(root, r->pid, &r->leaked);
+    if (problem) {
+        warn_unusable(m, r->pid, "%s", problem);
+        free(buf);
+    } else {
+        const char *exe = tl_json_string(tl_json_get(root, "exe"));
+        r->exe = exe ? strdup(exe) : NULL;
+        char *text = buf;
+        trim(&text, &len);
+        memmove(buf, text, len + 1);
+        r->raw = buf;
+        r->readable = true;
+    }
+    tl_json_free(root);
+}
+
+static int add_report(struct merge *m, pid_t pid)
+{
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        struct process_report *grown = realloc(m->reports, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        m->reports = grown;
+        m->cap = cap;
+    }
+    m->reports[m->count++] = (struct process_report){.pid = pid};
+    return 0;
+}
+
+static int collect_reports(struct merge *m)
+{
+    int fd = dup(m->dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        pid_t pid;
+        if (report_file_pid(e->d_name, "json", &pid))
+            rc = add_report(m, pid);
+    }
+    closedir(d);
+    return rc;
+}
+
+static pid_t sort_target; /* qsort has no context argument */
+
+static int by_target_then_pid(const void *a, const void *b)
+{
+    pid_t x = ((const struct process_report *)a)->pid, y = ((const struct process_report *)b)->pid;
+    if (x == y)
+        return 0;
+    if (x == sort_target)
+        return -1;
+    if (y == sort_target)
+        return 1;
+    return x < y ? -1 : 1;
+}
+
+static const char *plural(unsigned long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static void write_process_text(struct merge *m, const struct process_report *r, FILE *out)
+{
+    if (m->count > 1)
+        fprintf(out, "==== threadleak: process %ld (%s): %lu leaked %s ====\n", (long)r->pid,
+                r->exe ? r->exe : "?", r->leaked, plural(r->leaked, "thread", "threads"));
+    char name[64];
+    snprintf(name, sizeof name, "threadleak.%ld.txt", (long)r->pid);
+    size_t len;
+    char *text = read_file_at(m->dirfd, name, &len);
+    if (!text) {
+        fprintf(m->warnings,
+                "threadleak: warning: text report %s/%s is missing (%s); its JSON report lists "
+                "%lu leaked %s\n",
+                m->dir, name, strerror(errno), r->leaked, plural(r->leaked, "thread", "threads"));
+        return;
+    }
+    fwrite(text, 1, len, out);
+    if (len > 0 && text[len - 1] != '\n')
+        fputc('\n', out);
+    free(text);
+}
+
+static void write_text(struct merge *m, struct tl_merge_result *res, FILE *out)
+{
+    if (res->leaked_threads == 0)
+        return;
+    for (size_t i = 0; i < m->count; i++) {
+        if (m->reports[i].readable && m->reports[i].leaked > 0)
+            write_process_text(m, &m->reports[i], out);
+    }
+    fprintf(out, "threadleak: %lu leaked %s in %u of %u %s", res->leaked_threads,
+            plural(res->leaked_threads, "thread", "threads"), res->leaking_processes,
+            res->processes, plural(res->processes, "process", "processes"));
+    if (res->unreadable)
+        fprintf(out, "; %u %s unreadable", res->unreadable,
+                plural(res->unreadable, "report", "reports"));
+    fputc('\n', out);
+}
+
+/* The report's bytes with every line indented, so that it nests in the merged document. JSON
+ * strings cannot hold a raw newline, so indenting after each one never alters a value. */
+static void write_indented(FILE *out, const char *raw, const char *indent)
+{
+    fputs(indent, out);
+    for (const char *p = raw; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fputs(indent, out);
+    }
+}
+
+static void write_json(struct merge *m, const struct tl_merge_result *res, FILE *out)
+{
+    fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
+            TL_VERSION, MERGED_SCHEMA);
+    fputs("  \"processes\": [", out);
+    const char *sep = "\n";
+    for (size_t i = 0; i < m->count; i++) {
+        if (!m->reports[i].readable)
+            continue;
+        fputs(sep, out);
+        write_indented(out, m->reports[i].raw, "    ");
+        sep = ",\n";
+    }
+    fputs(*sep == ',' ? "\n  ],\n" : "],\n", out);
+    fputs("  \"unreadable\": [", out);
+    sep = "";
+    for (size_t i = 0; i < m->count; i++) {
+        if (m->reports[i].readable)
+            continue;
+        fprintf(out, "%s\"threadleak.%ld.json\"", sep, (long)m->reports[i].pid);
+        sep = ", ";
+    }
+    fprintf(out,
+            "],\n  \"summary\": {\n    \"processes\": %u,\n    \"leaking_processes\": %u,\n"
+            "    \"leaked_threads\": %lu\n  }\n}\n",
+            res->processes, res->leaking_processes, res->leaked_threads);
+}
+
+static void count_totals(const struct merge *m, struct tl_merge_result *res)
+{
+    res->processes = (unsigned)m->count;
+    for (size_t i = 0; i < m->count; i++) {
+        const struct process_report *r = &m->reports[i];
+        if (!r->readable) {
+            res->unreadable++;
+        } else if (r->leaked > 0) {
+            res->leaking_processes++;
+            res->leaked_threads += r->leaked;
+        }
+    }
+}
+
+static void free_reports(struct merge *m)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        free(m->reports[i].raw);
+        free(m->reports[i].exe);
+    }
+    free(m->reports);
+}
+
+/* Builds the three outputs into memory streams. */
+static int produce(struct merge *m, struct tl_merge_result *res)
+{
+    size_t text_len, json_len, warn_len;
+    FILE *text = open_memstream(&res->text, &text_len);
+    FILE *json = open_memstream(&res->json, &json_len);
+    m->warnings = open_memstream(&res->warnings, &warn_len);
+    int rc = text && json && m->warnings ? 0 : -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < m->count; i++)
+            load_report(m, &m->reports[i]);
+        count_totals(m, res);
+        write_text(m, res, text);
+        write_json(m, res, json);
+    }
+    /* fclose fails when the stream could not grow its buffer. */
+    if (text && fclose(text) != 0)
+        rc = -1;
+    if (json && fclose(json) != 0)
+        rc = -1;
+    if (m->warnings && fclose(m->warnings) != 0)
+        rc = -1;
+    return rc;
+}
+
+int report_merge_dir(const char *dir, pid_t target_pid, struct tl_merge_result *out)
+{
+    memset(out, 0, sizeof *out);
+    struct merge m = {.dir = dir, .target = target_pid};
+    m.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m.dirfd < 0)
+        return -1;
+    int rc = collect_reports(&m);
+    if (rc == 0) {
+        sort_target = target_pid;
+        if (m.count > 1)
+            qsort(m.reports, m.count, sizeof *m.reports, by_target_then_pid);
+        rc = produce(&m, out);
+    }
+    int saved = rc ? (errno ? errno : ENOMEM) : 0;
+    free_reports(&m);
+    close(m.dirfd);
+    if (rc != 0) {
+        report_merge_free(out);
+        errno = saved;
+    }
+    return rc;
+}
+
+void report_merge_free(struct tl_merge_result *r)
+{
+    free(r->text);
+    free(r->json);
+    free(r->warnings);
+    memset(r, 0, sizeof *r);
+}

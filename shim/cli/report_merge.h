@@ -1,0 +1,30 @@
+/* Merging the per-process reports of one run into what the user sees: one text report in pid
+ * order (the target's first) and one JSON document that holds every per-process report object
+ * verbatim. A report that is missing a field, truncated or not JSON at all becomes a warning that
+ * names the file, and its process counts as unknown; the others are merged as usual. */
+#ifndef THREADLEAK_CLI_REPORT_MERGE_H
+#define THREADLEAK_CLI_REPORT_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct tl_merge_result {
+    char *text;          /* the merged text report, "" when no process leaked */
+    char *json;          /* {tool, version, schema, processes: [...], unreadable: [...], summary} */
+    char *warnings;      /* one "threadleak: warning: ..." line per unusable file, "" when none */
+    unsigned processes;  /* K: reports found, unreadable ones included */
+    unsigned unreadable; /* reports that could not be used */
+    unsigned leaking_processes;   /* M */
+    unsigned long leaked_threads; /* N, over all readable reports */
+};
+
+/* Reads every DIR/threadleak.PID.json (and, for leaking processes, DIR/threadleak.PID.txt).
+ * target_pid's report comes first, the others follow by ascending pid. With headers, each process's
+ * text is preceded by one line naming it whenever more than one report was found. Returns 0, or -1
+ * with errno set when the directory cannot be read or memory runs out; then *out is empty. */
+int report_merge_dir(const char *dir, pid_t target_pid, struct tl_merge_result *out);
+
+void report_merge_free(struct tl_merge_result *r);
+
+#endif

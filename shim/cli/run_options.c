@@ -1,0 +1,176 @@
+/* Option parsing for `run` with getopt_long. '+' stops at the first non-option, so the target's
+ * own options are never taken for ours even without "--". */
+#include "run_options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_EXITCODE         66
+#define DEFAULT_CHILDREN_TIMEOUT 10.0
+#define MAX_LINGER_MS            600000L /* what THREADLEAK_OPTIONS accepts for linger_ms */
+#define MAX_CHILDREN_TIMEOUT     86400.0
+
+enum long_only {
+    OPT_JSON = 256,
+    OPT_EXITCODE,
+    OPT_LINGER_MS,
+    OPT_MODE,
+    OPT_COLOR,
+    OPT_KEEP_REPORTS,
+    OPT_CHILDREN_TIMEOUT,
+};
+
+static const struct option long_options[] = {
+    {"json", required_argument, NULL, OPT_JSON},
+    {"exitcode", required_argument, NULL, OPT_EXITCODE},
+    {"linger-ms", required_argument, NULL, OPT_LINGER_MS},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"keep-reports", required_argument, NULL, OPT_KEEP_REPORTS},
+    {"children-timeout", required_argument, NULL, OPT_CHILDREN_TIMEOUT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void run_options_usage(FILE *out)
+{
+    fputs("Usage: threadleak run [options] -- PROG [ARGS...]\n"
+          "\n"
+          "Runs PROG (and every process it starts) with the threadleak shim preloaded, then\n"
+          "prints one report of the threads that were still running or never joined at exit.\n"
+          "A clean run prints nothing.\n"
+          "\n"
+          "Options:\n"
+          "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
+          "  --exitcode N            exit status when threads leaked and PROG exited 0\n"
+          "                          (0..255, default 66; 0 = report only)\n"
+          "  --linger-ms N           how long each process waits at exit for running threads\n"
+          "                          to finish (0..600000; default: the shim's, 500)\n"
+          "  --mode all|tsan         all: running and finished-unjoined threads leak;\n"
+          "                          tsan: only finished-unjoined ones (default: all)\n"
+          "  --color auto|always|never  colour the report (auto: when stderr is a terminal)\n"
+          "  --keep-reports DIR      write the per-process reports into DIR and keep them\n"
+          "  --children-timeout S    after PROG exits, wait up to S seconds for the processes\n"
+          "                          it left running (default 10)\n"
+          "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
+          "  -h, --help              show this help\n"
+          "\n"
+          "Exit status: PROG's own (128+N when signal N killed it); 66 (or --exitcode) when\n"
+          "threads leaked and PROG exited 0; 2 for a usage error; 125 when threadleak itself\n"
+          "failed; 126 when PROG cannot be run under the shim; 127 when it is not found or not\n"
+          "executable. The user's THREADLEAK_OPTIONS are passed on. See docs/cli.md.\n",
+          out);
+}
+
+static int usage_error(FILE *err, const char *fmt, const char *what)
+{
+    fputs("threadleak run: ", err);
+    fprintf(err, fmt, what);
+    fputs("\nTry 'threadleak run --help'.\n", err);
+    return TL_STATUS_USAGE;
+}
+
+static bool parse_long(const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max || text[0] == ' ' || text[0] == '+')
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_seconds(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v) || v < 0 || v > MAX_CHILDREN_TIMEOUT)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Applies one option; returns 0 or TL_STATUS_USAGE. */
+static int apply_option(int opt, const char *arg, struct tl_run_options *o, FILE *err)
+{
+    long n;
+    switch (opt) {
+    case OPT_JSON:
+        o->json_path = arg;
+        return 0;
+    case OPT_EXITCODE:
+        if (!parse_long(arg, 0, 255, &n))
+            return usage_error(err, "--exitcode '%s': expected an integer 0..255", arg);
+        o->exitcode = (int)n;
+        return 0;
+    case OPT_LINGER_MS:
+        if (!parse_long(arg, 0, MAX_LINGER_MS, &o->linger_ms))
+            return usage_error(err, "--linger-ms '%s': expected an integer 0..600000", arg);
+        return 0;
+    case OPT_MODE:
+        if (strcmp(arg, "all") != 0 && strcmp(arg, "tsan") != 0)
+            return usage_error(err, "--mode '%s': expected all or tsan", arg);
+        o->mode = arg;
+        return 0;
+    case OPT_COLOR:
+        if (strcmp(arg, "auto") == 0)
+            o->color = TL_RUN_COLOR_AUTO;
+        else if (strcmp(arg, "always") == 0)
+            o->color = TL_RUN_COLOR_ALWAYS;
+        else if (strcmp(arg, "never") == 0)
+            o->color = TL_RUN_COLOR_NEVER;
+        else
+            return usage_error(err, "--color '%s': expected auto, always or never", arg);
+        return 0;
+    case OPT_KEEP_REPORTS:
+        o->keep_reports = arg;
+        return 0;
+    case OPT_CHILDREN_TIMEOUT:
+        if (!parse_seconds(arg, &o->children_timeout))
+            return usage_error(err, "--children-timeout '%s': expected seconds, 0..86400", arg);
+        return 0;
+    case 'q':
+        o->quiet = true;
+        return 0;
+    case 'h':
+        o->help = true;
+        return 0;
+    }
+    return TL_STATUS_USAGE;
+}
+
+int run_options_parse(int argc, char **argv, struct tl_run_options *o, FILE *err)
+{
+    *o = (struct tl_run_options){.exitcode = DEFAULT_EXITCODE,
+                                 .linger_ms = -1,
+                                 .children_timeout = DEFAULT_CHILDREN_TIMEOUT};
+    opterr = 0;
+    optind = 0; /* 0 makes glibc re-initialise, so that parsing twice (tests) works */
+    for (;;) {
+        int opt = getopt_long(argc, argv, "+:qh", long_options, NULL);
+        if (opt == -1)
+            break;
+        const char *arg = argv[optind - 1];
+        if (opt == '?')
+            return optopt ? usage_error(err, "unknown option '-%c'", (char[]){(char)optopt, 0})
+                          : usage_error(err, "unknown option '%s'", arg);
+        if (opt == ':')
+            return usage_error(err, "option '%s' needs a value", arg);
+        int rc = apply_option(opt, optarg, o, err);
+        if (rc != 0)
+            return rc;
+        if (o->help)
+            return 0;
+    }
+    if (optind >= argc)
+        return usage_error(err, "%s",
+                           "no program given: threadleak run [options] -- PROG [ARGS...]");
+    o->prog_argv = argv + optind;
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* The command line of `threadleak run [options] -- PROG [ARGS...]`. */
+#ifndef THREADLEAK_CLI_RUN_OPTIONS_H
+#define THREADLEAK_CLI_RUN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define TL_STATUS_USAGE 2 /* a bad command line or THREADLEAK_OPTIONS */
+
+enum tl_run_color { TL_RUN_COLOR_AUTO, TL_RUN_COLOR_ALWAYS, TL_RUN_COLOR_NEVER };
+
+struct tl_run_options {
+    const char *json_path;    /* --json FILE ("-" = stdout); NULL when not given */
+    int exitcode;             /* --exitcode N, default 66 */
+    long linger_ms;           /* --linger-ms N; -1 when not given */
+    const char *mode;         /* --mode all|tsan; NULL when not given */
+    enum tl_run_color color;  /* --color */
+    const char *keep_reports; /* --keep-reports DIR; NULL when not given */
+    double children_timeout;  /* --children-timeout S, default 10 */
+    bool quiet;               /* -q/--quiet */
+    bool help;                /* --help: print run_options_usage and exit 0 */
+    char **prog_argv;         /* PROG and its arguments, NULL-terminated; points into argv */
+};
+
+/* Parses argv, where argv[0] is "run". Returns 0, or TL_STATUS_USAGE after printing a one-line
+ * error and a hint to err. Stops at "--" or at the first argument that is no option. */
+int run_options_parse(int argc, char **argv, struct tl_run_options *o, FILE *err);
+
+/* The `threadleak run --help` text. */
+void run_options_usage(FILE *out);
+
+#endif
