@@ -1,0 +1,383 @@
+/* The streaming JSON writer: exact layout, escaping (checked byte for byte and by parsing back
+ * with the reader), integer limits, and misuse and write errors reported by tl_jw_finish. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* open_memstream */
+#endif
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "json_reader.h"
+#include "json_writer.h"
+
+/* A writer over a memory buffer, so the test can look at the exact bytes. */
+struct capture {
+    char *text;
+    size_t len;
+    FILE *out;
+    struct tl_json_writer w;
+};
+
+static void capture_open(struct capture *c)
+{
+    c->text = NULL;
+    c->len = 0;
+    c->out = open_memstream(&c->text, &c->len);
+    assert_non_null(c->out);
+    tl_jw_init(&c->w, c->out);
+}
+
+/* Finishes the document; returns tl_jw_finish's result. The text stays in c->text. */
+static int capture_close(struct capture *c)
+{
+    int rc = tl_jw_finish(&c->w);
+    fclose(c->out);
+    return rc;
+}
+
+static void test_empty_containers(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    tl_jw_begin_object(&c.w);
+    tl_jw_end_object(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    assert_string_equal(c.text, "{}\n");
+    free(c.text);
+
+    capture_open(&c);
+    tl_jw_begin_array(&c.w);
+    tl_jw_end_array(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    assert_string_equal(c.text, "[]\n");
+    free(c.text);
+}
+
+static void test_pretty_layout(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    tl_jw_begin_object(&c.w);
+    tl_jw_key(&c.w, "a");
+    tl_jw_int(&c.w, 1);
+    tl_jw_key(&c.w, "list");
+    tl_jw_begin_array(&c.w);
+    tl_jw_bool(&c.w, true);
+    tl_jw_null(&c.w);
+    tl_jw_begin_object(&c.w);
+    tl_jw_key(&c.w, "x");
+    tl_jw_string(&c.w, "y");
+    tl_jw_end_object(&c.w);
+    tl_jw_begin_array(&c.w);
+    tl_jw_end_array(&c.w);
+    tl_jw_end_array(&c.w);
+    tl_jw_key(&c.w, "empty");
+    tl_jw_begin_object(&c.w);
+    tl_jw_end_object(&c.w);
+    tl_jw_key(&c.w, "f");
+    tl_jw_bool(&c.w, false);
+    tl_jw_end_object(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    assert_string_equal(c.text, "{\n"
+                                "  \"a\": 1,\n"
+                                "  \"list\": [\n"
+                                "    true,\n"
+                                "    null,\n"
+                                "    {\n"
+                                "      \"x\": \"y\"\n"
+                                "    },\n"
+                                "    []\n"
+                                "  ],\n"
+                                "  \"empty\": {},\n"
+                                "  \"f\": false\n"
+                                "}\n");
+    free(c.text);
+}
+
+static void test_scalar_document(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    tl_jw_string(&c.w, NULL);
+    assert_int_equal(capture_close(&c), 0);
+    assert_string_equal(c.text, "null\n");
+    free(c.text);
+}
+
+/* Writes s as a one-string document and returns the text (caller frees). */
+static char *write_string_doc(const char *s, size_t len)
+{
+    struct capture c;
+    capture_open(&c);
+    tl_jw_string_len(&c.w, s, len);
+    assert_int_equal(capture_close(&c), 0);
+    return c.text;
+}
+
+static void test_escapes_exact(void **state)
+{
+    (void)state;
+    static const char input[] = "q\" b\\ / \b\f\n\r\t \x01\x1f\x7f";
+    char *text = write_string_doc(input, sizeof input - 1);
+    assert_string_equal(text, "\"q\\\" b\\\\ / \\b\\f\\n\\r\\t \\u0001\\u001f\\u007f\"\n");
+    free(text);
+
+    static const char with_nul[] = "a\0b";
+    text = write_string_doc(with_nul, 3);
+    assert_string_equal(text, "\"a\\u0000b\"\n");
+    free(text);
+}
+
+struct utf8_case {
+    const char *in;
+    const char *out; /* the string's JSON body, without quotes */
+};
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* Well-formed UTF-8 stays; each maximal ill-formed subpart becomes one U+FFFD. */
+static const struct utf8_case utf8_cases[] = {
+    {"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"},
+    {"a\xFF"
+     "b",
+     "a" FFFD "b"},
+    {"\xFF\xFE", FFFD FFFD},
+    {"\xC0\xAF", FFFD FFFD},                   /* overlong '/' */
+    {"\xE0\x80\xAF", FFFD FFFD FFFD},          /* overlong, second byte out of range */
+    {"\xED\xA0\x80", FFFD FFFD FFFD},          /* a surrogate */
+    {"\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD}, /* above U+10FFFF */
+    {"\xE2\x82", FFFD},                        /* truncated at the end */
+    {"\xE2\x82x", FFFD "x"},                   /* truncated in the middle */
+    {"\xF0\x9F\x98", FFFD},
+    {"\x80", FFFD},                   /* lone continuation */
+    {"\xEF\xBF\xBF", "\xEF\xBF\xBF"}, /* U+FFFF is well-formed */
+};
+
+static void test_invalid_utf8_replaced(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
+        char *text = write_string_doc(utf8_cases[i].in, strlen(utf8_cases[i].in));
+        char expected[64];
+        snprintf(expected, sizeof expected, "\"%s\"\n", utf8_cases[i].out);
+        if (strcmp(text, expected) != 0)
+            fail_msg("case %zu: got %s", i, text);
+        /* And the strict reader, which rejects ill-formed UTF-8, accepts the result. */
+        char err[128];
+        struct tl_json *v = tl_json_parse(text, strlen(text), err, sizeof err);
+        if (v == NULL)
+            fail_msg("case %zu: %s", i, err);
+        assert_string_equal(tl_json_string(v), utf8_cases[i].out);
+        tl_json_free(v);
+        free(text);
+    }
+}
+
+/* Every byte value through the writer and back: control bytes and ASCII exactly, the rest
+ * repaired into something the strict reader accepts. */
+static void test_every_byte_round_trips(void **state)
+{
+    (void)state;
+    char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    char *text = write_string_doc(all, sizeof all);
+    char err[128];
+    struct tl_json *v = tl_json_parse(text, strlen(text), err, sizeof err);
+    if (v == NULL)
+        fail_msg("%s", err);
+    assert_true(tl_json_string_len(v) >= 128);
+    assert_memory_equal(tl_json_string(v), all, 128);
+    tl_json_free(v);
+    free(text);
+}
+
+static void test_integers(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    tl_jw_begin_array(&c.w);
+    tl_jw_int(&c.w, INT64_MIN);
+    tl_jw_int(&c.w, INT64_MAX);
+    tl_jw_int(&c.w, -1);
+    tl_jw_uint64(&c.w, UINT64_MAX);
+    tl_jw_uint64(&c.w, 0);
+    tl_jw_end_array(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    assert_string_equal(c.text, "[\n  -9223372036854775808,\n  9223372036854775807,\n  -1,\n"
+                                "  18446744073709551615,\n  0\n]\n");
+    struct tl_json *v = tl_json_parse(c.text, c.len, NULL, 0);
+    assert_non_null(v);
+    int64_t i;
+    uint64_t u;
+    assert_true(tl_json_get_int64(tl_json_index(v, 0), &i) && i == INT64_MIN);
+    assert_true(tl_json_get_int64(tl_json_index(v, 1), &i) && i == INT64_MAX);
+    assert_true(tl_json_get_uint64(tl_json_index(v, 3), &u) && u == UINT64_MAX);
+    tl_json_free(v);
+    free(c.text);
+}
+
+static void test_keys_are_escaped(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    tl_jw_begin_object(&c.w);
+    tl_jw_key(&c.w, "we\"ird\nkey");
+    tl_jw_int(&c.w, 7);
+    tl_jw_end_object(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    struct tl_json *v = tl_json_parse(c.text, c.len, NULL, 0);
+    assert_non_null(v);
+    assert_int_equal(tl_json_int(tl_json_get(v, "we\"ird\nkey")), 7);
+    tl_json_free(v);
+    free(c.text);
+}
+
+/* Each misuse leaves the document invalid, and tl_jw_finish must say so. */
+static void misuse_value_without_key(struct tl_json_writer *w)
+{
+    tl_jw_begin_object(w);
+    tl_jw_int(w, 1);
+    tl_jw_end_object(w);
+}
+
+static void misuse_key_in_array(struct tl_json_writer *w)
+{
+    tl_jw_begin_array(w);
+    tl_jw_key(w, "k");
+    tl_jw_int(w, 1);
+    tl_jw_end_array(w);
+}
+
+static void misuse_two_keys(struct tl_json_writer *w)
+{
+    tl_jw_begin_object(w);
+    tl_jw_key(w, "a");
+    tl_jw_key(w, "b");
+    tl_jw_int(w, 1);
+    tl_jw_end_object(w);
+}
+
+static void misuse_dangling_key(struct tl_json_writer *w)
+{
+    tl_jw_begin_object(w);
+    tl_jw_key(w, "a");
+    tl_jw_end_object(w);
+}
+
+static void misuse_unclosed(struct tl_json_writer *w)
+{
+    tl_jw_begin_array(w);
+}
+
+static void misuse_wrong_close(struct tl_json_writer *w)
+{
+    tl_jw_begin_array(w);
+    tl_jw_end_object(w);
+}
+
+static void misuse_two_documents(struct tl_json_writer *w)
+{
+    tl_jw_int(w, 1);
+    tl_jw_int(w, 2);
+}
+
+static void misuse_nothing(struct tl_json_writer *w)
+{
+    (void)w;
+}
+
+static void misuse_too_deep(struct tl_json_writer *w)
+{
+    for (int i = 0; i <= TL_JW_MAX_DEPTH; i++)
+        tl_jw_begin_array(w);
+    for (int i = 0; i <= TL_JW_MAX_DEPTH; i++)
+        tl_jw_end_array(w);
+}
+
+static void misuse_null_key(struct tl_json_writer *w)
+{
+    tl_jw_begin_object(w);
+    tl_jw_key(w, NULL);
+    tl_jw_int(w, 1);
+    tl_jw_end_object(w);
+}
+
+static void test_misuse_is_reported(void **state)
+{
+    (void)state;
+    void (*const misuses[])(struct tl_json_writer *) = {
+        misuse_value_without_key, misuse_key_in_array, misuse_two_keys,      misuse_dangling_key,
+        misuse_unclosed,          misuse_wrong_close,  misuse_two_documents, misuse_nothing,
+        misuse_too_deep,          misuse_null_key,
+    };
+    for (size_t i = 0; i < sizeof misuses / sizeof misuses[0]; i++) {
+        struct capture c;
+        capture_open(&c);
+        misuses[i](&c.w);
+        if (capture_close(&c) != -1)
+            fail_msg("misuse %zu accepted: %s", i, c.text);
+        free(c.text);
+    }
+}
+
+static void test_deepest_allowed_nesting(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    for (int i = 0; i < TL_JW_MAX_DEPTH; i++)
+        tl_jw_begin_array(&c.w);
+    for (int i = 0; i < TL_JW_MAX_DEPTH; i++)
+        tl_jw_end_array(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    struct tl_json *v = tl_json_parse(c.text, c.len, NULL, 0);
+    assert_non_null(v);
+    tl_json_free(v);
+    free(c.text);
+}
+
+static void test_write_error_is_reported(void **state)
+{
+    (void)state;
+    FILE *full = fopen("/dev/full", "w");
+    if (full == NULL)
+        skip();
+    struct tl_json_writer w;
+    tl_jw_init(&w, full);
+    tl_jw_begin_array(&w);
+    for (int i = 0; i < 10000; i++)
+        tl_jw_string(&w, "filler filler filler");
+    tl_jw_end_array(&w);
+    assert_int_equal(tl_jw_finish(&w), -1);
+    fclose(full);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_containers),
+        cmocka_unit_test(test_pretty_layout),
+        cmocka_unit_test(test_scalar_document),
+        cmocka_unit_test(test_escapes_exact),
+        cmocka_unit_test(test_invalid_utf8_replaced),
+        cmocka_unit_test(test_every_byte_round_trips),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_keys_are_escaped),
+        cmocka_unit_test(test_misuse_is_reported),
+        cmocka_unit_test(test_deepest_allowed_nesting),
+        cmocka_unit_test(test_write_error_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
