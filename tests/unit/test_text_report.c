@@ -1,0 +1,343 @@
+/* The human report: the exact lines for a hand-built findings, colour only on request (and
+ * nothing but colour), sanitised names, long thread lists, no leaks, and the atomic file. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* open_memstream */
+#endif
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "text_report.h"
+
+/* ---- fixture ---- */
+
+static struct tl_frame creation_a[] = {
+    {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server"},
+    {0x55d4c1a2b400, "main", "server.c", 0, NULL},
+    {0x55d4c1a2b500, NULL, NULL, 0, NULL},
+};
+static struct tl_frame current_a[] = {
+    {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6"},
+};
+static struct tl_frame creation_b[] = {
+    {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server"},
+};
+
+static struct tl_leaked_thread threads_a[] = {
+    {.tid = 4243, .name = "work\"er\n1", .cancelled = true, .wait = "futex wait (condition)"},
+    {.tid = 4244, .name = "\x1b[31mevil\x7f", .wait = "read (pipe)"},
+    {.tid = 4246, .name = "", .wait = "futex wait (condition)"},
+};
+static struct tl_leaked_thread threads_b[] = {
+    {.tid = 4245, .name = "helper"},
+};
+
+static char *argv_fixture[] = {"./server", "--selftest", NULL};
+
+static struct tl_leak_group groups_fixture[] = {
+    {
+        .count = 3,
+        .state = TL_LEAK_RUNNING,
+        .start_routine = "worker_loop",
+        .scope = "test_foo",
+        .creator_tid = 4242,
+        .creator_is_main = true,
+        .creator_name = "server",
+        .creation_stack = creation_a,
+        .creation_depth = 3,
+        .current_stack = current_a,
+        .current_depth = 1,
+        .threads = threads_a,
+    },
+    {
+        .count = 1,
+        .state = TL_LEAK_EXITED,
+        .c11 = true,
+        .start_routine = "helper_main",
+        .creator_tid = 4243,
+        .creator_name = "worker-1",
+        .creation_stack = creation_b,
+        .creation_depth = 1,
+        .threads = threads_b,
+    },
+};
+
+static struct tl_findings findings_fixture(void)
+{
+    return (struct tl_findings){
+        .pid = 4242,
+        .ppid = 1,
+        .exe = "/opt/bin/server",
+        .argv = argv_fixture,
+        .mode = "all",
+        .threads_created = 5,
+        .leaked = 4,
+        .suppressed = 0,
+        .groups = groups_fixture,
+        .ngroups = 2,
+    };
+}
+
+static char *render(const struct tl_findings *f, bool color)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(report_write_text(out, f, color), 0);
+    fclose(out);
+    return text;
+}
+
+/* The report must contain this exact line. */
+static void expect_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
+        bool starts = p == text || p[-1] == '\n';
+        if (starts && p[n] == '\n')
+            return;
+    }
+    fail_msg("missing line \"%s\" in:\n%s", line, text);
+}
+
+static void expect_no_substring(const char *text, const char *needle)
+{
+    if (strstr(text, needle) != NULL)
+        fail_msg("unexpected \"%s\" in:\n%s", needle, text);
+}
+
+/* ---- plain text ---- */
+
+static void test_plain_report_lines(void **state)
+{
+    (void)state;
+    struct tl_findings f = findings_fixture();
+    char *text = render(&f, false);
+    static const char *const lines[] = {
+        "==4242== threadleak: 4 leaked threads in 2 groups (pid 4242, ./server --selftest)",
+        "",
+        ("3 threads still running, joinable, 1 cancelled, created by main thread (tid 4242 "
+         "\"server\"), in scope test_foo"),
+        "  start routine: worker_loop",
+        "  threads: 4243 \"work\\\"er\\x0a1\" (cancelled), 4244 \"\\x1b[31mevil\\x7f\", 4246",
+        "  blocked in: futex wait (condition) (2 threads)",
+        "  blocked in: read (pipe) (1 thread)",
+        "  current stack (tid 4243):",
+        "    #0  0x00007f0000001000 pthread_cond_wait  (libc.so.6)",
+        "  created at:",
+        "    #0  0x000055d4c1a2b3c4 start_workers  /src/server.c:42  (server)",
+        "    #1  0x000055d4c1a2b400 main  server.c",
+        "    #2  0x000055d4c1a2b500 ??",
+        "1 thread finished but never joined (thrd_create), created by thread 4243 \"worker-1\"",
+        "  start routine: helper_main",
+        "  threads: 4245 \"helper\"",
+        "    #0  0x0000000000001000 spawn_helper  helper.c:7  (server)",
+        "==4242== SUMMARY: threadleak: 4 leaked threads (2 groups), 5 threads created",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        expect_line(text, lines[i]);
+    expect_no_substring(text, "\033");
+    /* The exited group has no live data to show. */
+    const char *second = strstr(text, "1 thread finished");
+    assert_non_null(second);
+    assert_null(strstr(second, "current stack"));
+    assert_null(strstr(second, "blocked in"));
+    assert_null(strstr(second, "in scope"));
+    assert_true(text[strlen(text) - 1] == '\n');
+    free(text);
+}
+
+static void test_group_order_follows_findings(void **state)
+{
+    (void)state;
+    struct tl_findings f = findings_fixture();
+    char *text = render(&f, false);
+    const char *first = strstr(text, "3 threads still running");
+    const char *second = strstr(text, "1 thread finished");
+    const char *summary = strstr(text, "SUMMARY");
+    assert_non_null(first);
+    assert_true(first < second && second < summary);
+    free(text);
+}
+
+static void test_detached_cancelled_and_suppressed(void **state)
+{
+    (void)state;
+    struct tl_leaked_thread t[] = {{.tid = 11, .name = "a", .cancelled = true},
+                                   {.tid = 12, .name = "b", .cancelled = true}};
+    struct tl_leak_group g = {.count = 2,
+                              .state = TL_LEAK_RUNNING,
+                              .detached = true,
+                              .start_routine = "loop",
+                              .creator_tid = 0,
+                              .threads = t};
+    struct tl_findings f = {
+        .pid = 10, .threads_created = 1, .leaked = 2, .suppressed = 3, .groups = &g, .ngroups = 1};
+    char *text = render(&f, false);
+    expect_line(text, "==10== threadleak: 2 leaked threads in 1 group (pid 10)");
+    expect_line(text,
+                "2 threads still running, detached, cancelled, created by an untracked thread");
+    expect_line(text, "  threads: 11 \"a\" (cancelled), 12 \"b\" (cancelled)");
+    expect_line(text, "    (no frames)");
+    expect_line(text, "==10== SUMMARY: threadleak: 2 leaked threads (1 group), 1 thread created, "
+                      "3 suppressed");
+    expect_no_substring(text, "joinable");
+    expect_no_substring(text, "blocked in");
+    free(text);
+}
+
+static void test_long_thread_list_is_cut(void **state)
+{
+    (void)state;
+    enum { N = 25 };
+    struct tl_leaked_thread t[N];
+    memset(t, 0, sizeof t);
+    for (int i = 0; i < N; i++) {
+        t[i].tid = 100 + i;
+        snprintf(t[i].wait, sizeof t[i].wait, "futex wait");
+    }
+    struct tl_leak_group g = {
+        .count = N, .start_routine = "w", .creator_is_main = true, .creator_tid = 99, .threads = t};
+    struct tl_findings f = {
+        .pid = 99, .leaked = N, .threads_created = N, .groups = &g, .ngroups = 1};
+    char *text = render(&f, false);
+    expect_line(text, "  threads: 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, and 15 more");
+    expect_line(text, "  blocked in: futex wait"); /* all agree: no count */
+    expect_line(text, "25 threads still running, joinable, created by main thread (tid 99)");
+    expect_no_substring(text, "110");
+    free(text);
+}
+
+static void test_no_leaks(void **state)
+{
+    (void)state;
+    char *argv[] = {NULL};
+    struct tl_findings f = {.pid = 3, .exe = "/bin/true", .argv = argv, .threads_created = 1};
+    char *text = render(&f, false);
+    assert_string_equal(text, "==3== threadleak: no leaked threads (pid 3, /bin/true)\n"
+                              "==3== SUMMARY: threadleak: 0 leaked threads, 1 thread created\n");
+    free(text);
+}
+
+/* ---- colour ---- */
+
+/* Removes every ESC [ ... m sequence. */
+static void strip_ansi(char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in != '\0';) {
+        if (in[0] == '\033' && in[1] == '[') {
+            in += 2;
+            while (*in != '\0' && *in != 'm')
+                in++;
+            if (*in == 'm')
+                in++;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+}
+
+static void test_color(void **state)
+{
+    (void)state;
+    struct tl_findings f = findings_fixture();
+    char *colored = render(&f, true);
+    assert_non_null(strstr(colored, "\033[31mstill running\033[0m"));
+    assert_non_null(strstr(colored, "\033[33mfinished but never joined\033[0m"));
+    assert_non_null(strstr(colored, "start routine: \033[1mworker_loop\033[0m"));
+    assert_non_null(strstr(colored, "\033[1mstart_workers\033[0m"));
+    assert_non_null(strstr(colored, "\033[36m/src/server.c:42\033[0m"));
+    /* The thread name's own escape byte is still neutralised. */
+    assert_non_null(strstr(colored, "\\x1b[31mevil"));
+
+    /* Colour adds nothing but colour. */
+    char *plain = render(&f, false);
+    strip_ansi(colored);
+    assert_string_equal(colored, plain);
+    free(colored);
+    free(plain);
+}
+
+static void test_write_error(void **state)
+{
+    (void)state;
+    FILE *full = fopen("/dev/full", "w");
+    if (full == NULL)
+        skip();
+    struct tl_findings f = findings_fixture();
+    assert_int_equal(report_write_text(full, &f, false), -1);
+    fclose(full);
+}
+
+/* ---- the atomic file ---- */
+
+static void test_atomic_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tl-text-report-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct tl_findings f = findings_fixture();
+    char path[256];
+    assert_int_equal(report_write_text_file_atomic(dir, &f, false, path, sizeof path), 0);
+    char expected[256];
+    snprintf(expected, sizeof expected, "%s/threadleak.4242.txt", dir);
+    assert_string_equal(path, expected);
+
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t entries = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        entries += e->d_name[0] != '.'; /* the temp file would be hidden: count it too */
+    rewinddir(d);
+    size_t all = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        all += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    assert_int_equal(entries, 1);
+    assert_int_equal(all, 1);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+
+    char *plain = render(&f, false);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    char *content = calloc(1, strlen(plain) + 16);
+    size_t got = fread(content, 1, strlen(plain) + 15, in);
+    fclose(in);
+    assert_int_equal(got, strlen(plain));
+    assert_string_equal(content, plain);
+    free(content);
+    free(plain);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_report_lines),
+        cmocka_unit_test(test_group_order_follows_findings),
+        cmocka_unit_test(test_detached_cancelled_and_suppressed),
+        cmocka_unit_test(test_long_thread_list_is_cut),
+        cmocka_unit_test(test_no_leaks),
+        cmocka_unit_test(test_color),
+        cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_atomic_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
