@@ -1,0 +1,154 @@
+/* threadleak's test API: goleak for C tests.
+ *
+ * Link libthreadleak.so (CMake: threadleak::threadleak, pkg-config: threadleak) and call
+ * tl_verify_none() at the end of a test: it fails when the test left a thread behind, and its
+ * report names each leaked thread, its start routine, and where it was created. Linking is enough:
+ * no LD_PRELOAD and no `threadleak run` needed. Under `threadleak run` the preloaded library and
+ * the linked one are the same object, so there is one registry.
+ *
+ * Every function is thread-safe. None may be called from a signal handler. See docs/test-api.md. */
+#ifndef THREADLEAK_H
+#define THREADLEAK_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TL_API __attribute__((visibility("default")))
+
+/* Inside the library these enums come from its own options header, with the same values. */
+#ifndef THREADLEAK_OPTIONS_H
+enum tl_mode {
+    TL_MODE_ALL,  /* running threads and finished-but-unjoined threads are leaks (default) */
+    TL_MODE_TSAN, /* only finished-but-unjoined threads, as ThreadSanitizer reports them */
+};
+
+enum tl_color { TL_COLOR_AUTO, TL_COLOR_ALWAYS, TL_COLOR_NEVER };
+#endif
+
+/* linger_ms: 0 in tl_options means this default. */
+#define TL_LINGER_DEFAULT_MS 500u
+/* linger_ms: do not wait at all; a thread still running at the call is a leak. */
+#define TL_LINGER_NONE ((unsigned)-1)
+
+/* Threads alive at one moment, to ignore later (goleak's IgnoreCurrent). */
+typedef struct tl_snapshot tl_snapshot;
+
+/* The leaks one check found. */
+typedef struct tl_report tl_report;
+
+/* Options for a check. Zero-initialised means the defaults, so designated initialisers read well:
+ *     tl_options o = {.scope = "my_test", .ignore_top = (const char *const[]){"worker", NULL}};
+ * Function-name lists are NULL-terminated. A name matches a function exactly, or by prefix when
+ * it ends in '*' ("mylib_*"). C++ names are matched demangled, as the report prints them. */
+typedef struct tl_options {
+    /* Ignore a thread when this function is on top of its current stack (goleak
+     * IgnoreTopFunction). Matched against the start routine until live stacks are captured. */
+    const char *const *ignore_top;
+    /* Ignore a thread when this function is anywhere on its current stack (IgnoreAnyFunction). */
+    const char *const *ignore_any;
+    /* Ignore a thread when this function is anywhere on the stack that created it
+     * (IgnoreCreatedBy): the caller of pthread_create, its caller, and so on. */
+    const char *const *ignore_created_by;
+    /* Ignore every thread alive when this snapshot was taken (IgnoreCurrent). Not owned. */
+    const tl_snapshot *ignore_current;
+    /* Total time to let running threads finish, in ms: 0 = TL_LINGER_DEFAULT_MS,
+     * TL_LINGER_NONE = no wait. The check returns as soon as the last one exits; the whole
+     * budget is spent only when a thread really leaked. */
+    unsigned linger_ms;
+    enum tl_mode mode;
+    /* Check only the threads of this scope (tl_scope_begin); NULL = every thread. */
+    const char *scope;
+    /* Where tl_verify_none writes its report; NULL = stderr. */
+    FILE *out;
+    /* Colours in tl_verify_none's report; AUTO = when out is a terminal and NO_COLOR is unset. */
+    enum tl_color color;
+    /* Must be zero: room for new options without changing the layout. */
+    void *reserved[4];
+} tl_options;
+
+/* tl_report_write formats. */
+#define TL_FORMAT_TEXT  1
+#define TL_FORMAT_JSON  2
+#define TL_FORMAT_COLOR 0x100 /* or'ed with TL_FORMAT_TEXT: ANSI colours */
+
+/* --- checks --- */
+
+/* 0 when no unexpected thread is alive. Otherwise writes the text report to opts->out (stderr
+ * when NULL) and returns the number of leaked threads. Never counted: the calling thread, the
+ * process's main thread, threadleak's and sanitizers' own threads. opts may be NULL. */
+TL_API int tl_verify_none(const tl_options *opts);
+
+/* The same check, without writing: the report, or NULL when nothing leaked (or when memory ran
+ * out). Free it with tl_report_free. */
+TL_API tl_report *tl_find(const tl_options *opts);
+
+/* Runs run(ctx), then checks as tl_verify_none does. Returns run's status when nothing leaked;
+ * when threads leaked, run's status if it was nonzero, else 1 (goleak's VerifyTestMain). */
+TL_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_options *opts);
+
+/* --- reports --- */
+
+/* The number of leaked threads in r; 0 for NULL. */
+TL_API size_t tl_report_count(const tl_report *r);
+
+/* Writes r as TL_FORMAT_TEXT (optionally | TL_FORMAT_COLOR) or TL_FORMAT_JSON. Returns 0, or -1
+ * when the format is unknown or the stream reported an error. */
+TL_API int tl_report_write(const tl_report *r, FILE *out, int format);
+
+/* r in that format as a malloc'd, NUL-terminated string the caller frees with free(); NULL when
+ * memory ran out or the format is unknown. For test frameworks that take a message string. */
+TL_API char *tl_report_string(const tl_report *r, int format);
+
+TL_API void tl_report_free(tl_report *r);
+
+/* --- snapshots --- */
+
+/* The threads alive now (running, or finished and not yet joined). NULL when memory ran out. */
+TL_API tl_snapshot *tl_snapshot_take(void);
+
+/* The number of threads in s. */
+TL_API size_t tl_snapshot_count(const tl_snapshot *s);
+
+TL_API void tl_snapshot_free(tl_snapshot *s);
+
+/* --- scopes ---
+ *
+ * A scope names a test's threads: a thread created while its creator is inside scope S belongs to
+ * S, and so do the threads it creates, transitively (unless one opens a scope of its own). A
+ * thread belongs to exactly one scope: the innermost one open in its creator when it was made.
+ * tl_verify_none with .scope = "S" then checks S's threads only, so tests that run at the same
+ * time on different threads each see only their own leaks. Scopes are per calling thread. */
+
+/* Opens scope name in the calling thread. Scopes nest up to TL_SCOPE_DEPTH deep; tl_scope_end
+ * returns to the enclosing one. Returns 0, or -1 when too deep or name is NULL or empty (the
+ * current scope is then unchanged, and the matching tl_scope_end is still expected). */
+TL_API int tl_scope_begin(const char *name);
+
+/* Closes the calling thread's innermost scope. Without an open scope it does nothing. */
+TL_API void tl_scope_end(void);
+
+/* The calling thread's current scope, NULL outside any. Lives as long as the process. */
+TL_API const char *tl_scope_current(void);
+
+#define TL_SCOPE_DEPTH 32
+
+/* --- names carried through an opaque pointer (for the cmocka helpers) --- */
+
+/* A name tagged so that tl_marked_name can recognise it behind a void * it did not make:
+ * TL_MARKED_NAME("test_foo") is a string literal. */
+#define TL_NAME_MARKER    "\x1ftl-name:"
+#define TL_MARKED_NAME(s) (TL_NAME_MARKER s)
+
+/* The name inside p when p points to a TL_MARKED_NAME literal, else NULL. Never reads memory that
+ * is not part of a read-only loaded segment, so p may be any pointer or integer. */
+TL_API const char *tl_marked_name(const void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,118 @@
+/* The test API's checks: tl_verify_none, tl_find and tl_verify_main. Each is one verdict (which
+ * waits for running threads on exit events, never by polling), then findings for the leaks. */
+#include "test_api_internal.h"
+
+#include "scopes.h"
+#include "shim_state.h"
+#include "text_report.h"
+#include "verdict.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+_Static_assert(TL_MODE_ALL == 0 && TL_MODE_TSAN == 1, "public and internal tl_mode differ");
+_Static_assert(TL_COLOR_AUTO == 0 && TL_COLOR_ALWAYS == 1 && TL_COLOR_NEVER == 2,
+               "public and internal tl_color differ");
+
+static const tl_options default_options;
+
+static unsigned linger_for(const tl_options *opts)
+{
+    if (opts->linger_ms == 0)
+        return TL_LINGER_DEFAULT_MS;
+    if (opts->linger_ms == TL_LINGER_NONE)
+        return 0;
+    return opts->linger_ms;
+}
+
+/* The scope id to check; 0 = every thread. A name the scope table cannot take (it is full)
+ * falls back to every thread: over-reporting is better than silently checking nothing. */
+static uint32_t scope_for(const tl_options *opts)
+{
+    if (!opts->scope || !opts->scope[0])
+        return 0;
+    return scope_intern(opts->scope);
+}
+
+static void fill_request(const tl_options *opts, struct tl_verdict_request *req)
+{
+    memset(req, 0, sizeof *req);
+    req->mode = opts->mode;
+    req->linger_ms = linger_for(opts);
+    req->calling_tid = shim_current_tid();
+    req->scope = scope_for(opts);
+    if (opts->ignore_current) {
+        req->ignore_serials = opts->ignore_current->serials;
+        req->nignore = opts->ignore_current->count;
+    }
+    if (test_api_has_ignore_lists(opts)) {
+        req->ignore = test_api_ignored_by_lists;
+        req->ignore_ctx = (void *)opts;
+    }
+}
+
+struct tl_findings *test_api_check(const tl_options *opts)
+{
+    shim_init();
+    struct tl_verdict_request req;
+    fill_request(opts, &req);
+    struct tl_verdict verdict;
+    verdict_run(&req, &verdict);
+    if (verdict.nleaks == 0) {
+        verdict_free(&verdict);
+        return NULL;
+    }
+    /* Symbolisation happens here, for the leaks only: ignored and snapshot threads cost nothing. */
+    struct tl_findings *f =
+        findings_build(verdict.leaks, verdict.nleaks, opts->mode, verdict.ignored);
+    verdict_free(&verdict);
+    return f;
+}
+
+static bool color_for(const tl_options *opts, FILE *out)
+{
+    if (opts->color == TL_COLOR_ALWAYS)
+        return true;
+    if (opts->color == TL_COLOR_NEVER)
+        return false;
+    const char *no_color = getenv("NO_COLOR");
+    int fd = fileno(out);
+    return (!no_color || !no_color[0]) && fd >= 0 && isatty(fd);
+}
+
+TL_API int tl_verify_none(const tl_options *opts)
+{
+    if (!opts)
+        opts = &default_options;
+    struct tl_findings *f = test_api_check(opts);
+    if (!f)
+        return 0;
+    FILE *out = opts->out ? opts->out : stderr;
+    report_write_text(out, f, color_for(opts, out));
+    int leaked = (int)f->leaked;
+    findings_free(f);
+    return leaked;
+}
+
+TL_API tl_report *tl_find(const tl_options *opts)
+{
+    struct tl_findings *f = test_api_check(opts ? opts : &default_options);
+    if (!f)
+        return NULL;
+    tl_report *r = malloc(sizeof *r);
+    if (!r) {
+        findings_free(f);
+        return NULL;
+    }
+    r->findings = f;
+    return r;
+}
+
+TL_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_options *opts)
+{
+    int status = run(ctx);
+    if (tl_verify_none(opts) == 0)
+        return status;
+    return status != 0 ? status : 1;
+}

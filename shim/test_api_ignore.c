@@ -1,0 +1,84 @@
+/* The ignore lists of tl_options: by the function on top of a thread's current stack, by any
+ * function on it, and by any function on the stack that created the thread.
+ *
+ * The verdict asks this once per thread, and only for threads that no snapshot, scope or
+ * exclusion already took out, so symbolisation is paid for the few threads that need it. */
+#include "test_api_internal.h"
+
+#include "symbolize.h"
+
+#include <string.h>
+
+bool test_api_name_matches(const char *pattern, const char *function)
+{
+    if (!pattern || !function)
+        return false;
+    size_t n = strlen(pattern);
+    if (n > 0 && pattern[n - 1] == '*')
+        return strncmp(pattern, function, n - 1) == 0;
+    return strcmp(pattern, function) == 0;
+}
+
+static bool listed(const char *const *list, const char *function)
+{
+    for (size_t i = 0; list && list[i]; i++) {
+        if (test_api_name_matches(list[i], function))
+            return true;
+    }
+    return false;
+}
+
+static bool any_listed(const char *const *list, const char *const *functions, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (listed(list, functions[i]))
+            return true;
+    }
+    return false;
+}
+
+bool test_api_has_ignore_lists(const tl_options *opts)
+{
+    return (opts->ignore_top && opts->ignore_top[0]) || (opts->ignore_any && opts->ignore_any[0]) ||
+           (opts->ignore_created_by && opts->ignore_created_by[0]);
+}
+
+/* The function names on t's current stack, innermost first; returns how many.
+ *
+ * THE place to switch to live stacks: until a running thread's current stack can be captured,
+ * the one frame known to be on it is its start routine, at the bottom. With live stacks, fill out
+ * from the captured frames (symbolised) for running threads, and keep the start routine for
+ * threads that have exited, which have no stack. */
+static size_t current_stack_functions(const struct tl_thread_info *t, const char **out, size_t max)
+{
+    if (max == 0)
+        return 0;
+    out[0] = symbolize_function(t->start_routine);
+    return 1;
+}
+
+static bool created_by_listed(const char *const *list, const struct tl_thread_info *t)
+{
+    struct tl_frame stack[TL_MAX_FRAMES];
+    size_t depth = findings_creation_stack(t, stack);
+    for (size_t i = 0; i < depth; i++) {
+        if (listed(list, stack[i].function))
+            return true;
+    }
+    return false;
+}
+
+bool test_api_ignored_by_lists(const struct tl_thread_info *t, void *ctx)
+{
+    const tl_options *opts = ctx;
+    if ((opts->ignore_top && opts->ignore_top[0]) || (opts->ignore_any && opts->ignore_any[0])) {
+        const char *functions[TL_MAX_FRAMES];
+        size_t n = current_stack_functions(t, functions, TL_MAX_FRAMES);
+        if (n > 0 && listed(opts->ignore_top, functions[0]))
+            return true;
+        if (any_listed(opts->ignore_any, functions, n))
+            return true;
+    }
+    return opts->ignore_created_by && opts->ignore_created_by[0] &&
+           created_by_listed(opts->ignore_created_by, t);
+}

@@ -1,0 +1,44 @@
+/* Scopes: tl_scope_begin / tl_scope_end move the calling thread's tl_self_scope, which the shim
+ * copies into every thread the caller creates (thread_launch_prepare), and from there into their
+ * children. The enclosing scopes wait on a small per-thread stack, so begin/end nest. */
+#include "test_api_internal.h"
+
+#include "scopes.h"
+#include "shim_state.h"
+
+static TL_TLS uint32_t enclosing[TL_SCOPE_DEPTH];
+static TL_TLS unsigned depth;
+/* begins past TL_SCOPE_DEPTH: their ends must not pop a real scope. They come last and their ends
+ * first, since begin/end pair up like brackets. */
+static TL_TLS unsigned overflow;
+
+TL_API int tl_scope_begin(const char *name)
+{
+    if (depth == TL_SCOPE_DEPTH) {
+        overflow++;
+        return -1;
+    }
+    uint32_t id = scope_intern(name);
+    /* A failed begin still takes a level, one that keeps the current scope, so ends pair up. */
+    enclosing[depth++] = tl_self_scope;
+    if (id == 0)
+        return -1;
+    tl_self_scope = id;
+    return 0;
+}
+
+TL_API void tl_scope_end(void)
+{
+    if (overflow > 0) {
+        overflow--;
+        return;
+    }
+    if (depth == 0)
+        return;
+    tl_self_scope = enclosing[--depth];
+}
+
+TL_API const char *tl_scope_current(void)
+{
+    return scope_name(tl_self_scope);
+}
