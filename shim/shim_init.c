@@ -4,6 +4,7 @@
 #include "shim_state.h"
 
 #include "registry.h"
+#include "sanitizer_interplay.h"
 #include "stack_capture.h"
 
 #include <dlfcn.h>
@@ -30,10 +31,10 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_bool ready;
 static pthread_key_t exit_key;
 
-/* ThreadSanitizer's thread trampoline, when TSan is in the process, and whether our real
- * pthread_create is libc's (we sit below TSan's interceptor) or TSan's (we sit above it). */
-static void *tsan_thread_start_func;
-static bool below_tsan;
+/* Set by our fork prepare handler and cleared by the parent and child handlers: while it is
+ * set, a forked child may not have adopted the registry yet (see shim_adopt_forked_child). */
+static atomic_bool fork_in_progress;
+static _Atomic pid_t registry_owner;
 
 #define RESOLVE(field, name) tl_real.field = (__typeof__(tl_real.field))dlsym(RTLD_NEXT, name)
 
@@ -58,9 +59,8 @@ static void resolve_real_once(void)
     RESOLVE(exit_now_c99, "_Exit");
     RESOLVE(quick_exit, "quick_exit");
 
-    tsan_thread_start_func = dlsym(RTLD_DEFAULT, "__tsan_thread_start_func");
-    void *tsan_interceptor = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
-    below_tsan = tsan_thread_start_func && (void *)tl_real.pthread_create != tsan_interceptor;
+    sanitizer_interplay_init((void *)tl_real.pthread_create);
+    atomic_store(&registry_owner, (pid_t)syscall(SYS_getpid));
     pthread_key_create(&exit_key, observe_thread_exit);
 }
 
@@ -81,22 +81,6 @@ void shim_mark_current_thread_as_tool(void)
     tl_self_is_tool = true;
     if (tl_self)
         registry_set_flags(tl_self, TL_F_TOOL);
-}
-
-void *shim_user_start_routine(void *(*start)(void *), void *arg)
-{
-    /* TSan's ThreadParam begins with the user's callback, in LLVM 14 and GCC 12 alike, and it
-     * lives on the creator's stack until the new thread has read it. */
-    if (tsan_thread_start_func && (void *)start == tsan_thread_start_func && arg)
-        return *(void **)arg;
-    return (void *)start;
-}
-
-bool shim_is_sanitizer_thread(void *(*start)(void *))
-{
-    /* Below TSan every user thread arrives through TSan's trampoline; anything else is TSan's
-     * own (its background thread). Above TSan its own threads never reach us. */
-    return below_tsan && (void *)start != tsan_thread_start_func;
 }
 
 static void observe_thread_exit(void *value)
@@ -133,27 +117,46 @@ static void register_main_thread(void)
     shim_attach_exit_observer(r);
 }
 
-static void fork_prepare(void)
+/* The child of a fork keeps only the forking thread. This runs from whichever comes first in
+ * the child: our atfork handler, or a thread creation from another library's atfork handler that
+ * ran before ours (ThreadSanitizer restarts its background thread there). No lock is held across
+ * fork, so that creation cannot deadlock; the child simply starts the registry afresh. */
+void shim_adopt_forked_child(void)
 {
-    registry_fork_prepare();
-}
-
-static void fork_parent(void)
-{
-    registry_fork_parent();
-}
-
-static void fork_child(void)
-{
+    pid_t now = (pid_t)syscall(SYS_getpid);
+    pid_t owner = atomic_load(&registry_owner);
+    if (owner == now || !atomic_compare_exchange_strong(&registry_owner, &owner, now))
+        return;
     tl_self_tid = 0;
     struct tl_thread_record *self = tl_self;
     if (self) {
-        /* In the child the forking thread is the only one, and it is the main thread now. */
         self->info.tid = shim_current_tid();
         self->info.handle = pthread_self();
         atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
     }
     registry_fork_child(self);
+}
+
+void shim_check_fork(void)
+{
+    if (atomic_load_explicit(&fork_in_progress, memory_order_relaxed))
+        shim_adopt_forked_child();
+}
+
+static void fork_prepare(void)
+{
+    atomic_store(&fork_in_progress, true);
+}
+
+static void fork_parent(void)
+{
+    atomic_store(&fork_in_progress, false);
+}
+
+static void fork_child(void)
+{
+    shim_adopt_forked_child();
+    atomic_store(&fork_in_progress, false);
 }
 
 static void read_options(void)

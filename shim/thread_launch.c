@@ -4,6 +4,7 @@
 #include "thread_launch.h"
 
 #include "registry.h"
+#include "sanitizer_interplay.h"
 #include "shim_state.h"
 #include "stack_capture.h"
 
@@ -22,7 +23,7 @@ static bool attr_says_detached(const pthread_attr_t *attr)
 
 static uint32_t inherited_flags(void *(*start)(void *))
 {
-    if (tl_self_is_tool || shim_is_sanitizer_thread(start))
+    if (tl_self_is_tool || sanitizer_is_own_thread(start))
         return TL_F_TOOL;
     return 0;
 }
@@ -38,12 +39,15 @@ struct tl_thread_record *thread_launch_prepare(const pthread_attr_t *attr, void 
                                                void *arg, uint32_t extra)
 {
     int saved_errno = errno;
+    shim_check_fork();
     struct tl_thread_record *r = registry_new_record();
     if (!r)
         return NULL;
-    bool fast = ++tl_self_creations > TL_FAST_CAPTURE_AFTER;
+    /* Below ThreadSanitizer the careful walk's syscalls (sigprocmask, write, mincore) run inside
+     * TSan's interceptor and cut TSan's own creation stacks short; memory is no concern there. */
+    bool fast = sanitizer_below_tsan() || ++tl_self_creations > TL_FAST_CAPTURE_AFTER;
     registry_write_begin(r);
-    r->info.start_routine = shim_user_start_routine(start, arg);
+    r->info.start_routine = sanitizer_user_start_routine(start, arg);
     r->info.scope = tl_self_scope;
     fill_creator(r);
     r->info.nframes = (uint16_t)stack_capture(r->info.frames, TL_MAX_FRAMES, fast);
@@ -65,6 +69,8 @@ void thread_launch_finish(struct tl_thread_record *r, int rc, pthread_t handle)
     if (rc != 0) {
         registry_discard(r);
     } else {
+        if (!(atomic_load(&r->flags) & TL_F_TOOL))
+            registry_count_created();
         registry_publish(r, handle);
         registry_release_creator_hold(r);
     }
