@@ -95,7 +95,6 @@ struct tl_thread_record *registry_new_record(void)
     r->info.created_ns = tl_now_realtime_ns();
     atomic_store_explicit(&r->flags, TL_F_IN_USE | TL_F_CREATOR_HOLD, memory_order_release);
     registry_write_end(r);
-    atomic_fetch_add_explicit(&threads_created, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&threads_live, 1, memory_order_relaxed);
     return r;
 }
@@ -171,8 +170,12 @@ void registry_release_creator_hold(struct tl_thread_record *r)
 
 void registry_discard(struct tl_thread_record *r)
 {
-    atomic_fetch_sub_explicit(&threads_created, 1, memory_order_relaxed);
     flags_change(r, TL_F_JOINED, TL_F_CREATOR_HOLD);
+}
+
+void registry_count_created(void)
+{
+    atomic_fetch_add_explicit(&threads_created, 1, memory_order_relaxed);
 }
 
 struct tl_thread_record *registry_find(pthread_t handle)
@@ -325,18 +328,6 @@ bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns)
     }
     atomic_fetch_sub(&exit_waiters, 1);
     return moved;
-}
-
-void registry_fork_prepare(void)
-{
-    for (unsigned i = 0; i < HASH_BUCKETS; i++)
-        bucket_lock(&buckets[i]);
-}
-
-void registry_fork_parent(void)
-{
-    for (unsigned i = 0; i < HASH_BUCKETS; i++)
-        bucket_unlock(&buckets[i]);
 }
 
 void registry_fork_child(struct tl_thread_record *keep)

@@ -48,7 +48,9 @@ size_t registry_copy_all(struct tl_thread_info *out, size_t cap);
 /* Copies one record; false when it is no longer live. */
 bool registry_copy(const struct tl_thread_record *r, struct tl_thread_info *out);
 
-/* Counters for the summary and /metrics. */
+/* Counters for the summary and /metrics. threads_created counts the program's threads only:
+ * not the main thread, nor threadleak's or a sanitizer's own. */
+void registry_count_created(void);
 uint64_t registry_threads_created(void);
 uint64_t registry_threads_live(void);
 
@@ -57,9 +59,8 @@ uint64_t registry_threads_live(void);
 uint32_t registry_exit_epoch(void);
 bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns);
 
-/* fork: the child keeps only the record of the thread that forked (keep may be NULL). */
-void registry_fork_prepare(void);
-void registry_fork_parent(void);
+/* fork: the child keeps only the record of the thread that forked (keep may be NULL). Bucket
+ * locks and chains are rebuilt, so nothing needs to be held across the fork. */
 void registry_fork_child(struct tl_thread_record *keep);
 
 /* CLOCK_REALTIME and CLOCK_MONOTONIC in nanoseconds; async-signal-safe. */

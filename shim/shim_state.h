@@ -58,10 +58,10 @@ void shim_mark_current_thread_as_tool(void);
 /* The pthread key whose destructor observes every thread's exit. */
 void shim_attach_exit_observer(struct tl_thread_record *r);
 
-/* ThreadSanitizer as seen from here: is the start routine TSan's trampoline, and if so the user's
- * routine behind it; and is this thread creation TSan's own. */
-void *shim_user_start_routine(void *(*start)(void *), void *arg);
-bool shim_is_sanitizer_thread(void *(*start)(void *));
+/* fork: a child adopts the registry on its first thread creation or in our atfork handler,
+ * whichever runs first. shim_check_fork is a relaxed load outside of a fork. */
+void shim_check_fork(void);
+void shim_adopt_forked_child(void);
 
 /* Exit paths (interpose_exit.c): hooks registered by the constructor, and the one registered
  * when main starts (interpose_start.c). */
