@@ -118,6 +118,19 @@ static char **read_argv(void)
     return argv;
 }
 
+/* A running thread's name as the kernel has it now (set by prctl, or inherited). */
+static void read_live_name(pid_t tid, char name[TL_NAME_MAX])
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/thread-self/../%d/comm", (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (fgets(name, TL_NAME_MAX, f))
+        name[strcspn(name, "\n")] = '\0';
+    fclose(f);
+}
+
 static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *first, size_t count)
 {
     memset(g, 0, sizeof *g);
@@ -139,6 +152,8 @@ static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *fir
         lt->tid = first[i].tid;
         lt->serial = first[i].serial;
         memcpy(lt->name, first[i].name, TL_NAME_MAX);
+        if (!lt->name[0] && !(first[i].flags & TL_F_EXITED))
+            read_live_name(lt->tid, lt->name);
         lt->cancelled = (first[i].flags & TL_F_CANCELLED) != 0;
     }
 }
