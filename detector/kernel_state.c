@@ -1,0 +1,923 @@
+/* /proc/self/task/TID parsing and wait descriptions. Runs in a collector thread: it opens files,
+ * but allocates nothing except in the tracker's table (grown rarely). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "kernel_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2 13
+#endif
+#define FUTEX_OP_CMD(op) ((op) & ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
+#define FUTEX_MATCH_ANY  0xffffffffu
+
+/* ---------------------------------------------------------------- syscall table */
+
+/* How a call's arguments name what it waits on. */
+enum wait_arg {
+    ARG_NONE,   /* nothing to add */
+    ARG_FD0,    /* args[0] is an fd worth resolving */
+    ARG_EPOLL,  /* args[0] is an epoll fd (always eventpoll: not resolved) */
+    ARG_POLL,   /* args[0] is a struct pollfd array, args[1] its length */
+    ARG_SELECT, /* args[0] is nfds, args[1] the read set */
+    ARG_FUTEX,  /* args[1] is the op */
+    ARG_SLEEP,  /* described as "nanosleep" */
+};
+
+struct syscall_entry {
+    long nr;
+    const char *name;
+    enum wait_arg arg;
+};
+
+/* x86_64 only: the numbers differ per architecture, and elsewhere calls show as "syscall N". */
+static const struct syscall_entry syscall_table[] = {
+#if defined(__x86_64__)
+    {SYS_read, "read", ARG_FD0},
+    {SYS_write, "write", ARG_FD0},
+    {SYS_poll, "poll", ARG_POLL},
+    {SYS_ioctl, "ioctl", ARG_FD0},
+    {SYS_pread64, "pread64", ARG_FD0},
+    {SYS_pwrite64, "pwrite64", ARG_FD0},
+    {SYS_readv, "readv", ARG_FD0},
+    {SYS_writev, "writev", ARG_FD0},
+    {SYS_select, "select", ARG_SELECT},
+    {SYS_sched_yield, "sched_yield", ARG_NONE},
+    {SYS_pause, "pause", ARG_NONE},
+    {SYS_nanosleep, "nanosleep", ARG_SLEEP},
+    {SYS_sendfile, "sendfile", ARG_FD0},
+    {SYS_connect, "connect", ARG_FD0},
+    {SYS_accept, "accept", ARG_FD0},
+    {SYS_sendto, "sendto", ARG_FD0},
+    {SYS_recvfrom, "recvfrom", ARG_FD0},
+    {SYS_sendmsg, "sendmsg", ARG_FD0},
+    {SYS_recvmsg, "recvmsg", ARG_FD0},
+    {SYS_wait4, "wait4", ARG_NONE},
+    {SYS_semop, "semop", ARG_NONE},
+    {SYS_msgsnd, "msgsnd", ARG_NONE},
+    {SYS_msgrcv, "msgrcv", ARG_NONE},
+    {SYS_fcntl, "fcntl", ARG_FD0},
+    {SYS_flock, "flock", ARG_FD0},
+    {SYS_fsync, "fsync", ARG_FD0},
+    {SYS_fdatasync, "fdatasync", ARG_FD0},
+    {SYS_rt_sigtimedwait, "rt_sigtimedwait", ARG_NONE},
+    {SYS_rt_sigsuspend, "rt_sigsuspend", ARG_NONE},
+    {SYS_futex, "futex", ARG_FUTEX},
+    {SYS_io_getevents, "io_getevents", ARG_NONE},
+    {SYS_restart_syscall, "restart_syscall", ARG_NONE},
+    {SYS_semtimedop, "semtimedop", ARG_NONE},
+    {SYS_clock_nanosleep, "clock_nanosleep", ARG_SLEEP},
+    {SYS_epoll_wait, "epoll_wait", ARG_EPOLL},
+    {SYS_mq_timedsend, "mq_timedsend", ARG_FD0},
+    {SYS_mq_timedreceive, "mq_timedreceive", ARG_FD0},
+    {SYS_waitid, "waitid", ARG_NONE},
+    {SYS_openat, "openat", ARG_NONE},
+    {SYS_pselect6, "pselect6", ARG_SELECT},
+    {SYS_ppoll, "ppoll", ARG_POLL},
+    {SYS_splice, "splice", ARG_FD0},
+    {SYS_epoll_pwait, "epoll_pwait", ARG_EPOLL},
+    {SYS_accept4, "accept4", ARG_FD0},
+    {SYS_recvmmsg, "recvmmsg", ARG_FD0},
+    {SYS_sendmmsg, "sendmmsg", ARG_FD0},
+    {SYS_getrandom, "getrandom", ARG_NONE},
+    {SYS_io_pgetevents, "io_pgetevents", ARG_NONE},
+    {SYS_io_uring_enter, "io_uring_enter", ARG_FD0},
+    {441, "epoll_pwait2", ARG_EPOLL},
+    {449, "futex_waitv", ARG_NONE},
+#endif
+    {-1, NULL, ARG_NONE},
+};
+
+static const struct syscall_entry *syscall_entry_of(long nr)
+{
+    for (const struct syscall_entry *e = syscall_table; e->name; e++)
+        if (e->nr == nr)
+            return e;
+    return NULL;
+}
+
+const char *kernel_syscall_name(long nr)
+{
+    const struct syscall_entry *e = syscall_entry_of(nr);
+    return e ? e->name : NULL;
+}
+
+enum kernel_futex_kind kernel_futex_kind_of(const uint64_t args[6])
+{
+    switch (FUTEX_OP_CMD(args[1])) {
+    case FUTEX_WAIT:
+        return KERNEL_FUTEX_MUTEX;
+    case FUTEX_WAIT_BITSET:
+        return (uint32_t)args[5] == FUTEX_MATCH_ANY ? KERNEL_FUTEX_CONDITION
+                                                    : KERNEL_FUTEX_WAIT_OTHER;
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+        return KERNEL_FUTEX_MUTEX_PI;
+    case FUTEX_WAIT_REQUEUE_PI:
+        return KERNEL_FUTEX_CONDITION_PI;
+    default:
+        return KERNEL_FUTEX_OTHER;
+    }
+}
+
+const char *kernel_futex_kind_name(enum kernel_futex_kind kind)
+{
+    switch (kind) {
+    case KERNEL_FUTEX_CONDITION:
+        return "condition";
+    case KERNEL_FUTEX_MUTEX:
+        return "mutex";
+    case KERNEL_FUTEX_MUTEX_PI:
+        return "mutex, PI";
+    case KERNEL_FUTEX_CONDITION_PI:
+        return "condition, PI";
+    case KERNEL_FUTEX_JOIN:
+        return "join";
+    case KERNEL_FUTEX_WAIT_OTHER:
+        return "bitset";
+    case KERNEL_FUTEX_OTHER:
+        return "other";
+    case KERNEL_FUTEX_NONE:
+        break;
+    }
+    return "";
+}
+
+const char *kernel_duration_source_name(enum kernel_duration_source source)
+{
+    switch (source) {
+    case KERNEL_DURATION_LAST_RAN:
+        return "last-ran";
+    case KERNEL_DURATION_OBSERVED:
+        return "observed";
+    case KERNEL_DURATION_AT_LEAST:
+        return "at-least";
+    case KERNEL_DURATION_NONE:
+        break;
+    }
+    return "none";
+}
+
+/* ---------------------------------------------------------------- file reading */
+
+int kernel_state_open_task_dir(void)
+{
+    return open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Reads /proc/self/task/TID/NAME into buf, NUL-terminated. Returns the length or -errno. */
+static ssize_t read_task_file(int task_dir, pid_t tid, const char *name, char *buf, size_t len)
+{
+    char path[64];
+    int fd;
+    if (task_dir >= 0) {
+        snprintf(path, sizeof path, "%d/%s", (int)tid, name);
+        fd = openat(task_dir, path, O_RDONLY | O_CLOEXEC);
+    } else {
+        snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return -errno;
+    size_t got = 0;
+    while (got + 1 < len) {
+        ssize_t n = read(fd, buf + got, len - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            close(fd);
+            return -err;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    return (ssize_t)got;
+}
+
+static void copy_trimmed(char *dst, size_t cap, const char *src, size_t n)
+{
+    while (n > 0 && (src[n - 1] == '\n' || src[n - 1] == ' '))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* ---------------------------------------------------------------- parsers */
+
+/* "tid (comm) S ppid ...": comm may hold spaces and parentheses, so fields count from the last
+ * ')'. Returns false when the text is not a stat line. */
+static bool parse_stat(const char *text, struct kernel_thread_state *st)
+{
+    const char *open_paren = strchr(text, '(');
+    const char *close_paren = strrchr(text, ')');
+    if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+        return false;
+    copy_trimmed(st->comm, sizeof st->comm, open_paren + 1, (size_t)(close_paren - open_paren - 1));
+    const char *p = close_paren + 2;
+    st->state = *p ? *p : '?';
+    /* Field 3 is the state; utime and stime are 14 and 15, starttime 22. */
+    uint64_t utime = 0, stime = 0;
+    for (int field = 3; *p && field <= 22; field++) {
+        char *end;
+        unsigned long long value = strtoull(p, &end, 10);
+        if (field == 14)
+            utime = value;
+        else if (field == 15)
+            stime = value;
+        else if (field == 22)
+            st->start_ticks = value;
+        p = strchr(p, ' ');
+        if (!p)
+            break;
+        p++;
+    }
+    st->cpu_ticks = utime + stime;
+    return true;
+}
+
+/* "running", "-1 sp pc", or "nr a0 a1 a2 a3 a4 a5 sp pc". */
+static void parse_syscall(const char *text, struct kernel_thread_state *st)
+{
+    if (strncmp(text, "running", 7) == 0) {
+        st->syscall_state = KERNEL_SYSCALL_RUNNING;
+        return;
+    }
+    char *end;
+    long nr = strtol(text, &end, 10);
+    if (end == text)
+        return;
+    uint64_t values[8] = {0};
+    int count = 0;
+    for (const char *p = end; count < 8; count++) {
+        unsigned long long v = strtoull(p, &end, 16);
+        if (end == p)
+            break;
+        values[count] = v;
+        p = end;
+    }
+    if (nr < 0) {
+        st->syscall_state = KERNEL_SYSCALL_NONE;
+        st->user_sp = values[0];
+        st->user_pc = values[1];
+        return;
+    }
+    st->syscall_state = KERNEL_SYSCALL_IN;
+    st->syscall_nr = nr;
+    st->syscall_name = kernel_syscall_name(nr);
+    memcpy(st->args, values, sizeof st->args);
+    st->user_sp = values[6];
+    st->user_pc = values[7];
+}
+
+static const char *status_field(const char *text, const char *key)
+{
+    size_t key_len = strlen(key);
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+        if (strncmp(line, key, key_len) == 0 && line[key_len] == ':')
+            return line + key_len + 1;
+    return NULL;
+}
+
+static void parse_status(const char *text, struct kernel_thread_state *st)
+{
+    const char *v = status_field(text, "SigBlk");
+    if (v) {
+        st->sigblk = strtoull(v, NULL, 16);
+        st->sigblk_known = true;
+    }
+    v = status_field(text, "voluntary_ctxt_switches");
+    if (v)
+        st->voluntary_switches = strtoull(v, NULL, 10);
+    v = status_field(text, "nonvoluntary_ctxt_switches");
+    if (v)
+        st->involuntary_switches = strtoull(v, NULL, 10);
+}
+
+/* `sched` prints se.exec_start as milliseconds with six decimals: nanoseconds, split. */
+static bool parse_exec_start(const char *text, uint64_t *ns)
+{
+    const char *p = strstr(text, "se.exec_start");
+    if (!p || !(p = strchr(p, ':')))
+        return false;
+    char *end;
+    unsigned long long ms = strtoull(p + 1, &end, 10);
+    if (*end != '.')
+        return false;
+    const char *frac = end + 1;
+    uint64_t sub = 0;
+    int digits = 0;
+    for (; digits < 6 && frac[digits] >= '0' && frac[digits] <= '9'; digits++)
+        sub = sub * 10 + (uint64_t)(frac[digits] - '0');
+    if (digits != 6)
+        return false;
+    *ns = (uint64_t)ms * 1000000u + sub;
+    return true;
+}
+
+static bool read_exec_start(int task_dir, pid_t tid, uint64_t *ns)
+{
+    char buf[2048]; /* exec_start is on the third line */
+    return read_task_file(task_dir, tid, "sched", buf, sizeof buf) > 0 && parse_exec_start(buf, ns);
+}
+
+uint64_t kernel_state_sched_now(void)
+{
+    /* Yielding runs the scheduler's update_curr, so our exec_start is "now" to within the time it
+     * takes to read the file, not up to a tick stale. */
+    sched_yield();
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    uint64_t ns = 0;
+    return read_exec_start(-1, self, &ns) ? ns : 0;
+}
+
+/* ---------------------------------------------------------------- what the wait is on */
+
+/* Reads our own memory without risking a fault: the pointer comes from another thread's syscall
+ * arguments and that thread may be gone. */
+static bool read_own_memory(uint64_t addr, void *out, size_t len)
+{
+    struct iovec local = {out, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static void resolve_fd(int fd, char *out, size_t cap)
+{
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+}
+
+/* Where struct pthread keeps the kernel tid, found by looking for our own tid in our own
+ * descriptor (0x2d0 in glibc 2.36). -1 when not found. */
+static long pthread_tid_offset(void)
+{
+    static _Atomic long cached = -2;
+    long offset = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (offset != -2)
+        return offset;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    const char *pd = (const char *)pthread_self();
+    offset = -1;
+    for (long o = 64; o < 0x800; o += (long)sizeof(pid_t)) {
+        pid_t v;
+        memcpy(&v, pd + o, sizeof v);
+        if (v == self) {
+            offset = o;
+            break;
+        }
+    }
+    atomic_store_explicit(&cached, offset, memory_order_relaxed);
+    return offset;
+}
+
+/* pthread_join waits on the joined thread's tid word with the tid as the expected value. The
+ * word belongs to a join when the struct around it starts with glibc's self pointers. */
+static bool futex_is_join(const uint64_t args[6], pid_t *joined)
+{
+    long offset = pthread_tid_offset();
+    pid_t expected = (pid_t)(uint32_t)args[2];
+    if (offset < 0 || expected <= 0 || args[0] < (uint64_t)offset)
+        return false;
+    uint64_t pd = args[0] - (uint64_t)offset;
+    uint64_t header[3];
+    if (!read_own_memory(pd, header, sizeof header) || header[0] != pd || header[2] != pd)
+        return false;
+    *joined = expected;
+    return true;
+}
+
+static void decode_poll(struct kernel_thread_state *st)
+{
+    uint64_t count = st->args[1];
+    st->nfds = count > 1024 ? 1024 : (int)count;
+    struct {
+        int fd;
+        short events, revents;
+    } first;
+    if (count > 0 && read_own_memory(st->args[0], &first, sizeof first))
+        st->fd = first.fd;
+}
+
+static void decode_select(struct kernel_thread_state *st)
+{
+    uint64_t nfds = st->args[0] > 1024 ? 1024 : st->args[0];
+    uint64_t set[16];
+    size_t bytes = (size_t)((nfds + 63) / 64) * sizeof set[0];
+    if (nfds == 0 || st->args[1] == 0 || !read_own_memory(st->args[1], set, bytes))
+        return;
+    for (uint64_t fd = 0; fd < nfds; fd++) {
+        if (!(set[fd / 64] & (1ull << (fd % 64))))
+            continue;
+        if (st->fd < 0)
+            st->fd = (int)fd;
+        st->nfds++;
+    }
+}
+
+static void decode_wait_target(struct kernel_thread_state *st)
+{
+    const struct syscall_entry *e = syscall_entry_of(st->syscall_nr);
+    if (!e)
+        return;
+    switch (e->arg) {
+    case ARG_FD0:
+    case ARG_EPOLL:
+        st->fd = (int)st->args[0];
+        break;
+    case ARG_POLL:
+        decode_poll(st);
+        break;
+    case ARG_SELECT:
+        decode_select(st);
+        break;
+    case ARG_FUTEX:
+        st->futex_kind = kernel_futex_kind_of(st->args);
+        if ((st->futex_kind == KERNEL_FUTEX_CONDITION || st->futex_kind == KERNEL_FUTEX_MUTEX) &&
+            futex_is_join(st->args, &st->join_tid))
+            st->futex_kind = KERNEL_FUTEX_JOIN;
+        break;
+    case ARG_NONE:
+    case ARG_SLEEP:
+        break;
+    }
+    if (st->fd >= 0 && e->arg != ARG_EPOLL)
+        resolve_fd(st->fd, st->fd_target, sizeof st->fd_target);
+}
+
+/* ---------------------------------------------------------------- descriptions */
+
+/* "pipe:[123]" -> "pipe", "anon_inode:[eventfd]" -> "eventfd", a path stays a path. */
+static void fd_kind(const char *target, char *out, size_t cap)
+{
+    const char *colon = strchr(target, ':');
+    if (target[0] != '/' && colon) {
+        const char *bracket = strchr(colon, '[');
+        if (strncmp(target, "anon_inode:", 11) == 0) {
+            const char *name = bracket ? bracket + 1 : colon + 1;
+            size_t n = strcspn(name, "]");
+            snprintf(out, cap, "%.*s", (int)n, name);
+        } else {
+            snprintf(out, cap, "%.*s", (int)(colon - target), target);
+        }
+        return;
+    }
+    snprintf(out, cap, "%s", target);
+}
+
+static size_t append(char *buf, size_t len, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static size_t append(char *buf, size_t len, size_t at, const char *fmt, ...)
+{
+    if (at >= len)
+        return at;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + at, len - at, fmt, ap);
+    va_end(ap);
+    return n < 0 ? at : at + (size_t)n;
+}
+
+static size_t describe_fd(const struct kernel_thread_state *st, char *buf, size_t len, size_t at)
+{
+    if (st->fd < 0)
+        return at;
+    at = append(buf, len, at, " fd %d", st->fd);
+    if (st->fd_target[0]) {
+        char kind[KERNEL_STATE_TARGET_MAX];
+        fd_kind(st->fd_target, kind, sizeof kind);
+        at = append(buf, len, at, " (%s)", kind);
+    }
+    if (st->nfds > 1)
+        at = append(buf, len, at, " and %d more", st->nfds - 1);
+    return at;
+}
+
+static size_t describe_futex(const struct kernel_thread_state *st, char *buf, size_t len)
+{
+    switch (st->futex_kind) {
+    case KERNEL_FUTEX_JOIN:
+        return append(buf, len, 0, "futex wait (join tid %d)", (int)st->join_tid);
+    case KERNEL_FUTEX_OTHER:
+        return append(buf, len, 0, "futex op %llu", (unsigned long long)FUTEX_OP_CMD(st->args[1]));
+    case KERNEL_FUTEX_WAIT_OTHER:
+        return append(buf, len, 0, "futex wait");
+    default:
+        return append(buf, len, 0, "futex wait (%s)", kernel_futex_kind_name(st->futex_kind));
+    }
+}
+
+static size_t describe_syscall(const struct kernel_thread_state *st, char *buf, size_t len)
+{
+    const struct syscall_entry *e = syscall_entry_of(st->syscall_nr);
+    if (!e)
+        return append(buf, len, 0, "syscall %ld", st->syscall_nr);
+    switch (e->arg) {
+    case ARG_FUTEX:
+        return describe_futex(st, buf, len);
+    case ARG_SLEEP:
+        return append(buf, len, 0, "nanosleep");
+    case ARG_EPOLL:
+        return append(buf, len, 0, "%s fd %d", e->name, st->fd);
+    case ARG_FD0:
+        if (st->syscall_nr == SYS_fcntl && (st->args[1] == F_SETLKW || st->args[1] == F_OFD_SETLKW))
+            return describe_fd(st, buf, len, append(buf, len, 0, "fcntl lock wait"));
+        /* fallthrough */
+    case ARG_POLL:
+    case ARG_SELECT:
+        return describe_fd(st, buf, len, append(buf, len, 0, "%s", e->name));
+    case ARG_NONE:
+        break;
+    }
+    return append(buf, len, 0, "%s", e->name);
+}
+
+/* Without the syscall file (not dumpable), the sleeping kernel function still says a lot. */
+static size_t describe_from_wchan(const struct kernel_thread_state *st, char *buf, size_t len)
+{
+    static const struct {
+        const char *prefix, *meaning;
+    } known[] = {
+        {"futex", "futex wait"},
+        {"anon_pipe_read", "pipe read"},
+        {"pipe_read", "pipe read"},
+        {"hrtimer_nanosleep", "nanosleep"},
+        {"do_nanosleep", "nanosleep"},
+        {"poll_schedule_timeout", "poll"},
+        {"do_poll", "poll"},
+        {"do_select", "select"},
+        {"ep_poll", "epoll_wait"},
+        {"do_sigtimedwait", "rt_sigtimedwait"},
+        {"sigsuspend", "rt_sigsuspend"},
+        {"do_wait", "wait4"},
+        {"inet_csk_accept", "accept"},
+        {"unix_stream_read", "socket read"},
+        {"wait_woken", "socket wait"},
+        {"sk_wait_data", "socket read"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strncmp(st->wchan, known[i].prefix, strlen(known[i].prefix)) == 0)
+            return append(buf, len, 0, "%s", known[i].meaning);
+    if (st->wchan[0])
+        return append(buf, len, 0, "sleeping in %s", st->wchan);
+    return append(buf, len, 0, "sleeping");
+}
+
+void kernel_state_describe(const struct kernel_thread_state *st, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (st->error) {
+        append(buf, len, 0, "exited");
+        return;
+    }
+    size_t at;
+    switch (st->state) {
+    case 'Z':
+        append(buf, len, 0, "zombie");
+        return;
+    case 'X':
+        append(buf, len, 0, "dead");
+        return;
+    case 'T':
+        append(buf, len, 0, "stopped");
+        return;
+    case 't':
+        append(buf, len, 0, "stopped by a tracer");
+        return;
+    default:
+        break;
+    }
+    switch (st->syscall_state) {
+    case KERNEL_SYSCALL_RUNNING:
+        append(buf, len, 0, "running");
+        return;
+    case KERNEL_SYSCALL_IN:
+        at = describe_syscall(st, buf, len);
+        break;
+    case KERNEL_SYSCALL_NONE:
+        at = append(buf, len, 0, "blocked outside a syscall");
+        if (st->wchan[0])
+            at = append(buf, len, at, " in %s", st->wchan);
+        break;
+    case KERNEL_SYSCALL_UNREAD:
+    default:
+        if (st->state == 'R') {
+            append(buf, len, 0, "running");
+            return;
+        }
+        at = describe_from_wchan(st, buf, len);
+        break;
+    }
+    if (st->state == 'D')
+        append(buf, len, at, " [uninterruptible]");
+}
+
+/* ---------------------------------------------------------------- the read */
+
+static void reset_state(struct kernel_thread_state *st, pid_t tid)
+{
+    memset(st, 0, sizeof *st);
+    st->tid = tid;
+    st->state = '?';
+    st->syscall_nr = -1;
+    st->fd = -1;
+}
+
+static int read_stat(int task_dir, struct kernel_thread_state *st)
+{
+    char buf[1024];
+    ssize_t n = read_task_file(task_dir, st->tid, "stat", buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    return parse_stat(buf, st) ? 0 : -EIO;
+}
+
+static void read_syscall(int task_dir, struct kernel_thread_state *st)
+{
+    char buf[256];
+    ssize_t n = read_task_file(task_dir, st->tid, "syscall", buf, sizeof buf);
+    if (n < 0) {
+        st->syscall_error = (int)-n;
+        return;
+    }
+    parse_syscall(buf, st);
+    if (st->syscall_state == KERNEL_SYSCALL_IN)
+        decode_wait_target(st);
+}
+
+static void read_wchan(int task_dir, struct kernel_thread_state *st)
+{
+    char buf[KERNEL_STATE_WCHAN_MAX];
+    ssize_t n = read_task_file(task_dir, st->tid, "wchan", buf, sizeof buf);
+    if (n > 0 && strcmp(buf, "0") != 0)
+        copy_trimmed(st->wchan, sizeof st->wchan, buf, (size_t)n);
+}
+
+static void read_status(int task_dir, struct kernel_thread_state *st)
+{
+    char buf[2048];
+    if (read_task_file(task_dir, st->tid, "status", buf, sizeof buf) > 0)
+        parse_status(buf, st);
+}
+
+static bool is_waiting(const struct kernel_thread_state *st)
+{
+    return !st->error && st->state != 'R' && st->syscall_state != KERNEL_SYSCALL_RUNNING;
+}
+
+static void read_last_ran(int task_dir, uint64_t now_sched, struct kernel_thread_state *st)
+{
+    if (!is_waiting(st))
+        return;
+    if (now_sched == 0)
+        now_sched = kernel_state_sched_now();
+    uint64_t last = 0;
+    if (now_sched == 0 || !read_exec_start(task_dir, st->tid, &last))
+        return;
+    st->last_ran_known = true;
+    st->last_ran_ns = last;
+    st->waiting_ns = now_sched > last ? now_sched - last : 0;
+    st->duration_source = KERNEL_DURATION_LAST_RAN;
+}
+
+int kernel_state_read(int task_dir, pid_t tid, unsigned flags, uint64_t now_sched,
+                      struct kernel_thread_state *out)
+{
+    reset_state(out, tid);
+    int rc = read_stat(task_dir, out);
+    if (rc < 0) {
+        out->error = -rc;
+        kernel_state_describe(out, out->wait, sizeof out->wait);
+        return rc;
+    }
+    read_syscall(task_dir, out);
+    read_wchan(task_dir, out);
+    read_status(task_dir, out);
+    if (flags & KERNEL_STATE_LAST_RAN)
+        read_last_ran(task_dir, now_sched, out);
+    kernel_state_describe(out, out->wait, sizeof out->wait);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the tracker */
+
+struct kernel_wait_entry {
+    pid_t tid; /* 0 = empty */
+    uint32_t round;
+    uint64_t start_ticks;
+    uint64_t signature;
+    uint64_t since_ns; /* CLOCK_MONOTONIC estimate of when the wait began; 0 = not waiting */
+    uint64_t base_voluntary;
+    uint32_t signals; /* our dump signals since base_voluntary was taken */
+    bool since_known; /* since_ns came from a last-ran time, not from first sight */
+};
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        hash = (hash ^ p[i]) * 0x100000001b3ull;
+    return hash;
+}
+
+/* Same wait = same state, same call, same arguments, from the same place. */
+static uint64_t wait_signature(const struct kernel_thread_state *st)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv1a(h, &st->state, sizeof st->state);
+    h = fnv1a(h, &st->syscall_state, sizeof st->syscall_state);
+    h = fnv1a(h, &st->syscall_nr, sizeof st->syscall_nr);
+    h = fnv1a(h, st->args, sizeof st->args);
+    h = fnv1a(h, &st->user_sp, sizeof st->user_sp);
+    h = fnv1a(h, &st->user_pc, sizeof st->user_pc);
+    if (st->syscall_state == KERNEL_SYSCALL_UNREAD)
+        h = fnv1a(h, st->wchan, strlen(st->wchan));
+    return h;
+}
+
+static size_t slot_of(const struct kernel_wait_tracker *t, pid_t tid)
+{
+    return ((uint32_t)tid * 2654435761u) & (t->capacity - 1);
+}
+
+static struct kernel_wait_entry *find_entry(struct kernel_wait_tracker *t, pid_t tid)
+{
+    if (t->capacity == 0)
+        return NULL;
+    for (size_t i = slot_of(t, tid);; i = (i + 1) & (t->capacity - 1)) {
+        if (t->entries[i].tid == tid)
+            return &t->entries[i];
+        if (t->entries[i].tid == 0)
+            return NULL;
+    }
+}
+
+static struct kernel_wait_entry *insert_entry(struct kernel_wait_tracker *t, pid_t tid)
+{
+    size_t i = slot_of(t, tid);
+    while (t->entries[i].tid != 0)
+        i = (i + 1) & (t->capacity - 1);
+    memset(&t->entries[i], 0, sizeof t->entries[i]);
+    t->entries[i].tid = tid;
+    t->used++;
+    return &t->entries[i];
+}
+
+static bool grow(struct kernel_wait_tracker *t)
+{
+    size_t capacity = t->capacity ? t->capacity * 2 : 64;
+    struct kernel_wait_entry *fresh = calloc(capacity, sizeof *fresh);
+    if (!fresh)
+        return false;
+    struct kernel_wait_entry *old = t->entries;
+    size_t old_capacity = t->capacity;
+    t->entries = fresh;
+    t->capacity = capacity;
+    t->used = 0;
+    for (size_t i = 0; i < old_capacity; i++)
+        if (old[i].tid != 0)
+            *insert_entry(t, old[i].tid) = old[i];
+    free(old);
+    return true;
+}
+
+/* Linear-probing delete without tombstones: pull later members of the run back into the gap. */
+static void remove_at(struct kernel_wait_tracker *t, size_t gap)
+{
+    size_t mask = t->capacity - 1;
+    t->entries[gap].tid = 0;
+    t->used--;
+    for (size_t i = (gap + 1) & mask; t->entries[i].tid != 0; i = (i + 1) & mask) {
+        size_t home = slot_of(t, t->entries[i].tid);
+        bool movable = gap <= i ? (home <= gap || home > i) : (home <= gap && home > i);
+        if (movable) {
+            t->entries[gap] = t->entries[i];
+            t->entries[i].tid = 0;
+            gap = i;
+        }
+    }
+}
+
+void kernel_wait_tracker_init(struct kernel_wait_tracker *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void kernel_wait_tracker_destroy(struct kernel_wait_tracker *t)
+{
+    free(t->entries);
+    memset(t, 0, sizeof *t);
+}
+
+uint64_t kernel_wait_tracker_begin(struct kernel_wait_tracker *t)
+{
+    t->round++;
+    t->round_sched_now = kernel_state_sched_now();
+    t->round_now_ns = monotonic_ns();
+    return t->round_sched_now;
+}
+
+static bool continues(const struct kernel_wait_entry *e, const struct kernel_thread_state *st,
+                      uint64_t signature)
+{
+    return e->since_ns != 0 && e->start_ticks == st->start_ticks && e->signature == signature &&
+           st->voluntary_switches >= e->base_voluntary &&
+           st->voluntary_switches - e->base_voluntary <= e->signals;
+}
+
+/* A wait seen for the first time (or changed): it began at the last-ran time when we know it. */
+static void start_wait(struct kernel_wait_tracker *t, int task_dir, struct kernel_wait_entry *e,
+                       struct kernel_thread_state *st)
+{
+    if (!st->last_ran_known)
+        read_last_ran(task_dir, t->round_sched_now, st);
+    if (st->last_ran_known) {
+        e->since_ns = t->round_now_ns > st->waiting_ns ? t->round_now_ns - st->waiting_ns : 1;
+        e->since_known = true;
+    } else {
+        e->since_ns = t->round_now_ns;
+        e->since_known = false;
+        st->waiting_ns = 0;
+        st->duration_source = KERNEL_DURATION_AT_LEAST;
+    }
+}
+
+bool kernel_wait_tracker_observe(struct kernel_wait_tracker *t, int task_dir,
+                                 struct kernel_thread_state *st)
+{
+    if (st->error)
+        return true;
+    struct kernel_wait_entry *e = find_entry(t, st->tid);
+    if (!e) {
+        if ((t->used + 1) * 2 > t->capacity && !grow(t))
+            return false;
+        e = insert_entry(t, st->tid);
+    }
+    uint64_t signature = wait_signature(st);
+    if (!is_waiting(st)) {
+        e->since_ns = 0;
+        st->waiting_ns = 0;
+        st->duration_source = KERNEL_DURATION_NONE;
+    } else if (continues(e, st, signature)) {
+        st->waiting_ns = t->round_now_ns - e->since_ns;
+        st->duration_source = e->since_known ? KERNEL_DURATION_OBSERVED : KERNEL_DURATION_AT_LEAST;
+    } else {
+        start_wait(t, task_dir, e, st);
+    }
+    e->round = t->round;
+    e->start_ticks = st->start_ticks;
+    e->signature = signature;
+    e->base_voluntary = st->voluntary_switches;
+    e->signals = 0;
+    return true;
+}
+
+void kernel_wait_tracker_note_signal(struct kernel_wait_tracker *t, pid_t tid)
+{
+    struct kernel_wait_entry *e = find_entry(t, tid);
+    if (e)
+        e->signals++;
+}
+
+void kernel_wait_tracker_end(struct kernel_wait_tracker *t)
+{
+    for (size_t i = 0; i < t->capacity;) {
+        if (t->entries[i].tid != 0 && t->entries[i].round != t->round)
+            remove_at(t, i); /* something may have moved into i: look at it again */
+        else
+            i++;
+    }
+}
