@@ -9,6 +9,18 @@
 
 #include <string.h>
 
+/* The length of function without a compiler clone suffix: GCC names the copies it specialises
+ * "f.constprop.0", "f.isra.0", "f.part.0" or "f.cold" ("f(int) [clone .constprop.0]" demangled),
+ * and the user asked for "f". */
+static size_t base_name_length(const char *function)
+{
+    const char *clone = strstr(function, " [clone .");
+    if (clone)
+        return (size_t)(clone - function);
+    const char *dot = strchr(function, '.');
+    return dot && dot != function ? (size_t)(dot - function) : strlen(function);
+}
+
 bool test_api_name_matches(const char *pattern, const char *function)
 {
     if (!pattern || !function)
@@ -16,7 +28,9 @@ bool test_api_name_matches(const char *pattern, const char *function)
     size_t n = strlen(pattern);
     if (n > 0 && pattern[n - 1] == '*')
         return strncmp(pattern, function, n - 1) == 0;
-    return strcmp(pattern, function) == 0;
+    if (strcmp(pattern, function) == 0)
+        return true;
+    return n == base_name_length(function) && strncmp(pattern, function, n) == 0;
 }
 
 static bool listed(const char *const *list, const char *function)
