@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const char unknown_function[] = "??";
@@ -129,11 +130,13 @@ static const Dwfl_Callbacks callbacks = {
 static int forget_removed_module(Dwfl_Module *mod, void *userdata, const char *name,
                                  Dwarf_Addr start, void *arg);
 
-/* Re-reads /proc/self/maps; modules still mapped keep their debug info and indexes. */
+/* Re-reads the maps; modules still mapped keep their debug info and indexes. The calling
+ * thread's own /proc entry is used, not the process's: once main has called pthread_exit, the
+ * thread group leader is a zombie whose /proc/PID/maps is empty. */
 static bool report_modules(void)
 {
     dw.report_begin(dwfl);
-    int rc = dw.linux_proc_report(dwfl, getpid());
+    int rc = dw.linux_proc_report(dwfl, (pid_t)syscall(SYS_gettid));
     return dw.report_end(dwfl, forget_removed_module, NULL) == 0 && rc == 0;
 }
 
