@@ -1,0 +1,131 @@
+/* The benchmark table (issue targets P1-P6). One entry per case; see cases.h for the fields and
+ * bench/README.md for the output contract of a bench program. */
+#include "cases.h"
+
+#define SHIM "LD_PRELOAD={shim}"
+#define TSAN "TSAN_OPTIONS=report_thread_leaks=0"
+
+/* P6 runs only once the HTTP endpoint exists: with it on, the shim must open a listening socket. */
+static const struct bench_command endpoint_probe = {
+    .argv = "{bin}/probe_endpoint",
+    .env = SHIM " THREADLEAK_OPTIONS=http=127.0.0.1:0",
+};
+
+const struct bench_case bench_cases[] = {
+    {
+        .id = "P1",
+        .what = "20,000 create+join pairs, 1 creator, creation 12 frames deep",
+        .unit = "µs/pair",
+        .base = {"native", "{bin}/create_join 20000 1", NULL, "us_per_pair"},
+        .subjects =
+            {
+                {{"shim", "{bin}/create_join 20000 1", SHIM, "us_per_pair"}, JUDGE_RATIO, 1.15},
+                {{"tsan-clang", "timeout -s KILL 60 {bin}/create_join_tsan_clang 20000 1", TSAN,
+                  "us_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-gcc", "timeout -s KILL 60 {bin}/create_join_tsan_gcc 20000 1", TSAN,
+                  "us_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"helgrind", "valgrind -q --tool=helgrind {bin}/create_join 2000 1", NULL,
+                  "us_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"drd", "valgrind -q --tool=drd {bin}/create_join 2000 1", NULL, "us_per_pair"},
+                 JUDGE_INFO,
+                 0},
+            },
+    },
+    {
+        .id = "P1b-2",
+        .what = "20,000 create+join pairs over 2 creator threads",
+        .unit = "µs/pair",
+        .base = {"native", "{bin}/create_join 20000 2", NULL, "us_per_pair"},
+        .subjects =
+            {
+                {{"shim", "{bin}/create_join 20000 2", SHIM, "us_per_pair"}, JUDGE_RATIO, 1.2},
+            },
+    },
+    {
+        .id = "P1b-N",
+        .what = "20,000 create+join pairs over nproc creator threads",
+        .unit = "µs/pair",
+        .base = {"native", "{bin}/create_join 20000 {nproc}", NULL, "us_per_pair"},
+        .subjects =
+            {
+                {{"shim", "{bin}/create_join 20000 {nproc}", SHIM, "us_per_pair"},
+                 JUDGE_RATIO,
+                 1.2},
+            },
+    },
+    {
+        .id = "P2",
+        .what = "process start-up: /bin/true, whole process",
+        .unit = "ms",
+        .min_runs = 51,
+        .base = {"native", "/bin/true", NULL, NULL},
+        .subjects =
+            {
+                {{"shim", "/bin/true", SHIM, NULL}, JUDGE_DELTA, 1.0},
+            },
+    },
+    {
+        .id = "P3",
+        .what = "clean verify-none with 1,000 ignored live threads (goleak.Find: goroutines)",
+        .unit = "ms",
+        .base = {"goleak", "{bin}/goleak_find 1000", NULL, "find_ms"},
+        .subjects =
+            {
+                {{"tl_verify_none", "{bin}/verify_none_bench 1000", NULL, "verify_none_ms"},
+                 JUDGE_ABSOLUTE,
+                 0.1},
+            },
+    },
+    {
+        .id = "P4-1k",
+        .what = "full debug=2 dump of 1,000 blocked threads (Go: goroutines)",
+        .unit = "ms",
+        .base = {"go", "{bin}/go_dump 1000", NULL, "dump_ms"},
+        .subjects =
+            {
+                {{"threadleak", "{bin}/live_dump_bench 1000", SHIM, "dump_ms"}, JUDGE_RATIO, 1.0},
+            },
+    },
+    {
+        .id = "P4-10k",
+        .what = "full debug=2 dump of 10,000 blocked threads (Go: goroutines)",
+        .unit = "ms",
+        .base = {"go", "{bin}/go_dump 10000", NULL, "dump_ms"},
+        .subjects =
+            {
+                {{"threadleak", "{bin}/live_dump_bench 10000", SHIM, "dump_ms"}, JUDGE_INFO, 0},
+            },
+    },
+    {
+        .id = "P5",
+        .what = "resident memory per live tracked thread, 1,000 blocked threads",
+        .unit = "KiB/thread",
+        .base = {"native", "{bin}/rss_threads 1000", NULL, "rss_kib_per_thread"},
+        .subjects =
+            {
+                {{"shim", "{bin}/rss_threads 1000", SHIM, "rss_kib_per_thread"}, JUDGE_DELTA, 1.0},
+            },
+    },
+    {
+        .id = "P6",
+        .what = "P1 with the HTTP endpoint on but idle, against P1 under the shim",
+        .unit = "µs/pair",
+        .probe = &endpoint_probe,
+        .base = {"shim", "{bin}/create_join 20000 1", SHIM, "us_per_pair"},
+        .subjects =
+            {
+                {{"shim+http", "{bin}/create_join 20000 1",
+                  SHIM " THREADLEAK_OPTIONS=http=127.0.0.1:0", "us_per_pair"},
+                 JUDGE_RATIO,
+                 1.02},
+            },
+    },
+};
+
+const size_t bench_case_count = sizeof bench_cases / sizeof bench_cases[0];
