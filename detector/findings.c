@@ -18,7 +18,7 @@ const char *findings_mode_name(enum tl_mode mode)
 static bool is_interceptor_frame(const char *function)
 {
     static const char *const prefixes[] = {"__interceptor_", "___interceptor_", "__tsan",
-                                           "__sanitizer", "_ZN6__tsan", "_ZN11__sanitizer"};
+                                           "__sanitizer",    "_ZN6__tsan",      "_ZN11__sanitizer"};
     if (!function)
         return false;
     if (strcmp(function, "pthread_create") == 0 || strcmp(function, "thrd_create") == 0)

@@ -24,8 +24,8 @@ struct tl_leaked_thread {
     pid_t tid;
     uint64_t serial;
     char name[TL_NAME_MAX];
-    bool cancelled;     /* pthread_cancel was called on it */
-    char wait[96];      /* what it is blocked on now, "" when unknown or exited */
+    bool cancelled; /* pthread_cancel was called on it */
+    char wait[96];  /* what it is blocked on now, "" when unknown or exited */
 };
 
 /* Leaks that share start routine, creation stack, state, detachment and creator. */
@@ -33,15 +33,15 @@ struct tl_leak_group {
     unsigned count;
     enum tl_leak_state state;
     bool detached;
-    bool c11;                         /* created with thrd_create */
-    const char *start_routine;        /* the user's function, "??" when unknown */
-    const char *scope;                /* test-API scope, NULL when none */
+    bool c11;                  /* created with thrd_create */
+    const char *start_routine; /* the user's function, "??" when unknown */
+    const char *scope;         /* test-API scope, NULL when none */
     pid_t creator_tid;
     bool creator_is_main;
     char creator_name[TL_NAME_MAX];
-    struct tl_frame *creation_stack;  /* innermost first */
+    struct tl_frame *creation_stack; /* innermost first */
     size_t creation_depth;
-    struct tl_frame *current_stack;   /* live stack of the first running thread; NULL if unknown */
+    struct tl_frame *current_stack; /* live stack of the first running thread; NULL if unknown */
     size_t current_depth;
     struct tl_leaked_thread *threads; /* count entries */
 };
@@ -49,12 +49,12 @@ struct tl_leak_group {
 struct tl_findings {
     pid_t pid, ppid;
     char *exe;
-    char **argv; /* NULL-terminated */
-    const char *mode;               /* "all" or "tsan" */
+    char **argv;      /* NULL-terminated */
+    const char *mode; /* "all" or "tsan" */
     uint64_t threads_created;
-    unsigned leaked;                /* threads, over all groups */
-    unsigned suppressed;            /* threads matched by a suppression or ignore rule */
-    struct tl_leak_group *groups;   /* most threads first */
+    unsigned leaked;              /* threads, over all groups */
+    unsigned suppressed;          /* threads matched by a suppression or ignore rule */
+    struct tl_leak_group *groups; /* most threads first */
     size_t ngroups;
 };
 

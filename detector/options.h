@@ -25,19 +25,19 @@ enum tl_stacks {
 #define TL_HTTP_ADDR_MAX 256 /* `http=HOST:PORT`, NUL included */
 
 struct tl_config {
-    int exitcode;                  /* status when leaks are found and the program exited 0 */
-    unsigned linger_ms;            /* how long to wait for running threads to finish */
+    int exitcode;       /* status when leaks are found and the program exited 0 */
+    unsigned linger_ms; /* how long to wait for running threads to finish */
     enum tl_mode mode;
-    char report_dir[PATH_MAX];     /* "" = none; else one JSON (and text) file per process */
-    char log_path[PATH_MAX];       /* "" = stderr; else the text report goes to PATH.PID */
-    char suppressions[PATH_MAX];   /* "" = none; TSan syntax */
+    char report_dir[PATH_MAX];   /* "" = none; else one JSON (and text) file per process */
+    char log_path[PATH_MAX];     /* "" = stderr; else the text report goes to PATH.PID */
+    char suppressions[PATH_MAX]; /* "" = none; TSan syntax */
     enum tl_color color;
     int verbosity;
-    bool quiet;                    /* no text report at all (the CLI prints a merged one) */
-    char http[TL_HTTP_ADDR_MAX];   /* "" = no endpoint; else HOST:PORT, stored unchecked */
+    bool quiet;                  /* no text report at all (the CLI prints a merged one) */
+    char http[TL_HTTP_ADDR_MAX]; /* "" = no endpoint; else HOST:PORT, stored unchecked */
     enum tl_stacks stacks;
-    int dump_signal;               /* 0 = pick a free SIGRTMIN+k; else 1..64 */
-    unsigned dump_timeout_ms;      /* how long a live dump waits for the threads to answer */
+    int dump_signal;          /* 0 = pick a free SIGRTMIN+k; else 1..64 */
+    unsigned dump_timeout_ms; /* how long a live dump waits for the threads to answer */
 };
 
 void options_defaults(struct tl_config *cfg);

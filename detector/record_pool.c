@@ -16,8 +16,8 @@ static _Atomic uint64_t free_head; /* high 32 bits: tag; low 32 bits: slot index
 
 static struct tl_thread_record *slot_at(uint32_t index)
 {
-    struct tl_thread_record *chunk = atomic_load_explicit(&chunks[index / SLOTS_PER_CHUNK],
-                                                          memory_order_acquire);
+    struct tl_thread_record *chunk =
+        atomic_load_explicit(&chunks[index / SLOTS_PER_CHUNK], memory_order_acquire);
     return chunk ? &chunk[index % SLOTS_PER_CHUNK] : NULL;
 }
 

@@ -19,7 +19,8 @@ struct tl_frame {
 };
 
 /* Symbolises n program counters. For return addresses (every frame of a captured stack except a
- * signal frame's first), the lookup uses pc - 1 so that the line is the call's, not the next one. */
+ * signal frame's first), the lookup uses pc - 1 so that the line is the call's, not the next one.
+ */
 void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out);
 
 /* The function that starts exactly at, or contains, pc (for start routines). "??" when unknown. */

@@ -17,32 +17,32 @@
 
 /* Lifetime flags. A record is freed once it is JOINED, or once it is both EXITED and DETACHED. */
 enum tl_thread_flag {
-    TL_F_IN_USE = 1u << 0,    /* the slot holds a live record */
-    TL_F_STARTED = 1u << 1,   /* the thread ran its first instruction; tid is valid */
-    TL_F_EXITED = 1u << 2,    /* the thread finished (return, pthread_exit or cancellation) */
-    TL_F_DETACHED = 1u << 3,  /* created detached, or pthread_detach / thrd_detach was called */
-    TL_F_JOINED = 1u << 4,    /* a join succeeded; the record is about to be freed */
-    TL_F_CANCELLED = 1u << 5, /* pthread_cancel was called on it */
-    TL_F_TOOL = 1u << 6,      /* belongs to threadleak or a sanitizer runtime: never reported */
-    TL_F_MAIN = 1u << 7,      /* the process's main thread */
-    TL_F_C11 = 1u << 8,       /* created with thrd_create */
-    TL_F_PUBLISHED = 1u << 9, /* findable by handle */
+    TL_F_IN_USE = 1u << 0,        /* the slot holds a live record */
+    TL_F_STARTED = 1u << 1,       /* the thread ran its first instruction; tid is valid */
+    TL_F_EXITED = 1u << 2,        /* the thread finished (return, pthread_exit or cancellation) */
+    TL_F_DETACHED = 1u << 3,      /* created detached, or pthread_detach / thrd_detach was called */
+    TL_F_JOINED = 1u << 4,        /* a join succeeded; the record is about to be freed */
+    TL_F_CANCELLED = 1u << 5,     /* pthread_cancel was called on it */
+    TL_F_TOOL = 1u << 6,          /* belongs to threadleak or a sanitizer runtime: never reported */
+    TL_F_MAIN = 1u << 7,          /* the process's main thread */
+    TL_F_C11 = 1u << 8,           /* created with thrd_create */
+    TL_F_PUBLISHED = 1u << 9,     /* findable by handle */
     TL_F_CREATOR_HOLD = 1u << 10, /* the creator still uses the record; it cannot be freed */
 };
 
 /* The plain data of a thread, without the registry's bookkeeping. This is what readers get. */
 struct tl_thread_info {
-    uint64_t serial;          /* unique per process, never reused; 1 is the main thread */
-    uint32_t flags;           /* enum tl_thread_flag */
-    uint32_t scope;           /* test-API scope id, 0 = none */
-    pthread_t handle;         /* the pthread_t the creator got back */
-    pid_t tid;                /* kernel tid, 0 until the thread started */
-    pid_t creator_tid;        /* 0 when the creator is unknown */
-    uint64_t creator_serial;  /* 0 when the creator was not tracked */
-    void *start_routine;      /* the user's routine, even under ThreadSanitizer */
-    uint64_t created_ns;      /* CLOCK_REALTIME at creation */
-    uint64_t exited_ns;       /* CLOCK_REALTIME at exit, 0 while running */
-    char name[TL_NAME_MAX];   /* last known name: setname, or the comm read at exit */
+    uint64_t serial;         /* unique per process, never reused; 1 is the main thread */
+    uint32_t flags;          /* enum tl_thread_flag */
+    uint32_t scope;          /* test-API scope id, 0 = none */
+    pthread_t handle;        /* the pthread_t the creator got back */
+    pid_t tid;               /* kernel tid, 0 until the thread started */
+    pid_t creator_tid;       /* 0 when the creator is unknown */
+    uint64_t creator_serial; /* 0 when the creator was not tracked */
+    void *start_routine;     /* the user's routine, even under ThreadSanitizer */
+    uint64_t created_ns;     /* CLOCK_REALTIME at creation */
+    uint64_t exited_ns;      /* CLOCK_REALTIME at exit, 0 while running */
+    char name[TL_NAME_MAX];  /* last known name: setname, or the comm read at exit */
     char creator_name[TL_NAME_MAX];
     uint16_t nframes;
     void *frames[TL_MAX_FRAMES]; /* creation stack, innermost first; [0] is the creator's call */

@@ -127,7 +127,8 @@ static size_t snapshot_registry(struct tl_thread_info **buf, size_t *cap)
 }
 
 static size_t count_running_candidates(const struct tl_verdict_request *req, struct decisions *d,
-                                       const struct tl_thread_info *all, size_t n, unsigned *ignored)
+                                       const struct tl_thread_info *all, size_t n,
+                                       unsigned *ignored)
 {
     size_t running = 0;
     for (size_t i = 0; i < n; i++) {

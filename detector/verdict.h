@@ -29,7 +29,7 @@ struct tl_verdict_request {
 struct tl_verdict {
     struct tl_thread_info *leaks; /* malloc'd, nleaks entries */
     size_t nleaks;
-    unsigned ignored;             /* threads the ignore rule took out */
+    unsigned ignored; /* threads the ignore rule took out */
 };
 
 /* Never reported, whatever the request: the main thread and tool or sanitizer threads. */

@@ -77,7 +77,8 @@ static void write_report_files(const struct tl_findings *f)
         fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl_cfg.report_dir,
                 strerror(errno));
     if (f->leaked)
-        report_write_text_file_atomic(tl_cfg.report_dir, f, tl_cfg.color == TL_COLOR_ALWAYS, NULL, 0);
+        report_write_text_file_atomic(tl_cfg.report_dir, f, tl_cfg.color == TL_COLOR_ALWAYS, NULL,
+                                      0);
 }
 
 int exit_report_run(int status)
@@ -95,8 +96,8 @@ int exit_report_run(int status)
     };
     struct tl_verdict verdict;
     verdict_run(&req, &verdict);
-    struct tl_findings *f = findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode,
-                                           verdict.ignored);
+    struct tl_findings *f =
+        findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored);
     verdict_free(&verdict);
     int result = status;
     if (f) {

@@ -21,7 +21,8 @@ static int c11_trampoline(void *p)
 TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
 {
     shim_init();
-    struct tl_thread_record *r = thread_launch_prepare(NULL, (void *(*)(void *))(void (*)(void))func, arg, TL_F_C11);
+    struct tl_thread_record *r =
+        thread_launch_prepare(NULL, (void *(*)(void *))(void (*)(void))func, arg, TL_F_C11);
     if (!r)
         return tl_real.thrd_create(thr, func, arg);
     int rc = tl_real.thrd_create(thr, c11_trampoline, r);

@@ -27,7 +27,8 @@ static void *symtab_lookup(const unsigned char *image, size_t size, const char *
         if (symtab->sh_type != SHT_SYMTAB || symtab->sh_link >= eh->e_shnum)
             continue;
         const ElfW(Shdr) *strtab = &sections[symtab->sh_link];
-        if (symtab->sh_offset + symtab->sh_size > size || strtab->sh_offset + strtab->sh_size > size)
+        if (symtab->sh_offset + symtab->sh_size > size ||
+            strtab->sh_offset + strtab->sh_size > size)
             return NULL;
         const ElfW(Sym) *syms = (const void *)(image + symtab->sh_offset);
         size_t count = symtab->sh_size / sizeof *syms;

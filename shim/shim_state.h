@@ -25,7 +25,7 @@ struct tl_real_functions {
     int (*thrd_join)(thrd_t, int *);
     int (*thrd_detach)(thrd_t);
     void (*thrd_exit)(int) __attribute__((noreturn));
-    void (*exit_now)(int) __attribute__((noreturn)); /* _exit */
+    void (*exit_now)(int) __attribute__((noreturn));     /* _exit */
     void (*exit_now_c99)(int) __attribute__((noreturn)); /* _Exit */
     void (*quick_exit)(int) __attribute__((noreturn));
 };

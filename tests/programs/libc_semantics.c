@@ -16,7 +16,7 @@ static int failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                   \
+            fprintf(stderr, "FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                      \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -92,7 +92,7 @@ static void check_errors_and_errno(void)
     pthread_t t;
     errno = 4242;
     CHECK(pthread_create(&t, &attr, return_arg, NULL) == 0);
-    CHECK(errno == 4242); /* success leaves errno alone */
+    CHECK(errno == 4242);                   /* success leaves errno alone */
     CHECK(pthread_join(t, NULL) == EINVAL); /* detached: not joinable */
     pthread_attr_destroy(&attr);
 
