@@ -2,6 +2,8 @@
  * so it may allocate and read files. */
 #include "findings.h"
 
+#include "kernel_state.h"
+#include "live_stacks.h"
 #include "registry.h"
 #include "scopes.h"
 
@@ -200,6 +202,59 @@ struct tl_findings *findings_build(const struct tl_thread_info *leaks, size_t n,
     f->leaked = (unsigned)n;
     f->suppressed = suppressed;
     return f;
+}
+
+static const struct live_stack_thread *live_thread(const struct live_stacks_dump *live, pid_t tid)
+{
+    size_t lo = 0, hi = live ? live->count : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (live->threads[mid].tid == tid)
+            return &live->threads[mid];
+        if (live->threads[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void attach_current_stack(struct tl_leak_group *g, const struct live_stack_thread *t)
+{
+    if (!t || t->status != LIVE_STACK_OK || t->nframes == 0 || g->current_stack)
+        return;
+    g->current_stack = calloc(t->nframes, sizeof *g->current_stack);
+    if (!g->current_stack)
+        return;
+    /* A signal frame's first pc is the interrupted instruction itself, not a return address. */
+    size_t first = t->first_frame_is_pc ? 1 : 0;
+    if (first)
+        symbolize_frames(t->frames, 1, false, g->current_stack);
+    symbolize_frames(t->frames + first, t->nframes - first, true, g->current_stack + first);
+    g->current_depth = t->nframes;
+}
+
+void findings_attach_live(struct tl_findings *f, const struct live_stacks_dump *live)
+{
+    int task_dir = kernel_state_open_task_dir();
+    for (size_t i = 0; i < f->ngroups; i++) {
+        struct tl_leak_group *g = &f->groups[i];
+        if (g->state != TL_LEAK_RUNNING)
+            continue;
+        for (unsigned k = 0; k < g->count; k++) {
+            struct tl_leaked_thread *lt = &g->threads[k];
+            const struct live_stack_thread *t = live_thread(live, lt->tid);
+            struct kernel_thread_state st;
+            if (t && t->kernel.tid == lt->tid)
+                st = t->kernel;
+            else if (kernel_state_read(task_dir, lt->tid, 0, 0, &st) != 0)
+                continue;
+            snprintf(lt->wait, sizeof lt->wait, "%s", st.wait);
+            attach_current_stack(g, t);
+        }
+    }
+    if (task_dir >= 0)
+        close(task_dir);
 }
 
 void findings_free(struct tl_findings *f)

@@ -25,7 +25,7 @@ struct tl_leaked_thread {
     uint64_t serial;
     char name[TL_NAME_MAX];
     bool cancelled; /* pthread_cancel was called on it */
-    char wait[96];  /* what it is blocked on now, "" when unknown or exited */
+    char wait[128]; /* what it is blocked on now, "" when unknown or exited */
 };
 
 /* Leaks that share start routine, creation stack, state, detachment and creator. */
@@ -62,6 +62,11 @@ struct tl_findings {
  * memory runs out. */
 struct tl_findings *findings_build(const struct tl_thread_info *leaks, size_t n, enum tl_mode mode,
                                    unsigned suppressed);
+
+/* What each running leaked thread is blocked on now, from the kernel (no signals), and, when a
+ * live dump is given, each group's current stack (its first running thread's). */
+struct live_stacks_dump;
+void findings_attach_live(struct tl_findings *f, const struct live_stacks_dump *live);
 
 /* A thread's creation stack symbolised, without the sanitizer interceptor frames that sit above
  * the user's call to pthread_create. out must hold TL_MAX_FRAMES entries; returns the depth. */

@@ -5,6 +5,7 @@
 
 #include "findings.h"
 #include "json_report.h"
+#include "live_stacks.h"
 #include "suppressions.h"
 #include "text_report.h"
 #include "verdict.h"
@@ -81,6 +82,35 @@ static void write_report_files(const struct tl_findings *f)
                                       0);
 }
 
+static bool any_running(const struct tl_findings *f)
+{
+    for (size_t i = 0; i < f->ngroups; i++) {
+        if (f->groups[i].state == TL_LEAK_RUNNING)
+            return true;
+    }
+    return false;
+}
+
+/* What running leaks are doing now: kernel state always, current stacks unless the user asked
+ * for no signals (they make nanosleep, poll and select return EINTR in the threads they hit). */
+static void attach_live_state(struct tl_findings *f)
+{
+    if (!any_running(f))
+        return;
+    struct live_stacks_dump dump = {0};
+    bool dumped = false;
+    if (tl_cfg.stacks == TL_STACKS_SIGNAL) {
+        struct live_stacks_options opts = {
+            .signal = tl_cfg.dump_signal,
+            .deadline_ms = tl_cfg.dump_timeout_ms,
+        };
+        dumped = live_stacks_dump(&opts, &dump) == 0;
+    }
+    findings_attach_live(f, dumped ? &dump : NULL);
+    if (dumped)
+        live_stacks_free(&dump);
+}
+
 int exit_report_run(int status)
 {
     if (!shim_ready() || atomic_flag_test_and_set(&reported))
@@ -100,6 +130,8 @@ int exit_report_run(int status)
         findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored);
     verdict_free(&verdict);
     int result = status;
+    if (f)
+        attach_live_state(f);
     if (f) {
         write_report_files(f);
         if (f->leaked) {
