@@ -35,7 +35,8 @@ static uint32_t scope_for(const tl_options *opts)
     return scope_intern(opts->scope);
 }
 
-static void fill_request(const tl_options *opts, struct tl_verdict_request *req)
+static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ignore_ctx,
+                         struct tl_verdict_request *req)
 {
     memset(req, 0, sizeof *req);
     req->mode = opts->mode;
@@ -48,17 +49,19 @@ static void fill_request(const tl_options *opts, struct tl_verdict_request *req)
     }
     if (test_api_has_ignore_lists(opts)) {
         req->ignore = test_api_ignored_by_lists;
-        req->ignore_ctx = (void *)opts;
+        req->ignore_ctx = ignore_ctx;
     }
 }
 
 struct tl_findings *test_api_check(const tl_options *opts)
 {
     shim_init();
+    struct test_api_ignore_ctx ignore_ctx = {.opts = opts};
     struct tl_verdict_request req;
-    fill_request(opts, &req);
+    fill_request(opts, &ignore_ctx, &req);
     struct tl_verdict verdict;
     verdict_run(&req, &verdict);
+    test_api_stack_cache_free(&ignore_ctx.stacks);
     if (verdict.nleaks == 0) {
         verdict_free(&verdict);
         return NULL;

@@ -2,7 +2,8 @@
  * function on it, and by any function on the stack that created the thread.
  *
  * The verdict asks this once per thread, and only for threads that no snapshot, scope or
- * exclusion already took out, so symbolisation is paid for the few threads that need it. */
+ * exclusion already took out, so symbolisation (and, for top and any, a live stack dump) is paid
+ * for only when some thread needs it. */
 #include "test_api_internal.h"
 
 #include "symbolize.h"
@@ -57,20 +58,6 @@ bool test_api_has_ignore_lists(const tl_options *opts)
            (opts->ignore_created_by && opts->ignore_created_by[0]);
 }
 
-/* The function names on t's current stack, innermost first; returns how many.
- *
- * THE place to switch to live stacks: until a running thread's current stack can be captured,
- * the one frame known to be on it is its start routine, at the bottom. With live stacks, fill out
- * from the captured frames (symbolised) for running threads, and keep the start routine for
- * threads that have exited, which have no stack. */
-static size_t current_stack_functions(const struct tl_thread_info *t, const char **out, size_t max)
-{
-    if (max == 0)
-        return 0;
-    out[0] = symbolize_function(t->start_routine);
-    return 1;
-}
-
 static bool created_by_listed(const char *const *list, const struct tl_thread_info *t)
 {
     struct tl_frame stack[TL_MAX_FRAMES];
@@ -84,11 +71,14 @@ static bool created_by_listed(const char *const *list, const struct tl_thread_in
 
 bool test_api_ignored_by_lists(const struct tl_thread_info *t, void *ctx)
 {
-    const tl_options *opts = ctx;
+    struct test_api_ignore_ctx *c = ctx;
+    const tl_options *opts = c->opts;
     if ((opts->ignore_top && opts->ignore_top[0]) || (opts->ignore_any && opts->ignore_any[0])) {
-        const char *functions[TL_MAX_FRAMES];
-        size_t n = current_stack_functions(t, functions, TL_MAX_FRAMES);
-        if (n > 0 && listed(opts->ignore_top, functions[0]))
+        const char *functions[LIVE_STACK_MAX_FRAMES];
+        size_t top = 0;
+        size_t n =
+            test_api_current_functions(&c->stacks, t, functions, LIVE_STACK_MAX_FRAMES, &top);
+        if (n > 0 && listed(opts->ignore_top, functions[top]))
             return true;
         if (any_listed(opts->ignore_any, functions, n))
             return true;

@@ -8,6 +8,7 @@
 #include "options.h"
 
 #include "findings.h"
+#include "live_stacks.h"
 #include "thread_record.h"
 #include "threadleak.h"
 
@@ -30,8 +31,28 @@ struct tl_report {
  * memory ran out). */
 struct tl_findings *test_api_check(const tl_options *opts);
 
-/* The ignore lists of opts (top, any, created_by) as a verdict ignore rule; ctx is the
- * tl_options. test_api_has_ignore_lists says whether the rule is needed at all. */
+/* Live stacks for one check, dumped on first need (test_api_stacks.c). Zero-initialised. */
+struct test_api_stack_cache {
+    struct live_stacks_dump dump;
+    unsigned dumps; /* how many were taken; the last one is in dump */
+};
+
+/* The function names on t's current stack, innermost first (at most max); *top is the index of
+ * the one that counts as "on top": the innermost outside the C library and the loader. Without a
+ * live stack, the start routine alone. */
+size_t test_api_current_functions(struct test_api_stack_cache *cache,
+                                  const struct tl_thread_info *t, const char **out, size_t max,
+                                  size_t *top);
+void test_api_stack_cache_free(struct test_api_stack_cache *cache);
+
+/* What the verdict's ignore rule needs for one check. */
+struct test_api_ignore_ctx {
+    const tl_options *opts;
+    struct test_api_stack_cache stacks;
+};
+
+/* The ignore lists of opts (top, any, created_by) as a verdict ignore rule; ctx is a
+ * test_api_ignore_ctx. test_api_has_ignore_lists says whether the rule is needed at all. */
 bool test_api_has_ignore_lists(const tl_options *opts);
 bool test_api_ignored_by_lists(const struct tl_thread_info *t, void *ctx);
 
