@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct harness_options {
     struct run_setup setup;
@@ -27,6 +28,7 @@ struct harness_options {
     unsigned runs;
     unsigned warmup;
     bool list;
+    bool progress; /* a round counter, only on a terminal */
 };
 
 static int usage(void)
@@ -118,6 +120,7 @@ static void init_row(struct row_result *row, const struct bench_command *cmd, bo
                                .vs_base = NAN};
     row->metric_samples = calloc(runs, sizeof(double));
     row->wall_samples = calloc(runs, sizeof(double));
+    row->cpu_samples = calloc(runs, sizeof(double));
 }
 
 static void init_case(struct case_result *c, const struct bench_case *spec, unsigned runs)
@@ -145,8 +148,9 @@ static bool probe_passes(const struct bench_case *spec, const struct harness_opt
     struct run_sample ignored;
     char log_name[128];
     snprintf(log_name, sizeof log_name, "%s.probe", spec->id);
-    return !spec->probe || (command_available(spec->probe, &o->setup, why, why_len) &&
-                            command_run(spec->probe, &o->setup, log_name, &ignored, why, why_len));
+    return !spec->probe ||
+           (bench_command_available(spec->probe, &o->setup, why, why_len) &&
+            bench_command_run(spec->probe, &o->setup, log_name, &ignored, why, why_len));
 }
 
 static void check_availability(struct case_result *c, const struct harness_options *o)
@@ -161,7 +165,7 @@ static void check_availability(struct case_result *c, const struct harness_optio
         return;
     }
     for (size_t r = 0; r < c->row_count; r++)
-        if (!command_available(c->rows[r].cmd, &o->setup, why, sizeof why))
+        if (!bench_command_available(c->rows[r].cmd, &o->setup, why, sizeof why))
             mark_unavailable(&c->rows[r], why);
 }
 
@@ -172,7 +176,7 @@ static void run_row(struct row_result *row, const char *case_id, const struct ha
     struct run_sample sample = {0};
     char log_name[128], why[256];
     snprintf(log_name, sizeof log_name, "%s.%s", case_id, row->cmd->label);
-    if (!command_run(row->cmd, &o->setup, log_name, &sample, why, sizeof why)) {
+    if (!bench_command_run(row->cmd, &o->setup, log_name, &sample, why, sizeof why)) {
         row->status = "ERROR";
         snprintf(row->note, sizeof row->note, "%s", why);
         return;
@@ -182,6 +186,7 @@ static void run_row(struct row_result *row, const char *case_id, const struct ha
     if (keep) {
         row->metric_samples[row->runs] = sample.metric;
         row->wall_samples[row->runs] = sample.wall_ms;
+        row->cpu_samples[row->runs] = sample.cpu_ms;
         row->runs++;
     }
 }
@@ -191,14 +196,16 @@ static void run_case(struct case_result *c, const struct harness_options *o, uns
 {
     check_availability(c, o);
     for (unsigned round = 0; round < o->warmup + runs; round++) {
-        fprintf(stderr, "\r%-8s round %u/%u%s", c->spec->id, round + 1, o->warmup + runs,
-                round < o->warmup ? " (warm-up)" : "          ");
+        if (o->progress)
+            fprintf(stderr, "\r%-8s round %u/%u%s", c->spec->id, round + 1, o->warmup + runs,
+                    round < o->warmup ? " (warm-up)" : "          ");
         for (size_t r = 0; r < c->row_count; r++)
             if (!c->rows[r].status)
                 run_row(&c->rows[r], c->spec->id, o, round >= o->warmup);
     }
-    fprintf(stderr, "\r%-40s\r", "");
-    judge_case(c);
+    if (o->progress)
+        fprintf(stderr, "\r%-40s\r", "");
+    bench_judge_case(c);
 }
 
 static void list_cases(void)
@@ -218,16 +225,17 @@ static bool make_dir(const char *path)
     return mkdir(path, 0755) == 0 || errno == EEXIST;
 }
 
-static bool write_outputs(const struct harness_options *o, const struct case_result *cases,
-                          size_t n)
+static bool write_outputs(const struct harness_options *o, const char *load_before,
+                          const struct case_result *cases, size_t n)
 {
     struct machine m;
     char json[4096];
-    machine_describe(&m, o->tools);
+    bench_machine_describe(&m, o->tools);
+    snprintf(m.load_before, sizeof m.load_before, "%s", load_before);
     snprintf(json, sizeof json, "%s/results.json", o->out_dir);
-    bool ok = report_write_json(json, &m, o->runs, cases, n);
+    bool ok = bench_write_json(json, &m, o->runs, cases, n);
     if (o->results_md)
-        ok = report_write_markdown(o->results_md, o->analysis_md, &m, o->runs, cases, n) && ok;
+        ok = bench_write_markdown(o->results_md, o->analysis_md, &m, o->runs, cases, n) && ok;
     printf("\nwrote %s%s%s\n", json, o->results_md ? " and " : "",
            o->results_md ? o->results_md : "");
     return ok;
@@ -239,6 +247,7 @@ int main(int argc, char **argv)
     char log_dir[4096], default_shim[4096], bin_abs[PATH_MAX], shim_abs[PATH_MAX];
     if (!parse_options(argc, argv, &o))
         return usage();
+    o.progress = isatty(2);
     if (o.list) {
         list_cases();
         return 0;
@@ -259,6 +268,8 @@ int main(int argc, char **argv)
     struct case_result *cases = calloc(bench_case_count, sizeof *cases);
     size_t n = 0;
     bool failed = false;
+    char load_before[64];
+    bench_machine_load(load_before, sizeof load_before);
     for (size_t i = 0; i < bench_case_count; i++) {
         const struct bench_case *spec = &bench_cases[i];
         if (!case_selected(spec->id, o.only))
@@ -266,15 +277,15 @@ int main(int argc, char **argv)
         unsigned runs = o.runs > spec->min_runs ? o.runs : spec->min_runs;
         init_case(&cases[n], spec, runs);
         run_case(&cases[n], &o, runs);
-        report_print_table(stderr, &cases[n], 1); /* progress; the full table follows */
+        bench_print_table(stderr, false, &cases[n], 1); /* progress; the full table follows */
         n++;
     }
     printf("\n");
-    report_print_table(stdout, cases, n);
+    bench_print_table(stdout, true, cases, n);
     for (size_t i = 0; i < n; i++)
         for (size_t r = 0; r < cases[i].row_count; r++)
-            failed |= row_fails_bench(&cases[i].rows[r]);
-    if (!write_outputs(&o, cases, n))
+            failed |= bench_row_fails(&cases[i].rows[r]);
+    if (!write_outputs(&o, load_before, cases, n))
         fprintf(stderr, "harness: could not write the results\n");
     printf("%s\n", failed ? "bench: a target was missed or a judged program failed"
                           : "bench: every judged target met (pending rows aside)");

@@ -12,7 +12,7 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void summarize(const double *samples, size_t n, struct summary *out)
+void bench_summarize(const double *samples, size_t n, struct summary *out)
 {
     if (n == 0) {
         out->median = out->min = out->max = NAN;
@@ -67,12 +67,13 @@ static void judge_row(struct row_result *row, const struct row_result *base)
     }
 }
 
-void judge_case(struct case_result *c)
+void bench_judge_case(struct case_result *c)
 {
     for (size_t i = 0; i < c->row_count; i++) {
         struct row_result *row = &c->rows[i];
-        summarize(row->metric_samples, row->runs, &row->metric);
-        summarize(row->wall_samples, row->runs, &row->wall);
+        bench_summarize(row->metric_samples, row->runs, &row->metric);
+        bench_summarize(row->wall_samples, row->runs, &row->wall);
+        bench_summarize(row->cpu_samples, row->runs, &row->cpu);
     }
     if (!c->rows[0].status)
         c->rows[0].status = "base";
@@ -81,7 +82,7 @@ void judge_case(struct case_result *c)
             judge_row(&c->rows[i], &c->rows[0]);
 }
 
-bool row_fails_bench(const struct row_result *row)
+bool bench_row_fails(const struct row_result *row)
 {
     return !row->is_base && row->judge != JUDGE_INFO &&
            (strcmp(row->status, "MISS") == 0 || strcmp(row->status, "ERROR") == 0);

@@ -25,7 +25,19 @@ static void cpu_model(char *out, size_t len)
         fclose(in);
 }
 
-void machine_describe(struct machine *m, const char *toolchain)
+void bench_machine_load(char *out, size_t len)
+{
+    FILE *in = fopen("/proc/loadavg", "r");
+    double one, five, fifteen;
+    if (in && fscanf(in, "%lf %lf %lf", &one, &five, &fifteen) == 3)
+        snprintf(out, len, "%.2f %.2f %.2f", one, five, fifteen);
+    else
+        snprintf(out, len, "unknown");
+    if (in)
+        fclose(in);
+}
+
+void bench_machine_describe(struct machine *m, const char *toolchain)
 {
     struct utsname uts;
     time_t now = time(NULL);
@@ -38,4 +50,6 @@ void machine_describe(struct machine *m, const char *toolchain)
         snprintf(m->kernel, sizeof m->kernel, "unknown");
     snprintf(m->libc, sizeof m->libc, "glibc %s", gnu_get_libc_version());
     m->toolchain = toolchain ? toolchain : "not given";
+    bench_machine_load(m->load_after, sizeof m->load_after);
+    m->load_before[0] = '\0';
 }

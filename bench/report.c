@@ -11,6 +11,7 @@ enum {
     COL_MEDIAN,
     COL_SPREAD,
     COL_WALL,
+    COL_CPU,
     COL_VS_BASE,
     COL_RESULT,
     COL_TARGET,
@@ -19,10 +20,10 @@ enum {
 };
 
 static const char *const column_titles[COL_COUNT] = {
-    "case",       "variant", "unit",   "median", "min–max",
-    "process ms", "vs base", "judged", "target", "status",
+    "case",   "variant", "unit",   "median", "min–max", "process ms",
+    "cpu ms", "vs base", "judged", "target", "status",
 };
-static const int column_widths[COL_COUNT] = {8, 16, 12, 9, 17, 11, 9, 9, 9, 8};
+static const int column_widths[COL_COUNT] = {8, 16, 12, 9, 17, 11, 9, 9, 9, 9, 8};
 
 struct cells {
     char text[COL_COUNT][96];
@@ -74,6 +75,7 @@ static void fill_cells(struct cells *c, const struct case_result *cr, const stru
     if (row->runs)
         snprintf(c->text[COL_SPREAD] + strlen(lo), sizeof c->text[0] - strlen(lo), "–%s", hi);
     put_number(c->text[COL_WALL], sizeof c->text[0], row->wall.median);
+    put_number(c->text[COL_CPU], sizeof c->text[0], row->cpu.median);
     c->text[COL_VS_BASE][0] = '\0';
     if (!row->is_base && !isnan(row->vs_base))
         snprintf(c->text[COL_VS_BASE], sizeof c->text[0], "%.2f×", row->vs_base);
@@ -95,19 +97,25 @@ static void put_padded(FILE *out, const char *text, int width)
 
 static void print_notes(FILE *out, const struct case_result *cases, size_t n, const char *bullet)
 {
+    bool any = false;
     for (size_t i = 0; i < n; i++)
         for (size_t r = 0; r < cases[i].row_count; r++)
-            if (cases[i].rows[r].note[0])
+            if (cases[i].rows[r].note[0]) {
                 fprintf(out, "%s%s / %s: %s\n", bullet, cases[i].spec->id,
                         cases[i].rows[r].cmd->label, cases[i].rows[r].note);
+                any = true;
+            }
+    if (!any && bullet[0] == '-')
+        fprintf(out, "%snone\n", bullet);
 }
 
-void report_print_table(FILE *out, const struct case_result *cases, size_t n)
+void bench_print_table(FILE *out, bool header, const struct case_result *cases, size_t n)
 {
     struct cells c;
-    for (int col = 0; col < COL_COUNT; col++)
+    for (int col = 0; header && col < COL_COUNT; col++)
         put_padded(out, column_titles[col], column_widths[col]);
-    fputc('\n', out);
+    if (header)
+        fputc('\n', out);
     for (size_t i = 0; i < n; i++)
         for (size_t r = 0; r < cases[i].row_count; r++) {
             fill_cells(&c, &cases[i], &cases[i].rows[r]);
@@ -168,8 +176,8 @@ static void copy_file_into(FILE *out, const char *path)
     fclose(in);
 }
 
-bool report_write_markdown(const char *path, const char *analysis_path, const struct machine *m,
-                           unsigned runs, const struct case_result *cases, size_t n)
+bool bench_write_markdown(const char *path, const char *analysis_path, const struct machine *m,
+                          unsigned runs, const struct case_result *cases, size_t n)
 {
     FILE *out = fopen(path, "w");
     if (!out)
@@ -181,6 +189,9 @@ bool report_write_markdown(const char *path, const char *analysis_path, const st
             m->cpu, m->nproc, m->kernel);
     fprintf(out, "| libc | %s |\n| tools | %s |\n", m->libc, m->toolchain);
     fprintf(out,
+            "| load average | %s before, %s after (other work on the machine skews timings) |\n",
+            m->load_before, m->load_after);
+    fprintf(out,
             "| method | %u timed runs per command after one warm-up (more for cheap cases), "
             "base and subjects alternating; ratios and differences of medians |\n\n",
             runs);
@@ -188,7 +199,8 @@ bool report_write_markdown(const char *path, const char *analysis_path, const st
     write_markdown_table(out, cases, n);
     fprintf(out, "\n`median` is the case's metric (in-process where the program prints one, "
                  "else the whole process); `process ms` is fork to reaped, measured by the "
-                 "harness; `vs base` divides the medians.\n\n## Notes\n\n");
+                 "harness, and `cpu ms` that process's user + system time; `vs base` divides the "
+                 "medians.\n\n## Notes\n\n");
     print_notes(out, cases, n, "- ");
     fprintf(out, "\n## Cases\n\n");
     write_case_list(out, cases, n);
@@ -263,17 +275,21 @@ static void json_row(FILE *out, const struct row_result *row)
     json_number(out, row->metric.max);
     fputs(", \"wall_ms_median\": ", out);
     json_number(out, row->wall.median);
+    fputs(", \"cpu_ms_median\": ", out);
+    json_number(out, row->cpu.median);
     fprintf(out, ", \"max_rss_kib\": %ld,\n         \"samples\": ", row->max_rss_kib);
     json_samples(out, row->metric_samples, row->runs);
     fputs(", \"wall_ms\": ", out);
     json_samples(out, row->wall_samples, row->runs);
+    fputs(", \"cpu_ms\": ", out);
+    json_samples(out, row->cpu_samples, row->runs);
     fputs(", \"note\": ", out);
     json_string(out, row->note);
     fputs("}", out);
 }
 
-bool report_write_json(const char *path, const struct machine *m, unsigned runs,
-                       const struct case_result *cases, size_t n)
+bool bench_write_json(const char *path, const struct machine *m, unsigned runs,
+                      const struct case_result *cases, size_t n)
 {
     FILE *out = fopen(path, "w");
     if (!out)
@@ -288,6 +304,10 @@ bool report_write_json(const char *path, const struct machine *m, unsigned runs,
     json_string(out, m->libc);
     fputs(", \"tools\": ", out);
     json_string(out, m->toolchain);
+    fputs(", \"load_before\": ", out);
+    json_string(out, m->load_before);
+    fputs(", \"load_after\": ", out);
+    json_string(out, m->load_after);
     fprintf(out, "},\n  \"runs\": %u,\n  \"cases\": [\n", runs);
     for (size_t i = 0; i < n; i++) {
         fputs("    {\"id\": ", out);

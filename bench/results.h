@@ -24,8 +24,9 @@ struct row_result {
     size_t runs; /* samples taken */
     double *metric_samples;
     double *wall_samples;
-    long max_rss_kib; /* highest over the runs */
-    struct summary metric, wall;
+    double *cpu_samples; /* user + system: less disturbed than wall time by other load */
+    long max_rss_kib;    /* highest over the runs */
+    struct summary metric, wall, cpu;
 };
 
 struct case_result {
@@ -41,24 +42,28 @@ struct machine {
     char kernel[200];
     char libc[64];
     const char *toolchain; /* compiler and tool versions, as the build passed them */
+    char load_before[64];  /* /proc/loadavg: other work on the machine skews every number */
+    char load_after[64];
 };
 
 /* judge.c */
-void summarize(const double *samples, size_t n, struct summary *out);
+void bench_summarize(const double *samples, size_t n, struct summary *out);
 /* Sets status and value of every row still runnable, from the rows' samples. */
-void judge_case(struct case_result *c);
+void bench_judge_case(struct case_result *c);
 /* A judged row (target set) that missed or failed. */
-bool row_fails_bench(const struct row_result *row);
+bool bench_row_fails(const struct row_result *row);
 
 /* machine.c */
-void machine_describe(struct machine *m, const char *toolchain);
+void bench_machine_describe(struct machine *m, const char *toolchain);
+/* The first three fields of /proc/loadavg, or "unknown". */
+void bench_machine_load(char *out, size_t len);
 
 /* report.c */
-void report_print_table(FILE *out, const struct case_result *cases, size_t n);
+void bench_print_table(FILE *out, bool header, const struct case_result *cases, size_t n);
 /* analysis_path: a hand-written Markdown file appended verbatim, or NULL. */
-bool report_write_markdown(const char *path, const char *analysis_path, const struct machine *m,
-                           unsigned runs, const struct case_result *cases, size_t n);
-bool report_write_json(const char *path, const struct machine *m, unsigned runs,
-                       const struct case_result *cases, size_t n);
+bool bench_write_markdown(const char *path, const char *analysis_path, const struct machine *m,
+                          unsigned runs, const struct case_result *cases, size_t n);
+bool bench_write_json(const char *path, const struct machine *m, unsigned runs,
+                      const struct case_result *cases, size_t n);
 
 #endif

@@ -121,8 +121,8 @@ static bool words_available(const struct words *argv, const struct words *env, c
     return true;
 }
 
-bool command_available(const struct bench_command *cmd, const struct run_setup *setup, char *why,
-                       size_t why_len)
+bool bench_command_available(const struct bench_command *cmd, const struct run_setup *setup,
+                             char *why, size_t why_len)
 {
     struct words argv, env;
     bool ok = split_words(cmd->argv, setup, &argv) && split_words(cmd->env, setup, &env) &&
@@ -232,6 +232,8 @@ static bool spawn_and_wait(const char *path, struct words *argv, char **env, con
     bool reaped = pid > 0 && wait4(pid, &status, 0, &usage) == pid;
     out->wall_ms = now_ms() - start;
     out->max_rss_kib = usage.ru_maxrss;
+    out->cpu_ms = (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+                  (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
     close(out_fd);
     close(err_fd);
     if (!reaped) {
@@ -241,8 +243,8 @@ static bool spawn_and_wait(const char *path, struct words *argv, char **env, con
     return describe_status(status, err_log, why, why_len);
 }
 
-bool command_run(const struct bench_command *cmd, const struct run_setup *setup,
-                 const char *log_name, struct run_sample *out, char *why, size_t why_len)
+bool bench_command_run(const struct bench_command *cmd, const struct run_setup *setup,
+                       const char *log_name, struct run_sample *out, char *why, size_t why_len)
 {
     struct words argv, env;
     char path[4096], log_base[4096], out_log[4096 + 8];
