@@ -1,0 +1,96 @@
+/* Every thread's current stack, captured in-process (the threadstacks/Kudu design).
+ *
+ * A dump lists /proc/self/task, reads each thread's kernel state (kernel_state.h), then sends it a
+ * real-time signal carrying a request id. The handler unwinds from its ucontext into a slot of a
+ * preallocated, mmap'd mailbox and acknowledges through a futex; the collector waits for all of
+ * them under one deadline for the whole dump. Slots are claimed by a compare-and-swap on
+ * (generation, tid), so a signal that arrives late, or for an earlier dump, finds nothing to claim
+ * and writes nothing; mailboxes are never unmapped while a handler may still hold one.
+ *
+ * Side effect: even with SA_RESTART, the signal makes nanosleep, poll, epoll_wait and select return
+ * EINTR in the thread it interrupts (pthread_cond_wait, pthread_mutex_lock and read are not
+ * affected). `nosignal` mode sends no signals and gives kernel state only.
+ *
+ * Design, measurements and limits: docs/live-stacks.md. */
+#ifndef THREADLEAK_LIVE_STACKS_H
+#define THREADLEAK_LIVE_STACKS_H
+
+#include "kernel_state.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LIVE_STACK_MAX_FRAMES     64
+#define LIVE_STACKS_SIGNAL_OFFSET 3    /* default signal: SIGRTMIN + 3 (glibc: 37) */
+#define LIVE_STACKS_DEADLINE_MS   1000 /* default budget for a whole dump */
+#define LIVE_STACKS_MESSAGE_MAX   192
+
+enum live_stack_status {
+    LIVE_STACK_OK,              /* frames hold the thread's stack at the signal */
+    LIVE_STACK_SIGNALS_BLOCKED, /* the thread blocks the dump signal: not waited for */
+    LIVE_STACK_TIMED_OUT,       /* signalled, no answer before the deadline */
+    LIVE_STACK_BUSY_UNWINDING,  /* interrupted inside libunwind: not unwound */
+    LIVE_STACK_BUSY_IN_LOADER,  /* inside dlopen/dlclose (live_stacks_enter_loader): not unwound */
+    LIVE_STACK_EXITED,          /* gone before it could answer */
+    LIVE_STACK_STOPPED,         /* stopped or traced: a signal would wait for it to resume */
+    LIVE_STACK_NOT_SIGNALLED,   /* nosignal mode, or no usable signal or unwinder: kernel state */
+};
+
+struct live_stack_thread {
+    pid_t tid;
+    enum live_stack_status status;
+    bool is_collector;      /* the thread that ran the dump: captured directly, no signal */
+    bool first_frame_is_pc; /* frames[0] is the interrupted instruction, not a return address */
+    uint16_t nframes;
+    void *frames[LIVE_STACK_MAX_FRAMES]; /* innermost first */
+    struct kernel_thread_state kernel;   /* read just before the signal was sent */
+};
+
+struct live_stacks_options {
+    int signal;           /* 0 = SIGRTMIN + LIVE_STACKS_SIGNAL_OFFSET; must be a real-time signal */
+    unsigned deadline_ms; /* 0 = LIVE_STACKS_DEADLINE_MS */
+    bool nosignal;        /* kernel state only: no thread is interrupted */
+};
+
+struct live_stacks_dump {
+    struct live_stack_thread *threads; /* sorted by tid; each tid at most once */
+    size_t count;
+    int signal;         /* the signal sent; 0 when none was */
+    unsigned signalled; /* threads sent the signal */
+    unsigned answered;  /* of those, answers (OK or BUSY_*) */
+    uint64_t elapsed_ns;
+    char message[LIVE_STACKS_MESSAGE_MAX]; /* "" or a note: signal moved, no unwinder, ... */
+    size_t mapped_bytes;                   /* private: the size of the threads mapping */
+};
+
+/* Dumps every thread of the process. Not async-signal-safe; one dump runs at a time (concurrent
+ * callers wait for each other). Calls stack_capture_init if nobody did. Returns 0 and fills out
+ * (release it with live_stacks_free), or -errno when /proc/self/task cannot be listed or memory
+ * cannot be mapped (out is then empty). Never waits past the deadline by more than the time it
+ * takes to read /proc for the threads left (plus at most 2 ms of grace for a handler caught
+ * mid-write). */
+int live_stacks_dump(const struct live_stacks_options *options, struct live_stacks_dump *out);
+
+void live_stacks_free(struct live_stacks_dump *dump);
+
+/* "ok", "signals blocked", "timed out", "busy in unwinder", "busy in loader", "exited",
+ * "stopped", "not signalled". */
+const char *live_stack_status_name(enum live_stack_status status);
+
+/* The signal the last dump used (0 before the first). */
+int live_stacks_current_signal(void);
+
+/* For the child of fork, before its first dump (an atfork child hook): the parent's collector may
+ * have held the dump lock at the fork, and nothing of its requests means anything here. Leaks the
+ * wait tracker's table rather than free memory the parent may have been reallocating. */
+void live_stacks_fork_child(void);
+
+/* Brackets around dlopen/dlclose in the calling thread: while inside, the handler answers
+ * BUSY_IN_LOADER instead of unwinding (libunwind's dl_iterate_phdr would meet the loader's lock and
+ * half-updated link map). Async-signal-safe, allocation-free: a TLS counter. */
+void live_stacks_enter_loader(void);
+void live_stacks_leave_loader(void);
+
+#endif
