@@ -1,7 +1,7 @@
 /* Linked against libctor_threads_lib.so, whose constructor leaks an `early_bird` thread. */
-int ctor_threads_started(void);
+int ctor_threads_wait(void);
 
 int main(void)
 {
-    return ctor_threads_started() ? 0 : 1;
+    return ctor_threads_wait() ? 0 : 1;
 }
