@@ -53,6 +53,25 @@ static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ign
     }
 }
 
+/* What the leaked threads are doing now, as the exit report shows it: the kernel's wait channel
+ * always, the current stack unless stacks=nosignal (the dump's signal makes nanosleep, poll and
+ * select return EINTR in every thread it interrupts). Leak path only. */
+static void attach_live_state(struct tl_findings *f)
+{
+    struct live_stacks_dump dump = {0};
+    bool dumped = false;
+    if (tl_cfg.stacks == TL_STACKS_SIGNAL) {
+        struct live_stacks_options options = {
+            .signal = tl_cfg.dump_signal,
+            .deadline_ms = tl_cfg.dump_timeout_ms,
+        };
+        dumped = live_stacks_dump(&options, &dump) == 0;
+    }
+    findings_attach_live(f, dumped ? &dump : NULL);
+    if (dumped)
+        live_stacks_free(&dump);
+}
+
 struct tl_findings *test_api_check(const tl_options *opts)
 {
     shim_init();
@@ -70,6 +89,8 @@ struct tl_findings *test_api_check(const tl_options *opts)
     struct tl_findings *f =
         findings_build(verdict.leaks, verdict.nleaks, opts->mode, verdict.ignored);
     verdict_free(&verdict);
+    if (f)
+        attach_live_state(f);
     return f;
 }
 

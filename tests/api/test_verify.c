@@ -57,6 +57,11 @@ static void test_leak_names_thread_routine_and_site(void **state)
     assert_non_null(strstr(text, "\"leaky\""));
     assert_non_null(strstr(text, "still running"));
     assert_true(mentions_site(text, "test_verify.c", site));
+    /* What it is doing now: blocked in gate_wait, called from leaky_worker. */
+    assert_non_null(strstr(text, "blocked in: "));
+    const char *current = strstr(text, "current stack (tid ");
+    assert_non_null(current);
+    assert_non_null(strstr(current, "gate_wait"));
     free(text);
 
     gate_open(&release);
