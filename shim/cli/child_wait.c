@@ -233,9 +233,10 @@ static size_t list_children(struct tl_straggler *out, size_t max)
     return count;
 }
 
-size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t max)
+size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t max,
+                              double *waited_s)
 {
-    double deadline = now_seconds() + timeout_s;
+    double start = now_seconds(), deadline = start + timeout_s;
     for (;;) {
         pid_t r = waitpid(-1, NULL, WNOHANG);
         if (r > 0)
@@ -243,12 +244,13 @@ size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return 0; /* ECHILD: nobody left */
+            break; /* ECHILD: nobody left */
         double left = deadline - now_seconds();
         if (stop_requested || left <= 0)
             break;
         wait_for_sigchld(left);
     }
+    *waited_s = now_seconds() - start;
     return list_children(out, max);
 }
 

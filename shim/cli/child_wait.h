@@ -30,8 +30,9 @@ int child_wait_prog(pid_t pid);
 
 /* After the target has exited: reaps descendants until none is left, timeout_s passes, or one of
  * the forwarded signals arrives (a user asking the CLI to stop). Returns how many are still
- * running; up to max of them are described in out. */
-size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t max);
+ * running; up to max of them are described in out, and *waited_s says how long it waited. */
+size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t max,
+                              double *waited_s);
 
 /* The exit status of the CLI for a wait status: the code, or 128 + signal number. */
 int child_exit_status(int wstatus);

@@ -147,14 +147,16 @@ static int start_program(struct run *r)
 static void warn_stragglers(const struct run *r)
 {
     struct tl_straggler left[MAX_STRAGGLERS_SHOWN];
-    size_t n = child_wait_descendants(r->opt.children_timeout, left, MAX_STRAGGLERS_SHOWN);
+    double waited;
+    size_t n = child_wait_descendants(r->opt.children_timeout, left, MAX_STRAGGLERS_SHOWN, &waited);
     if (n == 0)
         return;
-    fprintf(stderr, "threadleak: warning: %zu %s still running %g s after %s exited:", n,
-            n == 1 ? "process" : "processes", r->opt.children_timeout, r->prog.path);
+    fprintf(stderr, "threadleak: warning: %zu %s still running %.1f s after %s exited:", n,
+            n == 1 ? "process" : "processes", waited, r->prog.path);
     for (size_t i = 0; i < n && i < MAX_STRAGGLERS_SHOWN; i++)
         fprintf(stderr, "%s %ld (%s)", i ? "," : "", (long)left[i].pid, left[i].comm);
-    fprintf(stderr, "%s; their reports are missing\n", n > MAX_STRAGGLERS_SHOWN ? ", ..." : "");
+    fprintf(stderr, "%s; %s missing\n", n > MAX_STRAGGLERS_SHOWN ? ", ..." : "",
+            n == 1 ? "its report is" : "their reports are");
 }
 
 static int write_json_file(const char *path, const char *json)
