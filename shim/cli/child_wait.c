@@ -243,14 +243,14 @@ size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t
             continue;
         if (r < 0 && errno == EINTR)
             continue;
+        *waited_s = now_seconds() - start;
         if (r < 0)
-            break; /* ECHILD: nobody left */
+            return 0; /* ECHILD: nobody left */
         double left = deadline - now_seconds();
         if (stop_requested || left <= 0)
             break;
         wait_for_sigchld(left);
     }
-    *waited_s = now_seconds() - start;
     return list_children(out, max);
 }
 
