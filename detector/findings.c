@@ -34,12 +34,12 @@ static bool is_interceptor_frame(const char *function)
 
 size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *out)
 {
-    symbolize_frames(t->frames, t->nframes, true, out);
+    size_t depth = symbolize_frames_inlined(t->frames, t->nframes, true, out, TL_MAX_FRAMES);
     size_t skip = 0;
-    while (skip < t->nframes && is_interceptor_frame(out[skip].function))
+    while (skip < depth && is_interceptor_frame(out[skip].function))
         skip++;
-    memmove(out, out + skip, (t->nframes - skip) * sizeof *out);
-    return t->nframes - skip;
+    memmove(out, out + skip, (depth - skip) * sizeof *out);
+    return depth - skip;
 }
 
 static enum tl_leak_state leak_state(const struct tl_thread_info *t)
@@ -223,15 +223,17 @@ static void attach_current_stack(struct tl_leak_group *g, const struct live_stac
 {
     if (!t || t->status != LIVE_STACK_OK || t->nframes == 0 || g->current_stack)
         return;
-    g->current_stack = calloc(t->nframes, sizeof *g->current_stack);
+    g->current_stack = calloc(TL_MAX_FRAMES, sizeof *g->current_stack);
     if (!g->current_stack)
         return;
     /* A signal frame's first pc is the interrupted instruction itself, not a return address. */
     size_t first = t->first_frame_is_pc ? 1 : 0;
+    size_t depth = 0;
     if (first)
-        symbolize_frames(t->frames, 1, false, g->current_stack);
-    symbolize_frames(t->frames + first, t->nframes - first, true, g->current_stack + first);
-    g->current_depth = t->nframes;
+        depth = symbolize_frames_inlined(t->frames, 1, false, g->current_stack, TL_MAX_FRAMES);
+    depth += symbolize_frames_inlined(t->frames + first, t->nframes - first, true,
+                                      g->current_stack + depth, TL_MAX_FRAMES - depth);
+    g->current_depth = depth;
 }
 
 void findings_attach_live(struct tl_findings *f, const struct live_stacks_dump *live)

@@ -12,6 +12,7 @@
 #include "symbolize.h"
 
 #include <dlfcn.h>
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <pthread.h>
@@ -46,6 +47,18 @@ static struct {
     __typeof__(dwarf_getsrc_die) *getsrc_die;
     __typeof__(dwarf_linesrc) *linesrc;
     __typeof__(dwarf_lineno) *lineno;
+    /* inlined calls */
+    __typeof__(dwfl_module_addrdie) *module_addrdie;
+    __typeof__(dwarf_getscopes) *getscopes;
+    __typeof__(dwarf_getscopes_die) *getscopes_die;
+    __typeof__(dwarf_tag) *tag;
+    __typeof__(dwarf_attr) *attr;
+    __typeof__(dwarf_attr_integrate) *attr_integrate;
+    __typeof__(dwarf_formstring) *formstring;
+    __typeof__(dwarf_formudata) *formudata;
+    __typeof__(dwarf_diename) *diename;
+    __typeof__(dwarf_getsrcfiles) *getsrcfiles;
+    __typeof__(dwarf_filesrc) *filesrc;
 } dw;
 
 enum libdw_state { LIBDW_NOT_TRIED, LIBDW_LOADED, LIBDW_MISSING };
@@ -79,7 +92,13 @@ static bool resolve_libdw_symbols(void *lib)
            RESOLVE(module_getdwarf, "dwfl_module_getdwarf") &&
            RESOLVE(get_units, "dwarf_get_units") && RESOLVE(ranges, "dwarf_ranges") &&
            RESOLVE(getsrc_die, "dwarf_getsrc_die") && RESOLVE(linesrc, "dwarf_linesrc") &&
-           RESOLVE(lineno, "dwarf_lineno");
+           RESOLVE(lineno, "dwarf_lineno") && RESOLVE(module_addrdie, "dwfl_module_addrdie") &&
+           RESOLVE(getscopes, "dwarf_getscopes") && RESOLVE(getscopes_die, "dwarf_getscopes_die") &&
+           RESOLVE(tag, "dwarf_tag") && RESOLVE(attr, "dwarf_attr") &&
+           RESOLVE(attr_integrate, "dwarf_attr_integrate") &&
+           RESOLVE(formstring, "dwarf_formstring") && RESOLVE(formudata, "dwarf_formudata") &&
+           RESOLVE(diename, "dwarf_diename") && RESOLVE(getsrcfiles, "dwarf_getsrcfiles") &&
+           RESOLVE(filesrc, "dwarf_filesrc");
 #undef RESOLVE
 }
 
@@ -613,7 +632,139 @@ static struct known_address describe(uintptr_t addr)
     return known;
 }
 
+/* ---- inlined calls ---- */
+
+/* One function of an inline chain: innermost first, the real (out-of-line) function last. */
+struct inline_step {
+    const char *function;
+    const char *call_file; /* where this function was inlined into its caller; NULL for the last */
+    int call_line;
+};
+
+#define MAX_INLINE_DEPTH 16
+
+static bool is_function_scope(Dwarf_Die *die)
+{
+    int tag = dw.tag(die);
+    return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram ||
+           tag == DW_TAG_entry_point;
+}
+
+static const char *scope_function_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    const char *name = dw.formstring(dw.attr_integrate(die, DW_AT_linkage_name, &attr));
+    if (!name)
+        name = dw.formstring(dw.attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+    if (!name)
+        name = dw.diename(die);
+    return name ? intern_function_name(name) : NULL;
+}
+
+static Dwarf_Die *cu_for(Dwfl_Module *mod, struct module_index *index, uintptr_t addr,
+                         Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dw.module_addrdie(mod, addr, bias);
+    if (cu)
+        return cu;
+    /* clang emits no .debug_aranges, which dwfl_module_addrdie relies on. */
+    Dwarf *dwarf = dw.module_getdwarf(mod, bias);
+    if (!dwarf)
+        return NULL;
+    if (!index->cus_indexed)
+        index_compile_units(index, dwarf);
+    return cu_containing(index, addr - *bias);
+}
+
+/* The chain of functions inlined at addr, as eu-addr2line -i finds it. 0 without DWARF. */
+static size_t inline_chain(uintptr_t addr, struct inline_step *steps, size_t cap)
+{
+    Dwfl *session_now = session();
+    Dwfl_Module *mod = session_now ? module_of(session_now, addr) : NULL;
+    struct module_index *index = mod ? index_of(mod) : NULL;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = index ? cu_for(mod, index, addr, &bias) : NULL;
+    Dwarf_Die *innermost = NULL, *chain = NULL;
+    if (!cu || dw.getscopes(cu, addr - bias, &innermost) <= 0)
+        return 0;
+    int depth = dw.getscopes_die(&innermost[0], &chain);
+    free(innermost);
+    Dwarf_Files *files = NULL;
+    if (dw.getsrcfiles(cu, &files, NULL) != 0)
+        files = NULL;
+    size_t n = 0;
+    for (int i = 0; i < depth && n < cap; i++) {
+        if (!is_function_scope(&chain[i]))
+            continue;
+        steps[n] = (struct inline_step){.function = scope_function_name(&chain[i])};
+        Dwarf_Attribute attr;
+        Dwarf_Word value;
+        if (dw.tag(&chain[i]) == DW_TAG_inlined_subroutine) {
+            if (files && dw.formudata(dw.attr(&chain[i], DW_AT_call_file, &attr), &value) == 0)
+                steps[n].call_file = intern(dw.filesrc(files, value, NULL, NULL));
+            if (dw.formudata(dw.attr(&chain[i], DW_AT_call_line, &attr), &value) == 0)
+                steps[n].call_line = (int)value;
+        }
+        n++;
+        if (dw.tag(&chain[i]) != DW_TAG_inlined_subroutine)
+            break;
+    }
+    free(chain);
+    return n;
+}
+
+/* Fills out[] with pc's frames, inlined ones first; returns how many (at most cap, at least 1). */
+static size_t expand_inlined(uintptr_t pc, uintptr_t lookup, const struct known_address *known,
+                             struct tl_frame *out, size_t cap)
+{
+    struct inline_step steps[MAX_INLINE_DEPTH];
+    size_t depth = known->file && load_libdw() ? inline_chain(lookup, steps, MAX_INLINE_DEPTH) : 0;
+    const char *file = known->file;
+    int line = known->line;
+    size_t k = 0;
+    for (size_t j = 0; j < depth && k < cap; j++, k++) {
+        bool outermost = j + 1 == depth;
+        /* The real function's name comes from the symbol table, as for frames without inlining. */
+        const char *function = outermost && known->function ? known->function : steps[j].function;
+        out[k] = (struct tl_frame){
+            .pc = pc,
+            .function = function ? function : unknown_function,
+            .file = file,
+            .line = file ? line : 0,
+            .module = known->module,
+            .inlined = !outermost,
+        };
+        file = steps[j].call_file;
+        line = steps[j].call_line;
+    }
+    if (k == 0 && cap > 0) {
+        out[k++] = (struct tl_frame){
+            .pc = pc,
+            .function = known->function ? known->function : unknown_function,
+            .file = known->file,
+            .line = known->line,
+            .module = known->module,
+        };
+    }
+    return k;
+}
+
 /* ---- public ---- */
+
+size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresses,
+                                struct tl_frame *out, size_t cap)
+{
+    pthread_mutex_lock(&lock);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < cap; i++) {
+        uintptr_t pc = (uintptr_t)pcs[i];
+        uintptr_t lookup = return_addresses && pc != 0 ? pc - 1 : pc;
+        struct known_address known = describe(lookup);
+        k += expand_inlined(pc, lookup, &known, out + k, cap - k);
+    }
+    pthread_mutex_unlock(&lock);
+    return k;
+}
 
 void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out)
 {

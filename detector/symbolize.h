@@ -16,12 +16,19 @@ struct tl_frame {
     const char *file;     /* NULL when there is no line info */
     int line;             /* 0 when unknown */
     const char *module;   /* path of the ELF object; NULL when unknown */
+    bool inlined;         /* a function inlined into the next frame (same pc) */
 };
 
 /* Symbolises n program counters. For return addresses (every frame of a captured stack except a
  * signal frame's first), the lookup uses pc - 1 so that the line is the call's, not the next one.
  */
 void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out);
+
+/* The same, but every function inlined at a pc becomes a frame of its own, innermost first, with
+ * the line it was called from in its caller, as eu-addr2line -i shows them; the compilers' own
+ * sanitizer reports do the same. Writes at most cap frames and returns how many it wrote. */
+size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresses,
+                                struct tl_frame *out, size_t cap);
 
 /* The function that starts exactly at, or contains, pc (for start routines). "??" when unknown. */
 const char *symbolize_function(const void *pc);

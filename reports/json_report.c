@@ -29,6 +29,8 @@ static void write_frame(struct tl_json_writer *w, const struct tl_frame *frame)
         tl_jw_null(w);
     tl_jw_key(w, "module");
     tl_jw_string(w, frame->module);
+    tl_jw_key(w, "inlined");
+    tl_jw_bool(w, frame->inlined);
     tl_jw_end_object(w);
 }
 

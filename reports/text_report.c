@@ -258,6 +258,8 @@ static void write_frame(const struct text_out *o, size_t index, const struct tl_
         put_text(o, base_name(frame->module));
         fputc(')', o->out);
     }
+    if (frame->inlined)
+        fputs("  [inlined]", o->out);
     fputc('\n', o->out);
 }
 

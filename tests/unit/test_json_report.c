@@ -25,14 +25,14 @@
 /* ---- a hand-built findings: two groups, one of each state ---- */
 
 static struct tl_frame creation_a[] = {
-    {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server"},
-    {0x55d4c1a2b400, "main", NULL, 0, NULL},
+    {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server", true},
+    {0x55d4c1a2b400, "main", NULL, 0, NULL, false},
 };
 static struct tl_frame current_a[] = {
-    {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6"},
+    {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6", false},
 };
 static struct tl_frame creation_b[] = {
-    {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server"},
+    {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server", false},
 };
 
 static struct tl_leaked_thread threads_a[] = {
@@ -266,6 +266,8 @@ static void test_running_group(void **state)
     expect_frame(tl_json_index(stack, 0), "0x55d4c1a2b3c4", "start_workers", "/src/server.c", 42,
                  "/opt/bin/server");
     expect_frame(tl_json_index(stack, 1), "0x55d4c1a2b400", "main", NULL, 0, NULL);
+    expect_bool(tl_json_index(stack, 0), "inlined", true);
+    expect_bool(tl_json_index(stack, 1), "inlined", false);
 
     const struct tl_json *current = tl_json_get(g, "current_stack");
     assert_int_equal(tl_json_length(current), 1);

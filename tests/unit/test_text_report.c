@@ -22,15 +22,15 @@
 /* ---- fixture ---- */
 
 static struct tl_frame creation_a[] = {
-    {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server"},
-    {0x55d4c1a2b400, "main", "server.c", 0, NULL},
-    {0x55d4c1a2b500, NULL, NULL, 0, NULL},
+    {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server", true},
+    {0x55d4c1a2b400, "main", "server.c", 0, NULL, false},
+    {0x55d4c1a2b500, NULL, NULL, 0, NULL, false},
 };
 static struct tl_frame current_a[] = {
-    {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6"},
+    {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6", false},
 };
 static struct tl_frame creation_b[] = {
-    {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server"},
+    {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server", false},
 };
 
 static struct tl_leaked_thread threads_a[] = {
@@ -136,7 +136,7 @@ static void test_plain_report_lines(void **state)
         "  current stack (tid 4243):",
         "    #0  0x00007f0000001000 pthread_cond_wait  (libc.so.6)",
         "  created at:",
-        "    #0  0x000055d4c1a2b3c4 start_workers  /src/server.c:42  (server)",
+        "    #0  0x000055d4c1a2b3c4 start_workers  /src/server.c:42  (server)  [inlined]",
         "    #1  0x000055d4c1a2b400 main  server.c",
         "    #2  0x000055d4c1a2b500 ??",
         "1 thread finished but never joined (thrd_create), created by thread 4243 \"worker-1\"",
