@@ -54,6 +54,23 @@ static __attribute__((noinline)) void *known_caller(int *call_line)
     return return_address;
 }
 
+/* An inlined helper whose call sits inside the body of its caller after inlining. */
+static inline __attribute__((always_inline)) void *inlined_helper(int *call_line)
+{
+    *call_line = __LINE__ + 1;
+    void *return_address = return_address_of_this_call();
+    __asm__ volatile("" : : "r"(return_address) : "memory");
+    return return_address;
+}
+
+static __attribute__((noinline)) void *caller_of_inlined_helper(int *helper_line, int *call_line)
+{
+    *call_line = __LINE__ + 1;
+    void *return_address = inlined_helper(helper_line);
+    __asm__ volatile("" : : "r"(return_address) : "memory");
+    return return_address;
+}
+
 static struct tl_frame symbolize_one(const void *pc, bool return_address)
 {
     void *pcs[1] = {(void *)pc};
@@ -156,6 +173,36 @@ static void test_return_address_reports_the_call_line(void **state)
     assert_string_equal(frame.function, "known_caller");
     assert_string_equal(basename_of(frame.file), "test_symbolize.c");
     assert_int_equal(frame.line, call_line);
+}
+
+static void test_inlined_call_becomes_its_own_frame(void **state)
+{
+    (void)state;
+    int helper_line = 0, call_line = 0;
+    void *pcs[1] = {caller_of_inlined_helper(&helper_line, &call_line)};
+    struct tl_frame frames[8];
+    size_t depth = symbolize_frames_inlined(pcs, 1, true, frames, 8);
+    assert_int_equal(depth, 2);
+    assert_string_equal(frames[0].function, "inlined_helper");
+    assert_true(frames[0].inlined);
+    assert_int_equal(frames[0].line, helper_line);
+    assert_string_equal(frames[1].function, "caller_of_inlined_helper");
+    assert_false(frames[1].inlined);
+    assert_int_equal(frames[1].line, call_line);
+    assert_ptr_equal(frames[0].pc, frames[1].pc);
+    assert_non_null(strstr(frames[1].file, "test_symbolize.c"));
+
+    /* Without room for the chain, the innermost frame comes first. */
+    assert_int_equal(symbolize_frames_inlined(pcs, 1, true, frames, 1), 1);
+    assert_string_equal(frames[0].function, "inlined_helper");
+
+    /* A frame with nothing inlined is one frame, as symbolize_frames gives it. */
+    int plain_line = 0;
+    void *plain[1] = {known_caller(&plain_line)};
+    assert_int_equal(symbolize_frames_inlined(plain, 1, true, frames, 8), 1);
+    assert_string_equal(frames[0].function, "known_caller");
+    assert_false(frames[0].inlined);
+    assert_int_equal(frames[0].line, plain_line);
 }
 
 static void test_libc_function(void **state)
@@ -307,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_costs),
         cmocka_unit_test(test_static_function),
         cmocka_unit_test(test_return_address_reports_the_call_line),
+        cmocka_unit_test(test_inlined_call_becomes_its_own_frame),
         cmocka_unit_test(test_libc_function),
         cmocka_unit_test(test_versioned_symbol_is_plain),
         cmocka_unit_test(test_cxx_name_is_demangled),
