@@ -40,7 +40,6 @@ static const char *verdict(double value, double target)
 static void judge_row(struct row_result *row, const struct row_result *base)
 {
     bool have_base = base_usable(base);
-    row->vs_base = have_base ? row->metric.median / base->metric.median : NAN;
     bool needs_base = row->judge == JUDGE_RATIO || row->judge == JUDGE_DELTA;
     if (needs_base && !have_base) {
         row->status = "pending";
@@ -77,9 +76,14 @@ void bench_judge_case(struct case_result *c)
     }
     if (!c->rows[0].status)
         c->rows[0].status = "base";
-    for (size_t i = 1; i < c->row_count; i++)
-        if (!c->rows[i].status)
-            judge_row(&c->rows[i], &c->rows[0]);
+    for (size_t i = 1; i < c->row_count; i++) {
+        struct row_result *row = &c->rows[i];
+        /* Also for a row that failed part-way: its ratio so far helps to find out why. */
+        if (row->runs > 0 && base_usable(&c->rows[0]))
+            row->vs_base = row->metric.median / c->rows[0].metric.median;
+        if (!row->status)
+            judge_row(row, &c->rows[0]);
+    }
 }
 
 bool bench_row_fails(const struct row_result *row)
