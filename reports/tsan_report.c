@@ -435,20 +435,30 @@ static bool take_reported(struct parser *p, struct span raw)
     return true;
 }
 
+/* Finds "==PID==" in v and what follows it. Searched anywhere in the line: when two threads crash
+ * at once their output interleaves ("ThreadSanitizer==12==ERROR: ..."). */
+static bool find_pid_marker(struct span v, unsigned long *pid, struct span *text)
+{
+    for (const char *at = v.s;
+         (at = span_find((struct span){at, v.n - (size_t)(at - v.s)}, "==", 2)); at++) {
+        struct span rest = {at + 2, v.n - (size_t)(at + 2 - v.s)};
+        if (span_take_ulong(&rest, pid) && span_starts_with(rest, "==", 2)) {
+            *text = span_trim((struct span){rest.s + 2, rest.n - 2});
+            return true;
+        }
+    }
+    return false;
+}
+
 /* "==PID==text" outside a report. */
 static void take_message(struct parser *p, struct span v)
 {
-    if (!span_starts_with(v, "==", 2))
-        return;
-    struct span digits = {v.s + 2, v.n - 2};
     unsigned long pid;
-    if (!span_take_ulong(&digits, &pid) || !span_starts_with(digits, "==", 2) ||
-        pid > (unsigned long)LONG_MAX)
+    struct span text;
+    if (!find_pid_marker(v, &pid, &text) || pid > (unsigned long)LONG_MAX || text.n == 0)
         return;
-    struct span text = span_trim((struct span){digits.s + 2, digits.n - 2});
     struct tl_tsan_report_set *set = p->set;
-    if (text.n == 0 ||
-        !grow_for_one(p, (void **)&set->messages, set->nmessages, sizeof *set->messages))
+    if (!grow_for_one(p, (void **)&set->messages, set->nmessages, sizeof *set->messages))
         return;
     char *copy = span_dup(p, text);
     if (!copy)

@@ -66,7 +66,8 @@ struct tl_tsan_finding {
 };
 
 /* A `==PID==...` line outside any report, e.g. "ThreadSanitizer: starting new threads after
- * multi-threaded fork is not supported. Dying ..." or "ERROR: ThreadSanitizer: SEGV on ...". */
+ * multi-threaded fork is not supported. Dying ..." or "ERROR: ThreadSanitizer: SEGV on ...". The
+ * marker may sit anywhere in the line: two threads crashing at once interleave their output. */
 struct tl_tsan_message {
     long pid;
     char *text; /* what follows "==PID==" */

@@ -300,6 +300,21 @@ static void test_crash_messages(void **state)
     tsan_report_set_free(&set);
 }
 
+static void test_crash_messages_interleaved(void **state)
+{
+    (void)state;
+    struct tl_tsan_report_set set;
+    /* Two threads crashed at once: "ThreadSanitizer==30613==ERROR: ..." */
+    parse_fixture("clang_c11_threads_clean_interleaved.txt", &set);
+    assert_int_equal(set.nfindings, 0);
+    assert_int_equal(set.nmessages, 3);
+    assert_int_equal(set.messages[0].pid, 30613);
+    assert_true(
+        strncmp(set.messages[0].text, "ERROR: ThreadSanitizer: SEGV on unknown address", 47) == 0);
+    assert_string_equal(set.messages[1].text, "The signal is caused by a READ memory access.");
+    tsan_report_set_free(&set);
+}
+
 static void test_several_processes(void **state)
 {
     (void)state;
@@ -483,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_signal_reports_clang),
         cmocka_unit_test(test_signal_reports_gcc),
         cmocka_unit_test(test_crash_messages),
+        cmocka_unit_test(test_crash_messages_interleaved),
         cmocka_unit_test(test_several_processes),
         cmocka_unit_test(test_interleaved_and_cut),
         cmocka_unit_test(test_unknown_kind_crlf_and_odd_frames),
