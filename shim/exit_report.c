@@ -126,13 +126,15 @@ int exit_report_run(int status)
     };
     struct tl_verdict verdict;
     verdict_run(&req, &verdict);
+    /* A clean process with nowhere to write a report has nothing more to do. */
+    bool wanted = verdict.nleaks > 0 || tl_cfg.report_dir[0];
     struct tl_findings *f =
-        findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored);
+        wanted ? findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored)
+               : NULL;
     verdict_free(&verdict);
     int result = status;
-    if (f)
-        attach_live_state(f);
     if (f) {
+        attach_live_state(f);
         write_report_files(f);
         if (f->leaked) {
             write_text_report(f);
