@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define TL_API __attribute__((visibility("default")))
+#define THREADLEAK_API __attribute__((visibility("default")))
 
 /* Inside the library these enums come from its own options header, with the same values. */
 #ifndef THREADLEAK_OPTIONS_H
@@ -43,10 +43,14 @@ typedef struct tl_report tl_report;
 /* Options for a check. Zero-initialised means the defaults, so designated initialisers read well:
  *     tl_options o = {.scope = "my_test", .ignore_top = (const char *const[]){"worker", NULL}};
  * Function-name lists are NULL-terminated. A name matches a function exactly, or by prefix when
- * it ends in '*' ("mylib_*"). C++ names are matched demangled, as the report prints them. */
+ * it ends in '*' ("mylib_*"). C++ names are matched demangled, as the report prints them, with or
+ * without the parameter list; GCC clones ("f.constprop.0") match their function's name. */
 typedef struct tl_options {
     /* Ignore a thread when this function is on top of its current stack (goleak
-     * IgnoreTopFunction). Matched against the start routine until live stacks are captured. */
+     * IgnoreTopFunction): the innermost frame outside the C library and the loader. The stack
+     * comes from a live dump, which signals every thread (nanosleep, poll and select then
+     * return EINTR in them); without one (stacks=nosignal, thread not running) the start
+     * routine stands in for the whole stack. */
     const char *const *ignore_top;
     /* Ignore a thread when this function is anywhere on its current stack (IgnoreAnyFunction). */
     const char *const *ignore_any;
@@ -80,40 +84,40 @@ typedef struct tl_options {
 /* 0 when no unexpected thread is alive. Otherwise writes the text report to opts->out (stderr
  * when NULL) and returns the number of leaked threads. Never counted: the calling thread, the
  * process's main thread, threadleak's and sanitizers' own threads. opts may be NULL. */
-TL_API int tl_verify_none(const tl_options *opts);
+THREADLEAK_API int tl_verify_none(const tl_options *opts);
 
 /* The same check, without writing: the report, or NULL when nothing leaked (or when memory ran
  * out). Free it with tl_report_free. */
-TL_API tl_report *tl_find(const tl_options *opts);
+THREADLEAK_API tl_report *tl_find(const tl_options *opts);
 
 /* Runs run(ctx), then checks as tl_verify_none does. Returns run's status when nothing leaked;
  * when threads leaked, run's status if it was nonzero, else 1 (goleak's VerifyTestMain). */
-TL_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_options *opts);
+THREADLEAK_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_options *opts);
 
 /* --- reports --- */
 
 /* The number of leaked threads in r; 0 for NULL. */
-TL_API size_t tl_report_count(const tl_report *r);
+THREADLEAK_API size_t tl_report_count(const tl_report *r);
 
 /* Writes r as TL_FORMAT_TEXT (optionally | TL_FORMAT_COLOR) or TL_FORMAT_JSON. Returns 0, or -1
  * when the format is unknown or the stream reported an error. */
-TL_API int tl_report_write(const tl_report *r, FILE *out, int format);
+THREADLEAK_API int tl_report_write(const tl_report *r, FILE *out, int format);
 
 /* r in that format as a malloc'd, NUL-terminated string the caller frees with free(); NULL when
  * memory ran out or the format is unknown. For test frameworks that take a message string. */
-TL_API char *tl_report_string(const tl_report *r, int format);
+THREADLEAK_API char *tl_report_string(const tl_report *r, int format);
 
-TL_API void tl_report_free(tl_report *r);
+THREADLEAK_API void tl_report_free(tl_report *r);
 
 /* --- snapshots --- */
 
 /* The threads alive now (running, or finished and not yet joined). NULL when memory ran out. */
-TL_API tl_snapshot *tl_snapshot_take(void);
+THREADLEAK_API tl_snapshot *tl_snapshot_take(void);
 
 /* The number of threads in s. */
-TL_API size_t tl_snapshot_count(const tl_snapshot *s);
+THREADLEAK_API size_t tl_snapshot_count(const tl_snapshot *s);
 
-TL_API void tl_snapshot_free(tl_snapshot *s);
+THREADLEAK_API void tl_snapshot_free(tl_snapshot *s);
 
 /* --- scopes ---
  *
@@ -126,13 +130,13 @@ TL_API void tl_snapshot_free(tl_snapshot *s);
 /* Opens scope name in the calling thread. Scopes nest up to TL_SCOPE_DEPTH deep; tl_scope_end
  * returns to the enclosing one. Returns 0, or -1 when too deep or name is NULL or empty (the
  * current scope is then unchanged, and the matching tl_scope_end is still expected). */
-TL_API int tl_scope_begin(const char *name);
+THREADLEAK_API int tl_scope_begin(const char *name);
 
 /* Closes the calling thread's innermost scope. Without an open scope it does nothing. */
-TL_API void tl_scope_end(void);
+THREADLEAK_API void tl_scope_end(void);
 
 /* The calling thread's current scope, NULL outside any. Lives as long as the process. */
-TL_API const char *tl_scope_current(void);
+THREADLEAK_API const char *tl_scope_current(void);
 
 #define TL_SCOPE_DEPTH 32
 
@@ -145,7 +149,7 @@ TL_API const char *tl_scope_current(void);
 
 /* The name inside p when p points to a TL_MARKED_NAME literal, else NULL. Never reads memory that
  * is not part of a read-only loaded segment, so p may be any pointer or integer. */
-TL_API const char *tl_marked_name(const void *p);
+THREADLEAK_API const char *tl_marked_name(const void *p);
 
 #ifdef __cplusplus
 }

@@ -105,7 +105,7 @@ static bool color_for(const tl_options *opts, FILE *out)
     return (!no_color || !no_color[0]) && fd >= 0 && isatty(fd);
 }
 
-TL_API int tl_verify_none(const tl_options *opts)
+THREADLEAK_API int tl_verify_none(const tl_options *opts)
 {
     if (!opts)
         opts = &default_options;
@@ -119,7 +119,7 @@ TL_API int tl_verify_none(const tl_options *opts)
     return leaked;
 }
 
-TL_API tl_report *tl_find(const tl_options *opts)
+THREADLEAK_API tl_report *tl_find(const tl_options *opts)
 {
     struct tl_findings *f = test_api_check(opts ? opts : &default_options);
     if (!f)
@@ -133,7 +133,7 @@ TL_API tl_report *tl_find(const tl_options *opts)
     return r;
 }
 
-TL_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_options *opts)
+THREADLEAK_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_options *opts)
 {
     int status = run(ctx);
     if (tl_verify_none(opts) == 0)

@@ -10,16 +10,37 @@
 
 #include <string.h>
 
-/* The length of function without a compiler clone suffix: GCC names the copies it specialises
- * "f.constprop.0", "f.isra.0", "f.part.0" or "f.cold" ("f(int) [clone .constprop.0]" demangled),
- * and the user asked for "f". */
+/* Where a C++ parameter list ("(int, char*)", maybe followed by " const") begins in name[0..len),
+ * or len when there is none. */
+static size_t parameters_start(const char *name, size_t len)
+{
+    static const char qualifier[] = " const";
+    size_t q = sizeof qualifier - 1;
+    if (len > q && strncmp(name + len - q, qualifier, q) == 0)
+        len -= q;
+    if (len == 0 || name[len - 1] != ')')
+        return len;
+    int depth = 0;
+    for (size_t i = len; i-- > 0;) {
+        depth += name[i] == ')';
+        depth -= name[i] == '(';
+        if (depth == 0)
+            return i > 0 ? i : len; /* "(anonymous namespace)" alone is not a parameter list */
+    }
+    return len;
+}
+
+/* The length of function without what the user does not write: a compiler clone suffix (GCC
+ * names the copies it specialises "f.constprop.0", "f.isra.0", "f.part.0" or "f.cold", demangled
+ * "f(int) [clone .constprop.0]") and a C++ parameter list. */
 static size_t base_name_length(const char *function)
 {
     const char *clone = strstr(function, " [clone .");
-    if (clone)
-        return (size_t)(clone - function);
-    const char *dot = strchr(function, '.');
-    return dot && dot != function ? (size_t)(dot - function) : strlen(function);
+    size_t len = clone ? (size_t)(clone - function) : strlen(function);
+    const char *dot = memchr(function, '.', len);
+    if (!clone && dot && dot != function && !strchr(function, '('))
+        len = (size_t)(dot - function);
+    return parameters_start(function, len);
 }
 
 bool test_api_name_matches(const char *pattern, const char *function)
@@ -30,6 +51,11 @@ bool test_api_name_matches(const char *pattern, const char *function)
     if (n > 0 && pattern[n - 1] == '*')
         return strncmp(pattern, function, n - 1) == 0;
     if (strcmp(pattern, function) == 0)
+        return true;
+    /* "f" for "f.constprop.0", "ns::f" for "ns::f(int) const", and "ns::f(int)" for
+     * "ns::f(int) [clone .isra.0]". */
+    const char *clone = strstr(function, " [clone .");
+    if (clone && n == (size_t)(clone - function) && strncmp(pattern, function, n) == 0)
         return true;
     return n == base_name_length(function) && strncmp(pattern, function, n) == 0;
 }

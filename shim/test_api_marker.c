@@ -34,7 +34,7 @@ static int find_read_only_segment(struct dl_phdr_info *info, size_t size, void *
     return 0;
 }
 
-TL_API const char *tl_marked_name(const void *p)
+THREADLEAK_API const char *tl_marked_name(const void *p)
 {
     struct segment_search search = {(uintptr_t)p, 0};
     if (!p || dl_iterate_phdr(find_read_only_segment, &search) == 0)

@@ -7,12 +7,12 @@
 
 #include <stdlib.h>
 
-TL_API size_t tl_report_count(const tl_report *r)
+THREADLEAK_API size_t tl_report_count(const tl_report *r)
 {
     return r ? r->findings->leaked : 0;
 }
 
-TL_API int tl_report_write(const tl_report *r, FILE *out, int format)
+THREADLEAK_API int tl_report_write(const tl_report *r, FILE *out, int format)
 {
     if (!r || !out)
         return -1;
@@ -26,7 +26,7 @@ TL_API int tl_report_write(const tl_report *r, FILE *out, int format)
     }
 }
 
-TL_API char *tl_report_string(const tl_report *r, int format)
+THREADLEAK_API char *tl_report_string(const tl_report *r, int format)
 {
     char *text = NULL;
     size_t len = 0;
@@ -42,7 +42,7 @@ TL_API char *tl_report_string(const tl_report *r, int format)
     return text;
 }
 
-TL_API void tl_report_free(tl_report *r)
+THREADLEAK_API void tl_report_free(tl_report *r)
 {
     if (!r)
         return;

@@ -12,7 +12,7 @@ static TL_TLS unsigned depth;
  * first, since begin/end pair up like brackets. */
 static TL_TLS unsigned overflow;
 
-TL_API int tl_scope_begin(const char *name)
+THREADLEAK_API int tl_scope_begin(const char *name)
 {
     if (depth == TL_SCOPE_DEPTH) {
         overflow++;
@@ -27,7 +27,7 @@ TL_API int tl_scope_begin(const char *name)
     return 0;
 }
 
-TL_API void tl_scope_end(void)
+THREADLEAK_API void tl_scope_end(void)
 {
     if (overflow > 0) {
         overflow--;
@@ -38,7 +38,7 @@ TL_API void tl_scope_end(void)
     tl_self_scope = enclosing[--depth];
 }
 
-TL_API const char *tl_scope_current(void)
+THREADLEAK_API const char *tl_scope_current(void)
 {
     return scope_name(tl_self_scope);
 }

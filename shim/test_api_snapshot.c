@@ -40,7 +40,7 @@ static bool alive(const struct tl_thread_info *t)
     return (t->flags & TL_F_JOINED) == 0;
 }
 
-TL_API tl_snapshot *tl_snapshot_take(void)
+THREADLEAK_API tl_snapshot *tl_snapshot_take(void)
 {
     shim_init();
     size_t n = 0;
@@ -63,12 +63,12 @@ TL_API tl_snapshot *tl_snapshot_take(void)
     return s;
 }
 
-TL_API size_t tl_snapshot_count(const tl_snapshot *s)
+THREADLEAK_API size_t tl_snapshot_count(const tl_snapshot *s)
 {
     return s ? s->count : 0;
 }
 
-TL_API void tl_snapshot_free(tl_snapshot *s)
+THREADLEAK_API void tl_snapshot_free(tl_snapshot *s)
 {
     free(s);
 }
