@@ -1,0 +1,286 @@
+/* The profile's own memory: a bump arena for strings and stack arrays, growable arrays for
+ * threads, locations and stacks, and hash indexes that intern strings, locations and stacks so
+ * that equal ones are stored once. Everything is freed in one go by thread_profile_free. */
+#include "thread_profile.h"
+#include "thread_profile_store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_MIN   (64u * 1024u)
+#define INDEX_EMPTY UINT32_MAX
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+static uint64_t hash_bytes(const void *data, size_t len, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
+#define HASH_SEED 0xcbf29ce484222325u
+
+void *store_alloc(struct profile_store *s, size_t size)
+{
+    size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+    struct chunk *c = s->chunks;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > CHUNK_MIN ? size : CHUNK_MIN;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = s->chunks;
+        c->used = 0;
+        c->cap = cap;
+        s->chunks = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += size;
+    return p;
+}
+
+/* Grows *items (count used, *cap allocated) so that one more fits. */
+static bool grow(void **items, size_t count, size_t *cap, size_t item_size)
+{
+    if (count < *cap)
+        return true;
+    size_t next = *cap ? *cap * 2 : 16;
+    void *p = realloc(*items, next * item_size);
+    if (!p)
+        return false;
+    *items = p;
+    *cap = next;
+    return true;
+}
+
+/* Open-addressing index of uint32 entries; slots hold entry + 1 so that 0 is empty. */
+static bool index_grow(struct store_index *ix, uint64_t (*hash_of)(const void *ctx, uint32_t),
+                       const void *ctx)
+{
+    size_t cap = ix->cap ? ix->cap * 2 : 256;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < ix->cap; i++) {
+        if (!ix->slots[i])
+            continue;
+        size_t j = hash_of(ctx, ix->slots[i] - 1) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = ix->slots[i];
+    }
+    free(ix->slots);
+    ix->slots = slots;
+    ix->cap = cap;
+    return true;
+}
+
+/* ---- strings ---- */
+
+static uint64_t string_hash_of(const void *ctx, uint32_t entry)
+{
+    const struct profile_store *s = ctx;
+    const char *str = s->strings[entry];
+    return hash_bytes(str, strlen(str), HASH_SEED);
+}
+
+const char *store_intern(struct profile_store *s, const char *str)
+{
+    if (!str)
+        return NULL;
+    if (s->strings_index.used * 2 >= s->strings_index.cap &&
+        !index_grow(&s->strings_index, string_hash_of, s))
+        return NULL;
+    size_t len = strlen(str);
+    struct store_index *ix = &s->strings_index;
+    size_t i = hash_bytes(str, len, HASH_SEED) & (ix->cap - 1);
+    for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1)) {
+        const char *known = s->strings[ix->slots[i] - 1];
+        if (strcmp(known, str) == 0)
+            return known;
+    }
+    char *copy = store_alloc(s, len + 1);
+    if (!copy || !grow((void **)&s->strings, s->nstrings, &s->strings_cap, sizeof *s->strings))
+        return NULL;
+    memcpy(copy, str, len + 1);
+    s->strings[s->nstrings] = copy;
+    ix->slots[i] = (uint32_t)++s->nstrings;
+    ix->used++;
+    return copy;
+}
+
+/* ---- locations ---- */
+
+static uint64_t location_key_hash(uintptr_t pc, bool return_address)
+{
+    uint64_t h = hash_bytes(&pc, sizeof pc, HASH_SEED);
+    return hash_bytes(&return_address, 1, h);
+}
+
+static uint64_t location_hash_of(const void *ctx, uint32_t entry)
+{
+    const struct thread_profile *p = ctx;
+    return location_key_hash(p->locations[entry].pc, p->locations[entry].return_address);
+}
+
+uint32_t store_find_location(const struct thread_profile *p, const struct profile_store *s,
+                             uintptr_t pc, bool return_address)
+{
+    const struct store_index *ix = &s->locations_index;
+    if (!ix->cap)
+        return INDEX_EMPTY;
+    size_t i = location_key_hash(pc, return_address) & (ix->cap - 1);
+    for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1)) {
+        const struct thread_profile_location *l = &p->locations[ix->slots[i] - 1];
+        if (l->pc == pc && l->return_address == return_address)
+            return ix->slots[i] - 1;
+    }
+    return INDEX_EMPTY;
+}
+
+uint32_t thread_profile_add_location(struct thread_profile *p,
+                                     const struct thread_profile_location *loc)
+{
+    struct profile_store *s = p->private_arena;
+    uint32_t known = store_find_location(p, s, loc->pc, loc->return_address);
+    if (known != INDEX_EMPTY)
+        return known;
+    if (s->locations_index.used * 2 >= s->locations_index.cap &&
+        !index_grow(&s->locations_index, location_hash_of, p))
+        return INDEX_EMPTY;
+    if (!grow((void **)&p->locations, p->nlocations, &s->locations_cap, sizeof *p->locations))
+        return INDEX_EMPTY;
+    if (loc->nlines == 0)
+        return INDEX_EMPTY;
+    struct thread_profile_location copy = *loc;
+    struct thread_profile_line *lines = store_alloc(s, loc->nlines * sizeof *lines);
+    if (!lines)
+        return INDEX_EMPTY;
+    for (uint32_t k = 0; k < loc->nlines; k++) {
+        const char *function = loc->lines[k].function;
+        lines[k].function = store_intern(s, function ? function : "??");
+        lines[k].file = store_intern(s, loc->lines[k].file);
+        lines[k].line = loc->lines[k].line;
+        if (!lines[k].function)
+            return INDEX_EMPTY;
+    }
+    copy.lines = lines;
+    copy.module = store_intern(s, loc->module);
+    uint32_t index = (uint32_t)p->nlocations++;
+    p->locations[index] = copy;
+    struct store_index *ix = &s->locations_index;
+    size_t i = location_key_hash(loc->pc, loc->return_address) & (ix->cap - 1);
+    while (ix->slots[i])
+        i = (i + 1) & (ix->cap - 1);
+    ix->slots[i] = index + 1;
+    ix->used++;
+    return index;
+}
+
+/* ---- stacks ---- */
+
+static uint64_t stack_key_hash(const uint32_t *locations, uint32_t depth)
+{
+    return hash_bytes(locations, depth * sizeof *locations, HASH_SEED ^ depth);
+}
+
+static uint64_t stack_hash_of(const void *ctx, uint32_t entry)
+{
+    const struct thread_profile *p = ctx;
+    return stack_key_hash(p->stacks[entry].locations, p->stacks[entry].depth);
+}
+
+uint32_t thread_profile_add_stack(struct thread_profile *p, const uint32_t *locations,
+                                  uint32_t depth)
+{
+    struct profile_store *s = p->private_arena;
+    if (depth == 0)
+        return THREAD_PROFILE_NO_STACK;
+    if (s->stacks_index.used * 2 >= s->stacks_index.cap &&
+        !index_grow(&s->stacks_index, stack_hash_of, p))
+        return THREAD_PROFILE_NO_STACK;
+    struct store_index *ix = &s->stacks_index;
+    size_t i = stack_key_hash(locations, depth) & (ix->cap - 1);
+    for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1)) {
+        const struct thread_profile_stack *known = &p->stacks[ix->slots[i] - 1];
+        if (known->depth == depth &&
+            memcmp(known->locations, locations, depth * sizeof *locations) == 0)
+            return ix->slots[i] - 1;
+    }
+    uint32_t *copy = store_alloc(s, depth * sizeof *copy);
+    if (!copy || !grow((void **)&p->stacks, p->nstacks, &s->stacks_cap, sizeof *p->stacks))
+        return THREAD_PROFILE_NO_STACK;
+    memcpy(copy, locations, depth * sizeof *copy);
+    uint32_t index = (uint32_t)p->nstacks++;
+    p->stacks[index] = (struct thread_profile_stack){copy, depth};
+    ix->slots[i] = index + 1;
+    ix->used++;
+    return index;
+}
+
+/* ---- threads and the profile ---- */
+
+struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p,
+                                                        const struct thread_profile_thread *t)
+{
+    struct profile_store *s = p->private_arena;
+    if (!grow((void **)&p->threads, p->count, &s->threads_cap, sizeof *p->threads))
+        return NULL;
+    struct thread_profile_thread *slot = &p->threads[p->count++];
+    *slot = *t;
+    slot->start_routine = store_intern(s, t->start_routine);
+    return slot;
+}
+
+const char *thread_profile_strdup(struct thread_profile *p, const char *s)
+{
+    return store_intern(p->private_arena, s);
+}
+
+int thread_profile_init_empty(struct thread_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    struct profile_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    p->private_arena = s;
+    return 0;
+}
+
+void thread_profile_count_states(struct thread_profile *p)
+{
+    memset(p->by_state, 0, sizeof p->by_state);
+    for (size_t i = 0; i < p->count; i++) {
+        if (p->threads[i].state < THREAD_PROFILE_STATE_COUNT)
+            p->by_state[p->threads[i].state]++;
+    }
+}
+
+void thread_profile_free(struct thread_profile *p)
+{
+    struct profile_store *s = p->private_arena;
+    if (s) {
+        for (struct chunk *c = s->chunks, *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+        free(s->strings);
+        free(s->strings_index.slots);
+        free(s->locations_index.slots);
+        free(s->stacks_index.slots);
+        if (s->has_dump)
+            live_stacks_free(&s->dump);
+        free(s);
+    }
+    free(p->threads);
+    free(p->locations);
+    free(p->stacks);
+    memset(p, 0, sizeof *p);
+}
