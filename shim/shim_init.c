@@ -3,6 +3,7 @@
  * when another library's constructor creates a thread before ours has run. */
 #include "shim_state.h"
 
+#include "endpoint.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
 #include "stack_capture.h"
@@ -198,4 +199,6 @@ bool shim_ready(void)
 __attribute__((constructor(101))) static void shim_constructor(void)
 {
     shim_init();
+    /* Outside shim_init: it creates a thread, and pthread_create calls shim_init. */
+    endpoint_services_start();
 }

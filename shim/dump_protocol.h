@@ -1,0 +1,25 @@
+/* How `threadleak dump PID` (and `threadleak run --timeout`) ask a process under the shim for a
+ * thread dump. Shared by the shim's dump listener and the CLI; constants only.
+ *
+ *  1. The CLI checks that PID maps libthreadleak.so (/proc/PID/maps) and catches the request
+ *     signal (SigCgt in /proc/PID/status): only a process with the listener running does, and
+ *     the signal's default action would kill any other.
+ *  2. It sends the signal with sigqueue, the value being a request number.
+ *  3. The shim's handler only writes that number to a pipe; the listener thread (a tool thread)
+ *     takes a profile and writes a debug=2 dump to the process's stderr and, when report_dir is
+ *     set, atomically to REPORT_DIR/threadleak.PID.dump.txt, whose first line names the request.
+ *  4. The CLI waits for that file to name its request, and prints it.
+ *
+ * The listener runs when THREADLEAK_DUMP_LISTENER=1 is in the environment (`threadleak run` sets
+ * it for every process it starts) or when the HTTP endpoint is on. */
+#ifndef THREADLEAK_DUMP_PROTOCOL_H
+#define THREADLEAK_DUMP_PROTOCOL_H
+
+#define TL_DUMP_SIGNAL_OFFSET   5 /* the request signal is SIGRTMIN + 5 (glibc: 39) */
+#define TL_DUMP_LISTENER_ENV    "THREADLEAK_DUMP_LISTENER"
+#define TL_DUMP_FILE_FORMAT     "threadleak.%ld.dump.txt" /* in report_dir; %ld is the pid */
+#define TL_DUMP_HEADER_FORMAT   "threadleak: thread dump of process %ld (request %ld)"
+#define TL_DUMP_FOOTER_FORMAT   "threadleak: end of thread dump of process %ld (request %ld)"
+#define TL_ENDPOINT_FILE_FORMAT "threadleak.%ld.http" /* in report_dir: "HOST:PORT\n" */
+
+#endif

@@ -1,0 +1,187 @@
+/* Starting the services thread, loading the HTTP module next to the shim, and announcing where
+ * the endpoint listens (report_dir/threadleak.PID.http, and stderr at verbosity >= 1 or when the
+ * port was picked by the system). */
+#include "endpoint.h"
+
+#include "atomic_file.h"
+#include "dump_listener.h"
+#include "dump_protocol.h"
+#include "endpoint_address.h"
+#include "endpoint_routes.h"
+#include "live_stacks.h"
+#include "shim_state.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define ADDRESS_TEXT_MAX 80
+
+struct services {
+    bool http;
+    bool listener;
+    struct endpoint_address address;
+};
+
+static struct services services;
+static const struct tl_http_module *module;
+
+static const struct tl_http_host host_table = {
+    .abi = TL_HTTP_MODULE_ABI,
+    .handle = endpoint_handle,
+};
+
+const struct tl_http_module *endpoint_module(void)
+{
+    return __atomic_load_n(&module, __ATOMIC_ACQUIRE);
+}
+
+/* The module lives next to the shim (build/lib, or the install's libdir); a copied shim falls
+ * back to the loader's search path. */
+static void *open_module(char *err, size_t errlen)
+{
+    Dl_info self;
+    char path[PATH_MAX];
+    void *handle = NULL;
+    live_stacks_enter_loader();
+    if (dladdr((void *)endpoint_services_start, &self) && self.dli_fname) {
+        const char *slash = strrchr(self.dli_fname, '/');
+        int dir_len = slash ? (int)(slash - self.dli_fname) : 1;
+        snprintf(path, sizeof path, "%.*s/%s", dir_len, slash ? self.dli_fname : ".",
+                 TL_HTTP_MODULE_FILE);
+        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    }
+    if (!handle)
+        handle = dlopen(TL_HTTP_MODULE_FILE, RTLD_NOW | RTLD_LOCAL);
+    live_stacks_leave_loader();
+    if (!handle)
+        snprintf(err, errlen, "cannot load %s: %s", TL_HTTP_MODULE_FILE, dlerror());
+    return handle;
+}
+
+static const struct tl_http_module *load_module(char *err, size_t errlen)
+{
+    void *handle = open_module(err, errlen);
+    if (!handle)
+        return NULL;
+    tl_http_module_entry entry = (tl_http_module_entry)dlsym(handle, TL_HTTP_MODULE_SYMBOL);
+    const struct tl_http_module *m = entry ? entry() : NULL;
+    if (!m || m->abi != TL_HTTP_MODULE_ABI) {
+        snprintf(err, errlen, "%s is not the module this shim expects (ABI %d)",
+                 TL_HTTP_MODULE_FILE, TL_HTTP_MODULE_ABI);
+        return NULL; /* left loaded: unloading libraries with threads is never safe */
+    }
+    return m;
+}
+
+/* A forked child must not hold the port its parent serves. */
+static void close_listener_in_child(void)
+{
+    const struct tl_http_module *m = endpoint_module();
+    int fd = m ? m->listen_fd() : -1;
+    if (fd >= 0)
+        close(fd);
+}
+
+static int write_port_line(FILE *out, const void *ctx)
+{
+    return fprintf(out, "%s\n", (const char *)ctx) > 0 ? 0 : -1;
+}
+
+static void announce(const char *where)
+{
+    if (tl_cfg.report_dir[0]) {
+        char name[64];
+        snprintf(name, sizeof name, TL_ENDPOINT_FILE_FORMAT, (long)getpid());
+        if (tl_write_file_atomic(tl_cfg.report_dir, name, write_port_line, where, NULL, 0) != 0)
+            fprintf(stderr, "threadleak: cannot write %s/%s: %s\n", tl_cfg.report_dir, name,
+                    strerror(errno));
+    }
+    if (tl_cfg.verbosity >= 1 || services.address.port == 0)
+        fprintf(stderr, "threadleak: endpoint of process %ld at http://%s/\n", (long)getpid(),
+                where);
+}
+
+static void start_endpoint(void)
+{
+    char err[PATH_MAX + 128];
+    const struct tl_http_module *m = load_module(err, sizeof err);
+    struct tl_http_limits limits = {
+        .connections = ENDPOINT_MAX_CONNECTIONS,
+        .per_ip = ENDPOINT_MAX_PER_ADDRESS,
+        .timeout_s = ENDPOINT_TIMEOUT_S,
+        .memory_per_conn = ENDPOINT_MEMORY_PER_CONN,
+        .listen_backlog = ENDPOINT_LISTEN_BACKLOG,
+    };
+    unsigned port = 0;
+    if (m && m->start(&host_table, (const struct sockaddr *)&services.address.addr,
+                      services.address.addr_len, &limits, &port, err, sizeof err) != 0)
+        m = NULL;
+    if (!m) {
+        fprintf(stderr, "threadleak: endpoint http=%s not started: %s\n", tl_cfg.http, err);
+        return;
+    }
+    __atomic_store_n(&module, m, __ATOMIC_RELEASE);
+    pthread_atfork(NULL, NULL, close_listener_in_child);
+    char where[ADDRESS_TEXT_MAX];
+    endpoint_address_format(&services.address, port, where, sizeof where);
+    announce(where);
+}
+
+static void *services_main(void *arg)
+{
+    (void)arg;
+    shim_mark_current_thread_as_tool();
+    prctl(PR_SET_NAME, "threadleak", 0, 0, 0);
+    if (services.http)
+        start_endpoint();
+    if (services.listener)
+        dump_listener_serve();
+    return NULL;
+}
+
+/* The thread is created with the creator marked as a tool for the call, so that its record is a
+ * tool's from the start (never counted as the program's), and detached: it is never joined. Every
+ * signal is blocked in it and in what it creates. */
+static int create_services_thread(void)
+{
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool was_tool = tl_self_is_tool;
+    tl_self_is_tool = true;
+    pthread_sigmask(SIG_SETMASK, &all, &before);
+    pthread_t thread;
+    int rc = pthread_create(&thread, &attr, services_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    tl_self_is_tool = was_tool;
+    pthread_attr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
+}
+
+void endpoint_services_start(void)
+{
+    char err[TL_HTTP_ADDR_MAX + 160];
+    services.http = tl_cfg.http[0] != '\0';
+    if (services.http && endpoint_address_parse(tl_cfg.http, &services.address, err, sizeof err)) {
+        fprintf(stderr, "threadleak: %s\n", err);
+        services.http = false;
+    }
+    services.listener = dump_listener_wanted(services.http) && dump_listener_install() == 0;
+    if (!services.http && !services.listener)
+        return;
+    if (create_services_thread() != 0) {
+        fprintf(stderr, "threadleak: cannot start the services thread: %s\n", strerror(errno));
+        if (services.listener)
+            dump_listener_uninstall();
+    }
+}

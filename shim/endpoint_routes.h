@@ -1,0 +1,21 @@
+/* The endpoint's pages: which path gives which rendering of a fresh thread profile.
+ *
+ *   /                                  HTML overview (also /debug/pprof/)
+ *   /debug/threads                     debug=1 text (?debug=1), debug=2 (?debug=2),
+ *                                      JSON (?format=json), pprof (?debug=0)
+ *   /debug/pprof/goroutine, /threads   pprof (default, ?debug=0), or ?debug=1 / ?debug=2 text
+ *   /metrics                           Prometheus (kernel states only: no thread is signalled)
+ *
+ * Anything else is 404; methods other than GET and HEAD get 405; a Host header that is not a
+ * loopback name gets 403; a bad ?debug or ?format gets 400. Every response is built completely in
+ * memory before the server sends a byte, and no lock that pthread_create or the exit path needs
+ * is held by then. */
+#ifndef THREADLEAK_ENDPOINT_ROUTES_H
+#define THREADLEAK_ENDPOINT_ROUTES_H
+
+#include "http/http_module.h"
+
+/* The shim's tl_http_host.handle. */
+void endpoint_handle(const struct tl_http_request *request, struct tl_http_response *response);
+
+#endif
