@@ -1,0 +1,28 @@
+# The live endpoint and thread dumps end to end (docs/endpoint.md), included from
+# tests/CMakeLists.txt. The program under test, a small HTTP client, and one cmocka program per
+# suite; each runs the real shim (and the CLI) and needs the HTTP module next to it.
+set(tl_endpoint_dir ${CMAKE_CURRENT_LIST_DIR})
+add_executable(test_endpoint_prog ${tl_endpoint_dir}/test_endpoint_prog.c)
+target_link_libraries(test_endpoint_prog PRIVATE Threads::Threads)
+set_target_properties(test_endpoint_prog PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/programs)
+
+# tl_endpoint_e2e(NAME TIMEOUT_S): tests/e2e/test_NAME.c, run with the shim, the program, the CLI
+# and the artifacts directory (screenshots) as arguments.
+function(tl_endpoint_e2e name timeout)
+  add_executable(test_${name} ${tl_endpoint_dir}/test_${name}.c
+    ${tl_endpoint_dir}/test_endpoint_http.c ${tl_endpoint_dir}/test_endpoint_target.c)
+  target_link_libraries(test_${name} PRIVATE tl_reports tl_detector PkgConfig::CMOCKA
+    ${CMAKE_DL_LIBS} Threads::Threads)
+  target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR}/reports
+    ${PROJECT_SOURCE_DIR}/detector ${tl_endpoint_dir})
+  target_compile_definitions(test_${name} PRIVATE _GNU_SOURCE)
+  set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_dependencies(test_${name} threadleak threadleak_http threadleak_cli test_endpoint_prog)
+  add_test(NAME ${name} COMMAND test_${name} $<TARGET_FILE:threadleak>
+    $<TARGET_FILE:test_endpoint_prog> ${CMAKE_BINARY_DIR}/artifacts $<TARGET_FILE:threadleak_cli>)
+  set_tests_properties(${name} PROPERTIES LABELS e2e TIMEOUT ${timeout})
+endfunction()
+
+tl_endpoint_e2e(endpoint 600)
+tl_endpoint_e2e(endpoint_hostile 600)
