@@ -3,9 +3,10 @@
  * One live dump (detector/live_stacks.h) serves a whole check: it is taken the first time a
  * candidate thread needs its stack, and taken again only for a thread that started after it.
  * A dump interrupts every thread with a signal, so it happens only when the options hold a top or
- * any list and some thread survived the cheaper filters (scope, snapshot). Where no live stack is
- * to be had (the thread exited or has not started, stacks=nosignal, the thread blocks the signal,
- * no unwinder), the one frame known to be on the stack stands in: the start routine. */
+ * any list and some thread survived the cheaper filters (scope, snapshot). A thread the dump
+ * could not reach for a passing reason gets one more dump, within MAX_DUMPS_PER_CHECK. Where no
+ * live stack is to be had (the thread exited or has not started, stacks=nosignal, the thread blocks
+ * the signal, no unwinder), the one frame known to be on the stack stands in: the start routine. */
 #include "test_api_internal.h"
 
 #include "shim_state.h"
@@ -13,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_DUMPS_PER_CHECK 4
 
@@ -49,6 +51,15 @@ static const struct live_stack_thread *find_tid(const struct live_stacks_dump *d
     return NULL;
 }
 
+/* Whether another dump may well get this thread's stack: it was caught at a bad moment (inside
+ * the unwinder or the loader, slow to answer), or looked as if it blocked the signal, which is
+ * also how a thread looks while the kernel runs the dump handler in it. */
+static bool worth_retrying(enum live_stack_status status)
+{
+    return status == LIVE_STACK_SIGNALS_BLOCKED || status == LIVE_STACK_TIMED_OUT ||
+           status == LIVE_STACK_BUSY_UNWINDING || status == LIVE_STACK_BUSY_IN_LOADER;
+}
+
 static const struct live_stack_thread *live_stack_of(struct test_api_stack_cache *cache,
                                                      const struct tl_thread_info *t)
 {
@@ -57,6 +68,15 @@ static const struct live_stack_thread *live_stack_of(struct test_api_stack_cache
         return NULL;
     const struct live_stack_thread *found = cache->dumps ? find_tid(&cache->dump, t->tid) : NULL;
     if (!found && dump_allowed(cache)) {
+        redump(cache);
+        found = find_tid(&cache->dump, t->tid);
+    }
+    if (found && worth_retrying(found->status) && dump_allowed(cache)) {
+        /* The dump handler runs with every signal blocked, so a thread still on its way out of
+         * it (from this check's dump or the one before) reads as "signals blocked": give it time
+         * to leave first. */
+        struct timespec pause = {0, 2 * 1000 * 1000};
+        nanosleep(&pause, NULL);
         redump(cache);
         found = find_tid(&cache->dump, t->tid);
     }
