@@ -4,6 +4,7 @@
 #include "cli_run.h"
 
 #include "child_wait.h"
+#include "gate_status.h"
 #include "options.h"
 #include "preload_env.h"
 #include "prog_check.h"
@@ -11,6 +12,8 @@
 #include "report_merge.h"
 #include "run_options.h"
 #include "shim_locate.h"
+#include "tsan_env.h"
+#include "tsan_gate.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +34,9 @@ struct run {
     bool private_dir; /* made here, removed at the end */
     pid_t pid;
     int wait_status;
+    struct tl_tsan_env tsan;     /* TSAN_OPTIONS and TSan's exitcode */
+    unsigned long tsan_findings; /* over every process of the run */
+    bool prog_tsan_reported;     /* PROG's own process reported to TSan */
 };
 
 static void error_line(const char *msg)
@@ -71,6 +77,8 @@ static int make_report_dir(struct run *r)
                  ? report_dir_prepare_kept(r->opt.keep_reports, r->report_dir, sizeof r->report_dir,
                                            err, sizeof err)
                  : report_dir_create_private(r->report_dir, sizeof r->report_dir, err, sizeof err);
+    if (rc == 0 && r->opt.keep_reports)
+        rc = tsan_gate_check_dir(r->report_dir, err, sizeof err);
     if (rc != 0) {
         error_line(err);
         return TL_STATUS_TOOL_FAILED;
@@ -99,6 +107,27 @@ static int validate_options(const char *text)
     return TL_STATUS_USAGE;
 }
 
+/* Every process of the run gets TSAN_OPTIONS with log_path in the report directory, whether or
+ * not PROG itself is a TSan build: a descendant may be one (a test runner's tests). Processes
+ * without TSan never read the variable. */
+static int set_tsan_options(struct run *r)
+{
+    char err[PATH_MAX + 256];
+    if (tsan_env_compose(getenv("TSAN_OPTIONS"), r->report_dir, &r->tsan, err, sizeof err) != 0) {
+        error_line(err);
+        return -1;
+    }
+    if (r->tsan.user_log_path)
+        fprintf(stderr, "threadleak: warning: TSAN_OPTIONS log_path is overridden: ThreadSanitizer "
+                        "reports go into the report directory and are printed below "
+                        "(--keep-reports DIR keeps them)\n");
+    if (setenv("TSAN_OPTIONS", r->tsan.options, 1) != 0) {
+        error_line(strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int set_environment(struct run *r)
 {
     char err[PATH_MAX + 256];
@@ -118,6 +147,8 @@ static int set_environment(struct run *r)
     int status = options ? validate_options(options) : TL_STATUS_TOOL_FAILED;
     if (!options)
         error_line(err);
+    if (status == 0 && set_tsan_options(r) != 0)
+        status = TL_STATUS_TOOL_FAILED;
     /* The CLI itself is already loaded: LD_PRELOAD only affects what it executes. */
     if (status == 0 &&
         (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("THREADLEAK_OPTIONS", options, 1) != 0)) {
@@ -174,14 +205,41 @@ static int write_json_file(const char *path, const char *json)
     return ok ? 0 : -1;
 }
 
+/* Reads the TSan logs of the run; its findings go into the merged report and the status. */
+static int collect_tsan(struct run *r, struct tl_tsan_gate *g)
+{
+    if (tsan_gate_collect(r->report_dir, r->pid, g) != 0) {
+        fprintf(stderr, "threadleak: cannot read the ThreadSanitizer logs in %s: %s\n",
+                r->report_dir, strerror(errno));
+        return -1;
+    }
+    fputs(g->warnings, stderr);
+    r->tsan_findings = g->set.nfindings;
+    r->prog_tsan_reported = g->target_reported;
+    return 0;
+}
+
 /* Prints the merged report and writes --json. Returns whether threads leaked (1), none did (0),
  * or the reports could not be read or written (-1). */
-static int report(const struct run *r)
+static int report(struct run *r)
 {
+    struct tl_tsan_gate g;
+    if (collect_tsan(r, &g) != 0)
+        return -1;
+    char count[32];
+    snprintf(count, sizeof count, "%zu", g.set.nfindings);
+    const char *elf = r->prog.interpreter[0] ? r->prog.interpreter : r->prog.path;
+    bool instrumented = tsan_build_of(elf, &r->prog.elf) != TL_TSAN_BUILD_NONE;
+    const struct tl_merge_member top[] = {{"tsan_instrumented", instrumented ? "true" : "false"},
+                                          {"tsan_findings", g.findings_json},
+                                          {"tsan_messages", g.messages_json}};
+    const struct tl_merge_member summary[] = {{"tsan_findings", count}};
+    const struct tl_merge_extras extras = {top, 3, summary, 1};
     struct tl_merge_result m;
-    if (report_merge_dir(r->report_dir, r->pid, &m) != 0) {
+    if (report_merge_dir_extras(r->report_dir, r->pid, &extras, &m) != 0) {
         fprintf(stderr, "threadleak: cannot read the reports in %s: %s\n", r->report_dir,
                 strerror(errno));
+        tsan_gate_free(&g);
         return -1;
     }
     fputs(m.warnings, stderr);
@@ -189,12 +247,15 @@ static int report(const struct run *r)
         fprintf(stderr,
                 "threadleak: warning: no process wrote a report; was the shim (%s) loaded?\n",
                 r->shim);
-    if (!r->opt.quiet)
+    if (!r->opt.quiet) {
         fputs(m.text, stderr);
+        fputs(g.text, stderr);
+    }
     int result = m.leaked_threads > 0 ? 1 : 0;
     if (r->opt.json_path && write_json_file(r->opt.json_path, m.json) != 0)
         result = -1;
     report_merge_free(&m);
+    tsan_gate_free(&g);
     return result;
 }
 
@@ -205,15 +266,20 @@ static void remove_report_dir(const struct run *r)
         fprintf(stderr, "threadleak: warning: %s\n", err);
 }
 
-/* PROG's status, unless it exited 0 and threads leaked (or the reports were lost). */
+/* See gate_status.h: PROG's status, unless it exited 0 (or TSan replaced its status) and a
+ * failing category has findings, or the reports were lost. */
 static int final_status(const struct run *r, int leaked)
 {
-    int status = child_exit_status(r->wait_status);
-    if (status != 0)
-        return status;
-    if (leaked < 0)
-        return TL_STATUS_TOOL_FAILED;
-    return leaked ? r->opt.exitcode : 0;
+    const struct tl_gate_outcome o = {
+        .prog_wait_status = r->wait_status,
+        .leaked = leaked,
+        .tsan_findings = r->tsan_findings,
+        .prog_tsan_reported = r->prog_tsan_reported,
+        .tsan_exitcode = r->tsan.exitcode,
+        .fail_on = r->opt.fail_on,
+        .exitcode = r->opt.exitcode,
+    };
+    return gate_final_status(&o);
 }
 
 static int run_under_shim(struct run *r)
@@ -230,6 +296,7 @@ static int run_under_shim(struct run *r)
         status = final_status(r, report(r));
     }
     remove_report_dir(r);
+    tsan_env_free(&r->tsan);
     return status;
 }
 

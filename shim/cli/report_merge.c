@@ -39,6 +39,7 @@ struct merge {
     struct process_report *reports;
     size_t count, cap;
     FILE *warnings;
+    const struct tl_merge_extras *extras; /* NULL: none */
 };
 
 /* Reads a whole file relative to dirfd into a NUL-terminated buffer. Returns NULL with errno set
@@ -259,6 +260,17 @@ static void write_indented(FILE *out, const char *raw, const char *indent)
     }
 }
 
+/* "key": value, the value's continuation lines indented to nest. */
+static void write_member(FILE *out, const struct tl_merge_member *member, const char *indent)
+{
+    fprintf(out, "%s\"%s\": ", indent, member->key);
+    for (const char *p = member->json; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fputs(indent, out);
+    }
+}
+
 static void write_json(struct merge *m, const struct tl_merge_result *res, FILE *out)
 {
     fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
@@ -281,10 +293,21 @@ static void write_json(struct merge *m, const struct tl_merge_result *res, FILE 
         fprintf(out, "%s\"threadleak.%ld.json\"", sep, (long)m->reports[i].pid);
         sep = ", ";
     }
+    fputs("],\n", out);
+    const struct tl_merge_extras *x = m->extras;
+    for (size_t i = 0; x && i < x->ntop; i++) {
+        write_member(out, &x->top[i], "  ");
+        fputs(",\n", out);
+    }
     fprintf(out,
-            "],\n  \"summary\": {\n    \"processes\": %u,\n    \"leaking_processes\": %u,\n"
-            "    \"leaked_threads\": %lu\n  }\n}\n",
+            "  \"summary\": {\n    \"processes\": %u,\n    \"leaking_processes\": %u,\n"
+            "    \"leaked_threads\": %lu",
             res->processes, res->leaking_processes, res->leaked_threads);
+    for (size_t i = 0; x && i < x->nsummary; i++) {
+        fputs(",\n", out);
+        write_member(out, &x->summary[i], "    ");
+    }
+    fputs("\n  }\n}\n", out);
 }
 
 static void count_totals(const struct merge *m, struct tl_merge_result *res)
@@ -337,8 +360,14 @@ static int produce(struct merge *m, struct tl_merge_result *res)
 
 int report_merge_dir(const char *dir, pid_t target_pid, struct tl_merge_result *out)
 {
+    return report_merge_dir_extras(dir, target_pid, NULL, out);
+}
+
+int report_merge_dir_extras(const char *dir, pid_t target_pid, const struct tl_merge_extras *extras,
+                            struct tl_merge_result *out)
+{
     memset(out, 0, sizeof *out);
-    struct merge m = {.dir = dir, .target = target_pid};
+    struct merge m = {.dir = dir, .target = target_pid, .extras = extras};
     m.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (m.dirfd < 0)
         return -1;

@@ -25,6 +25,24 @@ struct tl_merge_result {
  * with errno set when the directory cannot be read or memory runs out; then *out is empty. */
 int report_merge_dir(const char *dir, pid_t target_pid, struct tl_merge_result *out);
 
+/* Members that another part of the CLI adds to the merged JSON (the ThreadSanitizer findings,
+ * see tsan_gate.h). json is one complete JSON value; it is re-indented to nest. */
+struct tl_merge_member {
+    const char *key;
+    const char *json;
+};
+
+struct tl_merge_extras {
+    const struct tl_merge_member *top; /* top-level members, placed just before "summary" */
+    size_t ntop;
+    const struct tl_merge_member *summary; /* placed at the end of "summary" */
+    size_t nsummary;
+};
+
+/* report_merge_dir, with extras added to the JSON document (NULL: none). */
+int report_merge_dir_extras(const char *dir, pid_t target_pid, const struct tl_merge_extras *extras,
+                            struct tl_merge_result *out);
+
 void report_merge_free(struct tl_merge_result *r);
 
 #endif

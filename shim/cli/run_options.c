@@ -2,6 +2,8 @@
  * own options are never taken for ours even without "--". */
 #include "run_options.h"
 
+#include "gate_status.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -21,6 +23,7 @@ enum long_only {
     OPT_COLOR,
     OPT_KEEP_REPORTS,
     OPT_CHILDREN_TIMEOUT,
+    OPT_FAIL_ON,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +34,7 @@ static const struct option long_options[] = {
     {"color", required_argument, NULL, OPT_COLOR},
     {"keep-reports", required_argument, NULL, OPT_KEEP_REPORTS},
     {"children-timeout", required_argument, NULL, OPT_CHILDREN_TIMEOUT},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -56,13 +60,18 @@ void run_options_usage(FILE *out)
           "  --keep-reports DIR      write the per-process reports into DIR and keep them\n"
           "  --children-timeout S    after PROG exits, wait up to S seconds for the processes\n"
           "                          it left running (default 10)\n"
+          "  --fail-on leaks,races|leaks|races|none\n"
+          "                          which findings fail the run: leaked threads, and any\n"
+          "                          ThreadSanitizer report (default: leaks,races)\n"
           "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
           "  -h, --help              show this help\n"
           "\n"
           "Exit status: PROG's own (128+N when signal N killed it); 66 (or --exitcode) when\n"
-          "threads leaked and PROG exited 0; 2 for a usage error; 125 when threadleak itself\n"
-          "failed; 126 when PROG cannot be run under the shim; 127 when it is not found or not\n"
-          "executable. The user's THREADLEAK_OPTIONS are passed on. See docs/cli.md.\n",
+          "threads leaked or ThreadSanitizer reported (see --fail-on) and PROG exited 0, or\n"
+          "with the status TSan gives it after findings; 2 for a usage error; 125 when\n"
+          "threadleak itself failed; 126 when PROG cannot be run under the shim; 127 when it\n"
+          "is not found or not executable. The user's THREADLEAK_OPTIONS and TSAN_OPTIONS are\n"
+          "passed on. See docs/cli.md.\n",
           out);
 }
 
@@ -135,6 +144,11 @@ static int apply_option(int opt, const char *arg, struct tl_run_options *o, FILE
         if (!parse_seconds(arg, &o->children_timeout))
             return usage_error(err, "--children-timeout '%s': expected seconds, 0..86400", arg);
         return 0;
+    case OPT_FAIL_ON:
+        if (gate_parse_fail_on(arg, &o->fail_on) != 0)
+            return usage_error(err, "--fail-on '%s': expected leaks, races, leaks,races or none",
+                               arg);
+        return 0;
     case 'q':
         o->quiet = true;
         return 0;
@@ -149,6 +163,7 @@ int run_options_parse(int argc, char **argv, struct tl_run_options *o, FILE *err
 {
     *o = (struct tl_run_options){.exitcode = DEFAULT_EXITCODE,
                                  .linger_ms = -1,
+                                 .fail_on = TL_FAIL_ON_DEFAULT,
                                  .children_timeout = DEFAULT_CHILDREN_TIMEOUT};
     opterr = 0;
     optind = 0; /* 0 makes glibc re-initialise, so that parsing twice (tests) works */

@@ -17,6 +17,7 @@ struct tl_run_options {
     enum tl_run_color color;  /* --color */
     const char *keep_reports; /* --keep-reports DIR; NULL when not given */
     double children_timeout;  /* --children-timeout S, default 10 */
+    unsigned fail_on;         /* --fail-on: enum tl_fail_on bits (gate_status.h), default both */
     bool quiet;               /* -q/--quiet */
     bool help;                /* --help: print run_options_usage and exit 0 */
     char **prog_argv;         /* PROG and its arguments, NULL-terminated; points into argv */

@@ -1,0 +1,391 @@
+/* Collecting TSan's logs from the report directory. Each log is parsed on its own (a log cut
+ * short by a killed process must not swallow the next one's lines) and its findings and messages
+ * are moved into one set, in the order of report_merge: the target's first, then by pid. */
+#include "tsan_gate.h"
+
+#include "json_writer.h"
+#include "tsan_env.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_LOG_SIZE (64u << 20) /* TSan deduplicates reports; a real log is far smaller */
+
+struct tsan_log {
+    pid_t pid;
+    char name[256];
+};
+
+bool tsan_log_pid(const char *name, pid_t *pid)
+{
+    static const char prefix[] = TL_TSAN_LOG_NAME ".";
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0)
+        return false;
+    const char *digits = strrchr(name, '.') + 1;
+    if (digits - name < (ptrdiff_t)sizeof prefix - 1 || !*digits ||
+        strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+        return false;
+    *pid = (pid_t)atol(digits);
+    return true;
+}
+
+/* The whole log, NUL-terminated; NULL with errno set. A process that is still running may be
+ * appending: read what was there when we looked. */
+static char *read_log(int dirfd, const char *name, size_t *len_out)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    if (fstat(fd, &st) != 0)
+        goto fail;
+    if ((uint64_t)st.st_size > MAX_LOG_SIZE) {
+        errno = EFBIG;
+        goto fail;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf)
+        goto fail;
+    while (len < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    *len_out = len;
+    return buf;
+fail : {
+    int saved = errno;
+    free(buf);
+    close(fd);
+    errno = saved;
+    return NULL;
+}
+}
+
+/* Moves src's findings and messages to the end of dst and leaves src empty. */
+static int move_set(struct tl_tsan_report_set *dst, struct tl_tsan_report_set *src, pid_t pid)
+{
+    struct tl_tsan_finding *f =
+        realloc(dst->findings, (dst->nfindings + src->nfindings + 1) * sizeof *f);
+    if (f)
+        dst->findings = f;
+    struct tl_tsan_message *m =
+        f ? realloc(dst->messages, (dst->nmessages + src->nmessages + 1) * sizeof *m) : NULL;
+    if (m)
+        dst->messages = m;
+    if (!f || !m)
+        return -1;
+    for (size_t i = 0; i < src->nfindings; i++) {
+        if (src->findings[i].pid < 0)
+            src->findings[i].pid = pid;
+        dst->findings[dst->nfindings++] = src->findings[i];
+    }
+    memcpy(dst->messages + dst->nmessages, src->messages, src->nmessages * sizeof *m);
+    dst->nmessages += src->nmessages;
+    dst->reported_warnings += src->reported_warnings;
+    dst->reported_lines += src->reported_lines;
+    free(src->findings);
+    free(src->messages);
+    memset(src, 0, sizeof *src);
+    return 0;
+}
+
+static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t target,
+                   struct tl_tsan_gate *g, FILE *warnings)
+{
+    size_t len;
+    char *text = read_log(dirfd, log->name, &len);
+    if (!text) {
+        fprintf(warnings, "threadleak: warning: ThreadSanitizer log %s/%s cannot be read (%s)\n",
+                dir, log->name, strerror(errno));
+        return 0;
+    }
+    struct tl_tsan_report_set one;
+    int n = tsan_report_parse(text, len, &one);
+    free(text);
+    if (n < 0 || move_set(&g->set, &one, log->pid) != 0) {
+        tsan_report_set_free(&one);
+        errno = ENOMEM;
+        return -1;
+    }
+    g->logs++;
+    if (n > 0 && log->pid == target)
+        g->target_reported = true;
+    return 0;
+}
+
+static pid_t sort_target; /* qsort has no context argument */
+
+static int by_target_then_pid(const void *a, const void *b)
+{
+    const struct tsan_log *x = a, *y = b;
+    if ((x->pid == sort_target) != (y->pid == sort_target))
+        return x->pid == sort_target ? -1 : 1;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The names of the logs in dir, sorted; NULL with errno set on failure (*count 0: none). */
+static struct tsan_log *list_logs(int dirfd, pid_t target, size_t *count)
+{
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    struct tsan_log *logs = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    for (struct dirent *e; ok && (e = readdir(d));) {
+        pid_t pid;
+        if (!tsan_log_pid(e->d_name, &pid) || strlen(e->d_name) >= sizeof logs->name)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct tsan_log *grown = realloc(logs, cap * sizeof *grown);
+            ok = grown != NULL;
+            logs = grown ? grown : logs;
+        }
+        if (ok) {
+            logs[n].pid = pid;
+            snprintf(logs[n++].name, sizeof logs->name, "%s", e->d_name);
+        }
+    }
+    closedir(d);
+    if (!ok) {
+        free(logs);
+        errno = ENOMEM;
+        return NULL;
+    }
+    sort_target = target;
+    if (n > 1)
+        qsort(logs, n, sizeof *logs, by_target_then_pid);
+    *count = n;
+    return logs ? logs : calloc(1, sizeof *logs);
+}
+
+/* ---- JSON ---- */
+
+static char *json_of_findings(const struct tl_tsan_report_set *set)
+{
+    char *buf = NULL;
+    size_t len;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return NULL;
+    struct tl_json_writer w;
+    tl_jw_init(&w, out);
+    tsan_report_write_findings(&w, set);
+    int rc = tl_jw_finish(&w);
+    if (fclose(out) != 0 || rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    while (len > 0 && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    return buf;
+}
+
+static char *json_of_messages(const struct tl_tsan_report_set *set)
+{
+    char *buf = NULL;
+    size_t len;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return NULL;
+    struct tl_json_writer w;
+    tl_jw_init(&w, out);
+    tl_jw_begin_array(&w);
+    for (size_t i = 0; i < set->nmessages; i++) {
+        tl_jw_begin_object(&w);
+        tl_jw_key(&w, "pid");
+        tl_jw_int(&w, set->messages[i].pid);
+        tl_jw_key(&w, "text");
+        tl_jw_string(&w, set->messages[i].text);
+        tl_jw_end_object(&w);
+    }
+    tl_jw_end_array(&w);
+    int rc = tl_jw_finish(&w);
+    if (fclose(out) != 0 || rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    while (len > 0 && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    return buf;
+}
+
+/* ---- text ---- */
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* "#1 main /src/race.c:35 (race)": TSan's own frame layout, with the module's base name. */
+static void write_frame(FILE *out, const struct tl_tsan_frame *f)
+{
+    fprintf(out, "    #%u %s", f->index, f->function ? f->function : "<null>");
+    if (f->file && f->line)
+        fprintf(out, " %s:%u", f->file, f->line);
+    else if (f->file)
+        fprintf(out, " %s", f->file);
+    if (f->module)
+        fprintf(out, " (%s)", base_name(f->module));
+    fputc('\n', out);
+}
+
+static void write_stack(FILE *out, const struct tl_tsan_stack *s)
+{
+    fprintf(out, "  %s:\n", s->title[0] ? s->title : "stack");
+    size_t shown = s->nframes < TL_TSAN_FRAMES_SHOWN ? s->nframes : TL_TSAN_FRAMES_SHOWN;
+    for (size_t i = 0; i < shown; i++)
+        write_frame(out, &s->frames[i]);
+    if (s->nframes > shown)
+        fprintf(out, "    ... %zu more %s\n", s->nframes - shown,
+                s->nframes - shown == 1 ? "frame" : "frames");
+}
+
+static void write_finding(FILE *out, const struct tl_tsan_finding *f)
+{
+    fprintf(out, "==== ThreadSanitizer: %s (pid %ld)", f->kind, f->pid);
+    if (f->count > 1)
+        fprintf(out, ": %u similar", f->count);
+    fputs(" ====\n", out);
+    for (size_t i = 0; i < f->nstacks; i++)
+        write_stack(out, &f->stacks[i]);
+    fprintf(out, "%s\n", f->summary ? f->summary : "(the report was cut short)");
+}
+
+static size_t count_processes(const struct tl_tsan_report_set *set)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < set->nfindings; i++) {
+        size_t j = 0;
+        while (j < i && set->findings[j].pid != set->findings[i].pid)
+            j++;
+        n += j == i;
+    }
+    return n;
+}
+
+/* "1 data race, 2 thread leak": reports per kind, in the order first seen. */
+static void write_kinds(FILE *out, const struct tl_tsan_report_set *set)
+{
+    const char *sep = "";
+    for (size_t i = 0; i < set->nfindings; i++) {
+        const char *kind = set->findings[i].kind;
+        size_t j = 0, n = 0;
+        while (j < i && strcmp(set->findings[j].kind, kind) != 0)
+            j++;
+        if (j < i)
+            continue; /* counted at its first occurrence */
+        for (j = i; j < set->nfindings; j++)
+            n += strcmp(set->findings[j].kind, kind) == 0;
+        fprintf(out, "%s%zu %s", sep, n, kind);
+        sep = ", ";
+    }
+}
+
+static void write_text(FILE *out, const struct tl_tsan_report_set *set)
+{
+    for (size_t i = 0; i < set->nfindings; i++)
+        write_finding(out, &set->findings[i]);
+    for (size_t i = 0; i < set->nmessages; i++)
+        fprintf(out, "==%ld==%s\n", set->messages[i].pid, set->messages[i].text);
+    if (set->nfindings == 0)
+        return;
+    size_t procs = count_processes(set);
+    fprintf(out, "threadleak: %zu ThreadSanitizer %s in %zu %s (", set->nfindings,
+            set->nfindings == 1 ? "finding" : "findings", procs,
+            procs == 1 ? "process" : "processes");
+    write_kinds(out, set);
+    fputs(")\n", out);
+}
+
+static int render(struct tl_tsan_gate *g)
+{
+    size_t len;
+    FILE *out = open_memstream(&g->text, &len);
+    if (!out)
+        return -1;
+    write_text(out, &g->set);
+    if (fclose(out) != 0)
+        return -1;
+    g->findings_json = json_of_findings(&g->set);
+    g->messages_json = json_of_messages(&g->set);
+    return g->findings_json && g->messages_json ? 0 : -1;
+}
+
+int tsan_gate_collect(const char *dir, pid_t target, struct tl_tsan_gate *out)
+{
+    memset(out, 0, sizeof *out);
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return -1;
+    size_t count = 0, wlen;
+    struct tsan_log *logs = list_logs(dirfd, target, &count);
+    FILE *warnings = logs ? open_memstream(&out->warnings, &wlen) : NULL;
+    int rc = warnings ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = add_log(dirfd, dir, &logs[i], target, out, warnings);
+    if (warnings && fclose(warnings) != 0)
+        rc = -1;
+    if (rc == 0)
+        rc = render(out);
+    int saved = errno ? errno : ENOMEM;
+    free(logs);
+    close(dirfd);
+    if (rc != 0) {
+        tsan_gate_free(out);
+        errno = saved;
+    }
+    return rc;
+}
+
+void tsan_gate_free(struct tl_tsan_gate *g)
+{
+    tsan_report_set_free(&g->set);
+    free(g->findings_json);
+    free(g->messages_json);
+    free(g->text);
+    free(g->warnings);
+    memset(g, 0, sizeof *g);
+}
+
+int tsan_gate_check_dir(const char *dir, char *err, size_t errlen)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return 0; /* missing: report_dir_prepare_kept creates it or says why not */
+    size_t count = 0;
+    struct tsan_log *logs = list_logs(dirfd, 0, &count);
+    close(dirfd);
+    if (logs && count > 0)
+        snprintf(err, errlen,
+                 "--keep-reports %s already holds ThreadSanitizer logs (%s); use an empty "
+                 "directory",
+                 dir, logs[0].name);
+    free(logs);
+    return count > 0 ? -1 : 0;
+}
