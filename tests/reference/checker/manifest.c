@@ -1,0 +1,189 @@
+/* Reading NAME.expect.json (the format is in docs/reference-corpus.md) into struct manifest. A
+ * manifest that lacks a member the checks rely on is an error, not a silent pass. */
+#include "corpus.h"
+
+#include "json_reader.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fail(struct outcome *o, const char *fmt, ...)
+{
+    size_t len = strlen(o->reasons);
+    if (len + 3 >= sizeof o->reasons)
+        return;
+    if (len > 0) {
+        strcpy(o->reasons + len, "; ");
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->reasons + len, sizeof o->reasons - len, fmt, ap);
+    va_end(ap);
+    o->failed = true;
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        if (*len + 4096 + 1 > cap) {
+            cap = (*len + 4096 + 1) * 2;
+            buf = realloc(buf, cap);
+            if (!buf)
+                abort();
+        }
+        size_t n = fread(buf + *len, 1, cap - *len - 1, f);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    buf[*len] = '\0';
+    return buf;
+}
+
+static void copy_string(char *dst, const struct tl_json *v)
+{
+    const char *s = tl_json_string(v);
+    snprintf(dst, NAME_MAX_LEN, "%s", s ? s : "");
+}
+
+static bool load_leak(const struct tl_json *j, struct group *g)
+{
+    const char *state = tl_json_string(tl_json_get(j, "state"));
+    int64_t count;
+    if (!state || !tl_json_get_int64(tl_json_get(j, "count"), &count) || count < 1 ||
+        !tl_json_string(tl_json_get(j, "start_routine")) ||
+        !tl_json_string(tl_json_get(j, "created_by_function")))
+        return false;
+    memset(g, 0, sizeof *g);
+    copy_string(g->start_routine, tl_json_get(j, "start_routine"));
+    g->count = (unsigned)count;
+    g->running = strcmp(state, "running") == 0;
+    g->detached = tl_json_bool(tl_json_get(j, "detached"));
+    const char *api = tl_json_string(tl_json_get(j, "api"));
+    g->c11 = api && strcmp(api, "thrd_create") == 0;
+    g->cancelled = tl_json_bool(tl_json_get(j, "cancelled"));
+    const char *process = tl_json_string(tl_json_get(j, "process"));
+    g->in_child = process && strcmp(process, "child") == 0;
+    copy_string(g->created_by, tl_json_get(j, "created_by"));
+    copy_string(g->created_by_function, tl_json_get(j, "created_by_function"));
+    copy_string(g->user_function, tl_json_get(j, "user_function"));
+    copy_string(g->user_created_by_function, tl_json_get(j, "user_created_by_function"));
+    return strcmp(state, "running") == 0 || strcmp(state, "finished") == 0;
+}
+
+static bool load_tsan_leaks(const struct tl_json *arr, struct manifest_tsan *t)
+{
+    for (size_t i = 0; i < tl_json_length(arr) && t->nleaks < MAX_GROUPS; i++) {
+        const struct tl_json *j = tl_json_index(arr, i);
+        struct tsan_leak *l = &t->leaks[t->nleaks++];
+        int64_t count;
+        const char *by = tl_json_string(tl_json_get(j, "created_by"));
+        if (!tl_json_get_int64(tl_json_get(j, "count"), &count) || !by)
+            return false;
+        l->count = (unsigned)count;
+        copy_string(l->created_by_function, tl_json_get(j, "created_by_function"));
+        l->by_main = strcmp(by, "main thread") == 0;
+    }
+    return true;
+}
+
+static bool load_tsan(const struct tl_json *j, struct manifest_tsan *t)
+{
+    const struct tl_json *code = tl_json_get(j, "exit_code");
+    int64_t v;
+    t->has_exit_code = tl_json_get_int64(code, &v);
+    t->exit_code = (int)v;
+    if (!t->has_exit_code && !tl_json_is_null(code))
+        return false;
+    t->hangs = tl_json_bool(tl_json_get(j, "hangs"));
+    t->crashes = tl_json_bool(tl_json_get(j, "crashes"));
+    t->data_races = (unsigned)tl_json_int(tl_json_get(j, "data_races"));
+    t->lock_order_inversions = (unsigned)tl_json_int(tl_json_get(j, "lock_order_inversions"));
+    const struct tl_json *other = tl_json_get(j, "other_warnings");
+    for (size_t i = 0; i < tl_json_length(other) && t->nother < MAX_GROUPS; i++) {
+        const char *kind;
+        const struct tl_json *n = tl_json_member(other, i, &kind);
+        snprintf(t->other[t->nother].kind, NAME_MAX_LEN, "%s", kind);
+        t->other[t->nother++].count = (unsigned)tl_json_int(n);
+    }
+    const struct tl_json *msgs = tl_json_get(j, "messages");
+    for (size_t i = 0; i < tl_json_length(msgs) && t->nmessages < 16; i++)
+        copy_string(t->messages[t->nmessages++], tl_json_index(msgs, i));
+    return tl_json_type(tl_json_get(j, "thread_leaks")) == TL_JSON_ARRAY &&
+           load_tsan_leaks(tl_json_get(j, "thread_leaks"), t);
+}
+
+static const char *load(const struct tl_json *root, struct manifest *m)
+{
+    if (!tl_json_string(tl_json_get(root, "program")))
+        return "no \"program\"";
+    copy_string(m->program, tl_json_get(root, "program"));
+    m->exit_code = (int)tl_json_int(tl_json_get(root, "exit_code"));
+    const struct tl_json *leaks = tl_json_get(root, "leaks");
+    if (tl_json_type(leaks) != TL_JSON_ARRAY || tl_json_length(leaks) > MAX_GROUPS)
+        return "no \"leaks\" array";
+    for (size_t i = 0; i < tl_json_length(leaks); i++) {
+        if (!load_leak(tl_json_index(leaks, i), &m->leaks.groups[m->leaks.ngroups++]))
+            return "a leak entry lacks state, count, start_routine or created_by_function";
+    }
+    if (!load_tsan(tl_json_get(root, "tsan"), &m->tsan))
+        return "a malformed \"tsan\" block";
+    m->differs_from_tsan = tl_json_string(tl_json_get(root, "differs_from_tsan")) != NULL;
+    m->clean = tl_json_bool(tl_json_get(root, "clean"));
+    if (m->clean != (m->leaks.ngroups == 0))
+        return "\"clean\" disagrees with \"leaks\"";
+    return NULL;
+}
+
+int manifest_load(const char *dir, const char *name, struct manifest *m, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.expect.json", dir, name);
+    size_t len;
+    char *text = read_whole(path, &len);
+    if (!text) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char jerr[160];
+    struct tl_json *root = tl_json_parse(text, len, jerr, sizeof jerr);
+    free(text);
+    if (!root) {
+        snprintf(err, errlen, "%s: %s", path, jerr);
+        return -1;
+    }
+    memset(m, 0, sizeof *m);
+    const char *problem = load(root, m);
+    tl_json_free(root);
+    if (problem) {
+        snprintf(err, errlen, "%s: %s", path, problem);
+        return -1;
+    }
+    return 0;
+}
+
+void manifest_tsan_mode_leaks(const struct manifest *m, struct verdict *out)
+{
+    out->ngroups = 0;
+    for (size_t i = 0; i < m->leaks.ngroups; i++) {
+        const struct group *g = &m->leaks.groups[i];
+        if (!g->running && !g->detached)
+            out->groups[out->ngroups++] = *g;
+    }
+}
+
+bool manifest_tsan_has_verdict(const struct manifest *m)
+{
+    return !m->tsan.hangs && !m->tsan.crashes && m->tsan.nmessages == 0;
+}
