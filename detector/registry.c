@@ -279,12 +279,12 @@ struct copy_all_ctx {
 static bool copy_one(struct tl_thread_record *r, void *arg)
 {
     struct copy_all_ctx *ctx = arg;
-    struct tl_thread_info info;
-    if (!registry_copy(r, &info))
-        return true;
-    if (ctx->count < ctx->cap)
-        ctx->out[ctx->count] = info;
-    ctx->count++;
+    if (ctx->count < ctx->cap) {
+        if (registry_copy(r, &ctx->out[ctx->count]))
+            ctx->count++;
+    } else if (atomic_load_explicit(&r->flags, memory_order_acquire) & TL_F_IN_USE) {
+        ctx->count++; /* only counted: the caller will call again with room for it */
+    }
     return true;
 }
 

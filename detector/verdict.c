@@ -82,30 +82,32 @@ static bool decision_insert(struct decisions *d, size_t at, struct decision valu
     return true;
 }
 
-static bool decide_candidate(const struct tl_verdict_request *req, const struct tl_thread_info *t,
-                             unsigned *ignored)
+/* The rules that cost nothing: no need to remember their answers. */
+static bool cheaply_excluded(const struct tl_verdict_request *req, const struct tl_thread_info *t)
 {
     if (verdict_always_excluded(t) || t->tid == req->calling_tid)
-        return false;
+        return true;
     if (req->scope && t->scope != req->scope)
-        return false;
-    if (req->nignore && serial_in(req->ignore_serials, req->nignore, t->serial))
-        return false;
-    if (req->ignore && req->ignore(t, req->ignore_ctx)) {
-        (*ignored)++;
-        return false;
-    }
-    return true;
+        return true;
+    return req->nignore && serial_in(req->ignore_serials, req->nignore, t->serial);
 }
 
+/* Only the ignore rule may be expensive (it may symbolise), so only its answers are remembered,
+ * once per thread serial. */
 static bool is_candidate(const struct tl_verdict_request *req, struct decisions *d,
                          const struct tl_thread_info *t, unsigned *ignored)
 {
+    if (cheaply_excluded(req, t))
+        return false;
+    if (!req->ignore)
+        return true;
     size_t at = 0;
     struct decision *known = decision_find(d, t->serial, &at);
     if (known)
         return known->candidate;
-    struct decision fresh = {t->serial, decide_candidate(req, t, ignored)};
+    struct decision fresh = {t->serial, !req->ignore(t, req->ignore_ctx)};
+    if (!fresh.candidate)
+        (*ignored)++;
     decision_insert(d, at, fresh);
     return fresh.candidate;
 }
@@ -113,16 +115,21 @@ static bool is_candidate(const struct tl_verdict_request *req, struct decisions 
 /* Copies the registry into *buf (grown as needed); returns the number of threads. */
 static size_t snapshot_registry(struct tl_thread_info **buf, size_t *cap)
 {
+    size_t want = registry_threads_live() + 16;
     for (;;) {
+        if (want > *cap) {
+            struct tl_thread_info *grown = realloc(*buf, want * sizeof *grown);
+            if (!grown) {
+                size_t n = registry_copy_all(*buf, *cap);
+                return n < *cap ? n : *cap;
+            }
+            *buf = grown;
+            *cap = want;
+        }
         size_t n = registry_copy_all(*buf, *cap);
         if (n <= *cap)
             return n;
-        size_t want = n + n / 4 + 16;
-        struct tl_thread_info *grown = realloc(*buf, want * sizeof *grown);
-        if (!grown)
-            return *cap;
-        *buf = grown;
-        *cap = want;
+        want = n + n / 4 + 16;
     }
 }
 
