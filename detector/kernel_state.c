@@ -236,9 +236,10 @@ static bool parse_stat(const char *text, struct kernel_thread_state *st)
     copy_trimmed(st->comm, sizeof st->comm, open_paren + 1, (size_t)(close_paren - open_paren - 1));
     const char *p = close_paren + 2;
     st->state = *p ? *p : '?';
-    /* Field 3 is the state; utime and stime are 14 and 15, starttime 22. */
+    /* Field 3 is the state; utime and stime are 14 and 15, starttime 22, processor 39. */
     uint64_t utime = 0, stime = 0;
-    for (int field = 3; *p && field <= 22; field++) {
+    st->last_cpu = -1;
+    for (int field = 3; *p && field <= 39; field++) {
         char *end;
         unsigned long long value = strtoull(p, &end, 10);
         if (field == 14)
@@ -247,6 +248,8 @@ static bool parse_stat(const char *text, struct kernel_thread_state *st)
             stime = value;
         else if (field == 22)
             st->start_ticks = value;
+        else if (field == 39)
+            st->last_cpu = (int)value;
         p = strchr(p, ' ');
         if (!p)
             break;
@@ -342,14 +345,83 @@ static bool read_exec_start(int task_dir, pid_t tid, uint64_t *ns)
     return read_task_file(task_dir, tid, "sched", buf, sizeof buf) > 0 && parse_exec_start(buf, ns);
 }
 
-uint64_t kernel_state_sched_now(void)
+static uint64_t monotonic_ns(void)
 {
-    /* Yielding runs the scheduler's update_curr, so our exec_start is "now" to within the time it
-     * takes to read the file, not up to a tick stale. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool kernel_sched_clock_supported(void)
+{
+    uint64_t ns;
+    return read_exec_start(-1, (pid_t)syscall(SYS_gettid), &ns);
+}
+
+bool kernel_sched_clock_init(struct kernel_sched_clock *clock)
+{
+    memset(clock, 0, sizeof *clock);
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    if (n <= 0)
+        return false;
+    if (n > CPU_SETSIZE)
+        n = CPU_SETSIZE;
+    clock->offset_ns = calloc((size_t)n, sizeof *clock->offset_ns);
+    clock->measured_ns = calloc((size_t)n, sizeof *clock->measured_ns);
+    clock->unreachable = calloc((size_t)n, sizeof *clock->unreachable);
+    if (!clock->offset_ns || !clock->measured_ns || !clock->unreachable) {
+        kernel_sched_clock_destroy(clock);
+        return false;
+    }
+    clock->ncpus = (int)n;
+    return true;
+}
+
+void kernel_sched_clock_destroy(struct kernel_sched_clock *clock)
+{
+    free(clock->offset_ns);
+    free(clock->measured_ns);
+    free(clock->unreachable);
+    memset(clock, 0, sizeof *clock);
+}
+
+/* On cpu, right after a yield (which runs update_curr), our own exec_start is "now" on that CPU's
+ * scheduler clock; CLOCK_MONOTONIC read just then gives the offset. */
+static bool measure_on_cpu(int cpu, int64_t *offset)
+{
+    cpu_set_t saved, one;
+    if (sched_getaffinity(0, sizeof saved, &saved) != 0)
+        return false;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0)
+        return false;
     sched_yield();
-    pid_t self = (pid_t)syscall(SYS_gettid);
-    uint64_t ns = 0;
-    return read_exec_start(-1, self, &ns) ? ns : 0;
+    uint64_t mono = monotonic_ns();
+    uint64_t exec_start = 0;
+    bool ok = sched_getcpu() == cpu && read_exec_start(-1, (pid_t)syscall(SYS_gettid), &exec_start);
+    sched_setaffinity(0, sizeof saved, &saved);
+    *offset = (int64_t)(mono - exec_start);
+    return ok;
+}
+
+/* sched_ns on cpu's scheduler clock, as CLOCK_MONOTONIC. */
+static bool sched_to_monotonic(struct kernel_sched_clock *clock, int cpu, uint64_t sched_ns,
+                               uint64_t *mono)
+{
+    if (cpu < 0 || cpu >= clock->ncpus || clock->unreachable[cpu])
+        return false;
+    uint64_t now = monotonic_ns();
+    if (clock->measured_ns[cpu] == 0 ||
+        now - clock->measured_ns[cpu] > KERNEL_SCHED_CLOCK_MAX_AGE_NS) {
+        if (!measure_on_cpu(cpu, &clock->offset_ns[cpu])) {
+            clock->unreachable[cpu] = true;
+            return false;
+        }
+        clock->measured_ns[cpu] = now;
+    }
+    *mono = (uint64_t)((int64_t)sched_ns + clock->offset_ns[cpu]);
+    return true;
 }
 
 /* ---------------------------------------------------------------- what the wait is on */
@@ -691,22 +763,31 @@ static bool is_waiting(const struct kernel_thread_state *st)
     return !st->error && st->state != 'R' && st->syscall_state != KERNEL_SYSCALL_RUNNING;
 }
 
-static void read_last_ran(int task_dir, uint64_t now_sched, struct kernel_thread_state *st)
+/* When the thread last left the CPU, and so how long it has been waiting as of now_ns. */
+static void read_last_ran(int task_dir, struct kernel_sched_clock *clock, uint64_t now_ns,
+                          struct kernel_thread_state *st)
 {
-    if (!is_waiting(st))
-        return;
-    if (now_sched == 0)
-        now_sched = kernel_state_sched_now();
-    uint64_t last = 0;
-    if (now_sched == 0 || !read_exec_start(task_dir, st->tid, &last))
+    uint64_t exec_start = 0, last = 0;
+    if (!is_waiting(st) || !read_exec_start(task_dir, st->tid, &exec_start) ||
+        !sched_to_monotonic(clock, st->last_cpu, exec_start, &last))
         return;
     st->last_ran_known = true;
     st->last_ran_ns = last;
-    st->waiting_ns = now_sched > last ? now_sched - last : 0;
+    st->waiting_ns = now_ns > last ? now_ns - last : 0;
     st->duration_source = KERNEL_DURATION_LAST_RAN;
 }
 
-int kernel_state_read(int task_dir, pid_t tid, unsigned flags, uint64_t now_sched,
+static void read_last_ran_shared(int task_dir, struct kernel_thread_state *st)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct kernel_sched_clock shared;
+    pthread_mutex_lock(&lock);
+    if (shared.ncpus > 0 || kernel_sched_clock_init(&shared))
+        read_last_ran(task_dir, &shared, monotonic_ns(), st);
+    pthread_mutex_unlock(&lock);
+}
+
+int kernel_state_read(int task_dir, pid_t tid, unsigned flags, struct kernel_sched_clock *clock,
                       struct kernel_thread_state *out)
 {
     reset_state(out, tid);
@@ -719,8 +800,10 @@ int kernel_state_read(int task_dir, pid_t tid, unsigned flags, uint64_t now_sche
     read_syscall(task_dir, out);
     read_wchan(task_dir, out);
     read_status(task_dir, out);
-    if (flags & KERNEL_STATE_LAST_RAN)
-        read_last_ran(task_dir, now_sched, out);
+    if ((flags & KERNEL_STATE_LAST_RAN) && clock)
+        read_last_ran(task_dir, clock, monotonic_ns(), out);
+    else if (flags & KERNEL_STATE_LAST_RAN)
+        read_last_ran_shared(task_dir, out);
     kernel_state_describe(out, out->wait, sizeof out->wait);
     return 0;
 }
@@ -734,16 +817,9 @@ struct kernel_wait_entry {
     uint64_t signature;
     uint64_t since_ns; /* CLOCK_MONOTONIC estimate of when the wait began; 0 = not waiting */
     uint64_t base_voluntary;
-    uint32_t signals; /* our dump signals since base_voluntary was taken */
+    uint32_t allowed; /* voluntary switches our own signals caused since base_voluntary */
     bool since_known; /* since_ns came from a last-ran time, not from first sight */
 };
-
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
 {
@@ -839,15 +915,16 @@ void kernel_wait_tracker_init(struct kernel_wait_tracker *t)
 void kernel_wait_tracker_destroy(struct kernel_wait_tracker *t)
 {
     free(t->entries);
+    kernel_sched_clock_destroy(&t->clock);
     memset(t, 0, sizeof *t);
 }
 
-uint64_t kernel_wait_tracker_begin(struct kernel_wait_tracker *t)
+void kernel_wait_tracker_begin(struct kernel_wait_tracker *t)
 {
+    if (t->clock.ncpus == 0)
+        kernel_sched_clock_init(&t->clock); /* on failure, waits are "at least" */
     t->round++;
-    t->round_sched_now = kernel_state_sched_now();
     t->round_now_ns = monotonic_ns();
-    return t->round_sched_now;
 }
 
 static bool continues(const struct kernel_wait_entry *e, const struct kernel_thread_state *st,
@@ -855,15 +932,15 @@ static bool continues(const struct kernel_wait_entry *e, const struct kernel_thr
 {
     return e->since_ns != 0 && e->start_ticks == st->start_ticks && e->signature == signature &&
            st->voluntary_switches >= e->base_voluntary &&
-           st->voluntary_switches - e->base_voluntary <= e->signals;
+           st->voluntary_switches - e->base_voluntary <= e->allowed;
 }
 
 /* A wait seen for the first time (or changed): it began at the last-ran time when we know it. */
 static void start_wait(struct kernel_wait_tracker *t, int task_dir, struct kernel_wait_entry *e,
                        struct kernel_thread_state *st)
 {
-    if (!st->last_ran_known)
-        read_last_ran(task_dir, t->round_sched_now, st);
+    if (!st->last_ran_known && t->clock.ncpus > 0)
+        read_last_ran(task_dir, &t->clock, t->round_now_ns, st);
     if (st->last_ran_known) {
         e->since_ns = t->round_now_ns > st->waiting_ns ? t->round_now_ns - st->waiting_ns : 1;
         e->since_known = true;
@@ -873,6 +950,15 @@ static void start_wait(struct kernel_wait_tracker *t, int task_dir, struct kerne
         st->waiting_ns = 0;
         st->duration_source = KERNEL_DURATION_AT_LEAST;
     }
+}
+
+static bool returning_from_our_signal(const struct kernel_wait_entry *e,
+                                      const struct kernel_thread_state *st)
+{
+    /* Every allowed switch but the last (blocking again in its wait) may have happened. */
+    return e->since_ns != 0 && e->start_ticks == st->start_ticks &&
+           st->voluntary_switches >= e->base_voluntary &&
+           st->voluntary_switches - e->base_voluntary < e->allowed;
 }
 
 bool kernel_wait_tracker_observe(struct kernel_wait_tracker *t, int task_dir,
@@ -887,6 +973,14 @@ bool kernel_wait_tracker_observe(struct kernel_wait_tracker *t, int task_dir,
         e = insert_entry(t, st->tid);
     }
     uint64_t signature = wait_signature(st);
+    if (!is_waiting(st) && returning_from_our_signal(e, st)) {
+        /* Woken by our own signal and not blocked again yet: it is running now, but its wait is
+         * not over; keep it for the next sample. */
+        st->waiting_ns = 0;
+        st->duration_source = KERNEL_DURATION_NONE;
+        e->round = t->round;
+        return true;
+    }
     if (!is_waiting(st)) {
         e->since_ns = 0;
         st->waiting_ns = 0;
@@ -901,15 +995,21 @@ bool kernel_wait_tracker_observe(struct kernel_wait_tracker *t, int task_dir,
     e->start_ticks = st->start_ticks;
     e->signature = signature;
     e->base_voluntary = st->voluntary_switches;
-    e->signals = 0;
+    e->allowed = 0;
     return true;
 }
 
 void kernel_wait_tracker_note_signal(struct kernel_wait_tracker *t, pid_t tid)
 {
+    kernel_wait_tracker_note_handler_switches(t, tid, 1);
+}
+
+void kernel_wait_tracker_note_handler_switches(struct kernel_wait_tracker *t, pid_t tid,
+                                               unsigned switches)
+{
     struct kernel_wait_entry *e = find_entry(t, tid);
     if (e)
-        e->signals++;
+        e->allowed += switches;
 }
 
 void kernel_wait_tracker_end(struct kernel_wait_tracker *t)

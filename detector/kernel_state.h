@@ -1,15 +1,16 @@
 /* What the kernel says a thread of this process is doing, from /proc/self/task/TID.
  *
  * Read by a collector thread (live dumps, the endpoint), never in a signal handler or in
- * pthread_create's path: it opens files. It allocates nothing; one read costs ~30 µs per thread
+ * pthread_create's path: it opens files. It allocates nothing; one read costs ~30-50 µs per thread
  * (stat, syscall, wchan, status), plus ~9 µs for `sched` when the wait's start is wanted.
  *
  * Wait durations. Nothing in /proc says "blocked since". Two sources, both documented in
  * docs/live-stacks.md:
- *  - `sched`'s se.exec_start: when the thread last left the CPU, on the scheduler's clock. It is
- *    compared with the collector's own exec_start right after a sched_yield, so both are on the
- *    same clock (that clock excludes irq and steal time, so it is not CLOCK_MONOTONIC). Needs a
- *    kernel with sched debug info; any wake-up, including a dump signal, moves it.
+ *  - `sched`'s se.exec_start: when the thread last left the CPU, on that CPU's scheduler clock
+ *    (clock_task, which excludes irq and steal time: CPUs drift apart, 68 ms after 45 minutes
+ *    here). It is converted to CLOCK_MONOTONIC with a per-CPU offset that the collector measures
+ *    by moving itself onto that CPU (kernel_sched_clock). Needs a kernel with sched debug info;
+ *    any wake-up, including a dump signal, moves it.
  *  - a tracker across samples: a thread seen again in the same syscall with the same arguments,
  *    stack pointer and pc, that has not blocked again in between (voluntary context switches,
  *    minus the ones our own dump signals caused), has been waiting since the first sample. */
@@ -63,6 +64,7 @@ struct kernel_thread_state {
     char comm[KERNEL_STATE_COMM_MAX];
     uint64_t start_ticks; /* stat field 22: tells a reused tid apart */
     uint64_t cpu_ticks;   /* utime + stime, in clock ticks */
+    int last_cpu;         /* stat field 39: the CPU it last ran on */
 
     enum kernel_syscall_state syscall_state;
     int syscall_error;        /* errno when syscall_state is UNREAD */
@@ -83,32 +85,47 @@ struct kernel_thread_state {
     uint64_t voluntary_switches, involuntary_switches;
 
     bool last_ran_known;
-    uint64_t last_ran_ns; /* scheduler clock; only meaningful against kernel_state_sched_now */
+    uint64_t last_ran_ns; /* CLOCK_MONOTONIC when it last left the CPU (from `sched`) */
     uint64_t waiting_ns;  /* how long it has been in this wait; see duration_source */
     enum kernel_duration_source duration_source;
 
     char wait[KERNEL_STATE_WAIT_MAX]; /* "futex wait (condition)", "read fd 5 (pipe)", "running" */
 };
 
-enum kernel_state_flags {
-    KERNEL_STATE_LAST_RAN = 1u << 0, /* also read `sched` for the last-ran time (+9 µs) */
+/* Per-CPU offsets from the scheduler clock of `sched` to CLOCK_MONOTONIC. Measuring CPU c moves
+ * the calling thread onto c (sched_setaffinity), yields so that its own exec_start is current,
+ * reads it, and restores the thread's affinity: ~30 µs per CPU, redone when older than
+ * KERNEL_SCHED_CLOCK_MAX_AGE_NS. Owned by one thread at a time. */
+struct kernel_sched_clock {
+    int ncpus;
+    int64_t *offset_ns;    /* CLOCK_MONOTONIC minus the CPU's scheduler clock */
+    uint64_t *measured_ns; /* CLOCK_MONOTONIC of the measurement; 0 = never */
+    bool *unreachable;     /* the CPU could not be measured (not in our cpuset, no `sched`) */
 };
+
+#define KERNEL_SCHED_CLOCK_MAX_AGE_NS 1000000000ull
+
+/* False when the kernel has no `sched` file with se.exec_start (durations are then at-least). */
+bool kernel_sched_clock_supported(void);
+bool kernel_sched_clock_init(struct kernel_sched_clock *clock);
+void kernel_sched_clock_destroy(struct kernel_sched_clock *clock);
 
 /* An fd on /proc/self/task, to read many threads with shorter path walks. -1 on failure; every
  * function taking task_dir accepts -1 and then uses absolute paths. Close it with close(). */
 int kernel_state_open_task_dir(void);
 
+enum kernel_state_flags {
+    KERNEL_STATE_LAST_RAN = 1u << 0, /* also read `sched` for the last-ran time (+9 µs) */
+};
+
 /* Reads tid's state into out and describes its wait. Returns 0, or -errno when the thread is gone
  * or /proc is unreadable (out->error says the same, and out->wait says "exited"). A readable
  * thread whose `syscall` file is not (EACCES after PR_SET_DUMPABLE 0) still returns 0, and its
- * wait is described from the state and wchan. For KERNEL_STATE_LAST_RAN, waiting_ns is set from
- * the scheduler's clock (now_sched from kernel_state_sched_now, 0 to read it here). */
-int kernel_state_read(int task_dir, pid_t tid, unsigned flags, uint64_t now_sched,
+ * wait is described from the state and wchan. With KERNEL_STATE_LAST_RAN, a waiting thread's
+ * last-ran time is read too, and waiting_ns is set from it (source KERNEL_DURATION_LAST_RAN);
+ * clock is the calibration to use, NULL for a process-wide one (behind a mutex). */
+int kernel_state_read(int task_dir, pid_t tid, unsigned flags, struct kernel_sched_clock *clock,
                       struct kernel_thread_state *out);
-
-/* "now" on the scheduler clock that last_ran_ns uses: the calling thread's exec_start right
- * after a sched_yield. 0 when the kernel does not expose it. */
-uint64_t kernel_state_sched_now(void);
 
 /* Table lookups. */
 const char *kernel_syscall_name(long nr); /* NULL when not in the table */
@@ -128,25 +145,31 @@ struct kernel_wait_tracker {
     size_t capacity, used;
     uint32_t round;
     uint64_t round_now_ns; /* CLOCK_MONOTONIC at kernel_wait_tracker_begin */
-    uint64_t round_sched_now;
+    struct kernel_sched_clock clock;
 };
 
 void kernel_wait_tracker_init(struct kernel_wait_tracker *t);
 void kernel_wait_tracker_destroy(struct kernel_wait_tracker *t);
 
-/* Starts a sampling round; returns the scheduler "now" to pass to kernel_state_read. */
-uint64_t kernel_wait_tracker_begin(struct kernel_wait_tracker *t);
+/* Starts a sampling round. */
+void kernel_wait_tracker_begin(struct kernel_wait_tracker *t);
 
 /* Updates st->waiting_ns and duration_source from what the tracker saw in earlier rounds, and
- * remembers this sample. Call after kernel_state_read (without KERNEL_STATE_LAST_RAN: the tracker
- * reads `sched` itself, and only for waits it has not seen before). Returns false only when memory
- * for a new entry could not be had (st keeps its one-sample estimate). */
+ * remembers this sample. Call after kernel_state_read (without a clock: the tracker reads
+ * `sched` itself, with its own clock, and only for waits it has not seen before). Returns false
+ * only when memory for a new entry could not be had (st keeps its one-sample estimate). */
 bool kernel_wait_tracker_observe(struct kernel_wait_tracker *t, int task_dir,
                                  struct kernel_thread_state *st);
 
-/* Our own signal interrupted tid's wait (it ran the dump handler and blocked again): allow for
- * that one voluntary switch when judging continuity next time. */
+/* Our own signal interrupted tid's wait (it runs the dump handler and blocks again): allow for
+ * that one voluntary switch when judging continuity next time. Until it has blocked again, a
+ * sample that finds it running keeps the wait rather than ending it. */
 void kernel_wait_tracker_note_signal(struct kernel_wait_tracker *t, pid_t tid);
+
+/* The dump handler itself blocked this many times in tid (libunwind's or the loader's lock under
+ * contention): allow for those too. */
+void kernel_wait_tracker_note_handler_switches(struct kernel_wait_tracker *t, pid_t tid,
+                                               unsigned switches);
 
 /* Forgets the threads not observed in this round. */
 void kernel_wait_tracker_end(struct kernel_wait_tracker *t);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ enum slot_phase { PHASE_FREE = 0, PHASE_ARMED = 1, PHASE_WRITING = 2, PHASE_DONE
 struct mailbox_slot {
     _Atomic uint64_t word;
     uint32_t status; /* enum live_stack_status, written by the handler before DONE */
-    uint32_t nframes;
+    uint16_t nframes;
+    uint16_t handler_switches; /* times the handler blocked (for the wait tracker) */
     void *frames[LIVE_STACK_MAX_FRAMES];
 };
 
@@ -90,6 +92,13 @@ static void wake_collector(void)
     syscall(SYS_futex, &acks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+/* The calling thread's voluntary context switches: a bare syscall, async-signal-safe. */
+static long voluntary_switches(void)
+{
+    struct rusage usage;
+    return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_nvcsw : 0;
+}
+
 /* Async-signal-safe, allocation-free. Writes only into a slot it won by CAS. */
 static void answer_request(struct mailbox_slot *slot, uint32_t request_generation, void *ucontext)
 {
@@ -99,15 +108,19 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
                                         slot_word(request_generation, PHASE_WRITING, self)))
         return; /* late, stale, or not for us */
     unsigned n = 0;
+    slot->handler_switches = 0;
     if (loader_depth > 0) {
         slot->status = LIVE_STACK_BUSY_IN_LOADER;
     } else if (stack_capture_busy()) {
         slot->status = LIVE_STACK_BUSY_UNWINDING;
     } else {
+        long before = voluntary_switches();
         n = stack_capture_from_signal(ucontext, slot->frames, LIVE_STACK_MAX_FRAMES);
+        long blocked = voluntary_switches() - before;
+        slot->handler_switches = (uint16_t)(blocked > 0 && blocked < UINT16_MAX ? blocked : 0);
         slot->status = LIVE_STACK_OK;
     }
-    slot->nframes = n;
+    slot->nframes = (uint16_t)n;
     atomic_store_explicit(&slot->word, slot_word(request_generation, PHASE_DONE, self),
                           memory_order_release);
     if (atomic_fetch_add(&acks, 1) + 1 >= atomic_load(&acks_wanted))
@@ -459,7 +472,7 @@ static void read_and_signal(struct dump_run *run, const pid_t *tids, size_t coun
     for (size_t i = 0; i < count; i++) {
         struct live_stack_thread *t = &run->out->threads[i];
         t->tid = tids[i];
-        kernel_state_read(run->task_dir, t->tid, 0, 0, &t->kernel);
+        kernel_state_read(run->task_dir, t->tid, 0, NULL, &t->kernel);
         kernel_wait_tracker_observe(&wait_tracker, run->task_dir, &t->kernel);
         if (t->tid == run->self) {
             capture_self(t);
@@ -481,6 +494,8 @@ static void harvest(struct dump_run *run, const struct pending *p)
     t->nframes = (uint16_t)n;
     t->first_frame_is_pc = true;
     t->status = (enum live_stack_status)slot->status;
+    if (slot->handler_switches > 0)
+        kernel_wait_tracker_note_handler_switches(&wait_tracker, t->tid, slot->handler_switches);
     run->out->answered++;
     atomic_store(&slot->word, 0);
 }
@@ -515,7 +530,7 @@ static bool settle_unanswerable(struct dump_run *run, const struct pending *p)
         verdict = LIVE_STACK_EXITED;
     } else {
         struct kernel_thread_state now;
-        if (kernel_state_read(run->task_dir, t->tid, 0, 0, &now) != 0 || now.state == 'Z' ||
+        if (kernel_state_read(run->task_dir, t->tid, 0, NULL, &now) != 0 || now.state == 'Z' ||
             now.state == 'X' || now.start_ticks != t->kernel.start_ticks)
             verdict = LIVE_STACK_EXITED;
         else if (blocks_signal(&now, run->signo))

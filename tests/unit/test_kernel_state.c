@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -454,7 +455,7 @@ static void test_not_dumpable(void **state)
 
 static bool have_last_ran(void)
 {
-    return kernel_state_sched_now() != 0;
+    return kernel_sched_clock_supported();
 }
 
 static void observe(struct kernel_wait_tracker *t, pid_t tid, struct kernel_thread_state *st)
@@ -557,6 +558,83 @@ static void test_tracker_allows_own_signals(void **state)
     kernel_wait_tracker_destroy(&t);
 }
 
+/* The tracker's rules on made-up samples of a tid that doesn't exist (so no last-ran time: the
+ * durations are "at least" since the first sample, which makes them exact to check). */
+static struct kernel_thread_state fake_wait(uint64_t voluntary)
+{
+    struct kernel_thread_state st = blank_state();
+    st.tid = 4000000; /* above any pid_max */
+    st.start_ticks = 777;
+    st.syscall_state = KERNEL_SYSCALL_IN;
+    st.syscall_nr = 202;
+    st.args[1] = 0x189;
+    st.user_pc = 0x1234;
+    st.voluntary_switches = voluntary;
+    return st;
+}
+
+static struct kernel_thread_state fake_running(uint64_t voluntary)
+{
+    struct kernel_thread_state st = fake_wait(voluntary);
+    st.state = 'R';
+    st.syscall_state = KERNEL_SYSCALL_RUNNING;
+    st.syscall_nr = -1;
+    return st;
+}
+
+static uint64_t sample(struct kernel_wait_tracker *t, struct kernel_thread_state st,
+                       enum kernel_duration_source *source)
+{
+    kernel_wait_tracker_begin(t);
+    kernel_wait_tracker_observe(t, -1, &st);
+    kernel_wait_tracker_end(t);
+    *source = st.duration_source;
+    return st.waiting_ns;
+}
+
+static void test_tracker_rules(void **state)
+{
+    (void)state;
+    struct kernel_wait_tracker t;
+    kernel_wait_tracker_init(&t);
+    enum kernel_duration_source src;
+    pid_t tid = fake_wait(0).tid;
+
+    assert_int_equal(sample(&t, fake_wait(10), &src), 0);
+    assert_int_equal(src, KERNEL_DURATION_AT_LEAST);
+    sleep_ms(5);
+    assert_true(sample(&t, fake_wait(10), &src) >= 5000000u); /* unchanged: same wait */
+    assert_int_equal(src, KERNEL_DURATION_AT_LEAST);
+
+    /* Our signal: one switch allowed, even seen half-way (running, not blocked again yet). */
+    kernel_wait_tracker_note_signal(&t, tid);
+    assert_int_equal(sample(&t, fake_running(10), &src), 0);
+    assert_int_equal(src, KERNEL_DURATION_NONE);
+    assert_true(sample(&t, fake_wait(11), &src) >= 5000000u);
+
+    /* The handler blocked twice more: three allowed, and no more. */
+    kernel_wait_tracker_note_signal(&t, tid);
+    kernel_wait_tracker_note_handler_switches(&t, tid, 2);
+    assert_true(sample(&t, fake_wait(14), &src) >= 5000000u);
+    kernel_wait_tracker_note_signal(&t, tid);
+    assert_int_equal(sample(&t, fake_wait(16), &src), 0); /* one switch more than ours */
+
+    /* Running without any signal of ours ends the wait; so do new arguments and a reused tid. */
+    sleep_ms(5);
+    assert_true(sample(&t, fake_wait(16), &src) >= 5000000u);
+    assert_int_equal(sample(&t, fake_running(16), &src), 0);
+    assert_int_equal(sample(&t, fake_wait(17), &src), 0);
+    sleep_ms(5);
+    struct kernel_thread_state other_args = fake_wait(17);
+    other_args.args[0] = 0x5000;
+    assert_int_equal(sample(&t, other_args, &src), 0);
+    sleep_ms(5);
+    struct kernel_thread_state reused = other_args;
+    reused.start_ticks = 778;
+    assert_int_equal(sample(&t, reused, &src), 0);
+    kernel_wait_tracker_destroy(&t);
+}
+
 static void test_tracker_forgets_unseen_threads(void **state)
 {
     (void)state;
@@ -574,6 +652,81 @@ static void test_tracker_forgets_unseen_threads(void **state)
     observe(&t, poller.tid, &st);
     assert_int_equal(t.used, 1);
     kernel_wait_tracker_destroy(&t);
+}
+
+/* ---- last-ran time on every CPU ---- */
+
+struct pinned_waiter {
+    struct blocker b;
+    _Atomic uint64_t about_to_block_ns; /* the wait began after this */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    atomic_bool release;
+};
+
+static void *pinned_wait(void *arg)
+{
+    struct pinned_waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    announce(&w->b);
+    atomic_store(&w->about_to_block_ns, now_ns());
+    while (!atomic_load(&w->release))
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* The scheduler clocks of different CPUs drift apart (they exclude each CPU's own irq time), so a
+ * last-ran time is only right when converted with its own CPU's offset. A thread pinned to each
+ * CPU in turn blocks between two known instants; the estimate must fall between them. */
+static void test_last_ran_is_right_on_every_cpu(void **state)
+{
+    (void)state;
+    if (!kernel_sched_clock_supported())
+        skip();
+    cpu_set_t allowed;
+    assert_int_equal(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    struct kernel_sched_clock clock;
+    assert_true(kernel_sched_clock_init(&clock));
+    int measured = 0;
+    for (int cpu = 0; cpu < clock.ncpus; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed))
+            continue;
+        struct pinned_waiter w = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                  .cond = PTHREAD_COND_INITIALIZER};
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+        assert_int_equal(pthread_create(&w.b.handle, &attr, pinned_wait, &w), 0);
+        pthread_attr_destroy(&attr);
+        while (atomic_load(&w.about_to_block_ns) == 0)
+            sleep_ms(1);
+        struct kernel_thread_state st;
+        expect_wait(w.b.tid, "futex wait (condition)", &st);
+        uint64_t seen_blocked = now_ns(); /* the wait began before this */
+        sleep_ms(100);
+        uint64_t before = now_ns();
+        assert_int_equal(kernel_state_read(-1, w.b.tid, KERNEL_STATE_LAST_RAN, &clock, &st), 0);
+        uint64_t after = now_ns();
+        assert_int_equal(st.last_cpu, cpu);
+        assert_true(st.last_ran_known);
+        uint64_t shortest = before - seen_blocked, longest = after - w.about_to_block_ns;
+        printf("# cpu %d: waiting %.3f ms, must be within [%.3f, %.3f] ms (clock offset %.3f ms)\n",
+               cpu, st.waiting_ns / 1e6, shortest / 1e6, longest / 1e6, clock.offset_ns[cpu] / 1e6);
+        assert_true(st.waiting_ns + 500000u >= shortest);
+        assert_true(st.waiting_ns <= longest + 500000u);
+        pthread_mutex_lock(&w.lock);
+        atomic_store(&w.release, true);
+        pthread_cond_signal(&w.cond);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(w.b.handle, NULL);
+        measured++;
+    }
+    kernel_sched_clock_destroy(&clock);
+    assert_true(measured > 0);
 }
 
 /* ---- cost ---- */
@@ -596,11 +749,18 @@ static void test_cost_per_thread(void **state)
     for (int i = 0; i < COST_THREADS; i++)
         assert_int_equal(kernel_state_read(dir, many[i].tid, 0, 0, &st), 0);
     uint64_t t1 = now_ns();
-    uint64_t sched_now = kernel_state_sched_now();
+    struct kernel_sched_clock clock;
+    assert_true(kernel_sched_clock_init(&clock));
+    uint64_t c0 = now_ns();
     for (int i = 0; i < COST_THREADS; i++)
-        assert_int_equal(kernel_state_read(dir, many[i].tid, KERNEL_STATE_LAST_RAN, sched_now, &st),
+        assert_int_equal(kernel_state_read(dir, many[i].tid, KERNEL_STATE_LAST_RAN, &clock, &st),
+                         0);
+    uint64_t c1 = now_ns();
+    for (int i = 0; i < COST_THREADS; i++)
+        assert_int_equal(kernel_state_read(dir, many[i].tid, KERNEL_STATE_LAST_RAN, &clock, &st),
                          0);
     uint64_t t2 = now_ns();
+    kernel_sched_clock_destroy(&clock);
     for (int i = 0; i < COST_THREADS; i++)
         assert_int_equal(kernel_state_read(-1, many[i].tid, 0, 0, &st), 0);
     uint64_t t3 = now_ns();
@@ -619,10 +779,10 @@ static void test_cost_per_thread(void **state)
     }
     kernel_wait_tracker_destroy(&t);
     close(dir);
-    printf("# kernel_state_read per thread: %.1f us (task dir fd), %.1f us with last-ran, "
-           "%.1f us (absolute paths)\n",
-           (t1 - t0) / 1e3 / COST_THREADS, (t2 - t1) / 1e3 / COST_THREADS,
-           (t3 - t2) / 1e3 / COST_THREADS);
+    printf("# kernel_state_read per thread: %.1f us (task dir fd), %.1f us with last-ran (first "
+           "pass, which measures every CPU's clock: %.1f us), %.1f us (absolute paths)\n",
+           (t1 - t0) / 1e3 / COST_THREADS, (t2 - c1) / 1e3 / COST_THREADS,
+           (c1 - c0) / 1e3 / COST_THREADS, (t3 - t2) / 1e3 / COST_THREADS);
     printf("# with the tracker: first round %.1f us, next round %.1f us per thread\n",
            tracked[0] / 1e3 / COST_THREADS, tracked[1] / 1e3 / COST_THREADS);
 
@@ -656,9 +816,11 @@ int main(void)
         cmocka_unit_test(test_tracker_continuous_wait),
         cmocka_unit_test(test_tracker_wake_breaks_continuity),
         cmocka_unit_test(test_tracker_allows_own_signals),
+        cmocka_unit_test(test_tracker_rules),
         cmocka_unit_test(test_tracker_forgets_unseen_threads),
     };
     const struct CMUnitTest cost[] = {
+        cmocka_unit_test(test_last_ran_is_right_on_every_cpu),
         cmocka_unit_test(test_cost_per_thread),
     };
     int failed = cmocka_run_group_tests_name("kernel_state tables", pure, NULL, NULL);
