@@ -66,6 +66,29 @@ static void remove_dir(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The directories a test made; a failed assertion skips its own cleanup, the teardown does not. */
+static char made_dirs[8][256];
+static size_t nmade;
+
+static void remember_dir(const char *dir)
+{
+    if (nmade < 8)
+        snprintf(made_dirs[nmade++], sizeof made_dirs[0], "%s", dir);
+}
+
+static int remove_made_dirs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < nmade; i++) {
+        char cmd[sizeof made_dirs + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", made_dirs[i]);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    nmade = 0;
+    return 0;
+}
+
 /* BUILD/tests/reference/VARIANT/NAME, or NULL (the test is skipped) when it was not built. */
 static const char *corpus_prog(const char *variant, const char *name)
 {
@@ -86,6 +109,7 @@ static void gate(struct gate_run *g, const char *const *args, const char *const 
     memset(g, 0, sizeof *g);
     snprintf(g->dir, sizeof g->dir, "%s/tsan_gate.XXXXXX", tmp_dir());
     assert_non_null(mkdtemp(g->dir));
+    remember_dir(g->dir);
     char json[300], reports[300];
     snprintf(json, sizeof json, "%s/merged.json", g->dir);
     snprintf(reports, sizeof reports, "%s/reports", g->dir);
@@ -498,6 +522,7 @@ static void test_kept_dir_with_old_tsan_logs_is_refused(void **state)
     char dir[256], log[300];
     snprintf(dir, sizeof dir, "%s/tsan_gate_kept.XXXXXX", tmp_dir());
     assert_non_null(mkdtemp(dir));
+    remember_dir(dir);
     snprintf(log, sizeof log, "%s/tsan.4242", dir);
     FILE *f = fopen(log, "w");
     assert_non_null(f);
@@ -527,18 +552,19 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tsan_options_compose),
         cmocka_unit_test(test_tsan_log_names),
         cmocka_unit_test(test_tsan_builds_are_recognised),
-        cmocka_unit_test(test_race_fails_the_gate_clang),
-        cmocka_unit_test(test_race_fails_the_gate_gcc),
-        cmocka_unit_test(test_fixed_twin_passes),
-        cmocka_unit_test(test_lock_order_inversion_is_reported),
-        cmocka_unit_test(test_fail_on_leaks_lets_a_race_through),
-        cmocka_unit_test(test_fail_on_races_lets_a_leak_through),
-        cmocka_unit_test(test_users_tsan_options_are_kept),
-        cmocka_unit_test(test_users_tsan_exitcode_is_accounted_for),
-        cmocka_unit_test(test_users_log_path_is_overridden_with_one_warning),
-        cmocka_unit_test(test_tsan_crash_is_shown_and_not_let_through),
-        cmocka_unit_test(test_bad_fail_on_is_a_usage_error),
-        cmocka_unit_test(test_kept_dir_with_old_tsan_logs_is_refused),
+        cmocka_unit_test_teardown(test_race_fails_the_gate_clang, remove_made_dirs),
+        cmocka_unit_test_teardown(test_race_fails_the_gate_gcc, remove_made_dirs),
+        cmocka_unit_test_teardown(test_fixed_twin_passes, remove_made_dirs),
+        cmocka_unit_test_teardown(test_lock_order_inversion_is_reported, remove_made_dirs),
+        cmocka_unit_test_teardown(test_fail_on_leaks_lets_a_race_through, remove_made_dirs),
+        cmocka_unit_test_teardown(test_fail_on_races_lets_a_leak_through, remove_made_dirs),
+        cmocka_unit_test_teardown(test_users_tsan_options_are_kept, remove_made_dirs),
+        cmocka_unit_test_teardown(test_users_tsan_exitcode_is_accounted_for, remove_made_dirs),
+        cmocka_unit_test_teardown(test_users_log_path_is_overridden_with_one_warning,
+                                  remove_made_dirs),
+        cmocka_unit_test_teardown(test_tsan_crash_is_shown_and_not_let_through, remove_made_dirs),
+        cmocka_unit_test_teardown(test_bad_fail_on_is_a_usage_error, remove_made_dirs),
+        cmocka_unit_test_teardown(test_kept_dir_with_old_tsan_logs_is_refused, remove_made_dirs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
