@@ -409,17 +409,17 @@ static bool measure_on_cpu(int cpu, int64_t *offset)
 static bool sched_to_monotonic(struct kernel_sched_clock *clock, int cpu, uint64_t sched_ns,
                                uint64_t *mono)
 {
-    if (cpu < 0 || cpu >= clock->ncpus || clock->unreachable[cpu])
+    if (cpu < 0 || cpu >= clock->ncpus)
         return false;
     uint64_t now = monotonic_ns();
     if (clock->measured_ns[cpu] == 0 ||
         now - clock->measured_ns[cpu] > KERNEL_SCHED_CLOCK_MAX_AGE_NS) {
-        if (!measure_on_cpu(cpu, &clock->offset_ns[cpu])) {
-            clock->unreachable[cpu] = true;
-            return false;
-        }
+        /* A failure (a cpuset, a CPU going offline) is retried at the same pace. */
+        clock->unreachable[cpu] = !measure_on_cpu(cpu, &clock->offset_ns[cpu]);
         clock->measured_ns[cpu] = now;
     }
+    if (clock->unreachable[cpu])
+        return false;
     *mono = (uint64_t)((int64_t)sched_ns + clock->offset_ns[cpu]);
     return true;
 }

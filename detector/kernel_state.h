@@ -100,7 +100,7 @@ struct kernel_sched_clock {
     int ncpus;
     int64_t *offset_ns;    /* CLOCK_MONOTONIC minus the CPU's scheduler clock */
     uint64_t *measured_ns; /* CLOCK_MONOTONIC of the measurement; 0 = never */
-    bool *unreachable;     /* the CPU could not be measured (not in our cpuset, no `sched`) */
+    bool *unreachable;     /* the last measurement failed (cpuset, no `sched`); retried */
 };
 
 #define KERNEL_SCHED_CLOCK_MAX_AGE_NS 1000000000ull
