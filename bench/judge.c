@@ -41,6 +41,11 @@ static void judge_row(struct row_result *row, const struct row_result *base)
 {
     bool have_base = base_usable(base);
     bool needs_base = row->judge == JUDGE_RATIO || row->judge == JUDGE_DELTA;
+    if (needs_base && base->status && strcmp(base->status, "ERROR") == 0) {
+        row->status = "ERROR"; /* a failing base must fail the bench too */
+        snprintf(row->note, sizeof row->note, "the base failed, so nothing to compare with");
+        return;
+    }
     if (needs_base && !have_base) {
         row->status = "pending";
         snprintf(row->note, sizeof row->note, "no base measurement to compare with");

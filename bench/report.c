@@ -78,7 +78,7 @@ static void fill_cells(struct cells *c, const struct case_result *cr, const stru
     put_number(c->text[COL_CPU], sizeof c->text[0], row->cpu.median);
     c->text[COL_VS_BASE][0] = '\0';
     if (!row->is_base && !isnan(row->vs_base))
-        snprintf(c->text[COL_VS_BASE], sizeof c->text[0], "%.2f×", row->vs_base);
+        snprintf(c->text[COL_VS_BASE], sizeof c->text[0], "%.3g×", row->vs_base);
     put_judged(c->text[COL_RESULT], sizeof c->text[0], row);
     put_target(c->text[COL_TARGET], sizeof c->text[0], row);
     snprintf(c->text[COL_STATUS], sizeof c->text[0], "%s", row->status ? row->status : "?");

@@ -91,7 +91,7 @@ static void delta_and_absolute_judges(void **state)
     assert_true(fabs(c.rows[1].value - 1.5) < 1e-9);
 }
 
-static void missing_base_leaves_ratio_pending_but_judges_absolute(void **state)
+static void missing_base_leaves_ratio_pending_failed_base_fails_absolute_judged(void **state)
 {
     (void)state;
     struct case_result c;
@@ -102,6 +102,12 @@ static void missing_base_leaves_ratio_pending_but_judges_absolute(void **state)
     bench_judge_case(&c);
     assert_string_equal(c.rows[1].status, "pending");
     assert_false(bench_row_fails(&c.rows[1]));
+    make_case(&c, NULL, subject, 1, JUDGE_RATIO, 1.0);
+    c.rows[0].runs = 0;
+    c.rows[0].status = "ERROR";
+    bench_judge_case(&c);
+    assert_string_equal(c.rows[1].status, "ERROR");
+    assert_true(bench_row_fails(&c.rows[1]));
     make_case(&c, NULL, subject, 1, JUDGE_ABSOLUTE, 0.1);
     c.rows[0].runs = 0;
     c.rows[0].status = "skipped";
@@ -197,7 +203,7 @@ int main(void)
         cmocka_unit_test(median_of_odd_even_and_empty),
         cmocka_unit_test(ratio_of_medians_passes_and_misses),
         cmocka_unit_test(delta_and_absolute_judges),
-        cmocka_unit_test(missing_base_leaves_ratio_pending_but_judges_absolute),
+        cmocka_unit_test(missing_base_leaves_ratio_pending_failed_base_fails_absolute_judged),
         cmocka_unit_test(info_rows_never_fail),
         cmocka_unit_test(command_metric_is_read_from_stdout),
         cmocka_unit_test(missing_programs_and_shim_make_a_command_unavailable),
