@@ -40,6 +40,9 @@ struct bench_case {
      * yet. NULL = always run. */
     const struct bench_command *probe;
     unsigned min_runs; /* cheap cases run more often than --runs for a steadier median */
+    /* Expensive comparison-only cases: at most this many timed rounds and no warm-up round (their
+     * programs warm up inside). 0 = no cap. */
+    unsigned max_runs;
     struct bench_command base;
     struct bench_subject subjects[BENCH_MAX_SUBJECTS]; /* ends at the first NULL cmd.label */
 };

@@ -194,14 +194,15 @@ static void run_row(struct row_result *row, const char *case_id, const struct ha
 /* Rounds of base, subject 1, subject 2, ...: slow drifts of the machine hit every row alike. */
 static void run_case(struct case_result *c, const struct harness_options *o, unsigned runs)
 {
+    unsigned warmup = c->spec->max_runs ? 0 : o->warmup;
     check_availability(c, o);
-    for (unsigned round = 0; round < o->warmup + runs; round++) {
+    for (unsigned round = 0; round < warmup + runs; round++) {
         if (o->progress)
-            fprintf(stderr, "\r%-8s round %u/%u%s", c->spec->id, round + 1, o->warmup + runs,
-                    round < o->warmup ? " (warm-up)" : "          ");
+            fprintf(stderr, "\r%-8s round %u/%u%s", c->spec->id, round + 1, warmup + runs,
+                    round < warmup ? " (warm-up)" : "          ");
         for (size_t r = 0; r < c->row_count; r++)
             if (!c->rows[r].status)
-                run_row(&c->rows[r], c->spec->id, o, round >= o->warmup);
+                run_row(&c->rows[r], c->spec->id, o, round >= warmup);
     }
     if (o->progress)
         fprintf(stderr, "\r%-40s\r", "");
@@ -275,6 +276,8 @@ int main(int argc, char **argv)
         if (!case_selected(spec->id, o.only))
             continue;
         unsigned runs = o.runs > spec->min_runs ? o.runs : spec->min_runs;
+        if (spec->max_runs && runs > spec->max_runs)
+            runs = spec->max_runs;
         init_case(&cases[n], spec, runs);
         run_case(&cases[n], &o, runs);
         bench_print_table(stderr, false, &cases[n], 1); /* progress; the full table follows */

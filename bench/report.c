@@ -23,7 +23,7 @@ static const char *const column_titles[COL_COUNT] = {
     "case",   "variant", "unit",   "median", "min–max", "process ms",
     "cpu ms", "vs base", "judged", "target", "status",
 };
-static const int column_widths[COL_COUNT] = {8, 16, 12, 9, 17, 11, 9, 9, 9, 9, 8};
+static const int column_widths[COL_COUNT] = {8, 16, 12, 9, 17, 11, 9, 9, 10, 9, 8};
 
 struct cells {
     char text[COL_COUNT][96];
@@ -33,6 +33,8 @@ static void put_number(char *out, size_t len, double v)
 {
     if (isnan(v))
         snprintf(out, len, "–");
+    else if (fabs(v) >= 1e4) /* no exponents for long runs */
+        snprintf(out, len, "%.0f", v);
     else
         snprintf(out, len, "%.4g", v);
 }
@@ -192,7 +194,8 @@ bool bench_write_markdown(const char *path, const char *analysis_path, const str
             "| load average | %s before, %s after (other work on the machine skews timings) |\n",
             m->load_before, m->load_after);
     fprintf(out,
-            "| method | %u timed runs per command after one warm-up (more for cheap cases), "
+            "| method | %u timed runs per command after one warm-up (more for cheap cases, fewer "
+            "for P4-10k), "
             "base and subjects alternating; ratios and differences of medians |\n\n",
             runs);
     fprintf(out, "## Results\n\n");
