@@ -10,7 +10,9 @@
 #include "prog_check.h"
 #include "report_dir.h"
 #include "report_merge.h"
+#include "run_endpoint.h"
 #include "run_options.h"
+#include "run_timeout.h"
 #include "shim_locate.h"
 #include "tsan_env.h"
 #include "tsan_gate.h"
@@ -37,6 +39,7 @@ struct run {
     struct tl_tsan_env tsan;     /* TSAN_OPTIONS and TSan's exitcode */
     unsigned long tsan_findings; /* over every process of the run */
     bool prog_tsan_reported;     /* PROG's own process reported to TSan */
+    bool timed_out;              /* --timeout expired: dumped and killed */
 };
 
 static void error_line(const char *msg)
@@ -144,6 +147,8 @@ static int set_environment(struct run *r)
         .mode = r->opt.mode,
     };
     char *options = options_compose(getenv("THREADLEAK_OPTIONS"), &req, err, sizeof err);
+    if (options)
+        options = run_endpoint_options(options, r->opt.http, err, sizeof err);
     int status = options ? validate_options(options) : TL_STATUS_TOOL_FAILED;
     if (!options)
         error_line(err);
@@ -151,7 +156,8 @@ static int set_environment(struct run *r)
         status = TL_STATUS_TOOL_FAILED;
     /* The CLI itself is already loaded: LD_PRELOAD only affects what it executes. */
     if (status == 0 &&
-        (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("THREADLEAK_OPTIONS", options, 1) != 0)) {
+        (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("THREADLEAK_OPTIONS", options, 1) != 0 ||
+         run_endpoint_setenv() != 0)) {
         error_line(strerror(errno));
         status = TL_STATUS_TOOL_FAILED;
     }
@@ -291,9 +297,11 @@ static int run_under_shim(struct run *r)
     if (status == 0)
         status = start_program(r);
     if (status == 0) {
-        r->wait_status = child_wait_prog(r->pid);
+        r->wait_status = r->opt.timeout > 0 ? run_timeout_wait(r->pid, r->opt.timeout,
+                                                               r->report_dir, &r->timed_out)
+                                            : child_wait_prog(r->pid);
         warn_stragglers(r);
-        status = final_status(r, report(r));
+        status = r->timed_out ? TL_STATUS_TIMED_OUT : final_status(r, report(r));
     }
     remove_report_dir(r);
     tsan_env_free(&r->tsan);

@@ -1,5 +1,6 @@
 /* `threadleak`: the command line front end. main only picks the subcommand; each one lives in
  * its own file. A new subcommand (such as `threadleak dump PID`) is one row in `commands`. */
+#include "cli_dump.h"
 #include "cli_run.h"
 #include "run_options.h"
 
@@ -20,6 +21,8 @@ struct command {
 static const struct command commands[] = {
     {"run", "[options] -- PROG [ARGS...]", "run PROG under the shim and report leaked threads",
      cli_run_main},
+    {"dump", "[--timeout DURATION] PID",
+     "print a thread dump of PID, a process running under threadleak", cli_dump_main},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

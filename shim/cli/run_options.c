@@ -2,6 +2,8 @@
  * own options are never taken for ours even without "--". */
 #include "run_options.h"
 
+#include "duration.h"
+
 #include "gate_status.h"
 
 #include <errno.h>
@@ -24,6 +26,8 @@ enum long_only {
     OPT_KEEP_REPORTS,
     OPT_CHILDREN_TIMEOUT,
     OPT_FAIL_ON,
+    OPT_TIMEOUT,
+    OPT_HTTP,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +39,8 @@ static const struct option long_options[] = {
     {"keep-reports", required_argument, NULL, OPT_KEEP_REPORTS},
     {"children-timeout", required_argument, NULL, OPT_CHILDREN_TIMEOUT},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"http", required_argument, NULL, OPT_HTTP},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -63,6 +69,10 @@ void run_options_usage(FILE *out)
           "  --fail-on leaks,races|leaks|races|none\n"
           "                          which findings fail the run: leaked threads, and any\n"
           "                          ThreadSanitizer report (default: leaks,races)\n"
+          "  --timeout DURATION      when PROG runs longer (e.g. 500ms, 30s, 2m), print a\n"
+          "                          thread dump of every process, kill them, exit 124\n"
+          "  --http HOST:PORT        the live endpoint in every process (loopback only;\n"
+          "                          port 0 picks a free one); see docs/endpoint.md\n"
           "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
           "  -h, --help              show this help\n"
           "\n"
@@ -70,8 +80,8 @@ void run_options_usage(FILE *out)
           "threads leaked or ThreadSanitizer reported (see --fail-on) and PROG exited 0, or\n"
           "with the status TSan gives it after findings; 2 for a usage error; 125 when\n"
           "threadleak itself failed; 126 when PROG cannot be run under the shim; 127 when it\n"
-          "is not found or not executable. The user's THREADLEAK_OPTIONS and TSAN_OPTIONS are\n"
-          "passed on. See docs/cli.md.\n",
+          "is not found or not executable; 124 when --timeout expired. The user's\n"
+          "THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
           out);
 }
 
@@ -148,6 +158,14 @@ static int apply_option(int opt, const char *arg, struct tl_run_options *o, FILE
         if (gate_parse_fail_on(arg, &o->fail_on) != 0)
             return usage_error(err, "--fail-on '%s': expected leaks, races, leaks,races or none",
                                arg);
+        return 0;
+    case OPT_TIMEOUT:
+        if (!duration_parse(arg, &o->timeout))
+            return usage_error(err, "--timeout '%s': expected a duration such as 500ms, 30s or 2m",
+                               arg);
+        return 0;
+    case OPT_HTTP:
+        o->http = arg;
         return 0;
     case 'q':
         o->quiet = true;

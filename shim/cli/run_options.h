@@ -18,6 +18,8 @@ struct tl_run_options {
     const char *keep_reports; /* --keep-reports DIR; NULL when not given */
     double children_timeout;  /* --children-timeout S, default 10 */
     unsigned fail_on;         /* --fail-on: enum tl_fail_on bits (gate_status.h), default both */
+    double timeout;           /* --timeout DURATION in seconds: dump, then kill; 0 = none */
+    const char *http;         /* --http HOST:PORT: the live endpoint; NULL when not given */
     bool quiet;               /* -q/--quiet */
     bool help;                /* --help: print run_options_usage and exit 0 */
     char **prog_argv;         /* PROG and its arguments, NULL-terminated; points into argv */
