@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int pipe_read = -1;
+static int pipe_read = -1;           /* non-blocking: the services thread polls it */
 static volatile int pipe_write = -1; /* read by the handler */
 static struct sigaction previous;
 static bool installed;
@@ -100,6 +100,7 @@ int dump_listener_install(void)
     int fds[2];
     if (installed || !signal_is_free(signo) || pipe2(fds, O_CLOEXEC) != 0)
         return -1;
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
     fcntl(fds[1], F_SETFL, O_NONBLOCK);
     pipe_read = fds[0];
     pipe_write = fds[1];
@@ -134,6 +135,19 @@ static int write_all(int fd, const char *text, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* One request from the pipe: 1, 0 at end of file, -1 when none is waiting. */
+static ssize_t recv_request(int32_t *request)
+{
+    for (;;) {
+        ssize_t n = read(pipe_read, request, sizeof *request);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == (ssize_t)sizeof *request)
+            return 1;
+        return n == 0 ? 0 : -1;
+    }
 }
 
 struct dump_text {
@@ -193,15 +207,20 @@ int dump_listener_dump(long request)
     return rc;
 }
 
-void dump_listener_serve(void)
+int dump_listener_fd(void)
+{
+    return installed ? pipe_read : -1;
+}
+
+bool dump_listener_answer(void)
 {
     for (;;) {
         int32_t request;
-        ssize_t n = read(pipe_read, &request, sizeof request);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != (ssize_t)sizeof request)
-            return;
+        ssize_t n = recv_request(&request);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return true; /* nothing more waiting */
         dump_listener_dump(request);
     }
 }

@@ -23,8 +23,12 @@ int dump_listener_install(void);
  * be started). */
 void dump_listener_uninstall(void);
 
-/* The services thread's loop: one dump per request, until the pipe is closed. */
-void dump_listener_serve(void);
+/* The pipe the services thread polls for requests; -1 when the listener is off. */
+int dump_listener_fd(void);
+
+/* Reads the requests waiting in the pipe and dumps once for each. False when the pipe is
+ * closed. */
+bool dump_listener_answer(void);
 
 /* One dump now: the debug=2 text between a header and a footer naming request, to stderr and,
  * with report_dir, to REPORT_DIR/threadleak.PID.dump.txt. Returns 0, or -1 when no profile could

@@ -9,19 +9,24 @@
 #include "endpoint_address.h"
 #include "endpoint_routes.h"
 #include "live_stacks.h"
+#include "services_watch.h"
 #include "shim_state.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #define ADDRESS_TEXT_MAX 80
+#define WATCH_IDLE_MS    250 /* how soon a pthread_exit'ed main thread is noticed */
+#define WATCH_EXITING_MS 20  /* then, how soon the program's last thread is */
 
 struct services {
     bool http;
@@ -134,6 +139,23 @@ static void start_endpoint(void)
     announce(where);
 }
 
+/* Dump requests as they come, and the process's end when main called pthread_exit and only
+ * threadleak's threads are left (services_watch.h). Idle, this wakes every WATCH_IDLE_MS for one
+ * read of /proc/self/stat. */
+static void serve(void)
+{
+    int fd = services.listener ? dump_listener_fd() : -1;
+    for (;;) {
+        struct pollfd request = {.fd = fd, .events = POLLIN};
+        bool leader_gone = services_leader_exited();
+        if (leader_gone && services_only_own_threads_left(shim_current_tid()))
+            exit(0); /* what glibc does when the program's last thread exits */
+        int ready = poll(&request, fd >= 0 ? 1 : 0, leader_gone ? WATCH_EXITING_MS : WATCH_IDLE_MS);
+        if (ready > 0 && !dump_listener_answer())
+            fd = -1;
+    }
+}
+
 static void *services_main(void *arg)
 {
     (void)arg;
@@ -141,8 +163,7 @@ static void *services_main(void *arg)
     prctl(PR_SET_NAME, "threadleak", 0, 0, 0);
     if (services.http)
         start_endpoint();
-    if (services.listener)
-        dump_listener_serve();
+    serve();
     return NULL;
 }
 

@@ -26,3 +26,4 @@ endfunction()
 
 tl_endpoint_e2e(endpoint 600)
 tl_endpoint_e2e(endpoint_hostile 600)
+tl_endpoint_e2e(endpoint_dump 300)
