@@ -382,6 +382,31 @@ static void test_dumps_during_churn(void **state)
     target_stop(&t);
 }
 
+/* main calls pthread_exit: the process ends when its last thread does, although the services
+ * and server threads are still there. */
+static void test_main_pthread_exit_still_ends(void **state)
+{
+    (void)state;
+    struct target t = target_start(shim_path, prog_path, "main_exits", "0", "127.0.0.1:0", false);
+    int status = wait_exit(t.pid, 60000);
+    char *out = slurp(t.err_path, NULL);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("status %d; output:\n%s", status, out ? out : "");
+    assert_non_null(strstr(out, "heartbeats=1"));
+    free(out);
+    char report[400];
+    snprintf(report, sizeof report, "%s/threadleak.%ld.json", t.dir, (long)t.pid);
+    size_t len;
+    char *text = slurp(report, &len);
+    assert_non_null(text); /* the exit report ran */
+    struct tl_json *root = tl_json_parse(text, len, NULL, 0);
+    assert_non_null(root);
+    assert_int_equal(tl_json_length(tl_json_get(root, "leaks")), 0);
+    tl_json_free(root);
+    free(text);
+    target_remove_dir(t.dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -405,6 +430,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_non_loopback_is_refused),
         cmocka_unit_test(test_dumps_during_churn),
+        cmocka_unit_test(test_main_pthread_exit_still_ends),
     };
     int failed = cmocka_run_group_tests_name("routes", routes, setup_shared, teardown_shared);
     failed += cmocka_run_group_tests_name("own programs", own, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <signal.h>
@@ -176,6 +177,76 @@ static void test_run_timeout_dumps_then_kills(void **state)
     target_remove_dir(dir);
 }
 
+/* The first DIR/threadleak.PID.http: its pid, and the address in where. */
+static pid_t find_endpoint(const char *dir, char *where, size_t len)
+{
+    for (int i = 0; i < 1500; i++) {
+        DIR *d = opendir(dir);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            long pid;
+            char tail[16];
+            if (sscanf(e->d_name, "threadleak.%ld.%15s", &pid, tail) != 2 ||
+                strcmp(tail, "http") != 0)
+                continue;
+            char path[600];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            char *line = wait_for_line_file(path, 1000);
+            closedir(d);
+            assert_non_null(line);
+            snprintf(where, len, "%s", line);
+            free(line);
+            return (pid_t)pid;
+        }
+        if (d)
+            closedir(d);
+        usleep(10000);
+    }
+    fail_msg("no endpoint file in %s", dir);
+    return -1;
+}
+
+/* `threadleak run --http 127.0.0.1:0`: the endpoint in the program, and `threadleak dump` of it
+ * (every process of a run listens). SIGTERM to the CLI reaches the program, which ends cleanly. */
+static void test_run_with_http_and_dump(void **state)
+{
+    (void)state;
+    char dir[256], kept[300], log[300];
+    target_make_dir(dir, sizeof dir);
+    snprintf(kept, sizeof kept, "%s/reports", dir);
+    snprintf(log, sizeof log, "%s/run.txt", dir);
+    static char shim_env[512];
+    snprintf(shim_env, sizeof shim_env, "THREADLEAK_SHIM=%s", shim_path);
+    char *argv[] = {(char *)cli_path, "run", "--http", "127.0.0.1:0",
+                    "--keep-reports", kept,  "--",     (char *)prog_path,
+                    "blocked",        "300", NULL};
+    pid_t cli = start_program(argv, (const char *[]){shim_env, NULL}, log);
+    char where[64];
+    pid_t prog = find_endpoint(kept, where, sizeof where);
+    struct http_reply r = {0};
+    for (int i = 0; i < 100 && !(r.body && strstr(r.body, "blocked_in_cond_wait(...)")); i++) {
+        http_reply_free(&r);
+        usleep(50000); /* until every thread is started */
+        r = http_get(where, "/debug/threads?debug=2");
+    }
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "blocked_in_cond_wait(...)"));
+    http_reply_free(&r);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)prog);
+    struct cli_run d = run_cli(dir, (const char *[]){"dump", pid, NULL}, NULL);
+    if (d.status != 0)
+        fail_msg("dump: status %d: %s", d.status, d.err);
+    assert_full_dump(d.out, prog);
+    cli_run_free(&d);
+    kill(cli, SIGTERM);
+    int status = wait_exit(cli, 60000);
+    char *out = slurp(log, NULL);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("threadleak run: status %d; output:\n%s", status, out ? out : "");
+    free(out);
+    target_remove_dir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -189,6 +260,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dump_of_a_listening_process),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_run_timeout_dumps_then_kills),
+        cmocka_unit_test(test_run_with_http_and_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
  *   test_endpoint_prog churn SECONDS     the same, plus 2 threads creating and joining short-lived
  *                                        threads as fast as they can
  *   test_endpoint_prog hung              the blocked threads, and main joins one that never ends
+ *   test_endpoint_prog main_exits        main starts a detached thread that works 300 ms, then
+ *                                        calls pthread_exit: the process must end with it
  *
  * Prints "ready" on stdout once every thread is started, and "heartbeats=N" at a clean exit. */
 #define _GNU_SOURCE
@@ -120,10 +122,34 @@ static void stop_threads(struct threads *t)
         pthread_join(t->churners[i], NULL);
 }
 
+__attribute__((noinline)) static void *last_worker(void *arg)
+{
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    printf("heartbeats=1\n"); /* what a clean end prints */
+    fflush(stdout);
+    return arg;
+}
+
+static void main_exits(void)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_create(&t, &attr, last_worker, NULL);
+    printf("ready\n");
+    fflush(stdout);
+    pthread_exit(NULL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || pipe(pipe_fds) != 0)
         return 2;
+    if (strcmp(argv[1], "main_exits") == 0)
+        main_exits();
     signal(SIGTERM, on_term);
     struct threads t;
     start_threads(&t, strcmp(argv[1], "churn") == 0);
