@@ -123,13 +123,20 @@ static void hash_remove(struct tl_thread_record *r)
 
 void registry_publish(struct tl_thread_record *r, pthread_t handle)
 {
+    /* The creator and the new thread both publish; deciding who wins and inserting happen under
+     * the bucket lock, so that whoever loses finds the record in the index when it returns (a
+     * creator that joins at once must find it). */
+    struct hash_bucket *b = bucket_for(handle);
+    bucket_lock(b);
     uint32_t old = atomic_fetch_or(&r->flags, TL_F_PUBLISHED);
-    if (old & TL_F_PUBLISHED)
-        return;
-    registry_write_begin(r);
-    r->info.handle = handle;
-    registry_write_end(r);
-    hash_insert(r, handle);
+    if (!(old & TL_F_PUBLISHED)) {
+        registry_write_begin(r);
+        r->info.handle = handle;
+        registry_write_end(r);
+        r->hash_next = b->head;
+        b->head = r;
+    }
+    bucket_unlock(b);
 }
 
 static bool is_freeable(uint32_t flags)
