@@ -85,7 +85,11 @@ static bool decision_insert(struct decisions *d, size_t at, struct decision valu
 /* The rules that cost nothing: no need to remember their answers. */
 static bool cheaply_excluded(const struct tl_verdict_request *req, const struct tl_thread_info *t)
 {
-    if (verdict_always_excluded(t) || t->tid == req->calling_tid)
+    if (verdict_always_excluded(t))
+        return true;
+    /* The caller is excluded while it runs. A caller whose routine already finished is the last
+     * thread that libc ends the process from after main called pthread_exit: never joined. */
+    if (t->tid == req->calling_tid && !(t->flags & TL_F_EXITED))
         return true;
     if (req->scope && t->scope != req->scope)
         return true;

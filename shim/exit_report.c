@@ -129,8 +129,7 @@ int exit_report_run(int status)
     /* A clean process with nowhere to write a report has nothing more to do. */
     bool wanted = verdict.nleaks > 0 || tl_cfg.report_dir[0];
     struct tl_findings *f =
-        wanted ? findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored)
-               : NULL;
+        wanted ? findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored) : NULL;
     verdict_free(&verdict);
     int result = status;
     if (f) {

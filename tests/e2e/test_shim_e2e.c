@@ -132,11 +132,14 @@ static void every_exit_path_reports_the_parked_thread(void **state)
 static void last_thread_exit_after_main_pthread_exit(void **state)
 {
     (void)state;
-    const char *argv[] = {program("exit_paths"), "main_pthread_exit", NULL};
-    struct run r = run_under_cli(NULL, argv, NULL);
-    assert_int_equal(r.cli.status, 66);
-    assert_single_leak(&r, "finisher", "exited", 1, "exit_paths.c");
-    run_free(&r);
+    static const char *const paths[] = {"main_pthread_exit", "main_pthread_exit_last_is_leak"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *argv[] = {program("exit_paths"), paths[i], NULL};
+        struct run r = run_under_cli(NULL, argv, NULL);
+        assert_int_equal(r.cli.status, 66);
+        assert_single_leak(&r, "finisher", "exited", 1, "exit_paths.c");
+        run_free(&r);
+    }
 }
 
 static void clean_program_keeps_status_and_prints_nothing(void **state)
