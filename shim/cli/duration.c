@@ -12,7 +12,10 @@ bool duration_parse(const char *text, double *seconds)
         const char *suffix;
         double scale;
     } units[] = {{"ms", 1e-3}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}, {"", 1.0}};
-    if (!text || !*text || *text == ' ' || *text == '+' || *text == '-')
+    /* plain decimal digits and one point: strtod alone would take hex, exponents, "inf" */
+    size_t digits = text ? strspn(text, "0123456789.") : 0;
+    if (digits == 0 || memchr(text, '.', digits) != strrchr(text, '.') ||
+        strspn(text + digits, "mhs") != strlen(text + digits))
         return false;
     char *end;
     errno = 0;
