@@ -35,7 +35,8 @@ enum slot_phase { PHASE_FREE = 0, PHASE_ARMED = 1, PHASE_WRITING = 2, PHASE_DONE
 
 struct mailbox_slot {
     _Atomic uint64_t word;
-    uint32_t status; /* enum live_stack_status, written by the handler before DONE */
+    _Atomic pid_t inside; /* a handler that claimed this slot and has not returned yet */
+    uint32_t status;      /* enum live_stack_status, written by the handler before DONE */
     uint16_t nframes;
     uint16_t handler_switches; /* times the handler blocked (for the wait tracker) */
     void *frames[LIVE_STACK_MAX_FRAMES];
@@ -107,6 +108,7 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
     if (!atomic_compare_exchange_strong(&slot->word, &armed,
                                         slot_word(request_generation, PHASE_WRITING, self)))
         return; /* late, stale, or not for us */
+    atomic_store(&slot->inside, self);
     unsigned n = 0;
     slot->handler_switches = 0;
     if (loader_depth > 0) {
@@ -125,6 +127,9 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
                           memory_order_release);
     if (atomic_fetch_add(&acks, 1) + 1 >= atomic_load(&acks_wanted))
         wake_collector();
+    /* Until here the dump signal is blocked in this thread (we are its handler): a dump reading
+     * SigBlk meanwhile must not take that for the thread's own choice. */
+    atomic_store(&slot->inside, 0);
 }
 
 /* Async-signal-safe, allocation-free. */
@@ -239,11 +244,18 @@ static void free_retired_mailboxes(void)
     }
 }
 
-static size_t usable_slots(const struct mailbox *box)
+/* Not claimed by a handler that is still running (its last store would land on a new claim). */
+static bool slot_reusable(struct mailbox_slot *slot)
+{
+    return slot_phase_of(atomic_load(&slot->word)) != PHASE_WRITING &&
+           atomic_load(&slot->inside) == 0;
+}
+
+static size_t usable_slots(struct mailbox *box)
 {
     size_t usable = 0;
     for (size_t i = 0; i < box->capacity; i++)
-        usable += slot_phase_of(atomic_load(&box->slots[i].word)) != PHASE_WRITING;
+        usable += slot_reusable(&box->slots[i]);
     return usable;
 }
 
@@ -358,9 +370,21 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool blocks_signal(const struct kernel_thread_state *ks, int signo)
+/* Whether tid is running our handler right now, which blocks the signal until it returns. */
+static bool in_dump_handler(const struct dump_run *run, pid_t tid)
 {
-    return ks->sigblk_known && (ks->sigblk & (1ull << (signo - 1)));
+    for (size_t i = 0; run->box && i < run->box->capacity; i++)
+        if (atomic_load(&run->box->slots[i].inside) == tid)
+            return true;
+    return false;
+}
+
+/* The thread blocks the dump signal by its own choice, not because it is finishing our handler
+ * from an earlier dump (a signal sent now is delivered as soon as that handler returns). */
+static bool blocks_signal(const struct dump_run *run, const struct kernel_thread_state *ks)
+{
+    return ks->sigblk_known && (ks->sigblk & (1ull << (run->signo - 1))) &&
+           !in_dump_handler(run, ks->tid);
 }
 
 /* A slot no handler is using; -1 when the mailbox has none left. */
@@ -369,8 +393,8 @@ static long arm_slot(struct dump_run *run, pid_t tid)
     for (; run->next_slot < run->box->capacity; run->next_slot++) {
         struct mailbox_slot *slot = &run->box->slots[run->next_slot];
         uint64_t word = atomic_load(&slot->word);
-        if (slot_phase_of(word) == PHASE_WRITING)
-            continue; /* a late handler of an earlier dump is still in it */
+        if (!slot_reusable(slot))
+            continue; /* a handler of an earlier dump is still in it */
         if (atomic_compare_exchange_strong(&slot->word, &word,
                                            slot_word(run->generation, PHASE_ARMED, tid)))
             return (long)run->next_slot++;
@@ -409,7 +433,7 @@ static enum live_stack_status status_before_signal(const struct dump_run *run,
         return LIVE_STACK_NOT_SIGNALLED;
     if (ks->state == 'T' || ks->state == 't')
         return LIVE_STACK_STOPPED;
-    if (blocks_signal(ks, run->signo))
+    if (blocks_signal(run, ks))
         return LIVE_STACK_SIGNALS_BLOCKED;
     if (monotonic_ns() >= run->deadline_ns)
         return LIVE_STACK_TIMED_OUT; /* the budget went on reading /proc: don't start waits */
@@ -461,7 +485,7 @@ static void capture_self(struct live_stack_thread *t)
     mark_running(&t->kernel);
     t->is_collector = true;
     t->first_frame_is_pc = false;
-    t->nframes = (uint16_t)stack_capture(t->frames, LIVE_STACK_MAX_FRAMES, false);
+    t->nframes = (uint16_t)stack_capture(t->frames, LIVE_STACK_MAX_FRAMES, TL_CAPTURE_CAREFUL);
     t->status = LIVE_STACK_OK;
 }
 
@@ -533,7 +557,7 @@ static bool settle_unanswerable(struct dump_run *run, const struct pending *p)
         if (kernel_state_read(run->task_dir, t->tid, 0, NULL, &now) != 0 || now.state == 'Z' ||
             now.state == 'X' || now.start_ticks != t->kernel.start_ticks)
             verdict = LIVE_STACK_EXITED;
-        else if (blocks_signal(&now, run->signo))
+        else if (blocks_signal(run, &now))
             verdict = LIVE_STACK_SIGNALS_BLOCKED;
         else if (now.state == 'T' || now.state == 't')
             verdict = LIVE_STACK_STOPPED;
@@ -708,6 +732,11 @@ void live_stacks_fork_child(void)
     static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&dump_lock, &unlocked, sizeof unlocked);
     atomic_store(&handlers_in_flight, 0); /* the forking thread is the only one, and not in one */
+    struct mailbox *box = atomic_load(&current_mailbox);
+    for (size_t i = 0; box && i < box->capacity; i++) { /* nobody here answers the parent's */
+        atomic_store(&box->slots[i].word, 0);
+        atomic_store(&box->slots[i].inside, 0);
+    }
     atomic_store(&acks, 0);
     kernel_wait_tracker_init(&wait_tracker);
 }

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <unwind.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -23,6 +24,15 @@ static struct {
     unw_backtrace_fn backtrace;
     bool ready;
 } unw;
+
+typedef _Unwind_Reason_Code (*unwind_backtrace_fn)(_Unwind_Trace_Fn, void *);
+typedef _Unwind_Ptr (*unwind_get_ip_fn)(struct _Unwind_Context *);
+
+/* libgcc's unwinder, loaded privately too; only processes with ThreadSanitizer use it. */
+static struct {
+    unwind_backtrace_fn backtrace;
+    unwind_get_ip_fn get_ip;
+} gcc_unwinder;
 
 static uintptr_t own_text_begin, own_text_end;
 static __thread int capture_depth __attribute__((tls_model("initial-exec")));
@@ -68,8 +78,45 @@ bool stack_capture_init(void)
         return false;
     unw.ready = true;
     void *warm[4];
-    stack_capture(warm, 4, false); /* libunwind's one-time setup takes a lock: do it now */
+    stack_capture(warm, 4,
+                  TL_CAPTURE_CAREFUL); /* libunwind's one-time setup takes a lock: do it now */
     return true;
+}
+
+bool stack_capture_use_libgcc(void)
+{
+    void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return false;
+    gcc_unwinder.get_ip = (unwind_get_ip_fn)dlsym(lib, "_Unwind_GetIP");
+    gcc_unwinder.backtrace = (unwind_backtrace_fn)dlsym(lib, "_Unwind_Backtrace");
+    return gcc_unwinder.get_ip && gcc_unwinder.backtrace;
+}
+
+struct gcc_walk {
+    void **frames;
+    unsigned n, max;
+};
+
+static _Unwind_Reason_Code gcc_walk_step(struct _Unwind_Context *context, void *arg)
+{
+    struct gcc_walk *walk = arg;
+    if (walk->n >= walk->max)
+        return _URC_END_OF_STACK;
+    uintptr_t ip = gcc_unwinder.get_ip(context);
+    if (ip == 0)
+        return _URC_END_OF_STACK;
+    walk->frames[walk->n++] = (void *)ip;
+    return _URC_NO_REASON;
+}
+
+static unsigned walk_with_libgcc(void **frames, unsigned max)
+{
+    if (!gcc_unwinder.backtrace)
+        return 0;
+    struct gcc_walk walk = {frames, 0, max};
+    gcc_unwinder.backtrace(gcc_walk_step, &walk);
+    return walk.n;
 }
 
 bool stack_capture_available(void)
@@ -113,15 +160,17 @@ static unsigned drop_own_frames(void **frames, unsigned n)
     return n - skip;
 }
 
-unsigned stack_capture(void **frames, unsigned max, bool fast)
+unsigned stack_capture(void **frames, unsigned max, enum tl_capture_method method)
 {
     if (!unw.ready || max == 0)
         return 0;
     capture_depth++;
     void *raw[TL_CAPTURE_RAW_MAX];
     unsigned want = max + 8 < TL_CAPTURE_RAW_MAX ? max + 8 : TL_CAPTURE_RAW_MAX;
-    unsigned n;
-    if (fast) {
+    unsigned n = 0;
+    if (method == TL_CAPTURE_LIBGCC) {
+        n = walk_with_libgcc(raw, want);
+    } else if (method == TL_CAPTURE_FAST) {
         int got = unw.backtrace(raw, (int)want);
         n = got > 0 ? (unsigned)got : 0;
     } else {

@@ -25,9 +25,23 @@
 bool stack_capture_init(void);
 bool stack_capture_available(void);
 
+/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC; false when libgcc_s is missing. */
+bool stack_capture_use_libgcc(void);
+
+enum tl_capture_method {
+    TL_CAPTURE_CAREFUL, /* unw_step: no per-thread memory */
+    TL_CAPTURE_FAST,    /* unw_backtrace: a per-thread cache */
+    /* libgcc's _Unwind_Backtrace, for processes with ThreadSanitizer below us: libunwind's
+     * per-thread cache has a TSD destructor that locks a mutex, which TSan intercepts after it
+     * has finished the thread (SIGSEGV with gcc's libtsan), and the careful walk's syscalls cut
+     * TSan's own creation stacks short (clang). libgcc keeps no per-thread state and, with
+     * glibc's _dl_find_object, calls nothing TSan intercepts. */
+    TL_CAPTURE_LIBGCC,
+};
+
 /* The caller's stack, innermost first, without the frames of threadleak itself. Allocation-free
- * on the careful path; see above for the fast path. */
-unsigned stack_capture(void **frames, unsigned max, bool fast);
+ * on the careful and libgcc paths; see above for the fast path. */
+unsigned stack_capture(void **frames, unsigned max, enum tl_capture_method method);
 
 /* The stack of a thread interrupted by a signal, from the handler's ucontext. Async-signal-safe
  * provided the thread was not already inside libunwind (see stack_capture_busy). */

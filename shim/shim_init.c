@@ -178,6 +178,8 @@ static void init_once_body(void)
     shim_resolve_real();
     read_options();
     stack_capture_init();
+    if (sanitizer_below_tsan())
+        stack_capture_use_libgcc();
     if (!tl_self)
         register_main_thread();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -43,14 +43,16 @@ struct tl_thread_record *thread_launch_prepare(const pthread_attr_t *attr, void 
     struct tl_thread_record *r = registry_new_record();
     if (!r)
         return NULL;
-    /* Below ThreadSanitizer the careful walk's syscalls (sigprocmask, write, mincore) run inside
-     * TSan's interceptor and cut TSan's own creation stacks short; memory is no concern there. */
-    bool fast = sanitizer_below_tsan() || ++tl_self_creations > TL_FAST_CAPTURE_AFTER;
+    enum tl_capture_method method = TL_CAPTURE_CAREFUL;
+    if (sanitizer_below_tsan())
+        method = TL_CAPTURE_LIBGCC; /* see stack_capture.h */
+    else if (++tl_self_creations > TL_FAST_CAPTURE_AFTER)
+        method = TL_CAPTURE_FAST;
     registry_write_begin(r);
     r->info.start_routine = sanitizer_user_start_routine(start, arg);
     r->info.scope = tl_self_scope;
     fill_creator(r);
-    r->info.nframes = (uint16_t)stack_capture(r->info.frames, TL_MAX_FRAMES, fast);
+    r->info.nframes = (uint16_t)stack_capture(r->info.frames, TL_MAX_FRAMES, method);
     r->launch_fn = start;
     r->launch_arg = arg;
     registry_write_end(r);
