@@ -88,6 +88,31 @@ static void assert_full_dump(const char *text, pid_t pid)
         matches("^threadleak: end of thread dump of process [0-9]+ \\(request [0-9]+\\)$", text));
 }
 
+/* Whether pid maps a library whose path contains name. */
+static bool maps_library(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
+    char *maps = slurp(path, NULL);
+    assert_non_null(maps);
+    bool found = strstr(maps, name) != NULL;
+    free(maps);
+    return found;
+}
+
+static size_t task_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static void test_dump_of_a_listening_process(void **state)
 {
     (void)state;
@@ -96,6 +121,9 @@ static void test_dump_of_a_listening_process(void **state)
         target_start_env(shim_path, prog_path, "blocked", "300", NULL, true, listener);
     char pid[32];
     snprintf(pid, sizeof pid, "%ld", (long)t.pid);
+    /* the listener alone loads none of the endpoint's libraries */
+    assert_false(maps_library(t.pid, "libthreadleak_http.so"));
+    assert_false(maps_library(t.pid, "libmicrohttpd"));
     for (int round = 0; round < 3; round++) {
         struct cli_run r = run_cli(t.dir, (const char *[]){"dump", pid, NULL}, NULL);
         if (r.status != 0)
@@ -116,6 +144,9 @@ static void test_refusals(void **state)
     struct target quiet = target_start(shim_path, prog_path, "blocked", "300", NULL, true);
     char pid[32];
     snprintf(pid, sizeof pid, "%ld", (long)quiet.pid);
+    /* without http= nor the listener, threadleak adds no thread and maps no module */
+    assert_int_equal(task_count(quiet.pid), 6);
+    assert_false(maps_library(quiet.pid, "libthreadleak_http.so"));
     struct cli_run r = run_cli(quiet.dir, (const char *[]){"dump", pid, NULL}, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "does not listen for dump requests"));
