@@ -10,8 +10,9 @@
  *     set, atomically to REPORT_DIR/threadleak.PID.dump.txt, whose first line names the request.
  *  4. The CLI waits for that file to name its request, and prints it.
  *
- * The listener runs when THREADLEAK_DUMP_LISTENER=1 is in the environment (`threadleak run` sets
- * it for every process it starts) or when the HTTP endpoint is on. */
+ * The listener runs when THREADLEAK_DUMP_LISTENER=1 is in the environment (`threadleak run
+ * --dump-listener`, and --timeout, set it for every process they start) or when the HTTP endpoint
+ * is on. It is opt-in because it is an extra thread in the host. */
 #ifndef THREADLEAK_DUMP_PROTOCOL_H
 #define THREADLEAK_DUMP_PROTOCOL_H
 

@@ -157,7 +157,7 @@ static int set_environment(struct run *r)
     /* The CLI itself is already loaded: LD_PRELOAD only affects what it executes. */
     if (status == 0 &&
         (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("THREADLEAK_OPTIONS", options, 1) != 0 ||
-         run_endpoint_setenv() != 0)) {
+         (r->opt.dump_listener && run_endpoint_setenv() != 0))) {
         error_line(strerror(errno));
         status = TL_STATUS_TOOL_FAILED;
     }

@@ -96,7 +96,7 @@ enum dump_target_status dump_target_check(pid_t pid, char *why, size_t whylen)
     if (!caught) {
         snprintf(why, whylen,
                  "process %ld runs under threadleak but does not listen for dump requests; start "
-                 "it with `threadleak run`, %s=1 or THREADLEAK_OPTIONS=http=...",
+                 "it with `threadleak run --dump-listener`, %s=1 or THREADLEAK_OPTIONS=http=...",
                  (long)pid, TL_DUMP_LISTENER_ENV);
         return DUMP_TARGET_NOT_LISTENING;
     }

@@ -28,6 +28,7 @@ enum long_only {
     OPT_FAIL_ON,
     OPT_TIMEOUT,
     OPT_HTTP,
+    OPT_DUMP_LISTENER,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"http", required_argument, NULL, OPT_HTTP},
+    {"dump-listener", no_argument, NULL, OPT_DUMP_LISTENER},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -73,6 +75,9 @@ void run_options_usage(FILE *out)
           "                          thread dump of every process, kill them, exit 124\n"
           "  --http HOST:PORT        the live endpoint in every process (loopback only;\n"
           "                          port 0 picks a free one); see docs/endpoint.md\n"
+          "  --dump-listener         let `threadleak dump PID` ask any process of the run for\n"
+          "                          a thread dump (one extra thread per process; implied by\n"
+          "                          --timeout and --http)\n"
           "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
           "  -h, --help              show this help\n"
           "\n"
@@ -163,9 +168,13 @@ static int apply_option(int opt, const char *arg, struct tl_run_options *o, FILE
         if (!duration_parse(arg, &o->timeout))
             return usage_error(err, "--timeout '%s': expected a duration such as 500ms, 30s or 2m",
                                arg);
+        o->dump_listener = true; /* the dump before the kill needs it */
         return 0;
     case OPT_HTTP:
         o->http = arg;
+        return 0;
+    case OPT_DUMP_LISTENER:
+        o->dump_listener = true;
         return 0;
     case 'q':
         o->quiet = true;

@@ -21,6 +21,7 @@ struct tl_run_options {
     double timeout;           /* --timeout DURATION in seconds: dump, then kill; 0 = none */
     const char *http;         /* --http HOST:PORT: the live endpoint; NULL when not given */
     bool quiet;               /* -q/--quiet */
+    bool dump_listener;       /* --dump-listener, or implied by --timeout */
     bool help;                /* --help: print run_options_usage and exit 0 */
     char **prog_argv;         /* PROG and its arguments, NULL-terminated; points into argv */
 };

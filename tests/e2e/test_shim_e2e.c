@@ -475,6 +475,24 @@ static void xz_with_two_threads_leaves_its_worker_waiting(void **state)
     free(dir);
 }
 
+/* The shim adds no thread of its own unless asked to: programs that must stay single-threaded
+ * (unshare(CLONE_NEWUSER), checks before fork) behave as without it. */
+static void run_adds_no_thread_unless_asked(void **state)
+{
+    (void)state;
+    const char *argv[] = {"/bin/sh", "-c", "grep '^Threads:' /proc/$$/status", NULL};
+    struct run r = run_under_cli(NULL, argv, NULL);
+    assert_int_equal(r.cli.status, 0);
+    assert_non_null(strstr(r.cli.out, "Threads:\t1\n"));
+    run_free(&r);
+
+    const char *listener[] = {"--dump-listener", NULL};
+    r = run_under_cli(listener, argv, NULL);
+    assert_int_equal(r.cli.status, 0);
+    assert_non_null(strstr(r.cli.out, "Threads:\t2\n"));
+    run_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     cli_paths_from_args(argc, argv, 5);
@@ -500,6 +518,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(python_daemon_thread_is_reported),
         cmocka_unit_test(zstd_with_two_threads_is_clean),
         cmocka_unit_test(xz_with_two_threads_leaves_its_worker_waiting),
+        cmocka_unit_test(run_adds_no_thread_unless_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
