@@ -386,7 +386,10 @@ void kernel_sched_clock_destroy(struct kernel_sched_clock *clock)
 }
 
 /* On cpu, right after a yield (which runs update_curr), our own exec_start is "now" on that CPU's
- * scheduler clock; CLOCK_MONOTONIC read just then gives the offset. */
+ * scheduler clock; CLOCK_MONOTONIC read just then gives the offset. Being preempted between the
+ * two reads can only make an offset too large, so the smallest of a few is kept. */
+#define CLOCK_SAMPLES 2
+
 static bool measure_on_cpu(int cpu, int64_t *offset)
 {
     cpu_set_t saved, one;
@@ -396,12 +399,20 @@ static bool measure_on_cpu(int cpu, int64_t *offset)
     CPU_SET(cpu, &one);
     if (sched_setaffinity(0, sizeof one, &one) != 0)
         return false;
-    sched_yield();
-    uint64_t mono = monotonic_ns();
-    uint64_t exec_start = 0;
-    bool ok = sched_getcpu() == cpu && read_exec_start(-1, (pid_t)syscall(SYS_gettid), &exec_start);
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    bool ok = false;
+    for (int i = 0; i < CLOCK_SAMPLES; i++) {
+        sched_yield();
+        uint64_t mono = monotonic_ns();
+        uint64_t exec_start = 0;
+        if (sched_getcpu() != cpu || !read_exec_start(-1, self, &exec_start))
+            continue;
+        int64_t sample = (int64_t)(mono - exec_start);
+        if (!ok || sample < *offset)
+            *offset = sample;
+        ok = true;
+    }
     sched_setaffinity(0, sizeof saved, &saved);
-    *offset = (int64_t)(mono - exec_start);
     return ok;
 }
 

@@ -94,8 +94,10 @@ struct kernel_thread_state {
 
 /* Per-CPU offsets from the scheduler clock of `sched` to CLOCK_MONOTONIC. Measuring CPU c moves
  * the calling thread onto c (sched_setaffinity), yields so that its own exec_start is current,
- * reads it, and restores the thread's affinity: ~30 µs per CPU, redone when older than
- * KERNEL_SCHED_CLOCK_MAX_AGE_NS. Owned by one thread at a time. */
+ * reads it (twice, keeping the smaller offset), and restores the thread's affinity: 60-300 µs
+ * per CPU, more when the CPU is busy; redone when older than KERNEL_SCHED_CLOCK_MAX_AGE_NS (the
+ * offsets drift by the CPU's irq and steal time: 0.36 ms/s was seen here). Owned by one thread at
+ * a time. */
 struct kernel_sched_clock {
     int ncpus;
     int64_t *offset_ns;    /* CLOCK_MONOTONIC minus the CPU's scheduler clock */
