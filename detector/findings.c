@@ -120,6 +120,35 @@ static char **read_argv(void)
     return argv;
 }
 
+/* std::thread's start routine is recorded as the _M_run of its _State (shim/cxx_threads.h):
+ * "std::thread::_State_impl<std::thread::_Invoker<std::tuple<F, Args...> > >::_M_run()". The
+ * reader wants F: "ConfigWatcher::start()::{lambda()#1}", or a functor's type. */
+static const char *display_start_routine(const char *name)
+{
+    static const char prefix[] = "std::thread::_State_impl<std::thread::_Invoker<std::tuple<";
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0)
+        return name;
+    const char *callable = name + sizeof prefix - 1;
+    int depth = 0;
+    const char *end = callable;
+    for (; *end; end++) {
+        if (*end == '<' || *end == '(' || *end == '{')
+            depth++;
+        else if ((*end == '>' || *end == ')' || *end == '}') && depth-- == 0)
+            break;
+        else if (*end == ',' && depth == 0)
+            break;
+    }
+    if (end == callable || !*end)
+        return name;
+    char *copy = strndup(callable, (size_t)(end - callable));
+    if (!copy)
+        return name;
+    const char *interned = symbolize_intern(copy);
+    free(copy);
+    return interned;
+}
+
 /* A running thread's name as the kernel has it now (set by prctl, or inherited). */
 static void read_live_name(pid_t tid, char name[TL_NAME_MAX])
 {
@@ -140,7 +169,7 @@ static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *fir
     g->state = leak_state(first);
     g->detached = (first->flags & TL_F_DETACHED) != 0;
     g->c11 = (first->flags & TL_F_C11) != 0;
-    g->start_routine = symbolize_function(first->start_routine);
+    g->start_routine = display_start_routine(symbolize_function(first->start_routine));
     g->scope = scope_name(first->scope);
     g->creator_tid = first->creator_tid;
     g->creator_is_main = first->creator_tid == getpid();

@@ -794,6 +794,14 @@ const char *symbolize_function(const void *pc)
     return function ? function : unknown_function;
 }
 
+const char *symbolize_intern(const char *s)
+{
+    pthread_mutex_lock(&lock);
+    const char *copy = intern(s);
+    pthread_mutex_unlock(&lock);
+    return copy ? copy : unknown_function;
+}
+
 static void close_locked(void)
 {
     forget_module_indexes();

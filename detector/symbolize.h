@@ -33,6 +33,9 @@ size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresse
 /* The function that starts exactly at, or contains, pc (for start routines). "??" when unknown. */
 const char *symbolize_function(const void *pc);
 
+/* A copy of s that lives as long as the symbolizer's own strings (until symbolizer_close). */
+const char *symbolize_intern(const char *s);
+
 /* Releases libdw's state and every string handed out. */
 void symbolizer_close(void);
 

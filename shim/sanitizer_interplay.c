@@ -90,6 +90,13 @@ void *sanitizer_user_start_routine(void *(*start)(void *), void *arg)
     return (void *)start;
 }
 
+void *sanitizer_user_start_arg(void *(*start)(void *), void *arg)
+{
+    if (tsan_trampoline && (void *)start == tsan_trampoline && arg)
+        return ((void **)arg)[1];
+    return arg;
+}
+
 bool sanitizer_is_own_thread(void *(*start)(void *))
 {
     return below_tsan && (void *)start != tsan_trampoline;

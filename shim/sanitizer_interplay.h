@@ -14,8 +14,9 @@ void sanitizer_interplay_init(void *real_pthread_create);
 
 bool sanitizer_below_tsan(void);
 
-/* The user's routine behind TSan's trampoline, or start itself. */
+/* The user's routine behind TSan's trampoline, or start itself; and the argument it gets. */
 void *sanitizer_user_start_routine(void *(*start)(void *), void *arg);
+void *sanitizer_user_start_arg(void *(*start)(void *), void *arg);
 
 /* Is this creation one of TSan's own threads? */
 bool sanitizer_is_own_thread(void *(*start)(void *));

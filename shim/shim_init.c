@@ -4,6 +4,7 @@
 #include "shim_state.h"
 
 #include "endpoint.h"
+#include "cxx_threads.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
 #include "stack_capture.h"
@@ -61,6 +62,7 @@ static void resolve_real_once(void)
     RESOLVE(quick_exit, "quick_exit");
 
     sanitizer_interplay_init((void *)tl_real.pthread_create);
+    cxx_threads_init();
     atomic_store(&registry_owner, (pid_t)syscall(SYS_getpid));
     pthread_key_create(&exit_key, observe_thread_exit);
 }

@@ -3,6 +3,7 @@
  * Async-signal-safe and allocation-free: this is pthread_create's path. */
 #include "thread_launch.h"
 
+#include "cxx_threads.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
 #include "shim_state.h"
@@ -49,7 +50,8 @@ struct tl_thread_record *thread_launch_prepare(const pthread_attr_t *attr, void 
     else if (++tl_self_creations > TL_FAST_CAPTURE_AFTER)
         method = TL_CAPTURE_FAST;
     registry_write_begin(r);
-    r->info.start_routine = sanitizer_user_start_routine(start, arg);
+    r->info.start_routine = cxx_thread_user_routine(sanitizer_user_start_routine(start, arg),
+                                                    sanitizer_user_start_arg(start, arg));
     r->info.scope = tl_self_scope;
     fill_creator(r);
     r->info.nframes = (uint16_t)stack_capture(r->info.frames, TL_MAX_FRAMES, method);
