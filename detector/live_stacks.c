@@ -10,6 +10,9 @@
 
 #include "stack_capture.h"
 
+#include <link.h>
+#include <sys/auxv.h>
+#include <ucontext.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -66,6 +69,10 @@ static _Atomic uint32_t acks;               /* futex word: answers since the dum
 static _Atomic uint32_t acks_wanted;        /* the handler wakes the collector at this count */
 static _Atomic pid_t dump_pid;              /* requests come only from this process */
 static __thread unsigned loader_depth __attribute__((tls_model("initial-exec")));
+/* The dynamic loader's code. dlopen and dlclose change the link map from inside it, and libunwind
+ * walks that map (dl_iterate_phdr): a thread interrupted there is not unwound. The shim cannot
+ * wrap dlopen instead, because glibc resolves $ORIGIN and RUNPATH from dlopen's caller. */
+static uintptr_t loader_text_begin, loader_text_end;
 
 /* The collector's own state, under dump_lock. */
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,6 +107,12 @@ static long voluntary_switches(void)
     return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_nvcsw : 0;
 }
 
+static bool interrupted_in_loader(const void *ucontext)
+{
+    uintptr_t pc = (uintptr_t)((const ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
+    return pc >= loader_text_begin && pc < loader_text_end;
+}
+
 /* Async-signal-safe, allocation-free. Writes only into a slot it won by CAS. */
 static void answer_request(struct mailbox_slot *slot, uint32_t request_generation, void *ucontext)
 {
@@ -111,7 +124,7 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
     atomic_store(&slot->inside, self);
     unsigned n = 0;
     slot->handler_switches = 0;
-    if (loader_depth > 0) {
+    if (loader_depth > 0 || interrupted_in_loader(ucontext)) {
         slot->status = LIVE_STACK_BUSY_IN_LOADER;
     } else if (stack_capture_busy()) {
         slot->status = LIVE_STACK_BUSY_UNWINDING;
@@ -694,8 +707,39 @@ static int map_results(struct live_stacks_dump *out, size_t count)
     return 0;
 }
 
+static int find_loader_text(struct dl_phdr_info *info, size_t size, void *base)
+{
+    (void)size;
+    if (info->dlpi_addr != (uintptr_t)base)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            loader_text_begin = info->dlpi_addr + ph->p_vaddr;
+            loader_text_end = loader_text_begin + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void locate_loader_once(void)
+{
+    uintptr_t base = getauxval(AT_BASE); /* 0 without a dynamic loader */
+    if (base)
+        dl_iterate_phdr(find_loader_text, (void *)base);
+}
+
+/* Once, before the first signal: the handler reads the range without locking. */
+static void locate_loader(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, locate_loader_once);
+}
+
 int live_stacks_dump(const struct live_stacks_options *options, struct live_stacks_dump *out)
 {
+    locate_loader();
     static const struct live_stacks_options defaults = {0};
     if (!options)
         options = &defaults;
