@@ -5,6 +5,7 @@
 
 #include "endpoint.h"
 #include "cxx_threads.h"
+#include "live_stacks.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
 #include "stack_capture.h"
@@ -138,6 +139,7 @@ void shim_adopt_forked_child(void)
         atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
     }
     registry_fork_child(self);
+    live_stacks_fork_child(); /* a dump running in another thread left its lock held */
 }
 
 void shim_check_fork(void)
