@@ -3,6 +3,8 @@
  * about 2,000 dynamic symbols, some 100 KiB), bounded by MAX_TABLE_SIZE. */
 #include "elf_dynsym.h"
 
+#include "pread_exact.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,22 +38,9 @@ struct elf_file {
     uint32_t shnum;
 };
 
-static bool read_exact(const struct elf_file *f, uint64_t off, void *buf, uint64_t len)
+static bool read_exact(const struct elf_file *f, uint64_t off, void *buf, size_t len)
 {
-    if (off > f->size || len > f->size - off)
-        return false;
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(f->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        off += (uint64_t)n;
-        len -= (uint64_t)n;
-    }
-    return true;
+    return pread_exact(f->fd, f->size, off, buf, len);
 }
 
 static bool read_header(struct elf_file *f)

@@ -4,6 +4,8 @@
  * logic after that is written once. */
 #include "elf_inspect.h"
 
+#include "pread_exact.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,23 +44,9 @@ struct elf_file {
     uint16_t phentsize, phnum;
 };
 
-/* Reads exactly len bytes at off, refusing anything that reaches past the end of the file. */
 static bool read_exact(const struct elf_file *f, uint64_t off, void *buf, size_t len)
 {
-    if (off > f->size || len > f->size - off)
-        return false;
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(f->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return true;
+    return pread_exact(f->fd, f->size, off, buf, len);
 }
 
 static enum tl_elf_kind read_file_header(struct elf_file *f, struct tl_elf_info *info)
