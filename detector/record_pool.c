@@ -45,6 +45,8 @@ static struct tl_thread_record *free_list_pop(void)
         if (top == 0)
             return NULL;
         struct tl_thread_record *r = slot_at(top - 1);
+        if (!r)
+            return NULL; /* cannot happen: only installed slots are ever freed */
         uint32_t next = atomic_load_explicit(&r->free_next, memory_order_relaxed);
         uint64_t replacement = ((head >> 32) + 1) << 32 | next;
         if (atomic_compare_exchange_weak(&free_head, &head, replacement))
