@@ -8,9 +8,10 @@
 #endif
 #include "live_stacks.h"
 
+#include "module_text.h"
+
 #include "stack_capture.h"
 
-#include <link.h>
 #include <sys/auxv.h>
 #include <ucontext.h>
 #include <errno.h>
@@ -72,7 +73,7 @@ static __thread unsigned loader_depth __attribute__((tls_model("initial-exec")))
 /* The dynamic loader's code. dlopen and dlclose change the link map from inside it, and libunwind
  * walks that map (dl_iterate_phdr): a thread interrupted there is not unwound. The shim cannot
  * wrap dlopen instead, because glibc resolves $ORIGIN and RUNPATH from dlopen's caller. */
-static uintptr_t loader_text_begin, loader_text_end;
+static struct tl_text_range loader_text;
 
 /* The collector's own state, under dump_lock. */
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -110,7 +111,7 @@ static long voluntary_switches(void)
 static bool interrupted_in_loader(const void *ucontext)
 {
     uintptr_t pc = (uintptr_t)((const ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
-    return pc >= loader_text_begin && pc < loader_text_end;
+    return text_range_holds(&loader_text, pc);
 }
 
 /* Async-signal-safe, allocation-free. Writes only into a slot it won by CAS. */
@@ -707,27 +708,9 @@ static int map_results(struct live_stacks_dump *out, size_t count)
     return 0;
 }
 
-static int find_loader_text(struct dl_phdr_info *info, size_t size, void *base)
-{
-    (void)size;
-    if (info->dlpi_addr != (uintptr_t)base)
-        return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            loader_text_begin = info->dlpi_addr + ph->p_vaddr;
-            loader_text_end = loader_text_begin + ph->p_memsz;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void locate_loader_once(void)
 {
-    uintptr_t base = getauxval(AT_BASE); /* 0 without a dynamic loader */
-    if (base)
-        dl_iterate_phdr(find_loader_text, (void *)base);
+    module_text_at_base(getauxval(AT_BASE), &loader_text); /* AT_BASE is 0 without a loader */
 }
 
 /* Once, before the first signal: the handler reads the range without locking. */

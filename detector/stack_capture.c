@@ -1,8 +1,9 @@
 /* libunwind, loaded RTLD_LOCAL and called through pointers. See stack_capture.h for why. */
 #include "stack_capture.h"
 
+#include "module_text.h"
+
 #include <dlfcn.h>
-#include <link.h>
 #include <unwind.h>
 #include <stddef.h>
 #include <string.h>
@@ -34,27 +35,8 @@ static struct {
     unwind_get_ip_fn get_ip;
 } gcc_unwinder;
 
-static uintptr_t own_text_begin, own_text_end;
+static struct tl_text_range own_text;
 static __thread int capture_depth __attribute__((tls_model("initial-exec")));
-
-static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    uintptr_t probe = (uintptr_t)arg;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-            continue;
-        uintptr_t begin = info->dlpi_addr + ph->p_vaddr;
-        uintptr_t end = begin + ph->p_memsz;
-        if (probe >= begin && probe < end) {
-            own_text_begin = begin;
-            own_text_end = end;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static bool resolve_libunwind(void)
 {
@@ -73,7 +55,7 @@ bool stack_capture_init(void)
 {
     if (unw.ready)
         return true;
-    dl_iterate_phdr(find_own_text, (void *)(uintptr_t)&stack_capture_init);
+    module_text_containing((const void *)&stack_capture_init, &own_text);
     if (!resolve_libunwind())
         return false;
     unw.ready = true;
@@ -126,7 +108,7 @@ bool stack_capture_available(void)
 
 bool stack_capture_is_own_pc(uintptr_t pc)
 {
-    return pc >= own_text_begin && pc < own_text_end;
+    return text_range_holds(&own_text, pc);
 }
 
 bool stack_capture_busy(void)
