@@ -617,6 +617,20 @@ void tsan_report_write_findings(struct tl_json_writer *w, const struct tl_tsan_r
     tl_jw_end_array(w);
 }
 
+void tsan_report_write_messages(struct tl_json_writer *w, const struct tl_tsan_report_set *set)
+{
+    tl_jw_begin_array(w);
+    for (size_t i = 0; i < set->nmessages; i++) {
+        tl_jw_begin_object(w);
+        tl_jw_key(w, "pid");
+        tl_jw_int(w, set->messages[i].pid);
+        tl_jw_key(w, "text");
+        tl_jw_string(w, set->messages[i].text);
+        tl_jw_end_object(w);
+    }
+    tl_jw_end_array(w);
+}
+
 int tsan_report_write_json(FILE *out, const struct tl_tsan_report_set *set)
 {
     struct tl_json_writer w;
@@ -625,16 +639,7 @@ int tsan_report_write_json(FILE *out, const struct tl_tsan_report_set *set)
     tl_jw_key(&w, "tsan_findings");
     tsan_report_write_findings(&w, set);
     tl_jw_key(&w, "tsan_messages");
-    tl_jw_begin_array(&w);
-    for (size_t i = 0; i < set->nmessages; i++) {
-        tl_jw_begin_object(&w);
-        tl_jw_key(&w, "pid");
-        tl_jw_int(&w, set->messages[i].pid);
-        tl_jw_key(&w, "text");
-        tl_jw_string(&w, set->messages[i].text);
-        tl_jw_end_object(&w);
-    }
-    tl_jw_end_array(&w);
+    tsan_report_write_messages(&w, set);
     tl_jw_key(&w, "reported_warnings");
     tl_jw_int(&w, set->reported_warnings);
     tl_jw_end_object(&w);

@@ -96,6 +96,10 @@ void tsan_report_set_free(struct tl_tsan_report_set *set);
  * strings and zero line or column numbers are null. Errors latch in the writer. */
 void tsan_report_write_findings(struct tl_json_writer *w, const struct tl_tsan_report_set *set);
 
+/* Writes the `==PID==` messages as an array of {pid, text}: TSan's crashes and refusals, which are
+ * not findings but must not be lost. */
+void tsan_report_write_messages(struct tl_json_writer *w, const struct tl_tsan_report_set *set);
+
 /* Writes {"tsan_findings": [...], "tsan_messages": [{pid, text}], "reported_warnings": N} as one
  * pretty-printed document. Returns 0, or -1 when the stream reported an error. */
 int tsan_report_write_json(FILE *out, const struct tl_tsan_report_set *set);

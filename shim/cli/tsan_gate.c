@@ -214,16 +214,7 @@ static char *json_of_messages(const struct tl_tsan_report_set *set)
         return NULL;
     struct tl_json_writer w;
     tl_jw_init(&w, out);
-    tl_jw_begin_array(&w);
-    for (size_t i = 0; i < set->nmessages; i++) {
-        tl_jw_begin_object(&w);
-        tl_jw_key(&w, "pid");
-        tl_jw_int(&w, set->messages[i].pid);
-        tl_jw_key(&w, "text");
-        tl_jw_string(&w, set->messages[i].text);
-        tl_jw_end_object(&w);
-    }
-    tl_jw_end_array(&w);
+    tsan_report_write_messages(&w, set);
     int rc = tl_jw_finish(&w);
     if (fclose(out) != 0 || rc != 0) {
         free(buf);
