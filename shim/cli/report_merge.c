@@ -3,6 +3,8 @@
  * fields this CLI does not know about survive the merge. */
 #include "report_merge.h"
 
+#include "read_file_at.h"
+
 #include "json_reader.h"
 #include "report_dir.h"
 
@@ -41,50 +43,6 @@ struct merge {
     FILE *warnings;
     const struct tl_merge_extras *extras; /* NULL: none */
 };
-
-/* Reads a whole file relative to dirfd into a NUL-terminated buffer. Returns NULL with errno set
- * (EFBIG for files beyond MAX_REPORT_SIZE). */
-static char *read_file_at(int dirfd, const char *name, size_t *len_out)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) != 0)
-        goto fail;
-    if ((uint64_t)st.st_size > MAX_REPORT_SIZE) {
-        errno = EFBIG;
-        goto fail;
-    }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    buf = malloc(cap);
-    if (!buf)
-        goto fail;
-    /* The size may change while reading; read to end of file but never past the buffer. */
-    for (ssize_t n; len + 1 < cap; len += (size_t)n) {
-        n = read(fd, buf + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR) {
-            n = 0;
-            continue;
-        }
-        if (n < 0)
-            goto fail;
-        if (n == 0)
-            break;
-    }
-    buf[len] = '\0';
-    close(fd);
-    *len_out = len;
-    return buf;
-fail : {
-    int saved = errno;
-    free(buf);
-    close(fd);
-    errno = saved;
-    return NULL;
-}
-}
 
 static void trim(char **text, size_t *len)
 {
@@ -130,7 +88,7 @@ static void load_report(struct merge *m, struct process_report *r)
     char name[64], err[160];
     snprintf(name, sizeof name, "threadleak.%ld.json", (long)r->pid);
     size_t len;
-    char *buf = read_file_at(m->dirfd, name, &len);
+    char *buf = read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
     if (!buf) {
         warn_unusable(m, r->pid, "cannot be read (%s)", strerror(errno));
         return;
@@ -217,7 +175,7 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     char name[64];
     snprintf(name, sizeof name, "threadleak.%ld.txt", (long)r->pid);
     size_t len;
-    char *text = read_file_at(m->dirfd, name, &len);
+    char *text = read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
     if (!text) {
         fprintf(m->warnings,
                 "threadleak: warning: text report %s/%s is missing (%s); its JSON report lists "

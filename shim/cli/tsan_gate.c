@@ -3,6 +3,8 @@
  * are moved into one set, in the order of report_merge: the target's first, then by pid. */
 #include "tsan_gate.h"
 
+#include "read_file_at.h"
+
 #include "json_writer.h"
 #include "tsan_env.h"
 
@@ -34,48 +36,6 @@ bool tsan_log_pid(const char *name, pid_t *pid)
         return false;
     *pid = (pid_t)atol(digits);
     return true;
-}
-
-/* The whole log, NUL-terminated; NULL with errno set. A process that is still running may be
- * appending: read what was there when we looked. */
-static char *read_log(int dirfd, const char *name, size_t *len_out)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    if (fstat(fd, &st) != 0)
-        goto fail;
-    if ((uint64_t)st.st_size > MAX_LOG_SIZE) {
-        errno = EFBIG;
-        goto fail;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
-        goto fail;
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-fail : {
-    int saved = errno;
-    free(buf);
-    close(fd);
-    errno = saved;
-    return NULL;
-}
 }
 
 /* Moves src's findings and messages to the end of dst and leaves src empty. */
@@ -110,7 +70,7 @@ static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t
                    struct tl_tsan_gate *g, FILE *warnings)
 {
     size_t len;
-    char *text = read_log(dirfd, log->name, &len);
+    char *text = read_file_at(dirfd, log->name, MAX_LOG_SIZE, &len);
     if (!text) {
         fprintf(warnings, "threadleak: warning: ThreadSanitizer log %s/%s cannot be read (%s)\n",
                 dir, log->name, strerror(errno));
