@@ -243,9 +243,14 @@ static void test_orphans_are_waited_for_and_merged(void **state)
 static void test_children_timeout_reports_stragglers(void **state)
 {
     (void)state;
-    struct cli_result r = cli_run(ARGS("run", "--children-timeout", "0", "--", "sh", "-c",
-                                       "sleep 30 >/dev/null 2>&1 & echo $!"),
-                                  with_stub(NULL));
+    /* The shell waits until its background child has become `sleep`: a child still between fork
+     * and exec is named `sh` in /proc, and the warning names what it sees. */
+    struct cli_result r =
+        cli_run(ARGS("run", "--children-timeout", "0", "--", "sh", "-c",
+                     "sleep 30 >/dev/null 2>&1 & pid=$!; "
+                     "while [ \"$(cat /proc/$pid/comm 2>/dev/null)\" != sleep ]; do :; done; "
+                     "echo $pid"),
+                with_stub(NULL));
     assert_int_equal(r.status, 0);
     long straggler = strtol(r.out, NULL, 10);
     assert_true(straggler > 0);
