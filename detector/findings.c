@@ -7,8 +7,6 @@
 #include "registry.h"
 #include "scopes.h"
 
-#include <dlfcn.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,31 +149,6 @@ static const char *display_start_routine(const char *name)
     return interned;
 }
 
-/* A static start routine in a stripped library (liblzma's worker_start) has no name anywhere.
- * TSan's MODULE+0xOFFSET form still tells the reader whose thread it is, and addr2line finds the
- * function once the library's debug symbols are installed. "??" when not even the module is
- * known. */
-static const char *start_routine_name(const void *pc)
-{
-    const char *name = symbolize_function(pc);
-    if (strcmp(name, "??") != 0)
-        return display_start_routine(name);
-    Dl_info info;
-    if (!pc || !dladdr(pc, &info) || !info.dli_fbase)
-        return name;
-    struct tl_frame frame;
-    void *pcs[] = {(void *)pc};
-    symbolize_frames(pcs, 1, false, &frame);
-    const char *path = frame.module ? frame.module : info.dli_fname;
-    if (!path || !*path)
-        return name;
-    const char *slash = strrchr(path, '/');
-    char text[PATH_MAX + 32];
-    snprintf(text, sizeof text, "%s+0x%lx", slash ? slash + 1 : path,
-             (unsigned long)((uintptr_t)pc - (uintptr_t)info.dli_fbase));
-    return symbolize_intern(text);
-}
-
 /* A running thread's name as the kernel has it now (set by prctl, or inherited). */
 static void read_live_name(pid_t tid, char name[TL_NAME_MAX])
 {
@@ -196,7 +169,7 @@ static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *fir
     g->state = leak_state(first);
     g->detached = (first->flags & TL_F_DETACHED) != 0;
     g->c11 = (first->flags & TL_F_C11) != 0;
-    g->start_routine = start_routine_name(first->start_routine);
+    g->start_routine = display_start_routine(symbolize_function_or_offset(first->start_routine));
     g->scope = scope_name(first->scope);
     g->creator_tid = first->creator_tid;
     g->creator_is_main = first->creator_tid == getpid();

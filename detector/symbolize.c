@@ -15,7 +15,9 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -792,6 +794,23 @@ const char *symbolize_function(const void *pc)
     const char *function = describe((uintptr_t)pc).function;
     pthread_mutex_unlock(&lock);
     return function ? function : unknown_function;
+}
+
+const char *symbolize_function_or_offset(const void *pc)
+{
+    pthread_mutex_lock(&lock);
+    struct known_address known = describe((uintptr_t)pc);
+    const char *name = known.function;
+    Dl_info info;
+    if (!name && known.module && dladdr(pc, &info) && info.dli_fbase) {
+        const char *slash = strrchr(known.module, '/');
+        char text[PATH_MAX + 32];
+        snprintf(text, sizeof text, "%s+0x%lx", slash ? slash + 1 : known.module,
+                 (unsigned long)((uintptr_t)pc - (uintptr_t)info.dli_fbase));
+        name = intern(text);
+    }
+    pthread_mutex_unlock(&lock);
+    return name ? name : unknown_function;
 }
 
 const char *symbolize_intern(const char *s)

@@ -33,6 +33,12 @@ size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresse
 /* The function that starts exactly at, or contains, pc (for start routines). "??" when unknown. */
 const char *symbolize_function(const void *pc);
 
+/* The same, but for a pc its module has no symbol for (a static function in a stripped library)
+ * TSan's MODULE+0xOFFSET: "liblzma.so.5.4.1+0xcce0", offset from the module's load base, which
+ * addr2line resolves once the debug symbols are installed. "??" when not even the module is
+ * known. */
+const char *symbolize_function_or_offset(const void *pc);
+
 /* A copy of s that lives as long as the symbolizer's own strings (until symbolizer_close). */
 const char *symbolize_intern(const char *s);
 

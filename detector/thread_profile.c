@@ -231,6 +231,8 @@ static uint32_t start_stack_of(struct thread_profile *p, struct thread_profile_t
         return THREAD_PROFILE_NO_STACK;
     const struct thread_profile_location *loc = &p->locations[id];
     t->start_routine = loc->lines[loc->nlines - 1].function;
+    if (strcmp(t->start_routine, "??") == 0)
+        t->start_routine = symbolize_function_or_offset(start_routine);
     return thread_profile_add_stack(p, &id, 1);
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,30 @@ static void test_library_dlopened_later(void **state)
     dlclose(lib);
 }
 
+/* A static function in a stripped library: no name, but module and offset, as TSan prints. */
+static void test_stripped_function_gets_module_offset(void **state)
+{
+    (void)state;
+    void *lib = dlopen(SYMBOLIZE_STRIPPED_PROBE, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    void *(*worker_of)(void) = (void *(*)(void))dlsym(lib, "symbolize_stripped_probe_worker");
+    assert_non_null(worker_of);
+    void *worker = worker_of();
+    struct link_map *map = NULL;
+    assert_int_equal(dlinfo(lib, RTLD_DI_LINKMAP, &map), 0);
+
+    assert_string_equal(symbolize_function(worker), "??");
+    char expected[128];
+    snprintf(expected, sizeof expected, "libsymbolize_stripped_probe.so+0x%lx",
+             (unsigned long)((uintptr_t)worker - map->l_addr));
+    assert_string_equal(symbolize_function_or_offset(worker), expected);
+    assert_string_equal(symbolize_function_or_offset(atoi), "atoi");
+    assert_string_equal(symbolize_function_or_offset((void *)0x1000), "??");
+
+    symbolizer_close();
+    dlclose(lib);
+}
+
 /* ---- without libdw: dladdr's exported names only ---- */
 
 static void test_dladdr_fallback(void **state)
@@ -363,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_many_frames_in_one_call),
         cmocka_unit_test(test_close_then_reuse),
         cmocka_unit_test(test_library_dlopened_later),
+        cmocka_unit_test(test_stripped_function_gets_module_offset),
         cmocka_unit_test(test_dladdr_fallback),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
