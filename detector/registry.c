@@ -5,6 +5,7 @@
  * and raw futex syscalls only. */
 #include "registry.h"
 
+#include "quiet_copy.h"
 #include "record_pool.h"
 
 #include <linux/futex.h>
@@ -89,7 +90,7 @@ struct tl_thread_record *registry_new_record(void)
     if (!r)
         return NULL;
     registry_write_begin(r);
-    memset(&r->info, 0, sizeof r->info);
+    quiet_zero(&r->info, sizeof r->info);
     r->hash_next = NULL;
     r->info.serial = atomic_fetch_add_explicit(&next_serial, 1, memory_order_relaxed);
     r->info.created_ns = tl_now_realtime_ns();
@@ -219,10 +220,8 @@ void registry_thread_exited(struct tl_thread_record *r, const char *final_name)
 {
     registry_write_begin(r);
     r->info.exited_ns = tl_now_realtime_ns();
-    if (final_name && final_name[0]) {
-        strncpy(r->info.name, final_name, TL_NAME_MAX - 1);
-        r->info.name[TL_NAME_MAX - 1] = '\0';
-    }
+    if (final_name && final_name[0])
+        quiet_copy_string(r->info.name, final_name, TL_NAME_MAX);
     registry_write_end(r);
     flags_change(r, TL_F_EXITED, 0);
     exit_event(); /* touches no record, so it is safe after the change above freed r */
@@ -251,8 +250,7 @@ void registry_set_flags(struct tl_thread_record *r, uint32_t flags)
 void registry_set_name(struct tl_thread_record *r, const char *name)
 {
     registry_write_begin(r);
-    strncpy(r->info.name, name, TL_NAME_MAX - 1);
-    r->info.name[TL_NAME_MAX - 1] = '\0';
+    quiet_copy_string(r->info.name, name, TL_NAME_MAX);
     registry_write_end(r);
 }
 
@@ -268,7 +266,7 @@ bool registry_copy(const struct tl_thread_record *r, struct tl_thread_info *out)
         uint32_t flags = atomic_load_explicit(&w->flags, memory_order_acquire);
         if (!(flags & TL_F_IN_USE))
             return false;
-        memcpy(out, &w->info, sizeof *out);
+        quiet_copy(out, &w->info, sizeof *out);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&w->seq, memory_order_relaxed) != before)
             continue;
