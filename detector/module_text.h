@@ -18,10 +18,26 @@ bool module_text_containing(const void *address, struct tl_text_range *out);
 bool module_text_at_base(uintptr_t base, struct tl_text_range *out);
 bool module_text_named(const char *name_part, struct tl_text_range *out);
 
+/* Whether address lies in the main program rather than a shared library. Not async-signal-safe. */
+bool module_text_in_program(const void *address);
+
 /* Async-signal-safe. */
 static inline bool text_range_holds(const struct tl_text_range *r, uintptr_t pc)
 {
     return pc >= r->begin && pc < r->end;
+}
+
+/* Removes frames[from..n) that lie in r, keeping the rest in order; returns the new count.
+ * Async-signal-safe and allocation-free. */
+static inline unsigned text_range_remove(void **frames, unsigned n, unsigned from,
+                                         const struct tl_text_range *r)
+{
+    unsigned kept = from < n ? from : n;
+    for (unsigned i = kept; i < n; i++) {
+        if (!text_range_holds(r, (uintptr_t)frames[i]))
+            frames[kept++] = frames[i];
+    }
+    return kept;
 }
 
 #endif

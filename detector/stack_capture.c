@@ -2,6 +2,7 @@
 #include "stack_capture.h"
 
 #include "module_text.h"
+#include "quiet_copy.h"
 
 #include <dlfcn.h>
 #include <unwind.h>
@@ -36,6 +37,7 @@ static struct {
 } gcc_unwinder;
 
 static struct tl_text_range own_text;
+static bool own_text_inside; /* the shim is a library of its own: drop its frames anywhere */
 static __thread int capture_depth __attribute__((tls_model("initial-exec")));
 
 static bool resolve_libunwind(void)
@@ -56,6 +58,9 @@ bool stack_capture_init(void)
     if (unw.ready)
         return true;
     module_text_containing((const void *)&stack_capture_init, &own_text);
+    /* Linked into a program (the unit tests), "our" code is the whole program: only the frames
+     * on top are the capture's own, the rest are the caller's. */
+    own_text_inside = !module_text_in_program((const void *)&stack_capture_init);
     if (!resolve_libunwind())
         return false;
     unw.ready = true;
@@ -116,6 +121,15 @@ bool stack_capture_busy(void)
     return capture_depth > 0;
 }
 
+static unsigned drop_own_top(void **frames, unsigned n)
+{
+    unsigned skip = 0;
+    while (skip < n && stack_capture_is_own_pc((uintptr_t)frames[skip]))
+        skip++;
+    quiet_copy(frames, frames + skip, (n - skip) * sizeof *frames); /* ascending: overlap is safe */
+    return n - skip;
+}
+
 static unsigned walk_cursor(unw_cursor_t *cursor, void **frames, unsigned max, bool first_is_pc)
 {
     unsigned n = 0;
@@ -130,16 +144,6 @@ static unsigned walk_cursor(unw_cursor_t *cursor, void **frames, unsigned max, b
         frames[n++] = (void *)ip;
     }
     return n;
-}
-
-/* Drops threadleak's own frames from the top, in place. */
-static unsigned drop_own_frames(void **frames, unsigned n)
-{
-    unsigned skip = 0;
-    while (skip < n && stack_capture_is_own_pc((uintptr_t)frames[skip]))
-        skip++;
-    memmove(frames, frames + skip, (n - skip) * sizeof *frames);
-    return n - skip;
 }
 
 unsigned stack_capture(void **frames, unsigned max, enum tl_capture_method method)
@@ -162,10 +166,12 @@ unsigned stack_capture(void **frames, unsigned max, enum tl_capture_method metho
         n = unw.init_local2(&cursor, &uc, 0) == 0 ? walk_cursor(&cursor, raw, want, false) : 0;
     }
     capture_depth--;
-    n = drop_own_frames(raw, n);
+    /* Not only the wrappers on top: in a build without tail calls the shim's own frames sit
+     * inside the stack too (main_with_exit_hook below main). The reader never wants them. */
+    n = own_text_inside ? text_range_remove(raw, n, 0, &own_text) : drop_own_top(raw, n);
     if (n > max)
         n = max;
-    memcpy(frames, raw, n * sizeof *frames);
+    quiet_copy(frames, raw, n * sizeof *frames); /* frames may be a registry record's */
     return n;
 }
 
@@ -176,5 +182,8 @@ unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max)
     unw_cursor_t cursor;
     if (unw.init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) != 0)
         return 0;
-    return walk_cursor(&cursor, frames, max, true);
+    unsigned n = walk_cursor(&cursor, frames, max, true);
+    /* frames[0] is where the thread was interrupted, kept even in our code: what follows it are
+     * return addresses, which symbolisation treats differently. */
+    return own_text_inside ? text_range_remove(frames, n, 1, &own_text) : n;
 }
