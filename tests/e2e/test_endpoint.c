@@ -5,7 +5,8 @@
  * `go tool pprof -raw/-top` (when go is installed), /metrics is valid exposition, errors get
  * their status codes, the endpoint's own threads are never listed nor reported at exit, a
  * non-loopback address is refused while the program runs on, dumps during a thread churn never
- * list a tid twice, and the HTML page renders in headless Chromium (when installed).
+ * list a tid twice, the HTML page renders in headless Chromium (when installed), and memcached's
+ * workers show in epoll_wait (when memcached is installed).
  *
  * Arguments: the shim, test_endpoint_prog, and the artifacts directory. */
 #include <setjmp.h>
@@ -382,6 +383,62 @@ static void test_dumps_during_churn(void **state)
     target_stop(&t);
 }
 
+/* A real server nobody here wrote: memcached -t 4 (Debian's, stripped). Its four workers must show
+ * in debug=2 blocked in epoll_wait, with libevent's loop below, and named by module and offset. */
+static void test_memcached_workers_in_epoll_wait(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/memcached", X_OK) != 0) {
+        print_message("# SKIPPED: memcached is not installed (Debian package `memcached`)\n");
+        skip();
+    }
+    char dir[256], socket_path[320], options[600], preload[512], err_path[320];
+    target_make_dir(dir, sizeof dir);
+    snprintf(socket_path, sizeof socket_path, "%s/memcached.sock", dir);
+    snprintf(err_path, sizeof err_path, "%s/output.txt", dir);
+    snprintf(options, sizeof options, "THREADLEAK_OPTIONS=http=127.0.0.1:0:report_dir=%s", dir);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim_path);
+    const char *env[] = {options, preload, NULL};
+    /* a unix socket: no TCP port to collide with; -u only matters when run as root */
+    char *argv[] = {"/usr/bin/memcached", "-u", "root", "-t", "4", "-s", socket_path, NULL};
+    pid_t pid = start_program(argv, env, err_path);
+    assert_true(pid > 0);
+    char port_file[400];
+    snprintf(port_file, sizeof port_file, "%s/threadleak.%ld.http", dir, (long)pid);
+    char *where = wait_for_line_file(port_file, 15000);
+    if (!where)
+        fail_msg("no %s; memcached said:\n%s", port_file, slurp(err_path, NULL));
+
+    /* the workers reach epoll_wait soon after start; give them up to 10 s on a loaded machine */
+    struct http_reply r = {0};
+    for (int tries = 0; tries < 100; tries++) {
+        http_reply_free(&r);
+        r = http_get(where, "/debug/threads?debug=2");
+        assert_int_equal(r.status, 200);
+        if (count_of(r.body, "\"mc-worker\" [epoll_wait fd ") == 4)
+            break;
+        usleep(100000);
+    }
+    const char *worker_in_epoll =
+        "^thread [0-9]+ \"mc-worker\" \\[epoll_wait fd [0-9]+, [^]]+\\]:\n"
+        "epoll_wait\\(\\.\\.\\.\\)\n[^\n]*\n"
+        "(\\?\\?|[a-z_]+)\\(\\.\\.\\.\\)\n\t[^\n]*libevent";
+    if (count_of(r.body, "\"mc-worker\" [epoll_wait fd ") != 4 || !matches(worker_in_epoll, r.body))
+        fail_msg("memcached's workers are not all in epoll_wait:\n%s", r.body);
+    http_reply_free(&r);
+
+    r = http_get(where, "/metrics");
+    assert_int_equal(r.status, 200);
+    assert_true(matches(
+        "^threadleak_threads_by_start_routine\\{start_routine=\"memcached\\+0x[0-9a-f]+\"\\} 4$",
+        r.body));
+    http_reply_free(&r);
+    free(where);
+    kill(pid, SIGKILL); /* its exit report is not what this test is about */
+    wait_exit(pid, 30000);
+    target_remove_dir(dir);
+}
+
 /* main calls pthread_exit: the process ends when its last thread does, although the services
  * and server threads are still there. */
 static void test_main_pthread_exit_still_ends(void **state)
@@ -431,6 +488,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_non_loopback_is_refused),
         cmocka_unit_test(test_dumps_during_churn),
         cmocka_unit_test(test_main_pthread_exit_still_ends),
+        cmocka_unit_test(test_memcached_workers_in_epoll_wait),
     };
     int failed = cmocka_run_group_tests_name("routes", routes, setup_shared, teardown_shared);
     failed += cmocka_run_group_tests_name("own programs", own, NULL, NULL);
