@@ -26,6 +26,11 @@ void cli_paths_from_args(int argc, char **argv, int first_extra)
     stub_shim_path = argv[2];
 }
 
+const char *cli_optional_path(const char *arg)
+{
+    return strcmp(arg, "none") == 0 ? "" : arg;
+}
+
 const char *const *with_stub(const char *const *extra)
 {
     static char shim[4200];

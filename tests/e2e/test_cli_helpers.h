@@ -18,6 +18,9 @@ extern const char *cli_path;
 extern const char *stub_shim_path;
 void cli_paths_from_args(int argc, char **argv, int first_extra);
 
+/* An optional program's path from the command line: "" when CMake passed "none" (not built). */
+const char *cli_optional_path(const char *arg);
+
 /* An environment list for cli_run: THREADLEAK_SHIM=<stub shim> followed by extra (NULL-terminated,
  * may be NULL). Returns a static array, valid until the next call. */
 const char *const *with_stub(const char *const *extra);

@@ -270,7 +270,7 @@ static void test_script_with_static_interpreter(void **state)
 int main(int argc, char **argv)
 {
     cli_paths_from_args(argc, argv, 4);
-    static_prog_path = argv[3];
+    static_prog_path = cli_optional_path(argv[3]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_found_in_path),
         cmocka_unit_test_setup_teardown(test_not_found_by_path, setup, teardown),

@@ -331,7 +331,7 @@ static void test_no_report_at_all_is_a_warning(void **state)
 int main(int argc, char **argv)
 {
     cli_paths_from_args(argc, argv, 4);
-    tsan_prog_path = argv[3];
+    tsan_prog_path = cli_optional_path(argv[3]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_status_is_the_programs),
         cmocka_unit_test(test_killed_program_gives_128_plus_signal),

@@ -256,8 +256,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s STATIC_PROG TSAN_PROG\n", argv[0]);
         return 2;
     }
-    static_prog_path = argv[1];
-    tsan_prog_path = argv[2];
+    static_prog_path = cli_optional_path(argv[1]);
+    tsan_prog_path = cli_optional_path(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preload_composition),
         cmocka_unit_test(test_preload_refuses_unsplittable_shim_path),
