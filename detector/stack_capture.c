@@ -121,6 +121,8 @@ bool stack_capture_busy(void)
     return capture_depth > 0;
 }
 
+/* Drops the capture's own frames from the top, in place: all that is ours when threadleak is
+ * linked into the program itself. */
 static unsigned drop_own_top(void **frames, unsigned n)
 {
     unsigned skip = 0;
