@@ -145,7 +145,10 @@ static struct tsan_log *list_logs(int dirfd, pid_t target, size_t *count)
 
 /* ---- JSON ---- */
 
-static char *json_of_findings(const struct tl_tsan_report_set *set)
+/* One JSON value written by write (the findings or the messages), as a string without the
+ * trailing newline; NULL when memory runs out. */
+static char *json_of(const struct tl_tsan_report_set *set,
+                     void (*write)(struct tl_json_writer *, const struct tl_tsan_report_set *))
 {
     char *buf = NULL;
     size_t len;
@@ -154,27 +157,7 @@ static char *json_of_findings(const struct tl_tsan_report_set *set)
         return NULL;
     struct tl_json_writer w;
     tl_jw_init(&w, out);
-    tsan_report_write_findings(&w, set);
-    int rc = tl_jw_finish(&w);
-    if (fclose(out) != 0 || rc != 0) {
-        free(buf);
-        return NULL;
-    }
-    while (len > 0 && buf[len - 1] == '\n')
-        buf[--len] = '\0';
-    return buf;
-}
-
-static char *json_of_messages(const struct tl_tsan_report_set *set)
-{
-    char *buf = NULL;
-    size_t len;
-    FILE *out = open_memstream(&buf, &len);
-    if (!out)
-        return NULL;
-    struct tl_json_writer w;
-    tl_jw_init(&w, out);
-    tsan_report_write_messages(&w, set);
+    write(&w, set);
     int rc = tl_jw_finish(&w);
     if (fclose(out) != 0 || rc != 0) {
         free(buf);
@@ -283,8 +266,8 @@ static int render(struct tl_tsan_gate *g)
     write_text(out, &g->set);
     if (fclose(out) != 0)
         return -1;
-    g->findings_json = json_of_findings(&g->set);
-    g->messages_json = json_of_messages(&g->set);
+    g->findings_json = json_of(&g->set, tsan_report_write_findings);
+    g->messages_json = json_of(&g->set, tsan_report_write_messages);
     return g->findings_json && g->messages_json ? 0 : -1;
 }
 
