@@ -11,7 +11,6 @@ struct module_search {
     uintptr_t address; /* BY_ADDRESS, BY_BASE */
     const char *name;  /* BY_NAME */
     struct tl_text_range found;
-    bool found_program; /* the module found is the main program (dl_iterate_phdr's empty name) */
 };
 
 static bool segment_holds(const struct dl_phdr_info *info, const ElfW(Phdr) * ph, uintptr_t pc)
@@ -52,7 +51,7 @@ static int visit_module(struct dl_phdr_info *info, size_t size, void *arg)
             continue;
         s->found.begin = info->dlpi_addr + ph->p_vaddr;
         s->found.end = s->found.begin + ph->p_memsz;
-        s->found_program = !info->dlpi_name || !*info->dlpi_name;
+        s->found.in_program = !info->dlpi_name || !*info->dlpi_name; /* how glibc lists it */
         return 1;
     }
     return 0;
@@ -81,11 +80,4 @@ bool module_text_named(const char *name_part, struct tl_text_range *out)
 {
     struct module_search s = {.key = BY_NAME, .name = name_part};
     return search(&s, out);
-}
-
-bool module_text_in_program(const void *address)
-{
-    struct module_search s = {.key = BY_ADDRESS, .address = (uintptr_t)address};
-    struct tl_text_range ignored;
-    return search(&s, &ignored) && s.found_program;
 }

@@ -9,6 +9,7 @@
 
 struct tl_text_range {
     uintptr_t begin, end; /* empty (0, 0) when not found */
+    bool in_program;      /* the module is the main program, not a shared library */
 };
 
 /* The module that holds address, the one loaded at base (getauxval(AT_BASE) for ld.so), or the
@@ -17,9 +18,6 @@ struct tl_text_range {
 bool module_text_containing(const void *address, struct tl_text_range *out);
 bool module_text_at_base(uintptr_t base, struct tl_text_range *out);
 bool module_text_named(const char *name_part, struct tl_text_range *out);
-
-/* Whether address lies in the main program rather than a shared library. Not async-signal-safe. */
-bool module_text_in_program(const void *address);
 
 /* Async-signal-safe. */
 static inline bool text_range_holds(const struct tl_text_range *r, uintptr_t pc)

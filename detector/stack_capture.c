@@ -60,7 +60,7 @@ bool stack_capture_init(void)
     module_text_containing((const void *)&stack_capture_init, &own_text);
     /* Linked into a program (the unit tests), "our" code is the whole program: only the frames
      * on top are the capture's own, the rest are the caller's. */
-    own_text_inside = !module_text_in_program((const void *)&stack_capture_init);
+    own_text_inside = !own_text.in_program;
     if (!resolve_libunwind())
         return false;
     unw.ready = true;
@@ -113,7 +113,7 @@ bool stack_capture_available(void)
 
 bool stack_capture_is_own_pc(uintptr_t pc)
 {
-    return text_range_holds(&own_text, pc);
+    return own_text_inside && text_range_holds(&own_text, pc);
 }
 
 bool stack_capture_busy(void)
@@ -126,7 +126,7 @@ bool stack_capture_busy(void)
 static unsigned drop_own_top(void **frames, unsigned n)
 {
     unsigned skip = 0;
-    while (skip < n && stack_capture_is_own_pc((uintptr_t)frames[skip]))
+    while (skip < n && text_range_holds(&own_text, (uintptr_t)frames[skip]))
         skip++;
     quiet_copy(frames, frames + skip, (n - skip) * sizeof *frames); /* ascending: overlap is safe */
     return n - skip;

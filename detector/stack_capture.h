@@ -51,7 +51,10 @@ unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
  * because libunwind's global cache lock may be held. */
 bool stack_capture_busy(void);
 
-/* True when pc lies in threadleak's own code. */
+/* True when pc lies in threadleak's own code and threadleak is a library of its own (the shim).
+ * Linked into a program, as in the unit tests, nothing counts: "own" would be the whole program.
+ * stack_capture and stack_capture_from_signal already leave such frames out, except a signal
+ * stack's interrupted pc. */
 bool stack_capture_is_own_pc(uintptr_t pc);
 
 #endif

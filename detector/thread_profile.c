@@ -19,7 +19,6 @@
 #include "symbolize.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,37 +137,10 @@ static struct raw_entry *raw_slot(struct raw_cache *c, const void *const *frames
     return &c->slots[i];
 }
 
-/* Whether arg (an address) lies in the first object dl_iterate_phdr lists: the program. */
-static int in_main_program(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    uintptr_t *probe = arg;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t begin = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && *probe >= begin && *probe < begin + ph->p_memsz)
-            *probe = 0;
-    }
-    return 1; /* only the first entry */
-}
-
-/* threadleak's own frames are left out of stacks only when threadleak is a library of its own
- * (the shim). Linked into a program, as in the unit tests, "own" code would be the whole
- * program. */
-static bool strip_own_frames(void)
-{
-    static int strip = -1;
-    if (strip < 0) {
-        uintptr_t probe = (uintptr_t)thread_profile_take;
-        dl_iterate_phdr(in_main_program, &probe);
-        strip = probe != 0;
-    }
-    return strip;
-}
-
 /* A live stack: frames[0] is the interrupted pc when first_is_pc, every other one a return
- * address. threadleak's own frames (the launch trampoline, the collector's profile code) are
- * left out. */
+ * address. The capture left threadleak's own frames out below frames[0]; an interrupted pc in
+ * our code (the launch trampoline, the collector) is left out here, keeping the next frame a
+ * return address. */
 static uint32_t live_stack_of(struct thread_profile *p, struct raw_cache *cache,
                               void *const *frames, uint32_t n, bool first_is_pc)
 {
@@ -179,7 +151,7 @@ static uint32_t live_stack_of(struct thread_profile *p, struct raw_cache *cache,
     uint32_t depth = 0;
     for (uint32_t i = 0; i < n && depth < LIVE_STACK_MAX_FRAMES; i++) {
         uintptr_t pc = (uintptr_t)frames[i];
-        if (pc == 0 || (strip_own_frames() && stack_capture_is_own_pc(pc)))
+        if (pc == 0 || stack_capture_is_own_pc(pc))
             continue;
         uint32_t id = location_of(p, pc, !(i == 0 && first_is_pc));
         if (id != UINT32_MAX)
