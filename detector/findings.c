@@ -32,7 +32,7 @@ static bool is_interceptor_frame(const char *function)
     return false;
 }
 
-size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *out)
+size_t findings_creation_stack(const struct tl__thread_info *t, struct tl__frame *out)
 {
     size_t depth = symbolize_frames_inlined(t->frames, t->nframes, true, out, TL_MAX_FRAMES);
     size_t skip = 0;
@@ -42,7 +42,7 @@ size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *
     return depth - skip;
 }
 
-static enum tl_leak_state leak_state(const struct tl_thread_info *t)
+static enum tl__leak_state leak_state(const struct tl__thread_info *t)
 {
     return (t->flags & TL_F_EXITED) ? TL_LEAK_EXITED : TL_LEAK_RUNNING;
 }
@@ -50,7 +50,7 @@ static enum tl_leak_state leak_state(const struct tl_thread_info *t)
 /* Orders leaks so that identical ones are adjacent: the grouping key. */
 static int compare_group_key(const void *pa, const void *pb)
 {
-    const struct tl_thread_info *a = pa, *b = pb;
+    const struct tl__thread_info *a = pa, *b = pb;
     if (a->start_routine != b->start_routine)
         return a->start_routine < b->start_routine ? -1 : 1;
     if (leak_state(a) != leak_state(b))
@@ -70,7 +70,7 @@ static int compare_group_key(const void *pa, const void *pb)
     return a->serial < b->serial ? -1 : a->serial > b->serial;
 }
 
-static bool same_group(const struct tl_thread_info *a, const struct tl_thread_info *b)
+static bool same_group(const struct tl__thread_info *a, const struct tl__thread_info *b)
 {
     return a->start_routine == b->start_routine && leak_state(a) == leak_state(b) &&
            (a->flags & TL_F_DETACHED) == (b->flags & TL_F_DETACHED) &&
@@ -162,7 +162,7 @@ static void read_live_name(pid_t tid, char name[TL_NAME_MAX])
     fclose(f);
 }
 
-static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *first, size_t count)
+static void fill_group(struct tl__leak_group *g, const struct tl__thread_info *first, size_t count)
 {
     memset(g, 0, sizeof *g);
     g->count = (unsigned)count;
@@ -179,7 +179,7 @@ static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *fir
         g->creation_depth = findings_creation_stack(first, g->creation_stack);
     g->threads = calloc(count, sizeof *g->threads);
     for (size_t i = 0; g->threads && i < count; i++) {
-        struct tl_leaked_thread *lt = &g->threads[i];
+        struct tl__leaked_thread *lt = &g->threads[i];
         lt->tid = first[i].tid;
         lt->serial = first[i].serial;
         memcpy(lt->name, first[i].name, TL_NAME_MAX);
@@ -191,7 +191,7 @@ static void fill_group(struct tl_leak_group *g, const struct tl_thread_info *fir
 
 static int compare_group_size(const void *pa, const void *pb)
 {
-    const struct tl_leak_group *a = pa, *b = pb;
+    const struct tl__leak_group *a = pa, *b = pb;
     if (a->count != b->count)
         return a->count > b->count ? -1 : 1;
     return a->threads && b->threads ? (a->threads[0].serial > b->threads[0].serial) -
@@ -199,11 +199,11 @@ static int compare_group_size(const void *pa, const void *pb)
                                     : 0;
 }
 
-struct tl_findings *findings_build(const struct tl_thread_info *leaks, size_t n, enum tl_mode mode,
-                                   unsigned suppressed)
+struct tl__findings *findings_build(const struct tl__thread_info *leaks, size_t n,
+                                    enum tl_mode mode, unsigned suppressed)
 {
-    struct tl_findings *f = calloc(1, sizeof *f);
-    struct tl_thread_info *sorted = n ? malloc(n * sizeof *sorted) : NULL;
+    struct tl__findings *f = calloc(1, sizeof *f);
+    struct tl__thread_info *sorted = n ? malloc(n * sizeof *sorted) : NULL;
     if (!f || (n && !sorted)) {
         free(f);
         free(sorted);
@@ -248,7 +248,7 @@ static const struct live_stack_thread *live_thread(const struct live_stacks_dump
     return NULL;
 }
 
-static void attach_current_stack(struct tl_leak_group *g, const struct live_stack_thread *t)
+static void attach_current_stack(struct tl__leak_group *g, const struct live_stack_thread *t)
 {
     if (!t || t->status != LIVE_STACK_OK || t->nframes == 0 || g->current_stack)
         return;
@@ -265,15 +265,15 @@ static void attach_current_stack(struct tl_leak_group *g, const struct live_stac
     g->current_depth = depth;
 }
 
-void findings_attach_live(struct tl_findings *f, const struct live_stacks_dump *live)
+void findings_attach_live(struct tl__findings *f, const struct live_stacks_dump *live)
 {
     int task_dir = kernel_state_open_task_dir();
     for (size_t i = 0; i < f->ngroups; i++) {
-        struct tl_leak_group *g = &f->groups[i];
+        struct tl__leak_group *g = &f->groups[i];
         if (g->state != TL_LEAK_RUNNING)
             continue;
         for (unsigned k = 0; k < g->count; k++) {
-            struct tl_leaked_thread *lt = &g->threads[k];
+            struct tl__leaked_thread *lt = &g->threads[k];
             const struct live_stack_thread *t = live_thread(live, lt->tid);
             struct kernel_thread_state st;
             if (t && t->kernel.tid == lt->tid)
@@ -288,7 +288,7 @@ void findings_attach_live(struct tl_findings *f, const struct live_stacks_dump *
         close(task_dir);
 }
 
-void findings_free(struct tl_findings *f)
+void findings_free(struct tl__findings *f)
 {
     if (!f)
         return;

@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum tl_leak_state {
+enum tl__leak_state {
     TL_LEAK_RUNNING, /* still running at the verdict */
     TL_LEAK_EXITED,  /* finished but never joined */
 };
 
 /* One leaked thread inside a group. */
-struct tl_leaked_thread {
+struct tl__leaked_thread {
     pid_t tid;
     uint64_t serial;
     char name[TL_NAME_MAX];
@@ -29,9 +29,9 @@ struct tl_leaked_thread {
 };
 
 /* Leaks that share start routine, creation stack, state, detachment and creator. */
-struct tl_leak_group {
+struct tl__leak_group {
     unsigned count;
-    enum tl_leak_state state;
+    enum tl__leak_state state;
     bool detached;
     bool c11;                  /* created with thrd_create */
     const char *start_routine; /* the user's function, "??" when unknown */
@@ -39,42 +39,42 @@ struct tl_leak_group {
     pid_t creator_tid;
     bool creator_is_main;
     char creator_name[TL_NAME_MAX];
-    struct tl_frame *creation_stack; /* innermost first */
+    struct tl__frame *creation_stack; /* innermost first */
     size_t creation_depth;
-    struct tl_frame *current_stack; /* live stack of the first running thread; NULL if unknown */
+    struct tl__frame *current_stack; /* live stack of the first running thread; NULL if unknown */
     size_t current_depth;
-    struct tl_leaked_thread *threads; /* count entries */
+    struct tl__leaked_thread *threads; /* count entries */
 };
 
-struct tl_findings {
+struct tl__findings {
     pid_t pid, ppid;
     char *exe;
     char **argv;      /* NULL-terminated */
     const char *mode; /* "all" or "tsan" */
     uint64_t threads_created;
-    unsigned leaked;              /* threads, over all groups */
-    unsigned suppressed;          /* threads matched by a suppression or ignore rule */
-    struct tl_leak_group *groups; /* most threads first */
+    unsigned leaked;               /* threads, over all groups */
+    unsigned suppressed;           /* threads matched by a suppression or ignore rule */
+    struct tl__leak_group *groups; /* most threads first */
     size_t ngroups;
 };
 
 /* Groups and symbolises leaked threads (as a verdict returned them) into findings. NULL only when
  * memory runs out. */
-struct tl_findings *findings_build(const struct tl_thread_info *leaks, size_t n, enum tl_mode mode,
-                                   unsigned suppressed);
+struct tl__findings *findings_build(const struct tl__thread_info *leaks, size_t n,
+                                    enum tl_mode mode, unsigned suppressed);
 
 /* What each running leaked thread is blocked on now, from the kernel (no signals), and, when a
  * live dump is given, each group's current stack (its first running thread's). */
 struct live_stacks_dump;
-void findings_attach_live(struct tl_findings *f, const struct live_stacks_dump *live);
+void findings_attach_live(struct tl__findings *f, const struct live_stacks_dump *live);
 
 /* A thread's creation stack symbolised, without the sanitizer interceptor frames that sit above
  * the user's call to pthread_create. out must hold TL_MAX_FRAMES entries; returns the depth. */
-size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *out);
+size_t findings_creation_stack(const struct tl__thread_info *t, struct tl__frame *out);
 
 /* "all" or "tsan". */
 const char *findings_mode_name(enum tl_mode mode);
 
-void findings_free(struct tl_findings *f);
+void findings_free(struct tl__findings *f);
 
 #endif

@@ -73,7 +73,7 @@ static __thread unsigned loader_depth __attribute__((tls_model("initial-exec")))
 /* The dynamic loader's code. dlopen and dlclose change the link map from inside it, and libunwind
  * walks that map (dl_iterate_phdr): a thread interrupted there is not unwound. The shim cannot
  * wrap dlopen instead, because glibc resolves $ORIGIN and RUNPATH from dlopen's caller. */
-static struct tl_text_range loader_text;
+static struct tl__text_range loader_text;
 
 /* The collector's own state, under dump_lock. */
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -10,7 +10,7 @@ struct module_search {
     enum module_key key;
     uintptr_t address; /* BY_ADDRESS, BY_BASE */
     const char *name;  /* BY_NAME */
-    struct tl_text_range found;
+    struct tl__text_range found;
 };
 
 static bool segment_holds(const struct dl_phdr_info *info, const ElfW(Phdr) * ph, uintptr_t pc)
@@ -57,26 +57,26 @@ static int visit_module(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-static bool search(struct module_search *s, struct tl_text_range *out)
+static bool search(struct module_search *s, struct tl__text_range *out)
 {
     dl_iterate_phdr(visit_module, s);
     *out = s->found;
     return out->end > out->begin;
 }
 
-bool module_text_containing(const void *address, struct tl_text_range *out)
+bool module_text_containing(const void *address, struct tl__text_range *out)
 {
     struct module_search s = {.key = BY_ADDRESS, .address = (uintptr_t)address};
     return search(&s, out);
 }
 
-bool module_text_at_base(uintptr_t base, struct tl_text_range *out)
+bool module_text_at_base(uintptr_t base, struct tl__text_range *out)
 {
     struct module_search s = {.key = BY_BASE, .address = base};
     return base != 0 && search(&s, out);
 }
 
-bool module_text_named(const char *name_part, struct tl_text_range *out)
+bool module_text_named(const char *name_part, struct tl__text_range *out)
 {
     struct module_search s = {.key = BY_NAME, .name = name_part};
     return search(&s, out);

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct tl_text_range {
+struct tl__text_range {
     uintptr_t begin, end; /* empty (0, 0) when not found */
     bool in_program;      /* the module is the main program, not a shared library */
 };
@@ -15,12 +15,12 @@ struct tl_text_range {
 /* The module that holds address, the one loaded at base (getauxval(AT_BASE) for ld.so), or the
  * first whose path contains name_part. Not async-signal-safe (dl_iterate_phdr takes a lock):
  * call them at start-up and keep the range. False, and an empty range, when there is none. */
-bool module_text_containing(const void *address, struct tl_text_range *out);
-bool module_text_at_base(uintptr_t base, struct tl_text_range *out);
-bool module_text_named(const char *name_part, struct tl_text_range *out);
+bool module_text_containing(const void *address, struct tl__text_range *out);
+bool module_text_at_base(uintptr_t base, struct tl__text_range *out);
+bool module_text_named(const char *name_part, struct tl__text_range *out);
 
 /* Async-signal-safe. */
-static inline bool text_range_holds(const struct tl_text_range *r, uintptr_t pc)
+static inline bool text_range_holds(const struct tl__text_range *r, uintptr_t pc)
 {
     return pc >= r->begin && pc < r->end;
 }
@@ -28,7 +28,7 @@ static inline bool text_range_holds(const struct tl_text_range *r, uintptr_t pc)
 /* Removes frames[from..n) that lie in r, keeping the rest in order; returns the new count.
  * Async-signal-safe and allocation-free. */
 static inline unsigned text_range_remove(void **frames, unsigned n, unsigned from,
-                                         const struct tl_text_range *r)
+                                         const struct tl__text_range *r)
 {
     unsigned kept = from < n ? from : n;
     for (unsigned i = kept; i < n; i++) {

@@ -2,7 +2,7 @@
  *
  * It runs in the shim's constructor, possibly before malloc or stdio are usable, so nothing here
  * allocates or calls stdio: values are sliced out of the caller's text and copied into the fixed
- * buffers of struct tl_config, and error messages are assembled by hand.
+ * buffers of struct tl__config, and error messages are assembled by hand.
  *
  * Each key is one row of `option_table`: its name, a function that parses and stores its value,
  * and a help line. A new key is a new field, a new setter and a new row. */
@@ -82,7 +82,7 @@ struct opt_value {
 };
 
 struct option;
-typedef bool (*option_setter)(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+typedef bool (*option_setter)(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                               struct text_builder *err);
 
 enum option_flag {
@@ -174,7 +174,7 @@ static bool parse_string(const struct option *opt, struct opt_value v, char *dst
     return true;
 }
 
-static bool set_exitcode(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_exitcode(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                          struct text_builder *err)
 {
     unsigned long n;
@@ -184,7 +184,7 @@ static bool set_exitcode(const struct option *opt, struct opt_value v, struct tl
     return true;
 }
 
-static bool set_linger_ms(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_linger_ms(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                           struct text_builder *err)
 {
     unsigned long n;
@@ -194,7 +194,7 @@ static bool set_linger_ms(const struct option *opt, struct opt_value v, struct t
     return true;
 }
 
-static bool set_mode(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_mode(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                      struct text_builder *err)
 {
     static const char *const words[] = {[TL_MODE_ALL] = "all", [TL_MODE_TSAN] = "tsan", NULL};
@@ -205,13 +205,13 @@ static bool set_mode(const struct option *opt, struct opt_value v, struct tl_con
     return true;
 }
 
-static bool set_report_dir(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_report_dir(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                            struct text_builder *err)
 {
     return parse_string(opt, v, cfg->report_dir, sizeof cfg->report_dir, err);
 }
 
-static bool set_log_path(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_log_path(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                          struct text_builder *err)
 {
     /* "stderr" is TSan's spelling of the default; the config says stderr with "". */
@@ -220,13 +220,13 @@ static bool set_log_path(const struct option *opt, struct opt_value v, struct tl
     return parse_string(opt, v, cfg->log_path, sizeof cfg->log_path, err);
 }
 
-static bool set_suppressions(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_suppressions(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                              struct text_builder *err)
 {
     return parse_string(opt, v, cfg->suppressions, sizeof cfg->suppressions, err);
 }
 
-static bool set_color(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_color(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                       struct text_builder *err)
 {
     static const char *const words[] = {
@@ -238,7 +238,7 @@ static bool set_color(const struct option *opt, struct opt_value v, struct tl_co
     return true;
 }
 
-static bool set_verbosity(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_verbosity(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                           struct text_builder *err)
 {
     unsigned long n;
@@ -248,7 +248,7 @@ static bool set_verbosity(const struct option *opt, struct opt_value v, struct t
     return true;
 }
 
-static bool set_quiet(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_quiet(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                       struct text_builder *err)
 {
     static const char *const words[] = {"0", "1", NULL};
@@ -259,13 +259,13 @@ static bool set_quiet(const struct option *opt, struct opt_value v, struct tl_co
     return true;
 }
 
-static bool set_http(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_http(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                      struct text_builder *err)
 {
     return parse_string(opt, v, cfg->http, sizeof cfg->http, err);
 }
 
-static bool set_stacks(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_stacks(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                        struct text_builder *err)
 {
     static const char *const words[] = {
@@ -273,11 +273,11 @@ static bool set_stacks(const struct option *opt, struct opt_value v, struct tl_c
     int stacks;
     if (!parse_word(opt, v, words, &stacks, err))
         return false;
-    cfg->stacks = (enum tl_stacks)stacks;
+    cfg->stacks = (enum tl__stacks)stacks;
     return true;
 }
 
-static bool set_dump_signal(const struct option *opt, struct opt_value v, struct tl_config *cfg,
+static bool set_dump_signal(const struct option *opt, struct opt_value v, struct tl__config *cfg,
                             struct text_builder *err)
 {
     unsigned long n;
@@ -287,8 +287,8 @@ static bool set_dump_signal(const struct option *opt, struct opt_value v, struct
     return true;
 }
 
-static bool set_dump_timeout_ms(const struct option *opt, struct opt_value v, struct tl_config *cfg,
-                                struct text_builder *err)
+static bool set_dump_timeout_ms(const struct option *opt, struct opt_value v,
+                                struct tl__config *cfg, struct text_builder *err)
 {
     unsigned long n;
     if (!parse_number(opt, v, 1, MAX_WAIT_MS, &n, err))
@@ -324,7 +324,7 @@ static const struct option option_table[] = {
 
 #define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
 
-void options_defaults(struct tl_config *cfg)
+void options_defaults(struct tl__config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->exitcode = DEFAULT_EXITCODE;
@@ -427,7 +427,7 @@ static const char *slice_value(const struct option *opt, const char *p, struct o
 }
 
 /* One `key=value` segment at p; returns where the next one begins, or NULL after an error. */
-static const char *parse_segment(const char *p, struct tl_config *cfg, struct text_builder *err)
+static const char *parse_segment(const char *p, struct tl__config *cfg, struct text_builder *err)
 {
     const char *key = p;
     size_t key_len = strcspn(p, "=:");
@@ -452,13 +452,13 @@ static const char *parse_segment(const char *p, struct tl_config *cfg, struct te
     return next;
 }
 
-int options_parse(const char *text, struct tl_config *cfg, char *err, size_t errlen)
+int options_parse(const char *text, struct tl__config *cfg, char *err, size_t errlen)
 {
     struct text_builder msg = builder_over(err, errlen);
     if (!text)
         return 0;
     /* Parse into a copy so that a bad option leaves cfg as it was, not half-updated. */
-    struct tl_config next = *cfg;
+    struct tl__config next = *cfg;
     const char *p = text;
     while (*p) {
         if (*p == ':') { /* empty segments, as in `a=1::b=2` or a trailing ':' */
@@ -473,7 +473,7 @@ int options_parse(const char *text, struct tl_config *cfg, char *err, size_t err
     return 0;
 }
 
-bool options_log_file(const struct tl_config *cfg, long pid, char *out, size_t outlen)
+bool options_log_file(const struct tl__config *cfg, long pid, char *out, size_t outlen)
 {
     if (cfg->log_path[0] == '\0' || outlen == 0)
         return false;

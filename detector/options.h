@@ -17,14 +17,14 @@ enum tl_mode {
 enum tl_color { TL_COLOR_AUTO, TL_COLOR_ALWAYS, TL_COLOR_NEVER };
 
 /* How live stack dumps reach running threads. */
-enum tl_stacks {
+enum tl__stacks {
     TL_STACKS_SIGNAL,   /* interrupt each thread with dump_signal and unwind it in the handler */
     TL_STACKS_NOSIGNAL, /* send no signals: creation stacks and /proc state only */
 };
 
 #define TL_HTTP_ADDR_MAX 256 /* `http=HOST:PORT`, NUL included */
 
-struct tl_config {
+struct tl__config {
     int exitcode;       /* status when leaks are found and the program exited 0 */
     unsigned linger_ms; /* how long to wait for running threads to finish */
     enum tl_mode mode;
@@ -35,22 +35,22 @@ struct tl_config {
     int verbosity;
     bool quiet;                  /* no text report at all (the CLI prints a merged one) */
     char http[TL_HTTP_ADDR_MAX]; /* "" = no endpoint; else HOST:PORT, stored unchecked */
-    enum tl_stacks stacks;
+    enum tl__stacks stacks;
     int dump_signal;          /* 0 = pick a free SIGRTMIN+k; else 1..64 */
     unsigned dump_timeout_ms; /* how long a live dump waits for the threads to answer */
 };
 
-void options_defaults(struct tl_config *cfg);
+void options_defaults(struct tl__config *cfg);
 
 /* Parses text over the defaults already in cfg. On error returns -1 and writes a one-line message
  * that names the offending key or value into err. NULL or "" text is valid and changes nothing. */
-int options_parse(const char *text, struct tl_config *cfg, char *err, size_t errlen);
+int options_parse(const char *text, struct tl__config *cfg, char *err, size_t errlen);
 
 /* The known keys in table order, for --help and the docs. False when index is past the end. */
 bool options_key_info(size_t index, const char **name, const char **help);
 
 /* Where the text report goes: false for stderr; else writes log_path.PID into out, as TSan's
  * log_path does. False as well when out is too small (the caller then falls back to stderr). */
-bool options_log_file(const struct tl_config *cfg, long pid, char *out, size_t outlen);
+bool options_log_file(const struct tl__config *cfg, long pid, char *out, size_t outlen);
 
 #endif

@@ -10,41 +10,41 @@
 #define SLOTS_PER_CHUNK 1024u
 #define MAX_CHUNKS      4096u /* 4M live threads; the table itself is 32 KiB of bss */
 
-static _Atomic(struct tl_thread_record *) chunks[MAX_CHUNKS];
+static _Atomic(struct tl__thread_record *) chunks[MAX_CHUNKS];
 static _Atomic uint32_t slots_handed_out;
 static _Atomic uint64_t free_head; /* high 32 bits: tag; low 32 bits: slot index + 1, 0 = empty */
 
-static struct tl_thread_record *slot_at(uint32_t index)
+static struct tl__thread_record *slot_at(uint32_t index)
 {
-    struct tl_thread_record *chunk =
+    struct tl__thread_record *chunk =
         atomic_load_explicit(&chunks[index / SLOTS_PER_CHUNK], memory_order_acquire);
     return chunk ? &chunk[index % SLOTS_PER_CHUNK] : NULL;
 }
 
-static struct tl_thread_record *chunk_install(uint32_t c)
+static struct tl__thread_record *chunk_install(uint32_t c)
 {
-    struct tl_thread_record *have = atomic_load_explicit(&chunks[c], memory_order_acquire);
+    struct tl__thread_record *have = atomic_load_explicit(&chunks[c], memory_order_acquire);
     if (have)
         return have;
-    void *m = mmap(NULL, SLOTS_PER_CHUNK * sizeof(struct tl_thread_record), PROT_READ | PROT_WRITE,
+    void *m = mmap(NULL, SLOTS_PER_CHUNK * sizeof(struct tl__thread_record), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
-    struct tl_thread_record *expected = NULL;
-    if (atomic_compare_exchange_strong(&chunks[c], &expected, (struct tl_thread_record *)m))
+    struct tl__thread_record *expected = NULL;
+    if (atomic_compare_exchange_strong(&chunks[c], &expected, (struct tl__thread_record *)m))
         return m;
-    munmap(m, SLOTS_PER_CHUNK * sizeof(struct tl_thread_record));
+    munmap(m, SLOTS_PER_CHUNK * sizeof(struct tl__thread_record));
     return expected;
 }
 
-static struct tl_thread_record *free_list_pop(void)
+static struct tl__thread_record *free_list_pop(void)
 {
     uint64_t head = atomic_load_explicit(&free_head, memory_order_acquire);
     for (;;) {
         uint32_t top = (uint32_t)head;
         if (top == 0)
             return NULL;
-        struct tl_thread_record *r = slot_at(top - 1);
+        struct tl__thread_record *r = slot_at(top - 1);
         if (!r)
             return NULL; /* cannot happen: only installed slots are ever freed */
         uint32_t next = atomic_load_explicit(&r->free_next, memory_order_relaxed);
@@ -54,9 +54,9 @@ static struct tl_thread_record *free_list_pop(void)
     }
 }
 
-struct tl_thread_record *record_pool_get(void)
+struct tl__thread_record *record_pool_get(void)
 {
-    struct tl_thread_record *r = free_list_pop();
+    struct tl__thread_record *r = free_list_pop();
     if (r)
         return r;
     uint32_t index = atomic_fetch_add(&slots_handed_out, 1);
@@ -64,7 +64,7 @@ struct tl_thread_record *record_pool_get(void)
         atomic_fetch_sub(&slots_handed_out, 1);
         return NULL;
     }
-    struct tl_thread_record *chunk = chunk_install(index / SLOTS_PER_CHUNK);
+    struct tl__thread_record *chunk = chunk_install(index / SLOTS_PER_CHUNK);
     if (!chunk)
         return NULL;
     r = &chunk[index % SLOTS_PER_CHUNK];
@@ -72,7 +72,7 @@ struct tl_thread_record *record_pool_get(void)
     return r;
 }
 
-void record_pool_put(struct tl_thread_record *r)
+void record_pool_put(struct tl__thread_record *r)
 {
     uint32_t link = r->pool_slot + 1;
     uint64_t head = atomic_load_explicit(&free_head, memory_order_relaxed);
@@ -85,22 +85,22 @@ void record_pool_put(struct tl_thread_record *r)
     }
 }
 
-void record_pool_for_each(bool (*visit)(struct tl_thread_record *r, void *ctx), void *ctx)
+void record_pool_for_each(bool (*visit)(struct tl__thread_record *r, void *ctx), void *ctx)
 {
     uint32_t n = atomic_load_explicit(&slots_handed_out, memory_order_acquire);
     for (uint32_t i = 0; i < n; i++) {
-        struct tl_thread_record *r = slot_at(i);
+        struct tl__thread_record *r = slot_at(i);
         if (r && !visit(r, ctx))
             return;
     }
 }
 
-void record_pool_reset_except(struct tl_thread_record *keep)
+void record_pool_reset_except(struct tl__thread_record *keep)
 {
     atomic_store(&free_head, 0);
     uint32_t n = atomic_load(&slots_handed_out);
     for (uint32_t i = 0; i < n; i++) {
-        struct tl_thread_record *r = slot_at(i);
+        struct tl__thread_record *r = slot_at(i);
         if (!r)
             continue;
         /* A thread that no longer exists may have died holding the record's writer lock. */

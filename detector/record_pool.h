@@ -7,13 +7,13 @@
 
 #include <stddef.h>
 
-struct tl_thread_record *record_pool_get(void);
-void record_pool_put(struct tl_thread_record *r);
+struct tl__thread_record *record_pool_get(void);
+void record_pool_put(struct tl__thread_record *r);
 
 /* Walks every slot ever handed out; visit returns false to stop. Slots may be free or in use. */
-void record_pool_for_each(bool (*visit)(struct tl_thread_record *r, void *ctx), void *ctx);
+void record_pool_for_each(bool (*visit)(struct tl__thread_record *r, void *ctx), void *ctx);
 
 /* fork child: forget every record except keep (which may be NULL). */
-void record_pool_reset_except(struct tl_thread_record *keep);
+void record_pool_reset_except(struct tl__thread_record *keep);
 
 #endif

@@ -19,7 +19,7 @@
 
 struct hash_bucket {
     atomic_flag lock;
-    struct tl_thread_record *head;
+    struct tl__thread_record *head;
 };
 
 static struct hash_bucket buckets[HASH_BUCKETS];
@@ -29,14 +29,14 @@ static _Atomic uint64_t threads_live;
 static _Atomic uint32_t exit_epoch;
 static _Atomic uint32_t exit_waiters;
 
-uint64_t tl_now_realtime_ns(void)
+uint64_t tl__now_realtime_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t tl_now_monotonic_ns(void)
+uint64_t tl__now_monotonic_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -64,7 +64,7 @@ static void bucket_unlock(struct hash_bucket *b)
     atomic_flag_clear_explicit(&b->lock, memory_order_release);
 }
 
-void registry_write_begin(struct tl_thread_record *r)
+void registry_write_begin(struct tl__thread_record *r)
 {
     /* The sequence counter doubles as the writers' lock: even means free, odd means held. */
     uint32_t seq = atomic_load_explicit(&r->seq, memory_order_relaxed);
@@ -79,28 +79,28 @@ void registry_write_begin(struct tl_thread_record *r)
     atomic_thread_fence(memory_order_release);
 }
 
-void registry_write_end(struct tl_thread_record *r)
+void registry_write_end(struct tl__thread_record *r)
 {
     atomic_fetch_add_explicit(&r->seq, 1, memory_order_release);
 }
 
-struct tl_thread_record *registry_new_record(void)
+struct tl__thread_record *registry_new_record(void)
 {
-    struct tl_thread_record *r = record_pool_get();
+    struct tl__thread_record *r = record_pool_get();
     if (!r)
         return NULL;
     registry_write_begin(r);
     quiet_zero(&r->info, sizeof r->info);
     r->hash_next = NULL;
     r->info.serial = atomic_fetch_add_explicit(&next_serial, 1, memory_order_relaxed);
-    r->info.created_ns = tl_now_realtime_ns();
+    r->info.created_ns = tl__now_realtime_ns();
     atomic_store_explicit(&r->flags, TL_F_IN_USE | TL_F_CREATOR_HOLD, memory_order_release);
     registry_write_end(r);
     atomic_fetch_add_explicit(&threads_live, 1, memory_order_relaxed);
     return r;
 }
 
-static void hash_insert(struct tl_thread_record *r, pthread_t handle)
+static void hash_insert(struct tl__thread_record *r, pthread_t handle)
 {
     struct hash_bucket *b = bucket_for(handle);
     bucket_lock(b);
@@ -109,11 +109,11 @@ static void hash_insert(struct tl_thread_record *r, pthread_t handle)
     bucket_unlock(b);
 }
 
-static void hash_remove(struct tl_thread_record *r)
+static void hash_remove(struct tl__thread_record *r)
 {
     struct hash_bucket *b = bucket_for(r->info.handle);
     bucket_lock(b);
-    for (struct tl_thread_record **p = &b->head; *p; p = &(*p)->hash_next) {
+    for (struct tl__thread_record **p = &b->head; *p; p = &(*p)->hash_next) {
         if (*p == r) {
             *p = r->hash_next;
             break;
@@ -122,7 +122,7 @@ static void hash_remove(struct tl_thread_record *r)
     bucket_unlock(b);
 }
 
-void registry_publish(struct tl_thread_record *r, pthread_t handle)
+void registry_publish(struct tl__thread_record *r, pthread_t handle)
 {
     /* The creator and the new thread both publish; deciding who wins and inserting happen under
      * the bucket lock, so that whoever loses finds the record in the index when it returns (a
@@ -147,7 +147,7 @@ static bool is_freeable(uint32_t flags)
     return (flags & TL_F_JOINED) || ((flags & TL_F_EXITED) && (flags & TL_F_DETACHED));
 }
 
-static void record_free(struct tl_thread_record *r)
+static void record_free(struct tl__thread_record *r)
 {
     if (atomic_load(&r->flags) & TL_F_PUBLISHED)
         hash_remove(r);
@@ -160,7 +160,7 @@ static void record_free(struct tl_thread_record *r)
 
 /* Sets or clears bits; frees the record when this change completed its lifetime. Exactly one
  * caller can observe the transition into the freeable state, so the record is freed once. */
-static void flags_change(struct tl_thread_record *r, uint32_t set, uint32_t clear)
+static void flags_change(struct tl__thread_record *r, uint32_t set, uint32_t clear)
 {
     uint32_t old = atomic_load_explicit(&r->flags, memory_order_relaxed);
     uint32_t new;
@@ -171,12 +171,12 @@ static void flags_change(struct tl_thread_record *r, uint32_t set, uint32_t clea
         record_free(r);
 }
 
-void registry_release_creator_hold(struct tl_thread_record *r)
+void registry_release_creator_hold(struct tl__thread_record *r)
 {
     flags_change(r, 0, TL_F_CREATOR_HOLD);
 }
 
-void registry_discard(struct tl_thread_record *r)
+void registry_discard(struct tl__thread_record *r)
 {
     flags_change(r, TL_F_JOINED, TL_F_CREATOR_HOLD);
 }
@@ -186,12 +186,12 @@ void registry_count_created(void)
     atomic_fetch_add_explicit(&threads_created, 1, memory_order_relaxed);
 }
 
-struct tl_thread_record *registry_find(pthread_t handle)
+struct tl__thread_record *registry_find(pthread_t handle)
 {
     struct hash_bucket *b = bucket_for(handle);
-    struct tl_thread_record *found = NULL;
+    struct tl__thread_record *found = NULL;
     bucket_lock(b);
-    for (struct tl_thread_record *r = b->head; r; r = r->hash_next) {
+    for (struct tl__thread_record *r = b->head; r; r = r->hash_next) {
         if (pthread_equal(r->info.handle, handle)) {
             found = r;
             break;
@@ -201,7 +201,7 @@ struct tl_thread_record *registry_find(pthread_t handle)
     return found;
 }
 
-void registry_thread_started(struct tl_thread_record *r, pid_t tid)
+void registry_thread_started(struct tl__thread_record *r, pid_t tid)
 {
     registry_write_begin(r);
     r->info.tid = tid;
@@ -216,10 +216,10 @@ static void exit_event(void)
         syscall(SYS_futex, &exit_epoch, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
 }
 
-void registry_thread_exited(struct tl_thread_record *r, const char *final_name)
+void registry_thread_exited(struct tl__thread_record *r, const char *final_name)
 {
     registry_write_begin(r);
-    r->info.exited_ns = tl_now_realtime_ns();
+    r->info.exited_ns = tl__now_realtime_ns();
     if (final_name && final_name[0])
         quiet_copy_string(r->info.name, final_name, TL_NAME_MAX);
     registry_write_end(r);
@@ -227,36 +227,36 @@ void registry_thread_exited(struct tl_thread_record *r, const char *final_name)
     exit_event(); /* touches no record, so it is safe after the change above freed r */
 }
 
-void registry_thread_detached(struct tl_thread_record *r)
+void registry_thread_detached(struct tl__thread_record *r)
 {
     flags_change(r, TL_F_DETACHED, 0);
 }
 
-void registry_thread_joined(struct tl_thread_record *r)
+void registry_thread_joined(struct tl__thread_record *r)
 {
     flags_change(r, TL_F_JOINED, 0);
 }
 
-void registry_thread_cancelled(struct tl_thread_record *r)
+void registry_thread_cancelled(struct tl__thread_record *r)
 {
     flags_change(r, TL_F_CANCELLED, 0);
 }
 
-void registry_set_flags(struct tl_thread_record *r, uint32_t flags)
+void registry_set_flags(struct tl__thread_record *r, uint32_t flags)
 {
     flags_change(r, flags, 0);
 }
 
-void registry_set_name(struct tl_thread_record *r, const char *name)
+void registry_set_name(struct tl__thread_record *r, const char *name)
 {
     registry_write_begin(r);
     quiet_copy_string(r->info.name, name, TL_NAME_MAX);
     registry_write_end(r);
 }
 
-bool registry_copy(const struct tl_thread_record *r, struct tl_thread_info *out)
+bool registry_copy(const struct tl__thread_record *r, struct tl__thread_info *out)
 {
-    struct tl_thread_record *w = (struct tl_thread_record *)r;
+    struct tl__thread_record *w = (struct tl__thread_record *)r;
     for (;;) {
         uint32_t before = atomic_load_explicit(&w->seq, memory_order_acquire);
         if (before & 1) {
@@ -276,12 +276,12 @@ bool registry_copy(const struct tl_thread_record *r, struct tl_thread_info *out)
 }
 
 struct copy_all_ctx {
-    struct tl_thread_info *out;
+    struct tl__thread_info *out;
     size_t cap;
     size_t count;
 };
 
-static bool copy_one(struct tl_thread_record *r, void *arg)
+static bool copy_one(struct tl__thread_record *r, void *arg)
 {
     struct copy_all_ctx *ctx = arg;
     if (ctx->count < ctx->cap) {
@@ -293,7 +293,7 @@ static bool copy_one(struct tl_thread_record *r, void *arg)
     return true;
 }
 
-size_t registry_copy_all(struct tl_thread_info *out, size_t cap)
+size_t registry_copy_all(struct tl__thread_info *out, size_t cap)
 {
     struct copy_all_ctx ctx = {out, cap, 0};
     record_pool_for_each(copy_one, &ctx);
@@ -324,7 +324,7 @@ bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns)
             moved = true;
             break;
         }
-        uint64_t now = tl_now_monotonic_ns();
+        uint64_t now = tl__now_monotonic_ns();
         if (now >= deadline_ns)
             break;
         uint64_t left = deadline_ns - now;
@@ -335,7 +335,7 @@ bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns)
     return moved;
 }
 
-void registry_fork_child(struct tl_thread_record *keep)
+void registry_fork_child(struct tl__thread_record *keep)
 {
     for (unsigned i = 0; i < HASH_BUCKETS; i++) {
         buckets[i].head = NULL;

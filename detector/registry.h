@@ -13,40 +13,40 @@
 
 /* A fresh record (IN_USE, new serial, creator hold set), not yet findable by handle. NULL when
  * memory is exhausted; the caller then runs the thread untracked. */
-struct tl_thread_record *registry_new_record(void);
+struct tl__thread_record *registry_new_record(void);
 
 /* Makes r findable by handle. Both the creator and the new thread call it; the first one wins. */
-void registry_publish(struct tl_thread_record *r, pthread_t handle);
+void registry_publish(struct tl__thread_record *r, pthread_t handle);
 
 /* The creator is done with r (after publishing, or after a failed create). May free r. */
-void registry_release_creator_hold(struct tl_thread_record *r);
+void registry_release_creator_hold(struct tl__thread_record *r);
 
 /* Creation failed: r was never visible to anyone else. */
-void registry_discard(struct tl_thread_record *r);
+void registry_discard(struct tl__thread_record *r);
 
 /* The record for handle, or NULL when the thread is not tracked. The pointer stays valid until the
  * thread is joined, or exits while detached. */
-struct tl_thread_record *registry_find(pthread_t handle);
+struct tl__thread_record *registry_find(pthread_t handle);
 
 /* State changes. Each may free the record when it completes its lifetime. */
-void registry_thread_started(struct tl_thread_record *r, pid_t tid);
-void registry_thread_exited(struct tl_thread_record *r, const char *final_name);
-void registry_thread_detached(struct tl_thread_record *r);
-void registry_thread_joined(struct tl_thread_record *r);
-void registry_thread_cancelled(struct tl_thread_record *r);
-void registry_set_flags(struct tl_thread_record *r, uint32_t flags);
-void registry_set_name(struct tl_thread_record *r, const char *name);
+void registry_thread_started(struct tl__thread_record *r, pid_t tid);
+void registry_thread_exited(struct tl__thread_record *r, const char *final_name);
+void registry_thread_detached(struct tl__thread_record *r);
+void registry_thread_joined(struct tl__thread_record *r);
+void registry_thread_cancelled(struct tl__thread_record *r);
+void registry_set_flags(struct tl__thread_record *r, uint32_t flags);
+void registry_set_name(struct tl__thread_record *r, const char *name);
 
 /* Record writers bracket field updates so that readers can detect a torn copy. */
-void registry_write_begin(struct tl_thread_record *r);
-void registry_write_end(struct tl_thread_record *r);
+void registry_write_begin(struct tl__thread_record *r);
+void registry_write_end(struct tl__thread_record *r);
 
 /* Copies every live record into out (up to cap) and returns how many there are in all; call again
  * with a larger buffer when the result exceeds cap. Lock-free; never sees a torn record. */
-size_t registry_copy_all(struct tl_thread_info *out, size_t cap);
+size_t registry_copy_all(struct tl__thread_info *out, size_t cap);
 
 /* Copies one record; false when it is no longer live. */
-bool registry_copy(const struct tl_thread_record *r, struct tl_thread_info *out);
+bool registry_copy(const struct tl__thread_record *r, struct tl__thread_info *out);
 
 /* Counters for the summary and /metrics. threads_created counts the program's threads only:
  * not the main thread, nor threadleak's or a sanitizer's own. */
@@ -61,10 +61,10 @@ bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns);
 
 /* fork: the child keeps only the record of the thread that forked (keep may be NULL). Bucket
  * locks and chains are rebuilt, so nothing needs to be held across the fork. */
-void registry_fork_child(struct tl_thread_record *keep);
+void registry_fork_child(struct tl__thread_record *keep);
 
 /* CLOCK_REALTIME and CLOCK_MONOTONIC in nanoseconds; async-signal-safe. */
-uint64_t tl_now_realtime_ns(void);
-uint64_t tl_now_monotonic_ns(void);
+uint64_t tl__now_realtime_ns(void);
+uint64_t tl__now_monotonic_ns(void);
 
 #endif

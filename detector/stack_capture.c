@@ -36,7 +36,7 @@ static struct {
     unwind_get_ip_fn get_ip;
 } gcc_unwinder;
 
-static struct tl_text_range own_text;
+static struct tl__text_range own_text;
 static bool own_text_inside; /* the shim is a library of its own: drop its frames anywhere */
 static __thread int capture_depth __attribute__((tls_model("initial-exec")));
 
@@ -148,7 +148,7 @@ static unsigned walk_cursor(unw_cursor_t *cursor, void **frames, unsigned max, b
     return n;
 }
 
-unsigned stack_capture(void **frames, unsigned max, enum tl_capture_method method)
+unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method)
 {
     if (!unw.ready || max == 0)
         return 0;

@@ -28,7 +28,7 @@ bool stack_capture_available(void);
 /* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC; false when libgcc_s is missing. */
 bool stack_capture_use_libgcc(void);
 
-enum tl_capture_method {
+enum tl__capture_method {
     TL_CAPTURE_CAREFUL, /* unw_step: no per-thread memory */
     TL_CAPTURE_FAST,    /* unw_backtrace: a per-thread cache */
     /* libgcc's _Unwind_Backtrace, for processes with ThreadSanitizer below us: libunwind's
@@ -41,7 +41,7 @@ enum tl_capture_method {
 
 /* The caller's stack, innermost first, without the frames of threadleak itself. Allocation-free
  * on the careful and libgcc paths; see above for the fast path. */
-unsigned stack_capture(void **frames, unsigned max, enum tl_capture_method method);
+unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method);
 
 /* The stack of a thread interrupted by a signal, from the handler's ucontext. Async-signal-safe
  * provided the thread was not already inside libunwind (see stack_capture_busy). */

@@ -22,11 +22,11 @@ static const char *const known_types[] = {
 
 struct suppression {
     const char *type;    /* one of known_types */
-    const char *pattern; /* NUL-terminated inside tl_suppressions.text */
+    const char *pattern; /* NUL-terminated inside tl__suppressions.text */
     _Atomic unsigned hits;
 };
 
-struct tl_suppressions {
+struct tl__suppressions {
     char *text; /* the parsed text, cut into patterns in place */
     size_t count;
     struct suppression entries[];
@@ -134,7 +134,7 @@ static bool is_blank(char c)
 
 /* Splits text (owned by s) into entries, in place. Lines are trimmed of spaces and tabs at both
  * ends and of a trailing '\r'; a '#' only starts a comment as the first character, as in TSan. */
-static bool split_entries(struct tl_suppressions *s, const char *origin, char *err, size_t errlen)
+static bool split_entries(struct tl__suppressions *s, const char *origin, char *err, size_t errlen)
 {
     unsigned lineno = 0;
     for (char *line = s->text; line;) {
@@ -173,10 +173,11 @@ static size_t count_lines(const char *text)
     return lines;
 }
 
-static struct tl_suppressions *parse_owned(char *text, const char *origin, char *err, size_t errlen)
+static struct tl__suppressions *parse_owned(char *text, const char *origin, char *err,
+                                            size_t errlen)
 {
     size_t lines = count_lines(text);
-    struct tl_suppressions *s = malloc(sizeof *s + lines * sizeof s->entries[0]);
+    struct tl__suppressions *s = malloc(sizeof *s + lines * sizeof s->entries[0]);
     if (!s) {
         if (err && errlen)
             snprintf(err, errlen, "out of memory reading suppressions");
@@ -192,7 +193,7 @@ static struct tl_suppressions *parse_owned(char *text, const char *origin, char 
     return s;
 }
 
-struct tl_suppressions *suppressions_parse(const char *text, char *err, size_t errlen)
+struct tl__suppressions *suppressions_parse(const char *text, char *err, size_t errlen)
 {
     char *copy = strdup(text ? text : "");
     if (!copy) {
@@ -245,7 +246,7 @@ static char *read_whole_file(const char *path)
     return buf;
 }
 
-struct tl_suppressions *suppressions_load(const char *path, char *err, size_t errlen)
+struct tl__suppressions *suppressions_load(const char *path, char *err, size_t errlen)
 {
     char *text = path ? read_whole_file(path) : NULL;
     if (!text) {
@@ -257,7 +258,7 @@ struct tl_suppressions *suppressions_load(const char *path, char *err, size_t er
     return parse_owned(text, path, err, errlen);
 }
 
-void suppressions_free(struct tl_suppressions *s)
+void suppressions_free(struct tl__suppressions *s)
 {
     if (!s)
         return;
@@ -267,7 +268,7 @@ void suppressions_free(struct tl_suppressions *s)
 
 /* The first `thread:` entry, in file order, that matches str. "??" is the symboliser's word for
  * an unknown function; TSan has no name there, so nothing may match it. */
-static struct suppression *first_thread_match(struct tl_suppressions *s, const char *str)
+static struct suppression *first_thread_match(struct tl__suppressions *s, const char *str)
 {
     if (!str || strcmp(str, "??") == 0)
         return NULL;
@@ -282,8 +283,8 @@ static struct suppression *first_thread_match(struct tl_suppressions *s, const c
 /* As TSan's IsSuppressed: frame by frame, innermost first, the function, then the file, then the
  * module. The start routine comes last: TSan does not look at it, so an entry that TSan would
  * also have used gets the hit. */
-bool suppressions_match_thread(struct tl_suppressions *s, const char *start_routine,
-                               const struct tl_frame *stack, size_t nframes)
+bool suppressions_match_thread(struct tl__suppressions *s, const char *start_routine,
+                               const struct tl__frame *stack, size_t nframes)
 {
     if (!s)
         return false;
@@ -303,13 +304,13 @@ bool suppressions_match_thread(struct tl_suppressions *s, const char *start_rout
     return true;
 }
 
-size_t suppressions_count(const struct tl_suppressions *s)
+size_t suppressions_count(const struct tl__suppressions *s)
 {
     return s ? s->count : 0;
 }
 
-size_t suppressions_used(const struct tl_suppressions *s, const char **types, const char **patterns,
-                         unsigned *hits, size_t cap)
+size_t suppressions_used(const struct tl__suppressions *s, const char **types,
+                         const char **patterns, unsigned *hits, size_t cap)
 {
     size_t used = 0;
     for (size_t i = 0; s && i < s->count; i++) {

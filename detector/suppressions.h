@@ -13,27 +13,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct tl_suppressions;
+struct tl__suppressions;
 
 /* NULL with a message in err when the file cannot be read or a line is malformed. */
-struct tl_suppressions *suppressions_load(const char *path, char *err, size_t errlen);
-struct tl_suppressions *suppressions_parse(const char *text, char *err, size_t errlen);
-void suppressions_free(struct tl_suppressions *s);
+struct tl__suppressions *suppressions_load(const char *path, char *err, size_t errlen);
+struct tl__suppressions *suppressions_parse(const char *text, char *err, size_t errlen);
+void suppressions_free(struct tl__suppressions *s);
 
 /* TSan's pattern match, exposed for tests. */
 bool suppression_pattern_matches(const char *pattern, const char *text);
 
 /* Whether a `thread:` entry matches; counts the hit on that entry. */
-bool suppressions_match_thread(struct tl_suppressions *s, const char *start_routine,
-                               const struct tl_frame *stack, size_t nframes);
+bool suppressions_match_thread(struct tl__suppressions *s, const char *start_routine,
+                               const struct tl__frame *stack, size_t nframes);
 
 /* How many entries were loaded, of every type. */
-size_t suppressions_count(const struct tl_suppressions *s);
+size_t suppressions_count(const struct tl__suppressions *s);
 
 /* The entries that matched at least once, in file order, for a "used suppressions" summary as
  * TSan prints with print_suppressions. Fills the first cap of them into the arrays (any array may
  * be NULL) and returns how many there are in all. The strings live as long as s. */
-size_t suppressions_used(const struct tl_suppressions *s, const char **types, const char **patterns,
-                         unsigned *hits, size_t cap);
+size_t suppressions_used(const struct tl__suppressions *s, const char **types,
+                         const char **patterns, unsigned *hits, size_t cap);
 
 #endif

@@ -717,7 +717,7 @@ static size_t inline_chain(uintptr_t addr, struct inline_step *steps, size_t cap
 
 /* Fills out[] with pc's frames, inlined ones first; returns how many (at most cap, at least 1). */
 static size_t expand_inlined(uintptr_t pc, uintptr_t lookup, const struct known_address *known,
-                             struct tl_frame *out, size_t cap)
+                             struct tl__frame *out, size_t cap)
 {
     struct inline_step steps[MAX_INLINE_DEPTH];
     size_t depth = known->file && load_libdw() ? inline_chain(lookup, steps, MAX_INLINE_DEPTH) : 0;
@@ -728,7 +728,7 @@ static size_t expand_inlined(uintptr_t pc, uintptr_t lookup, const struct known_
         bool outermost = j + 1 == depth;
         /* The real function's name comes from the symbol table, as for frames without inlining. */
         const char *function = outermost && known->function ? known->function : steps[j].function;
-        out[k] = (struct tl_frame){
+        out[k] = (struct tl__frame){
             .pc = pc,
             .function = function ? function : unknown_function,
             .file = file,
@@ -740,7 +740,7 @@ static size_t expand_inlined(uintptr_t pc, uintptr_t lookup, const struct known_
         line = steps[j].call_line;
     }
     if (k == 0 && cap > 0) {
-        out[k++] = (struct tl_frame){
+        out[k++] = (struct tl__frame){
             .pc = pc,
             .function = known->function ? known->function : unknown_function,
             .file = known->file,
@@ -754,7 +754,7 @@ static size_t expand_inlined(uintptr_t pc, uintptr_t lookup, const struct known_
 /* ---- public ---- */
 
 size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresses,
-                                struct tl_frame *out, size_t cap)
+                                struct tl__frame *out, size_t cap)
 {
     pthread_mutex_lock(&lock);
     size_t k = 0;
@@ -768,7 +768,7 @@ size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresse
     return k;
 }
 
-void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out)
+void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl__frame *out)
 {
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < n; i++) {
@@ -777,7 +777,7 @@ void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct 
          * at least, and that is the line a reader wants to see. */
         uintptr_t lookup = return_addresses && pc != 0 ? pc - 1 : pc;
         struct known_address known = describe(lookup);
-        out[i] = (struct tl_frame){
+        out[i] = (struct tl__frame){
             .pc = pc,
             .function = known.function ? known.function : unknown_function,
             .file = known.file,

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct tl_frame {
+struct tl__frame {
     uintptr_t pc;
     const char *function; /* demangled where possible; "??" when unknown */
     const char *file;     /* NULL when there is no line info */
@@ -22,13 +22,13 @@ struct tl_frame {
 /* Symbolises n program counters. For return addresses (every frame of a captured stack except a
  * signal frame's first), the lookup uses pc - 1 so that the line is the call's, not the next one.
  */
-void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl_frame *out);
+void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl__frame *out);
 
 /* The same, but every function inlined at a pc becomes a frame of its own, innermost first, with
  * the line it was called from in its caller, as eu-addr2line -i shows them; the compilers' own
  * sanitizer reports do the same. Writes at most cap frames and returns how many it wrote. */
 size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresses,
-                                struct tl_frame *out, size_t cap);
+                                struct tl__frame *out, size_t cap);
 
 /* The function that starts exactly at, or contains, pc (for start routines). "??" when unknown. */
 const char *symbolize_function(const void *pc);

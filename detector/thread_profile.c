@@ -27,7 +27,7 @@
 #define MAX_INLINED_LINES 16
 #define COPY_ATTEMPTS     8
 
-void thread_profile_options_from_config(const struct tl_config *cfg,
+void thread_profile_options_from_config(const struct tl__config *cfg,
                                         struct thread_profile_options *out)
 {
     *out = (struct thread_profile_options){
@@ -55,10 +55,10 @@ static void find_offset(struct thread_profile_location *loc, const char *functio
 
 /* A location from frames[0..n) of symbolize_frames_inlined for one pc. */
 static uint32_t add_symbolised(struct thread_profile *p, uintptr_t pc, bool return_address,
-                               const struct tl_frame *frames, size_t n)
+                               const struct tl__frame *frames, size_t n)
 {
     struct thread_profile_line lines[MAX_INLINED_LINES];
-    struct tl_frame unknown = {.pc = pc, .function = "??"};
+    struct tl__frame unknown = {.pc = pc, .function = "??"};
     if (n == 0) {
         frames = &unknown;
         n = 1;
@@ -86,7 +86,7 @@ static uint32_t location_of(struct thread_profile *p, uintptr_t pc, bool return_
     uint32_t known = store_find_location(p, p->private_arena, pc, return_address);
     if (known != UINT32_MAX)
         return known;
-    struct tl_frame frames[MAX_INLINED_LINES];
+    struct tl__frame frames[MAX_INLINED_LINES];
     void *pcs[1] = {(void *)pc};
     size_t n = symbolize_frames_inlined(pcs, 1, return_address, frames, MAX_INLINED_LINES);
     return add_symbolised(p, pc, return_address, frames, n);
@@ -165,14 +165,14 @@ static uint32_t live_stack_of(struct thread_profile *p, struct raw_cache *cache,
 /* A creation stack, without the interceptor frames above the user's pthread_create call. Inlined
  * frames come as runs sharing one pc; each run becomes one location. */
 static uint32_t creation_stack_of(struct thread_profile *p, struct raw_cache *cache,
-                                  const struct tl_thread_info *info)
+                                  const struct tl__thread_info *info)
 {
     if (info->nframes == 0)
         return THREAD_PROFILE_NO_STACK;
     struct raw_entry *slot = raw_slot(cache, (const void *const *)info->frames, info->nframes, 0);
     if (slot->frames)
         return slot->stack;
-    struct tl_frame frames[TL_MAX_FRAMES];
+    struct tl__frame frames[TL_MAX_FRAMES];
     size_t n = findings_creation_stack(info, frames);
     uint32_t ids[TL_MAX_FRAMES];
     uint32_t depth = 0;
@@ -211,14 +211,14 @@ static uint32_t start_stack_of(struct thread_profile *p, struct thread_profile_t
 /* ---- merging ---- */
 
 struct registry_copy {
-    struct tl_thread_info *infos; /* sorted by tid, then serial */
+    struct tl__thread_info *infos; /* sorted by tid, then serial */
     size_t count;
     bool *listed; /* per info: merged with a live task or listed as exited */
 };
 
 static int compare_tid_serial(const void *pa, const void *pb)
 {
-    const struct tl_thread_info *a = pa, *b = pb;
+    const struct tl__thread_info *a = pa, *b = pb;
     if (a->tid != b->tid)
         return a->tid < b->tid ? -1 : 1;
     return (a->serial > b->serial) - (a->serial < b->serial);
@@ -228,7 +228,7 @@ static int copy_registry(struct registry_copy *rc)
 {
     size_t cap = registry_threads_live() + 64;
     for (int attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
-        struct tl_thread_info *infos = malloc(cap * sizeof *infos);
+        struct tl__thread_info *infos = malloc(cap * sizeof *infos);
         if (!infos)
             return -ENOMEM;
         size_t total = registry_copy_all(infos, cap);
@@ -247,7 +247,7 @@ static int copy_registry(struct registry_copy *rc)
     return 0;
 }
 
-static bool exited_unjoined(const struct tl_thread_info *info)
+static bool exited_unjoined(const struct tl__thread_info *info)
 {
     return (info->flags & TL_F_EXITED) && !(info->flags & (TL_F_DETACHED | TL_F_JOINED));
 }
@@ -268,19 +268,19 @@ static size_t first_of_tid(const struct registry_copy *rc, pid_t tid)
 
 /* The record for a live tid: the newest one that has not exited, else the newest one. Every
  * record of that tid is marked listed; exited-unjoined ones that lose are hidden. */
-static const struct tl_thread_info *record_for_live(struct thread_profile *p,
-                                                    struct registry_copy *rc, pid_t tid)
+static const struct tl__thread_info *record_for_live(struct thread_profile *p,
+                                                     struct registry_copy *rc, pid_t tid)
 {
-    const struct tl_thread_info *best = NULL;
+    const struct tl__thread_info *best = NULL;
     size_t i = first_of_tid(rc, tid);
     for (size_t k = i; k < rc->count && rc->infos[k].tid == tid; k++) {
-        const struct tl_thread_info *info = &rc->infos[k];
+        const struct tl__thread_info *info = &rc->infos[k];
         rc->listed[k] = true;
         if (!best || !(info->flags & TL_F_EXITED) || (best->flags & TL_F_EXITED))
             best = info;
     }
     for (size_t k = i; k < rc->count && rc->infos[k].tid == tid; k++) {
-        const struct tl_thread_info *info = &rc->infos[k];
+        const struct tl__thread_info *info = &rc->infos[k];
         if (info != best && exited_unjoined(info) && !(info->flags & TL_F_TOOL))
             p->hidden_reused_tid++;
     }
@@ -324,7 +324,7 @@ static void set_wait_duration(struct thread_profile_thread *t, const struct kern
     t->state_ns = k->waiting_ns;
 }
 
-static void fill_from_record(struct thread_profile_thread *t, const struct tl_thread_info *info,
+static void fill_from_record(struct thread_profile_thread *t, const struct tl__thread_info *info,
                              pid_t pid)
 {
     t->tracked = true;
@@ -348,7 +348,7 @@ struct take_run {
 /* Symbols for one listed thread: its current, creation and start-routine stacks. */
 static void symbolise_thread(struct take_run *run, struct thread_profile_thread *t,
                              const struct live_stack_thread *live,
-                             const struct tl_thread_info *info)
+                             const struct tl__thread_info *info)
 {
     if (info)
         t->start_stack = start_stack_of(run->p, t, info->start_routine);
@@ -364,7 +364,7 @@ static void symbolise_thread(struct take_run *run, struct thread_profile_thread 
 static int add_live_thread(struct take_run *run, const struct live_stack_thread *live)
 {
     struct thread_profile *p = run->p;
-    const struct tl_thread_info *info = record_for_live(p, &run->rc, live->tid);
+    const struct tl__thread_info *info = record_for_live(p, &run->rc, live->tid);
     if (info && (info->flags & TL_F_TOOL) && !run->options->include_tool_threads) {
         p->tool_threads++;
         return 0;
@@ -396,7 +396,7 @@ static int add_live_thread(struct take_run *run, const struct live_stack_thread 
     return thread_profile_add_thread(p, &t) ? 0 : -ENOMEM;
 }
 
-static int add_exited_thread(struct take_run *run, const struct tl_thread_info *info)
+static int add_exited_thread(struct take_run *run, const struct tl__thread_info *info)
 {
     struct thread_profile *p = run->p;
     struct thread_profile_thread t = {
@@ -426,9 +426,9 @@ static int add_exited_threads(struct take_run *run)
         size_t end = i;
         while (end < rc->count && rc->infos[end].tid == rc->infos[i].tid)
             end++;
-        const struct tl_thread_info *newest = NULL;
+        const struct tl__thread_info *newest = NULL;
         for (size_t k = i; k < end; k++) {
-            const struct tl_thread_info *info = &rc->infos[k];
+            const struct tl__thread_info *info = &rc->infos[k];
             if (rc->listed[k] || info->tid == 0 || !exited_unjoined(info))
                 continue;
             if (info->flags & TL_F_TOOL) {
@@ -507,9 +507,9 @@ int thread_profile_take(const struct thread_profile_options *options, struct thr
     int rc = thread_profile_init_empty(out);
     if (rc != 0)
         return rc;
-    uint64_t start = tl_now_monotonic_ns();
+    uint64_t start = tl__now_monotonic_ns();
     out->pid = getpid();
-    out->taken_ns = tl_now_realtime_ns();
+    out->taken_ns = tl__now_realtime_ns();
     struct take_run run = {.p = out, .options = options};
     rc = dump_live(options, out);
     if (rc == 0)
@@ -525,6 +525,6 @@ int thread_profile_take(const struct thread_profile_options *options, struct thr
     qsort(out->threads, out->count, sizeof *out->threads, compare_threads);
     out->created_total = registry_threads_created();
     thread_profile_count_states(out);
-    out->elapsed_ns = tl_now_monotonic_ns() - start;
+    out->elapsed_ns = tl__now_monotonic_ns() - start;
     return 0;
 }

@@ -80,7 +80,7 @@ struct thread_profile_thread {
 
     /* From the registry; zero/empty when untracked. */
     uint64_t serial;
-    uint32_t flags;            /* enum tl_thread_flag */
+    uint32_t flags;            /* enum tl__thread_flag */
     const char *start_routine; /* NULL when untracked or unknown */
     pid_t creator_tid;         /* 0 when unknown */
     bool creator_is_main;
@@ -134,7 +134,7 @@ struct thread_profile_options {
 };
 
 /* Options from THREADLEAK_OPTIONS: stacks, dump_signal and dump_timeout_ms. */
-void thread_profile_options_from_config(const struct tl_config *cfg,
+void thread_profile_options_from_config(const struct tl__config *cfg,
                                         struct thread_profile_options *out);
 
 /* Takes a profile of the calling process. Returns 0 and fills out (release it with

@@ -16,7 +16,7 @@
 #define TL_NAME_MAX   16 /* the kernel's comm length, NUL included */
 
 /* Lifetime flags. A record is freed once it is JOINED, or once it is both EXITED and DETACHED. */
-enum tl_thread_flag {
+enum tl__thread_flag {
     TL_F_IN_USE = 1u << 0,        /* the slot holds a live record */
     TL_F_STARTED = 1u << 1,       /* the thread ran its first instruction; tid is valid */
     TL_F_EXITED = 1u << 2,        /* the thread finished (return, pthread_exit or cancellation) */
@@ -31,9 +31,9 @@ enum tl_thread_flag {
 };
 
 /* The plain data of a thread, without the registry's bookkeeping. This is what readers get. */
-struct tl_thread_info {
+struct tl__thread_info {
     uint64_t serial;         /* unique per process, never reused; 1 is the main thread */
-    uint32_t flags;          /* enum tl_thread_flag */
+    uint32_t flags;          /* enum tl__thread_flag */
     uint32_t scope;          /* test-API scope id, 0 = none */
     pthread_t handle;        /* the pthread_t the creator got back */
     pid_t tid;               /* kernel tid, 0 until the thread started */
@@ -48,14 +48,14 @@ struct tl_thread_info {
     void *frames[TL_MAX_FRAMES]; /* creation stack, innermost first; [0] is the creator's call */
 };
 
-struct tl_thread_record {
+struct tl__thread_record {
     _Atomic uint32_t seq;   /* odd while a writer is inside; readers retry */
     _Atomic uint32_t flags; /* mirrors info.flags; the authoritative copy for state changes */
-    struct tl_thread_info info;
-    struct tl_thread_record *hash_next; /* chain in the handle hash, guarded by its stripe */
-    _Atomic uint32_t free_next;         /* pool free-list link (slot index + 1), 0 = end */
-    uint32_t pool_slot;                 /* this record's own slot index in the pool */
-    void *(*launch_fn)(void *);         /* what the trampoline calls: the routine libc was given */
+    struct tl__thread_info info;
+    struct tl__thread_record *hash_next; /* chain in the handle hash, guarded by its stripe */
+    _Atomic uint32_t free_next;          /* pool free-list link (slot index + 1), 0 = end */
+    uint32_t pool_slot;                  /* this record's own slot index in the pool */
+    void *(*launch_fn)(void *);          /* what the trampoline calls: the routine libc was given */
     void *launch_arg;
 };
 

@@ -19,12 +19,12 @@ struct decisions {
     size_t count, cap;
 };
 
-bool verdict_always_excluded(const struct tl_thread_info *t)
+bool verdict_always_excluded(const struct tl__thread_info *t)
 {
     return (t->flags & (TL_F_MAIN | TL_F_TOOL)) != 0;
 }
 
-bool verdict_state_is_leak(const struct tl_thread_info *t, enum tl_mode mode)
+bool verdict_state_is_leak(const struct tl__thread_info *t, enum tl_mode mode)
 {
     if (t->flags & TL_F_JOINED)
         return false;
@@ -83,7 +83,7 @@ static bool decision_insert(struct decisions *d, size_t at, struct decision valu
 }
 
 /* The rules that cost nothing: no need to remember their answers. */
-static bool cheaply_excluded(const struct tl_verdict_request *req, const struct tl_thread_info *t)
+static bool cheaply_excluded(const struct tl__verdict_request *req, const struct tl__thread_info *t)
 {
     if (verdict_always_excluded(t))
         return true;
@@ -98,8 +98,8 @@ static bool cheaply_excluded(const struct tl_verdict_request *req, const struct 
 
 /* Only the ignore rule may be expensive (it may symbolise), so only its answers are remembered,
  * once per thread serial. */
-static bool is_candidate(const struct tl_verdict_request *req, struct decisions *d,
-                         const struct tl_thread_info *t, unsigned *ignored)
+static bool is_candidate(const struct tl__verdict_request *req, struct decisions *d,
+                         const struct tl__thread_info *t, unsigned *ignored)
 {
     if (cheaply_excluded(req, t))
         return false;
@@ -117,12 +117,12 @@ static bool is_candidate(const struct tl_verdict_request *req, struct decisions 
 }
 
 /* Copies the registry into *buf (grown as needed); returns the number of threads. */
-static size_t snapshot_registry(struct tl_thread_info **buf, size_t *cap)
+static size_t snapshot_registry(struct tl__thread_info **buf, size_t *cap)
 {
     size_t want = registry_threads_live() + 16;
     for (;;) {
         if (want > *cap) {
-            struct tl_thread_info *grown = realloc(*buf, want * sizeof *grown);
+            struct tl__thread_info *grown = realloc(*buf, want * sizeof *grown);
             if (!grown) {
                 size_t n = registry_copy_all(*buf, *cap);
                 return n < *cap ? n : *cap;
@@ -137,8 +137,8 @@ static size_t snapshot_registry(struct tl_thread_info **buf, size_t *cap)
     }
 }
 
-static size_t count_running_candidates(const struct tl_verdict_request *req, struct decisions *d,
-                                       const struct tl_thread_info *all, size_t n,
+static size_t count_running_candidates(const struct tl__verdict_request *req, struct decisions *d,
+                                       const struct tl__thread_info *all, size_t n,
                                        unsigned *ignored)
 {
     size_t running = 0;
@@ -155,13 +155,13 @@ static size_t count_running_candidates(const struct tl_verdict_request *req, str
     return running;
 }
 
-int verdict_run(const struct tl_verdict_request *req, struct tl_verdict *out)
+int verdict_run(const struct tl__verdict_request *req, struct tl__verdict *out)
 {
     memset(out, 0, sizeof *out);
     struct decisions d = {0};
-    struct tl_thread_info *all = NULL;
+    struct tl__thread_info *all = NULL;
     size_t cap = 0, n = 0;
-    uint64_t deadline = tl_now_monotonic_ns() + (uint64_t)req->linger_ms * 1000000u;
+    uint64_t deadline = tl__now_monotonic_ns() + (uint64_t)req->linger_ms * 1000000u;
     bool out_of_time = false;
     for (;;) {
         /* Read the epoch before looking, so an exit between the look and the wait wakes us. */
@@ -187,7 +187,7 @@ int verdict_run(const struct tl_verdict_request *req, struct tl_verdict *out)
     return 0;
 }
 
-void verdict_free(struct tl_verdict *v)
+void verdict_free(struct tl__verdict *v)
 {
     free(v->leaks);
     memset(v, 0, sizeof *v);

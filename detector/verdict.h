@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct tl_verdict_request {
+struct tl__verdict_request {
     enum tl_mode mode;
     unsigned linger_ms;
     pid_t calling_tid;              /* never a leak */
@@ -22,23 +22,23 @@ struct tl_verdict_request {
     const uint64_t *ignore_serials; /* sorted; threads alive at a snapshot */
     size_t nignore;
     /* Extra rule, asked once per thread (suppressions, ignore lists). NULL = none. */
-    bool (*ignore)(const struct tl_thread_info *t, void *ctx);
+    bool (*ignore)(const struct tl__thread_info *t, void *ctx);
     void *ignore_ctx;
 };
 
-struct tl_verdict {
-    struct tl_thread_info *leaks; /* malloc'd, nleaks entries */
+struct tl__verdict {
+    struct tl__thread_info *leaks; /* malloc'd, nleaks entries */
     size_t nleaks;
     unsigned ignored; /* threads the ignore rule took out */
 };
 
 /* Never reported, whatever the request: the main thread and tool or sanitizer threads. */
-bool verdict_always_excluded(const struct tl_thread_info *t);
+bool verdict_always_excluded(const struct tl__thread_info *t);
 
 /* Is t a leak in this mode, judging only its state? */
-bool verdict_state_is_leak(const struct tl_thread_info *t, enum tl_mode mode);
+bool verdict_state_is_leak(const struct tl__thread_info *t, enum tl_mode mode);
 
-int verdict_run(const struct tl_verdict_request *req, struct tl_verdict *out);
-void verdict_free(struct tl_verdict *v);
+int verdict_run(const struct tl__verdict_request *req, struct tl__verdict *out);
+void verdict_free(struct tl__verdict *v);
 
 #endif

@@ -21,7 +21,7 @@ static void sync_directory(const char *dir)
 }
 
 /* Writes, flushes and syncs the open temporary file, then closes it. Returns 0 or -1 (errno). */
-static int fill_and_close(int fd, tl_content_writer write_content, const void *ctx)
+static int fill_and_close(int fd, tl__content_writer write_content, const void *ctx)
 {
     /* mkostemp creates 0600; reports are meant to be read by other users' tools (CI, the CLI). */
     if (fchmod(fd, 0644) != 0) {
@@ -49,8 +49,8 @@ static int fill_and_close(int fd, tl_content_writer write_content, const void *c
     return saved == 0 ? 0 : -1;
 }
 
-int tl_write_file_atomic(const char *dir, const char *name, tl_content_writer write_content,
-                         const void *ctx, char *path_out, size_t path_len)
+int tl__write_file_atomic(const char *dir, const char *name, tl__content_writer write_content,
+                          const void *ctx, char *path_out, size_t path_len)
 {
     char final_path[PATH_MAX], temp_path[PATH_MAX];
     int n = snprintf(final_path, sizeof final_path, "%s/%s", dir, name);

@@ -10,12 +10,12 @@
 #include <stdio.h>
 
 /* Writes the file's content; returns 0 on success, -1 on failure. */
-typedef int (*tl_content_writer)(FILE *out, const void *ctx);
+typedef int (*tl__content_writer)(FILE *out, const void *ctx);
 
 /* Creates DIR/NAME atomically with what write_content(out, ctx) produces. When path_out is not
  * NULL the final path is copied there (truncated to path_len). Returns 0, or -1 with errno set
  * (ENAMETOOLONG when DIR/NAME does not fit PATH_MAX, EIO when write_content failed). */
-int tl_write_file_atomic(const char *dir, const char *name, tl_content_writer write_content,
-                         const void *ctx, char *path_out, size_t path_len);
+int tl__write_file_atomic(const char *dir, const char *name, tl__content_writer write_content,
+                          const void *ctx, char *path_out, size_t path_len);
 
 #endif

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct tl_json_member {
+struct tl__json_member {
     char *key;
     size_t key_len;
-    struct tl_json *value;
+    struct tl__json *value;
 };
 
-struct tl_json {
-    enum tl_json_type type;
+struct tl__json {
+    enum tl__json_type type;
     union {
         bool boolean;
         struct {
@@ -31,11 +31,11 @@ struct tl_json {
             size_t len;
         } string;
         struct {
-            struct tl_json **items;
+            struct tl__json **items;
             size_t count;
         } array;
         struct {
-            struct tl_json_member *members;
+            struct tl__json_member *members;
             size_t count;
         } object;
     };
@@ -108,9 +108,9 @@ static void fail_expected(struct parser *p, const char *what)
 
 /* ---- nodes ---- */
 
-static struct tl_json *new_node(struct parser *p, enum tl_json_type type)
+static struct tl__json *new_node(struct parser *p, enum tl__json_type type)
 {
-    struct tl_json *v = calloc(1, sizeof *v);
+    struct tl__json *v = calloc(1, sizeof *v);
     if (v == NULL)
         fail_at(p, p->pos, "out of memory");
     else
@@ -118,7 +118,7 @@ static struct tl_json *new_node(struct parser *p, enum tl_json_type type)
     return v;
 }
 
-void tl_json_free(struct tl_json *v)
+void tl__json_free(struct tl__json *v)
 {
     if (v == NULL)
         return;
@@ -128,13 +128,13 @@ void tl_json_free(struct tl_json *v)
         break;
     case TL_JSON_ARRAY:
         for (size_t i = 0; i < v->array.count; i++)
-            tl_json_free(v->array.items[i]);
+            tl__json_free(v->array.items[i]);
         free(v->array.items);
         break;
     case TL_JSON_OBJECT:
         for (size_t i = 0; i < v->object.count; i++) {
             free(v->object.members[i].key);
-            tl_json_free(v->object.members[i].value);
+            tl__json_free(v->object.members[i].value);
         }
         free(v->object.members);
         break;
@@ -182,15 +182,15 @@ static bool is_digit_at(const struct parser *p, size_t i)
     return i < p->len && p->text[i] >= '0' && p->text[i] <= '9';
 }
 
-static struct tl_json *parse_value(struct parser *p);
+static struct tl__json *parse_value(struct parser *p);
 
 /* ---- literals ---- */
 
-static struct tl_json *parse_literal(struct parser *p)
+static struct tl__json *parse_literal(struct parser *p)
 {
     static const struct {
         const char *word;
-        enum tl_json_type type;
+        enum tl__json_type type;
         bool value;
     } literals[] = {
         {"true", TL_JSON_BOOL, true},
@@ -200,7 +200,7 @@ static struct tl_json *parse_literal(struct parser *p)
     for (size_t i = 0; i < sizeof literals / sizeof literals[0]; i++) {
         size_t n = strlen(literals[i].word);
         if (p->len - p->pos >= n && memcmp(p->text + p->pos, literals[i].word, n) == 0) {
-            struct tl_json *v = new_node(p, literals[i].type);
+            struct tl__json *v = new_node(p, literals[i].type);
             if (v != NULL)
                 v->boolean = literals[i].value;
             p->pos += n;
@@ -260,7 +260,7 @@ static bool scan_number(struct parser *p, bool *integral)
 }
 
 /* Exact integer value of a literal with no fraction or exponent, when it fits. */
-static void exact_integer(const unsigned char *s, size_t n, struct tl_json *v)
+static void exact_integer(const unsigned char *s, size_t n, struct tl__json *v)
 {
     bool negative = s[0] == '-';
     uint64_t magnitude = 0;
@@ -310,7 +310,7 @@ static bool to_double(struct parser *p, const unsigned char *s, size_t n, double
     return true;
 }
 
-static struct tl_json *parse_number(struct parser *p)
+static struct tl__json *parse_number(struct parser *p)
 {
     size_t start = p->pos;
     bool integral;
@@ -325,7 +325,7 @@ static struct tl_json *parse_number(struct parser *p)
         fail_at(p, start, "number out of range");
         return NULL;
     }
-    struct tl_json *v = new_node(p, TL_JSON_NUMBER);
+    struct tl__json *v = new_node(p, TL_JSON_NUMBER);
     if (v == NULL)
         return NULL;
     v->number.value = d;
@@ -444,7 +444,7 @@ static size_t decode_escape(struct parser *p, size_t pos, char *out, size_t *wri
     uint32_t cp;
     size_t used = decode_u_escape(p, pos, &cp);
     if (used != 0)
-        *written += tl_utf8_encode(cp, out + *written);
+        *written += tl__utf8_encode(cp, out + *written);
     return used;
 }
 
@@ -479,7 +479,7 @@ static bool parse_string_bytes(struct parser *p, char **bytes, size_t *len)
             out[n++] = (char)c;
             i++;
         } else {
-            int seq = tl_utf8_sequence(p->text + i, p->len - i);
+            int seq = tl__utf8_sequence(p->text + i, p->len - i);
             if (seq < 0) {
                 fail_at(p, i, "invalid UTF-8 byte 0x%02x in string", c);
                 continue;
@@ -493,13 +493,13 @@ static bool parse_string_bytes(struct parser *p, char **bytes, size_t *len)
     return false;
 }
 
-static struct tl_json *parse_string(struct parser *p)
+static struct tl__json *parse_string(struct parser *p)
 {
     char *bytes;
     size_t len;
     if (!parse_string_bytes(p, &bytes, &len))
         return NULL;
-    struct tl_json *v = new_node(p, TL_JSON_STRING);
+    struct tl__json *v = new_node(p, TL_JSON_STRING);
     if (v == NULL) {
         free(bytes);
         return NULL;
@@ -541,18 +541,18 @@ static bool next_element(struct parser *p, unsigned char close, const char *expe
     return false;
 }
 
-static struct tl_json *parse_array(struct parser *p)
+static struct tl__json *parse_array(struct parser *p)
 {
     if (!enter_container(p))
         return NULL;
-    struct tl_json *v = new_node(p, TL_JSON_ARRAY);
+    struct tl__json *v = new_node(p, TL_JSON_ARRAY);
     size_t capacity = 0;
     if (v != NULL && !at(p, ']')) {
         do {
             if (!grow(p, (void **)&v->array.items, v->array.count, &capacity,
                       sizeof *v->array.items))
                 break;
-            struct tl_json *item = parse_value(p);
+            struct tl__json *item = parse_value(p);
             if (item == NULL)
                 break;
             v->array.items[v->array.count++] = item;
@@ -560,17 +560,17 @@ static struct tl_json *parse_array(struct parser *p)
     }
     p->depth--;
     if (p->failed) {
-        tl_json_free(v);
+        tl__json_free(v);
         return NULL;
     }
     p->pos++; /* ']' */
     return v;
 }
 
-static bool has_key(const struct tl_json *object, const char *key, size_t len)
+static bool has_key(const struct tl__json *object, const char *key, size_t len)
 {
     for (size_t i = 0; i < object->object.count; i++) {
-        const struct tl_json_member *m = &object->object.members[i];
+        const struct tl__json_member *m = &object->object.members[i];
         if (m->key_len == len && memcmp(m->key, key, len) == 0)
             return true;
     }
@@ -578,7 +578,7 @@ static bool has_key(const struct tl_json *object, const char *key, size_t len)
 }
 
 /* One "key": value pair, appended to object. */
-static bool parse_member(struct parser *p, struct tl_json *object, size_t *capacity)
+static bool parse_member(struct parser *p, struct tl__json *object, size_t *capacity)
 {
     if (!at(p, '"')) {
         fail_expected(p, "a string key");
@@ -601,7 +601,7 @@ static bool parse_member(struct parser *p, struct tl_json *object, size_t *capac
         return false;
     }
     p->pos++;
-    struct tl_json *value = NULL;
+    struct tl__json *value = NULL;
     if (grow(p, (void **)&object->object.members, object->object.count, capacity,
              sizeof *object->object.members))
         value = parse_value(p);
@@ -610,15 +610,15 @@ static bool parse_member(struct parser *p, struct tl_json *object, size_t *capac
         return false;
     }
     object->object.members[object->object.count++] =
-        (struct tl_json_member){.key = key, .key_len = key_len, .value = value};
+        (struct tl__json_member){.key = key, .key_len = key_len, .value = value};
     return true;
 }
 
-static struct tl_json *parse_object(struct parser *p)
+static struct tl__json *parse_object(struct parser *p)
 {
     if (!enter_container(p))
         return NULL;
-    struct tl_json *v = new_node(p, TL_JSON_OBJECT);
+    struct tl__json *v = new_node(p, TL_JSON_OBJECT);
     size_t capacity = 0;
     if (v != NULL && !at(p, '}')) {
         while (parse_member(p, v, &capacity) &&
@@ -627,7 +627,7 @@ static struct tl_json *parse_object(struct parser *p)
     }
     p->depth--;
     if (p->failed) {
-        tl_json_free(v);
+        tl__json_free(v);
         return NULL;
     }
     p->pos++; /* '}' */
@@ -636,7 +636,7 @@ static struct tl_json *parse_object(struct parser *p)
 
 /* ---- values ---- */
 
-static struct tl_json *parse_value(struct parser *p)
+static struct tl__json *parse_value(struct parser *p)
 {
     skip_whitespace(p);
     if (p->pos >= p->len) {
@@ -655,7 +655,7 @@ static struct tl_json *parse_value(struct parser *p)
     return parse_literal(p);
 }
 
-struct tl_json *tl_json_parse(const char *text, size_t len, char *err, size_t errlen)
+struct tl__json *tl__json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     if (err != NULL && errlen > 0)
         err[0] = '\0';
@@ -665,13 +665,13 @@ struct tl_json *tl_json_parse(const char *text, size_t len, char *err, size_t er
         .err = err,
         .errlen = errlen,
     };
-    struct tl_json *root = parse_value(&p);
+    struct tl__json *root = parse_value(&p);
     if (root != NULL) {
         skip_whitespace(&p);
         if (p.pos < p.len) {
             char buf[16];
             fail_at(&p, p.pos, "unexpected %s after the JSON value", describe_here(&p, buf));
-            tl_json_free(root);
+            tl__json_free(root);
             root = NULL;
         }
     }
@@ -682,32 +682,32 @@ struct tl_json *tl_json_parse(const char *text, size_t len, char *err, size_t er
 
 /* ---- accessors ---- */
 
-enum tl_json_type tl_json_type(const struct tl_json *v)
+enum tl__json_type tl__json_type(const struct tl__json *v)
 {
     return v != NULL ? v->type : TL_JSON_NONE;
 }
 
-const struct tl_json *tl_json_get(const struct tl_json *v, const char *key)
+const struct tl__json *tl__json_get(const struct tl__json *v, const char *key)
 {
     if (v == NULL || v->type != TL_JSON_OBJECT || key == NULL)
         return NULL;
     size_t len = strlen(key);
     for (size_t i = 0; i < v->object.count; i++) {
-        const struct tl_json_member *m = &v->object.members[i];
+        const struct tl__json_member *m = &v->object.members[i];
         if (m->key_len == len && memcmp(m->key, key, len) == 0)
             return m->value;
     }
     return NULL;
 }
 
-const struct tl_json *tl_json_index(const struct tl_json *v, size_t i)
+const struct tl__json *tl__json_index(const struct tl__json *v, size_t i)
 {
     if (v == NULL || v->type != TL_JSON_ARRAY || i >= v->array.count)
         return NULL;
     return v->array.items[i];
 }
 
-const struct tl_json *tl_json_member(const struct tl_json *v, size_t i, const char **key)
+const struct tl__json *tl__json_member(const struct tl__json *v, size_t i, const char **key)
 {
     if (v == NULL || v->type != TL_JSON_OBJECT || i >= v->object.count)
         return NULL;
@@ -716,7 +716,7 @@ const struct tl_json *tl_json_member(const struct tl_json *v, size_t i, const ch
     return v->object.members[i].value;
 }
 
-size_t tl_json_length(const struct tl_json *v)
+size_t tl__json_length(const struct tl__json *v)
 {
     if (v == NULL)
         return 0;
@@ -727,17 +727,17 @@ size_t tl_json_length(const struct tl_json *v)
     return 0;
 }
 
-const char *tl_json_string(const struct tl_json *v)
+const char *tl__json_string(const struct tl__json *v)
 {
     return v != NULL && v->type == TL_JSON_STRING ? v->string.bytes : NULL;
 }
 
-size_t tl_json_string_len(const struct tl_json *v)
+size_t tl__json_string_len(const struct tl__json *v)
 {
     return v != NULL && v->type == TL_JSON_STRING ? v->string.len : 0;
 }
 
-bool tl_json_get_int64(const struct tl_json *v, int64_t *out)
+bool tl__json_get_int64(const struct tl__json *v, int64_t *out)
 {
     if (v == NULL || v->type != TL_JSON_NUMBER || !v->number.has_i64)
         return false;
@@ -745,7 +745,7 @@ bool tl_json_get_int64(const struct tl_json *v, int64_t *out)
     return true;
 }
 
-bool tl_json_get_uint64(const struct tl_json *v, uint64_t *out)
+bool tl__json_get_uint64(const struct tl__json *v, uint64_t *out)
 {
     if (v == NULL || v->type != TL_JSON_NUMBER || !v->number.has_u64)
         return false;
@@ -753,23 +753,23 @@ bool tl_json_get_uint64(const struct tl_json *v, uint64_t *out)
     return true;
 }
 
-int64_t tl_json_int(const struct tl_json *v)
+int64_t tl__json_int(const struct tl__json *v)
 {
     int64_t value = 0;
-    return tl_json_get_int64(v, &value) ? value : 0;
+    return tl__json_get_int64(v, &value) ? value : 0;
 }
 
-double tl_json_number(const struct tl_json *v)
+double tl__json_number(const struct tl__json *v)
 {
     return v != NULL && v->type == TL_JSON_NUMBER ? v->number.value : 0.0;
 }
 
-bool tl_json_bool(const struct tl_json *v)
+bool tl__json_bool(const struct tl__json *v)
 {
     return v != NULL && v->type == TL_JSON_BOOL && v->boolean;
 }
 
-bool tl_json_is_null(const struct tl_json *v)
+bool tl__json_is_null(const struct tl__json *v)
 {
     return v != NULL && v->type == TL_JSON_NULL;
 }

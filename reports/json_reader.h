@@ -7,7 +7,7 @@
  * uint64. Errors name the position as "LINE:COLUMN: message" (both 1-based, column in bytes).
  *
  * Accessors accept NULL and answer "absent" (NULL, 0, false), so lookups chain:
- * tl_json_string(tl_json_get(tl_json_index(leaks, 0), "state")). Not async-signal-safe. */
+ * tl__json_string(tl__json_get(tl__json_index(leaks, 0), "state")). Not async-signal-safe. */
 #ifndef THREADLEAK_JSON_READER_H
 #define THREADLEAK_JSON_READER_H
 
@@ -17,8 +17,8 @@
 
 #define TL_JSON_MAX_DEPTH 256
 
-enum tl_json_type {
-    TL_JSON_NONE, /* what tl_json_type says of a NULL node */
+enum tl__json_type {
+    TL_JSON_NONE, /* what tl__json_type says of a NULL node */
     TL_JSON_NULL,
     TL_JSON_BOOL,
     TL_JSON_NUMBER,
@@ -27,41 +27,41 @@ enum tl_json_type {
     TL_JSON_OBJECT,
 };
 
-struct tl_json;
+struct tl__json;
 
 /* Parses len bytes of text (NUL bytes inside are an error, not an end). Returns the root, or NULL
  * with a message in err (always NUL-terminated when errlen > 0; err may be NULL). */
-struct tl_json *tl_json_parse(const char *text, size_t len, char *err, size_t errlen);
+struct tl__json *tl__json_parse(const char *text, size_t len, char *err, size_t errlen);
 
-/* Frees a tree returned by tl_json_parse, with every node and string in it. NULL is fine. */
-void tl_json_free(struct tl_json *root);
+/* Frees a tree returned by tl__json_parse, with every node and string in it. NULL is fine. */
+void tl__json_free(struct tl__json *root);
 
-enum tl_json_type tl_json_type(const struct tl_json *v);
+enum tl__json_type tl__json_type(const struct tl__json *v);
 
 /* The member named key of an object (NULL when v is no object or has no such member). */
-const struct tl_json *tl_json_get(const struct tl_json *v, const char *key);
+const struct tl__json *tl__json_get(const struct tl__json *v, const char *key);
 /* Element i of an array (NULL when v is no array or i is out of range). */
-const struct tl_json *tl_json_index(const struct tl_json *v, size_t i);
+const struct tl__json *tl__json_index(const struct tl__json *v, size_t i);
 /* Member i of an object in document order, its name in *key (NULL when out of range). */
-const struct tl_json *tl_json_member(const struct tl_json *v, size_t i, const char **key);
+const struct tl__json *tl__json_member(const struct tl__json *v, size_t i, const char **key);
 /* Elements of an array or members of an object; 0 for anything else. */
-size_t tl_json_length(const struct tl_json *v);
+size_t tl__json_length(const struct tl__json *v);
 
 /* The decoded string (NUL-terminated UTF-8), or NULL when v is no string. A string may contain
- * \u0000; tl_json_string_len gives its full length in bytes. */
-const char *tl_json_string(const struct tl_json *v);
-size_t tl_json_string_len(const struct tl_json *v);
+ * \u0000; tl__json_string_len gives its full length in bytes. */
+const char *tl__json_string(const struct tl__json *v);
+size_t tl__json_string_len(const struct tl__json *v);
 
 /* Integers: true with the exact value when v is a number written without fraction or exponent
  * that fits the type. */
-bool tl_json_get_int64(const struct tl_json *v, int64_t *out);
-bool tl_json_get_uint64(const struct tl_json *v, uint64_t *out);
-/* Shorthand: the int64 value, or 0 when tl_json_get_int64 would fail. */
-int64_t tl_json_int(const struct tl_json *v);
+bool tl__json_get_int64(const struct tl__json *v, int64_t *out);
+bool tl__json_get_uint64(const struct tl__json *v, uint64_t *out);
+/* Shorthand: the int64 value, or 0 when tl__json_get_int64 would fail. */
+int64_t tl__json_int(const struct tl__json *v);
 /* Any number as a double (0 when v is no number). */
-double tl_json_number(const struct tl_json *v);
+double tl__json_number(const struct tl__json *v);
 /* true only for the literal true. */
-bool tl_json_bool(const struct tl_json *v);
-bool tl_json_is_null(const struct tl_json *v);
+bool tl__json_bool(const struct tl__json *v);
+bool tl__json_is_null(const struct tl__json *v);
 
 #endif

@@ -14,11 +14,11 @@
 
 /* Writes f as one pretty-printed JSON document followed by a newline. Returns 0, or -1 when the
  * stream reported an error. */
-int report_write_json(FILE *out, const struct tl_findings *f);
+int report_write_json(FILE *out, const struct tl__findings *f);
 
 /* Writes DIR/threadleak.<pid>.json atomically (temp file in DIR, fsync, rename; mode 0644).
  * path_out, when not NULL, receives the final path. Returns 0, or -1 with errno set. */
-int report_write_json_file_atomic(const char *dir, const struct tl_findings *f, char *path_out,
+int report_write_json_file_atomic(const char *dir, const struct tl__findings *f, char *path_out,
                                   size_t path_len);
 
 #endif

@@ -6,18 +6,18 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void put(struct tl_json_writer *w, const char *s, size_t len)
+static void put(struct tl__json_writer *w, const char *s, size_t len)
 {
     if (len != 0 && fwrite(s, 1, len, w->out) != len)
         w->failed = true;
 }
 
-static void put_str(struct tl_json_writer *w, const char *s)
+static void put_str(struct tl__json_writer *w, const char *s)
 {
     put(w, s, strlen(s));
 }
 
-static void newline_and_indent(struct tl_json_writer *w, int depth)
+static void newline_and_indent(struct tl__json_writer *w, int depth)
 {
     /* One write per line break: reports have thousands of them. */
     static const char spaces[] =
@@ -29,7 +29,7 @@ static void newline_and_indent(struct tl_json_writer *w, int depth)
 
 /* Everything that must precede a value or a key: the comma after an earlier member and the
  * line break. A value right after its key goes on the key's line. Returns false on misuse. */
-static bool start_item(struct tl_json_writer *w, bool is_key)
+static bool start_item(struct tl__json_writer *w, bool is_key)
 {
     if (w->failed)
         return false;
@@ -62,13 +62,13 @@ static bool start_item(struct tl_json_writer *w, bool is_key)
     return true;
 }
 
-static void end_item(struct tl_json_writer *w)
+static void end_item(struct tl__json_writer *w)
 {
     if (w->depth == 0)
         w->done = true;
 }
 
-static void begin_container(struct tl_json_writer *w, bool object)
+static void begin_container(struct tl__json_writer *w, bool object)
 {
     if (!start_item(w, false))
         return;
@@ -82,7 +82,7 @@ static void begin_container(struct tl_json_writer *w, bool object)
     w->depth++;
 }
 
-static void end_container(struct tl_json_writer *w, bool object)
+static void end_container(struct tl__json_writer *w, bool object)
 {
     if (w->failed)
         return;
@@ -97,27 +97,27 @@ static void end_container(struct tl_json_writer *w, bool object)
     end_item(w);
 }
 
-void tl_jw_init(struct tl_json_writer *w, FILE *out)
+void tl__jw_init(struct tl__json_writer *w, FILE *out)
 {
-    *w = (struct tl_json_writer){.out = out};
+    *w = (struct tl__json_writer){.out = out};
 }
 
-void tl_jw_begin_object(struct tl_json_writer *w)
+void tl__jw_begin_object(struct tl__json_writer *w)
 {
     begin_container(w, true);
 }
 
-void tl_jw_end_object(struct tl_json_writer *w)
+void tl__jw_end_object(struct tl__json_writer *w)
 {
     end_container(w, true);
 }
 
-void tl_jw_begin_array(struct tl_json_writer *w)
+void tl__jw_begin_array(struct tl__json_writer *w)
 {
     begin_container(w, false);
 }
 
-void tl_jw_end_array(struct tl_json_writer *w)
+void tl__jw_end_array(struct tl__json_writer *w)
 {
     end_container(w, false);
 }
@@ -147,7 +147,7 @@ static const char *short_escape(unsigned char c)
 }
 
 /* Copies runs of bytes that need no escaping in one write; escapes or repairs the rest. */
-static void put_escaped(struct tl_json_writer *w, const unsigned char *s, size_t len)
+static void put_escaped(struct tl__json_writer *w, const unsigned char *s, size_t len)
 {
     static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
     size_t run = 0, i = 0;
@@ -157,7 +157,7 @@ static void put_escaped(struct tl_json_writer *w, const unsigned char *s, size_t
             i++;
             continue;
         }
-        int n = c >= 0x80 ? tl_utf8_sequence(s + i, len - i) : 0;
+        int n = c >= 0x80 ? tl__utf8_sequence(s + i, len - i) : 0;
         if (n > 0) {
             i += (size_t)n;
             continue;
@@ -179,14 +179,14 @@ static void put_escaped(struct tl_json_writer *w, const unsigned char *s, size_t
     put(w, (const char *)s + run, i - run);
 }
 
-static void put_string_token(struct tl_json_writer *w, const char *s, size_t len)
+static void put_string_token(struct tl__json_writer *w, const char *s, size_t len)
 {
     put(w, "\"", 1);
     put_escaped(w, (const unsigned char *)s, len);
     put(w, "\"", 1);
 }
 
-void tl_jw_key(struct tl_json_writer *w, const char *key)
+void tl__jw_key(struct tl__json_writer *w, const char *key)
 {
     if (key == NULL) {
         w->failed = true;
@@ -199,10 +199,10 @@ void tl_jw_key(struct tl_json_writer *w, const char *key)
     w->key_pending = true;
 }
 
-void tl_jw_string_len(struct tl_json_writer *w, const char *s, size_t len)
+void tl__jw_string_len(struct tl__json_writer *w, const char *s, size_t len)
 {
     if (s == NULL) {
-        tl_jw_null(w);
+        tl__jw_null(w);
         return;
     }
     if (!start_item(w, false))
@@ -211,12 +211,12 @@ void tl_jw_string_len(struct tl_json_writer *w, const char *s, size_t len)
     end_item(w);
 }
 
-void tl_jw_string(struct tl_json_writer *w, const char *s)
+void tl__jw_string(struct tl__json_writer *w, const char *s)
 {
-    tl_jw_string_len(w, s, s != NULL ? strlen(s) : 0);
+    tl__jw_string_len(w, s, s != NULL ? strlen(s) : 0);
 }
 
-static void put_literal(struct tl_json_writer *w, const char *text)
+static void put_literal(struct tl__json_writer *w, const char *text)
 {
     if (!start_item(w, false))
         return;
@@ -224,31 +224,31 @@ static void put_literal(struct tl_json_writer *w, const char *text)
     end_item(w);
 }
 
-void tl_jw_int(struct tl_json_writer *w, int64_t v)
+void tl__jw_int(struct tl__json_writer *w, int64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%" PRId64, v);
     put_literal(w, buf);
 }
 
-void tl_jw_uint64(struct tl_json_writer *w, uint64_t v)
+void tl__jw_uint64(struct tl__json_writer *w, uint64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%" PRIu64, v);
     put_literal(w, buf);
 }
 
-void tl_jw_bool(struct tl_json_writer *w, bool v)
+void tl__jw_bool(struct tl__json_writer *w, bool v)
 {
     put_literal(w, v ? "true" : "false");
 }
 
-void tl_jw_null(struct tl_json_writer *w)
+void tl__jw_null(struct tl__json_writer *w)
 {
     put_literal(w, "null");
 }
 
-int tl_jw_finish(struct tl_json_writer *w)
+int tl__jw_finish(struct tl__json_writer *w)
 {
     if (!w->failed && w->done)
         put(w, "\n", 1);

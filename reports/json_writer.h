@@ -3,7 +3,7 @@
  * The caller owns the writer (usually on the stack); there is no global state. Calls describe the
  * document in order: begin/end containers, a key before every object member, values. The writer
  * inserts commas, newlines and indentation. Misuse (a value where a key is due, too deep a
- * nesting, unbalanced ends) and write errors latch an error flag that tl_jw_finish reports, so a
+ * nesting, unbalanced ends) and write errors latch an error flag that tl__jw_finish reports, so a
  * caller may emit a whole document and check once.
  *
  * Strings are written as valid JSON whatever the input: quotes, backslashes and every control
@@ -19,7 +19,7 @@
 
 #define TL_JW_MAX_DEPTH 64
 
-struct tl_json_writer {
+struct tl__json_writer {
     FILE *out;
     int depth;                         /* open containers */
     bool in_object[TL_JW_MAX_DEPTH];   /* the container at each depth is an object */
@@ -29,27 +29,27 @@ struct tl_json_writer {
     bool failed;                       /* misuse or a write error */
 };
 
-void tl_jw_init(struct tl_json_writer *w, FILE *out);
+void tl__jw_init(struct tl__json_writer *w, FILE *out);
 
-void tl_jw_begin_object(struct tl_json_writer *w);
-void tl_jw_end_object(struct tl_json_writer *w);
-void tl_jw_begin_array(struct tl_json_writer *w);
-void tl_jw_end_array(struct tl_json_writer *w);
+void tl__jw_begin_object(struct tl__json_writer *w);
+void tl__jw_end_object(struct tl__json_writer *w);
+void tl__jw_begin_array(struct tl__json_writer *w);
+void tl__jw_end_array(struct tl__json_writer *w);
 
 /* The name of the next object member. Escaped like any string. */
-void tl_jw_key(struct tl_json_writer *w, const char *key);
+void tl__jw_key(struct tl__json_writer *w, const char *key);
 
 /* A NUL-terminated string; NULL writes null. */
-void tl_jw_string(struct tl_json_writer *w, const char *s);
+void tl__jw_string(struct tl__json_writer *w, const char *s);
 /* len bytes of s, which may contain NUL bytes (written as \u0000). */
-void tl_jw_string_len(struct tl_json_writer *w, const char *s, size_t len);
-void tl_jw_int(struct tl_json_writer *w, int64_t v);
-void tl_jw_uint64(struct tl_json_writer *w, uint64_t v);
-void tl_jw_bool(struct tl_json_writer *w, bool v);
-void tl_jw_null(struct tl_json_writer *w);
+void tl__jw_string_len(struct tl__json_writer *w, const char *s, size_t len);
+void tl__jw_int(struct tl__json_writer *w, int64_t v);
+void tl__jw_uint64(struct tl__json_writer *w, uint64_t v);
+void tl__jw_bool(struct tl__json_writer *w, bool v);
+void tl__jw_null(struct tl__json_writer *w);
 
 /* Ends the document with a newline and flushes. Returns 0 when exactly one complete top-level
  * value was written without error, -1 otherwise. */
-int tl_jw_finish(struct tl_json_writer *w);
+int tl__jw_finish(struct tl__json_writer *w);
 
 #endif

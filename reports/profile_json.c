@@ -10,103 +10,103 @@
 
 #define NS_PER_MS 1000000u
 
-static void write_hex(struct tl_json_writer *w, uintptr_t v)
+static void write_hex(struct tl__json_writer *w, uintptr_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "0x%lx", (unsigned long)v);
-    tl_jw_string(w, buf);
+    tl__jw_string(w, buf);
 }
 
-static void write_frame(struct tl_json_writer *w, const struct thread_profile_location *loc,
+static void write_frame(struct tl__json_writer *w, const struct thread_profile_location *loc,
                         uint32_t k)
 {
     const struct thread_profile_line *line = &loc->lines[k];
     bool outermost = k + 1 == loc->nlines;
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "pc");
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "pc");
     write_hex(w, loc->pc);
-    tl_jw_key(w, "function");
-    tl_jw_string(w, line->function);
-    tl_jw_key(w, "file");
-    tl_jw_string(w, line->file);
-    tl_jw_key(w, "line");
+    tl__jw_key(w, "function");
+    tl__jw_string(w, line->function);
+    tl__jw_key(w, "file");
+    tl__jw_string(w, line->file);
+    tl__jw_key(w, "line");
     if (line->line > 0)
-        tl_jw_int(w, line->line);
+        tl__jw_int(w, line->line);
     else
-        tl_jw_null(w);
-    tl_jw_key(w, "module");
-    tl_jw_string(w, loc->module);
-    tl_jw_key(w, "offset");
+        tl__jw_null(w);
+    tl__jw_key(w, "module");
+    tl__jw_string(w, loc->module);
+    tl__jw_key(w, "offset");
     if (outermost && loc->offset_known)
         write_hex(w, loc->offset);
     else
-        tl_jw_null(w);
-    tl_jw_key(w, "inlined");
-    tl_jw_bool(w, !outermost);
-    tl_jw_end_object(w);
+        tl__jw_null(w);
+    tl__jw_key(w, "inlined");
+    tl__jw_bool(w, !outermost);
+    tl__jw_end_object(w);
 }
 
-static void write_stack(struct tl_json_writer *w, const struct thread_profile *p, uint32_t stack)
+static void write_stack(struct tl__json_writer *w, const struct thread_profile *p, uint32_t stack)
 {
     if (stack == THREAD_PROFILE_NO_STACK) {
-        tl_jw_null(w);
+        tl__jw_null(w);
         return;
     }
     const struct thread_profile_stack *s = &p->stacks[stack];
-    tl_jw_begin_array(w);
+    tl__jw_begin_array(w);
     for (uint32_t i = 0; i < s->depth; i++) {
         const struct thread_profile_location *loc = &p->locations[s->locations[i]];
         for (uint32_t k = 0; k < loc->nlines; k++)
             write_frame(w, loc, k);
     }
-    tl_jw_end_array(w);
+    tl__jw_end_array(w);
 }
 
-static void write_creator(struct tl_json_writer *w, const struct thread_profile_thread *t)
+static void write_creator(struct tl__json_writer *w, const struct thread_profile_thread *t)
 {
     if (!t->tracked || (t->flags & TL_F_MAIN)) {
-        tl_jw_null(w);
+        tl__jw_null(w);
         return;
     }
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "tid");
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "tid");
     if (t->creator_tid)
-        tl_jw_int(w, t->creator_tid);
+        tl__jw_int(w, t->creator_tid);
     else
-        tl_jw_null(w);
-    tl_jw_key(w, "name");
-    tl_jw_string(w, t->creator_name);
-    tl_jw_key(w, "main");
-    tl_jw_bool(w, t->creator_is_main);
-    tl_jw_end_object(w);
+        tl__jw_null(w);
+    tl__jw_key(w, "name");
+    tl__jw_string(w, t->creator_name);
+    tl__jw_key(w, "main");
+    tl__jw_bool(w, t->creator_is_main);
+    tl__jw_end_object(w);
 }
 
-static void write_duration(struct tl_json_writer *w, const struct thread_profile_thread *t)
+static void write_duration(struct tl__json_writer *w, const struct thread_profile_thread *t)
 {
-    tl_jw_key(w, "state_ms");
+    tl__jw_key(w, "state_ms");
     if (t->duration == THREAD_PROFILE_DURATION_NONE)
-        tl_jw_null(w);
+        tl__jw_null(w);
     else
-        tl_jw_uint64(w, t->state_ns / NS_PER_MS);
-    tl_jw_key(w, "state_ms_at_least");
-    tl_jw_bool(w, t->duration == THREAD_PROFILE_DURATION_AT_LEAST);
+        tl__jw_uint64(w, t->state_ns / NS_PER_MS);
+    tl__jw_key(w, "state_ms_at_least");
+    tl__jw_bool(w, t->duration == THREAD_PROFILE_DURATION_AT_LEAST);
 }
 
-static void write_kernel(struct tl_json_writer *w, const struct thread_profile_thread *t)
+static void write_kernel(struct tl__json_writer *w, const struct thread_profile_thread *t)
 {
     const struct kernel_thread_state *k = t->kernel;
     char state[2] = {k ? k->state : '\0', '\0'};
-    tl_jw_key(w, "wait");
-    tl_jw_string(w, k && t->state == THREAD_PROFILE_WAITING ? k->wait : NULL);
-    tl_jw_key(w, "kernel_state");
-    tl_jw_string(w, k && k->error == 0 ? state : NULL);
-    tl_jw_key(w, "wchan");
-    tl_jw_string(w, k && k->wchan[0] ? k->wchan : NULL);
-    tl_jw_key(w, "syscall");
-    tl_jw_string(w, k && k->syscall_state == KERNEL_SYSCALL_IN ? k->syscall_name : NULL);
+    tl__jw_key(w, "wait");
+    tl__jw_string(w, k && t->state == THREAD_PROFILE_WAITING ? k->wait : NULL);
+    tl__jw_key(w, "kernel_state");
+    tl__jw_string(w, k && k->error == 0 ? state : NULL);
+    tl__jw_key(w, "wchan");
+    tl__jw_string(w, k && k->wchan[0] ? k->wchan : NULL);
+    tl__jw_key(w, "syscall");
+    tl__jw_string(w, k && k->syscall_state == KERNEL_SYSCALL_IN ? k->syscall_name : NULL);
 }
 
-static void write_flags(struct tl_json_writer *w, const struct thread_profile_thread *t)
+static void write_flags(struct tl__json_writer *w, const struct thread_profile_thread *t)
 {
     static const struct {
         const char *key;
@@ -117,114 +117,114 @@ static void write_flags(struct tl_json_writer *w, const struct thread_profile_th
                  {"c11", TL_F_C11},
                  {"tool", TL_F_TOOL}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        tl_jw_key(w, flags[i].key);
-        tl_jw_bool(w, (t->flags & flags[i].flag) != 0);
+        tl__jw_key(w, flags[i].key);
+        tl__jw_bool(w, (t->flags & flags[i].flag) != 0);
     }
 }
 
-static void write_thread(struct tl_json_writer *w, const struct thread_profile *p,
+static void write_thread(struct tl__json_writer *w, const struct thread_profile *p,
                          const struct thread_profile_thread *t)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "tid");
-    tl_jw_int(w, t->tid);
-    tl_jw_key(w, "name");
-    tl_jw_string(w, t->name);
-    tl_jw_key(w, "tracked");
-    tl_jw_bool(w, t->tracked);
-    tl_jw_key(w, "serial");
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "tid");
+    tl__jw_int(w, t->tid);
+    tl__jw_key(w, "name");
+    tl__jw_string(w, t->name);
+    tl__jw_key(w, "tracked");
+    tl__jw_bool(w, t->tracked);
+    tl__jw_key(w, "serial");
     if (t->tracked)
-        tl_jw_uint64(w, t->serial);
+        tl__jw_uint64(w, t->serial);
     else
-        tl_jw_null(w);
-    tl_jw_key(w, "state");
-    tl_jw_string(w, thread_profile_state_name(t->state));
+        tl__jw_null(w);
+    tl__jw_key(w, "state");
+    tl__jw_string(w, thread_profile_state_name(t->state));
     write_duration(w, t);
     write_kernel(w, t);
     write_flags(w, t);
-    tl_jw_key(w, "start_routine");
-    tl_jw_string(w, t->start_routine);
-    tl_jw_key(w, "created_by");
+    tl__jw_key(w, "start_routine");
+    tl__jw_string(w, t->start_routine);
+    tl__jw_key(w, "created_by");
     write_creator(w, t);
-    tl_jw_key(w, "stack_status");
-    tl_jw_string(w, t->stack != THREAD_PROFILE_NO_STACK ? "ok" : profile_missing_stack_reason(t));
-    tl_jw_key(w, "current_stack");
+    tl__jw_key(w, "stack_status");
+    tl__jw_string(w, t->stack != THREAD_PROFILE_NO_STACK ? "ok" : profile_missing_stack_reason(t));
+    tl__jw_key(w, "current_stack");
     write_stack(w, p, t->stack);
-    tl_jw_key(w, "creation_stack");
+    tl__jw_key(w, "creation_stack");
     write_stack(w, p, t->creation_stack);
-    tl_jw_end_object(w);
+    tl__jw_end_object(w);
 }
 
-static void write_totals(struct tl_json_writer *w, const struct thread_profile *p)
+static void write_totals(struct tl__json_writer *w, const struct thread_profile *p)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "threads");
-    tl_jw_uint64(w, p->count);
-    tl_jw_key(w, "by_state");
-    tl_jw_begin_object(w);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "threads");
+    tl__jw_uint64(w, p->count);
+    tl__jw_key(w, "by_state");
+    tl__jw_begin_object(w);
     for (int s = 0; s < THREAD_PROFILE_STATE_COUNT; s++) {
-        tl_jw_key(w, thread_profile_state_name((enum thread_profile_state)s));
-        tl_jw_uint64(w, p->by_state[s]);
+        tl__jw_key(w, thread_profile_state_name((enum thread_profile_state)s));
+        tl__jw_uint64(w, p->by_state[s]);
     }
-    tl_jw_end_object(w);
-    tl_jw_key(w, "created_total");
-    tl_jw_uint64(w, p->created_total);
-    tl_jw_key(w, "exited_unjoined");
-    tl_jw_uint64(w, p->exited_unjoined);
-    tl_jw_key(w, "process_threads");
-    tl_jw_uint64(w, p->process_threads);
-    tl_jw_key(w, "tool_threads");
-    tl_jw_uint64(w, p->tool_threads);
-    tl_jw_key(w, "hidden_reused_tid");
-    tl_jw_uint64(w, p->hidden_reused_tid);
-    tl_jw_end_object(w);
+    tl__jw_end_object(w);
+    tl__jw_key(w, "created_total");
+    tl__jw_uint64(w, p->created_total);
+    tl__jw_key(w, "exited_unjoined");
+    tl__jw_uint64(w, p->exited_unjoined);
+    tl__jw_key(w, "process_threads");
+    tl__jw_uint64(w, p->process_threads);
+    tl__jw_key(w, "tool_threads");
+    tl__jw_uint64(w, p->tool_threads);
+    tl__jw_key(w, "hidden_reused_tid");
+    tl__jw_uint64(w, p->hidden_reused_tid);
+    tl__jw_end_object(w);
 }
 
-static void write_collection(struct tl_json_writer *w, const struct thread_profile *p)
+static void write_collection(struct tl__json_writer *w, const struct thread_profile *p)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "elapsed_us");
-    tl_jw_uint64(w, p->elapsed_ns / 1000u);
-    tl_jw_key(w, "signal");
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "elapsed_us");
+    tl__jw_uint64(w, p->elapsed_ns / 1000u);
+    tl__jw_key(w, "signal");
     if (p->signal)
-        tl_jw_int(w, p->signal);
+        tl__jw_int(w, p->signal);
     else
-        tl_jw_null(w);
-    tl_jw_key(w, "signalled");
-    tl_jw_uint64(w, p->signals_sent);
-    tl_jw_key(w, "answered");
-    tl_jw_uint64(w, p->answers);
-    tl_jw_key(w, "message");
-    tl_jw_string(w, p->message);
-    tl_jw_end_object(w);
+        tl__jw_null(w);
+    tl__jw_key(w, "signalled");
+    tl__jw_uint64(w, p->signals_sent);
+    tl__jw_key(w, "answered");
+    tl__jw_uint64(w, p->answers);
+    tl__jw_key(w, "message");
+    tl__jw_string(w, p->message);
+    tl__jw_end_object(w);
 }
 
 int profile_write_json(FILE *out, const struct thread_profile *p)
 {
-    struct tl_json_writer w;
-    tl_jw_init(&w, out);
-    tl_jw_begin_object(&w);
-    tl_jw_key(&w, "tool");
-    tl_jw_string(&w, "threadleak");
-    tl_jw_key(&w, "kind");
-    tl_jw_string(&w, "threads");
-    tl_jw_key(&w, "schema");
-    tl_jw_int(&w, PROFILE_JSON_SCHEMA);
-    tl_jw_key(&w, "pid");
-    tl_jw_int(&w, p->pid);
-    tl_jw_key(&w, "time_unix_ns");
-    tl_jw_uint64(&w, p->taken_ns);
-    tl_jw_key(&w, "stacks");
-    tl_jw_string(&w, p->signalled ? "signal" : "nosignal");
-    tl_jw_key(&w, "collection");
+    struct tl__json_writer w;
+    tl__jw_init(&w, out);
+    tl__jw_begin_object(&w);
+    tl__jw_key(&w, "tool");
+    tl__jw_string(&w, "threadleak");
+    tl__jw_key(&w, "kind");
+    tl__jw_string(&w, "threads");
+    tl__jw_key(&w, "schema");
+    tl__jw_int(&w, PROFILE_JSON_SCHEMA);
+    tl__jw_key(&w, "pid");
+    tl__jw_int(&w, p->pid);
+    tl__jw_key(&w, "time_unix_ns");
+    tl__jw_uint64(&w, p->taken_ns);
+    tl__jw_key(&w, "stacks");
+    tl__jw_string(&w, p->signalled ? "signal" : "nosignal");
+    tl__jw_key(&w, "collection");
     write_collection(&w, p);
-    tl_jw_key(&w, "totals");
+    tl__jw_key(&w, "totals");
     write_totals(&w, p);
-    tl_jw_key(&w, "threads");
-    tl_jw_begin_array(&w);
+    tl__jw_key(&w, "threads");
+    tl__jw_begin_array(&w);
     for (size_t i = 0; i < p->count; i++)
         write_thread(&w, p, &p->threads[i]);
-    tl_jw_end_array(&w);
-    tl_jw_end_object(&w);
-    return tl_jw_finish(&w);
+    tl__jw_end_array(&w);
+    tl__jw_end_object(&w);
+    return tl__jw_finish(&w);
 }

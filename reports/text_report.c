@@ -75,7 +75,7 @@ static const char *plural(unsigned long n, const char *one, const char *many)
 
 /* ---- header and summary ---- */
 
-static void put_command_line(const struct text_out *o, const struct tl_findings *f)
+static void put_command_line(const struct text_out *o, const struct tl__findings *f)
 {
     if (f->argv != NULL && f->argv[0] != NULL) {
         for (char **arg = f->argv; *arg != NULL; arg++) {
@@ -88,7 +88,7 @@ static void put_command_line(const struct text_out *o, const struct tl_findings 
     }
 }
 
-static void write_header(const struct text_out *o, const struct tl_findings *f)
+static void write_header(const struct text_out *o, const struct tl__findings *f)
 {
     fprintf(o->out, "==%ld== threadleak: ", (long)f->pid);
     if (f->leaked == 0)
@@ -104,7 +104,7 @@ static void write_header(const struct text_out *o, const struct tl_findings *f)
     fputs(")\n", o->out);
 }
 
-static void write_summary(const struct text_out *o, const struct tl_findings *f)
+static void write_summary(const struct text_out *o, const struct tl__findings *f)
 {
     fprintf(o->out, "==%ld== SUMMARY: threadleak: %u leaked %s", (long)f->pid, f->leaked,
             plural(f->leaked, "thread", "threads"));
@@ -119,7 +119,7 @@ static void write_summary(const struct text_out *o, const struct tl_findings *f)
 
 /* ---- one group ---- */
 
-static unsigned cancelled_count(const struct tl_leak_group *g)
+static unsigned cancelled_count(const struct tl__leak_group *g)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < g->count; i++)
@@ -127,7 +127,7 @@ static unsigned cancelled_count(const struct tl_leak_group *g)
     return n;
 }
 
-static void put_state(const struct text_out *o, const struct tl_leak_group *g)
+static void put_state(const struct text_out *o, const struct tl__leak_group *g)
 {
     bool running = g->state == TL_LEAK_RUNNING;
     begin_color(o, running ? ANSI_RED : ANSI_YELLOW);
@@ -144,7 +144,7 @@ static void put_state(const struct text_out *o, const struct tl_leak_group *g)
 }
 
 /* `main thread (tid N "name")`, `thread N "name"`, or an untracked creator. */
-static void put_creator(const struct text_out *o, const struct tl_leak_group *g)
+static void put_creator(const struct text_out *o, const struct tl__leak_group *g)
 {
     if (g->creator_is_main) {
         fputs("main thread (tid ", o->out);
@@ -162,7 +162,7 @@ static void put_creator(const struct text_out *o, const struct tl_leak_group *g)
     }
 }
 
-static void write_group_header(const struct text_out *o, const struct tl_leak_group *g)
+static void write_group_header(const struct text_out *o, const struct tl__leak_group *g)
 {
     fprintf(o->out, "%u %s ", g->count, plural(g->count, "thread", "threads"));
     put_state(o, g);
@@ -182,12 +182,12 @@ static void write_group_header(const struct text_out *o, const struct tl_leak_gr
     fputc('\n', o->out);
 }
 
-static void write_thread_list(const struct text_out *o, const struct tl_leak_group *g)
+static void write_thread_list(const struct text_out *o, const struct tl__leak_group *g)
 {
     fputs("  threads: ", o->out);
     unsigned listed = g->count < TL_TEXT_MAX_LISTED_THREADS ? g->count : TL_TEXT_MAX_LISTED_THREADS;
     for (unsigned i = 0; i < listed; i++) {
-        const struct tl_leaked_thread *t = &g->threads[i];
+        const struct tl__leaked_thread *t = &g->threads[i];
         if (i > 0)
             fputs(", ", o->out);
         fprintf(o->out, "%ld", (long)t->tid);
@@ -201,7 +201,7 @@ static void write_thread_list(const struct text_out *o, const struct tl_leak_gro
 }
 
 /* Whether thread i's wait text already appeared for an earlier thread of the group. */
-static bool wait_seen_before(const struct tl_leak_group *g, unsigned i)
+static bool wait_seen_before(const struct tl__leak_group *g, unsigned i)
 {
     for (unsigned k = 0; k < i; k++)
         if (strncmp(g->threads[k].wait, g->threads[i].wait, sizeof g->threads[i].wait) == 0)
@@ -209,7 +209,7 @@ static bool wait_seen_before(const struct tl_leak_group *g, unsigned i)
     return false;
 }
 
-static unsigned wait_occurrences(const struct tl_leak_group *g, unsigned i)
+static unsigned wait_occurrences(const struct tl__leak_group *g, unsigned i)
 {
     unsigned n = 0;
     for (unsigned k = i; k < g->count; k++)
@@ -218,7 +218,7 @@ static unsigned wait_occurrences(const struct tl_leak_group *g, unsigned i)
 }
 
 /* One "blocked in:" line per distinct wait, with a count when the threads disagree. */
-static void write_waits(const struct text_out *o, const struct tl_leak_group *g)
+static void write_waits(const struct text_out *o, const struct tl__leak_group *g)
 {
     for (unsigned i = 0; i < g->count; i++) {
         const char *wait = g->threads[i].wait;
@@ -239,7 +239,7 @@ static const char *base_name(const char *path)
     return slash != NULL ? slash + 1 : path;
 }
 
-static void write_frame(const struct text_out *o, size_t index, const struct tl_frame *frame)
+static void write_frame(const struct text_out *o, size_t index, const struct tl__frame *frame)
 {
     fprintf(o->out, "    #%-2zu 0x%016" PRIxPTR " ", index, frame->pc);
     begin_color(o, ANSI_BOLD);
@@ -263,7 +263,7 @@ static void write_frame(const struct text_out *o, size_t index, const struct tl_
     fputc('\n', o->out);
 }
 
-static void write_stack(const struct text_out *o, const struct tl_frame *frames, size_t depth)
+static void write_stack(const struct text_out *o, const struct tl__frame *frames, size_t depth)
 {
     if (frames == NULL || depth == 0) {
         fputs("    (no frames)\n", o->out);
@@ -273,7 +273,7 @@ static void write_stack(const struct text_out *o, const struct tl_frame *frames,
         write_frame(o, i, &frames[i]);
 }
 
-static void write_group(const struct text_out *o, const struct tl_leak_group *g)
+static void write_group(const struct text_out *o, const struct tl__leak_group *g)
 {
     write_group_header(o, g);
     fputs("  start routine: ", o->out);
@@ -291,7 +291,7 @@ static void write_group(const struct text_out *o, const struct tl_leak_group *g)
     write_stack(o, g->creation_stack, g->creation_depth);
 }
 
-int report_write_text(FILE *out, const struct tl_findings *f, bool color)
+int report_write_text(FILE *out, const struct tl__findings *f, bool color)
 {
     struct text_out o = {.out = out, .color = color};
     write_header(&o, f);
@@ -308,7 +308,7 @@ int report_write_text(FILE *out, const struct tl_findings *f, bool color)
 }
 
 struct text_content {
-    const struct tl_findings *findings;
+    const struct tl__findings *findings;
     bool color;
 };
 
@@ -318,11 +318,11 @@ static int write_text_content(FILE *out, const void *ctx)
     return report_write_text(out, content->findings, content->color);
 }
 
-int report_write_text_file_atomic(const char *dir, const struct tl_findings *f, bool color,
+int report_write_text_file_atomic(const char *dir, const struct tl__findings *f, bool color,
                                   char *path_out, size_t path_len)
 {
     char name[64];
     snprintf(name, sizeof name, "threadleak.%ld.txt", (long)f->pid);
     struct text_content content = {.findings = f, .color = color};
-    return tl_write_file_atomic(dir, name, write_text_content, &content, path_out, path_len);
+    return tl__write_file_atomic(dir, name, write_text_content, &content, path_out, path_len);
 }

@@ -18,11 +18,11 @@
 
 /* Writes the report. color adds ANSI colours (state words, function names, file:line); without
  * it the output holds no escape bytes. Returns 0, or -1 when the stream reported an error. */
-int report_write_text(FILE *out, const struct tl_findings *f, bool color);
+int report_write_text(FILE *out, const struct tl__findings *f, bool color);
 
 /* Writes DIR/threadleak.<pid>.txt atomically (temp file in DIR, fsync, rename; mode 0644).
  * path_out, when not NULL, receives the final path. Returns 0, or -1 with errno set. */
-int report_write_text_file_atomic(const char *dir, const struct tl_findings *f, bool color,
+int report_write_text_file_atomic(const char *dir, const struct tl__findings *f, bool color,
                                   char *path_out, size_t path_len);
 
 #endif

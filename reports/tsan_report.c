@@ -28,8 +28,8 @@ struct span {
 };
 
 struct parser {
-    struct tl_tsan_report_set *set;
-    struct tl_tsan_finding *report; /* the open report, NULL outside one */
+    struct tl__tsan_report_set *set;
+    struct tl__tsan_finding *report; /* the open report, NULL outside one */
     bool oom;
 };
 
@@ -154,7 +154,7 @@ static bool take_trailing_group(struct span *v, struct span *inner)
 }
 
 /* "module+0xOFF", "<unknown module>" or a bare module. */
-static void parse_module(struct parser *p, struct span group, struct tl_tsan_frame *f)
+static void parse_module(struct parser *p, struct span group, struct tl__tsan_frame *f)
 {
     if (span_equals(group, "<unknown module>"))
         return;
@@ -180,7 +180,7 @@ static void parse_module(struct parser *p, struct span group, struct tl_tsan_fra
 }
 
 /* "FILE:LINE:COL", "FILE:LINE", "FILE" or "<null>". */
-static void parse_source(struct parser *p, struct span src, struct tl_tsan_frame *f)
+static void parse_source(struct parser *p, struct span src, struct tl__tsan_frame *f)
 {
     unsigned long numbers[2];
     int count = 0;
@@ -206,7 +206,7 @@ static void parse_source(struct parser *p, struct span src, struct tl_tsan_frame
 }
 
 /* v is a trimmed line starting with '#'. False when it is not a frame after all. */
-static bool parse_frame(struct parser *p, struct span v, struct tl_tsan_frame *f)
+static bool parse_frame(struct parser *p, struct span v, struct tl__tsan_frame *f)
 {
     memset(f, 0, sizeof *f);
     v.s++;
@@ -236,7 +236,7 @@ static bool parse_frame(struct parser *p, struct span v, struct tl_tsan_frame *f
     return true;
 }
 
-static void frame_free(struct tl_tsan_frame *f)
+static void frame_free(struct tl__tsan_frame *f)
 {
     free(f->function);
     free(f->file);
@@ -245,33 +245,33 @@ static void frame_free(struct tl_tsan_frame *f)
 
 /* ---- findings ---- */
 
-static struct tl_tsan_stack *current_stack(struct tl_tsan_finding *r)
+static struct tl__tsan_stack *current_stack(struct tl__tsan_finding *r)
 {
     return r->nstacks ? &r->stacks[r->nstacks - 1] : NULL;
 }
 
-static struct tl_tsan_stack *add_stack(struct parser *p, struct span title)
+static struct tl__tsan_stack *add_stack(struct parser *p, struct span title)
 {
-    struct tl_tsan_finding *r = p->report;
+    struct tl__tsan_finding *r = p->report;
     if (!grow_for_one(p, (void **)&r->stacks, r->nstacks, sizeof *r->stacks))
         return NULL;
     char *copy = span_dup(p, title);
     if (!copy)
         return NULL;
-    struct tl_tsan_stack *s = &r->stacks[r->nstacks++];
-    *s = (struct tl_tsan_stack){.title = copy};
+    struct tl__tsan_stack *s = &r->stacks[r->nstacks++];
+    *s = (struct tl__tsan_stack){.title = copy};
     return s;
 }
 
 static void add_frame(struct parser *p, struct span line)
 {
-    struct tl_tsan_frame frame;
+    struct tl__tsan_frame frame;
     if (!parse_frame(p, line, &frame)) {
         frame_free(&frame);
         return;
     }
     /* A #0 after frames, or frames before any title, start an untitled stack. */
-    struct tl_tsan_stack *s = current_stack(p->report);
+    struct tl__tsan_stack *s = current_stack(p->report);
     if (!s || (frame.index == 0 && s->nframes > 0))
         s = add_stack(p, (struct span){"", 0});
     if (!s || !grow_for_one(p, (void **)&s->frames, s->nframes, sizeof *s->frames)) {
@@ -287,7 +287,7 @@ static bool is_thread_title(const char *title)
     return strncmp(title, "Thread T", 8) == 0 && strstr(title, " created by ") != NULL;
 }
 
-static enum tl_tsan_thread_state thread_state_of(const char *title)
+static enum tl__tsan_thread_state thread_state_of(const char *title)
 {
     const char *tid = strstr(title, "(tid=");
     const char *close = tid ? strchr(tid, ')') : NULL;
@@ -313,14 +313,14 @@ static char *creator_of(struct parser *p, const char *title)
     return span_dup_or_null(p, span_trim(who));
 }
 
-static bool is_create_frame(const struct tl_tsan_frame *f)
+static bool is_create_frame(const struct tl__tsan_frame *f)
 {
     size_t n = f->function ? strlen(f->function) : 0;
     return n >= 14 && strcmp(f->function + n - 14, "pthread_create") == 0;
 }
 
 /* The frame below the pthread_create frames at the top of a creation stack. */
-static char *creator_function_of(struct parser *p, const struct tl_tsan_stack *s)
+static char *creator_function_of(struct parser *p, const struct tl__tsan_stack *s)
 {
     size_t i = 0;
     while (i < s->nframes && is_create_frame(&s->frames[i]))
@@ -331,10 +331,10 @@ static char *creator_function_of(struct parser *p, const struct tl_tsan_stack *s
     return span_dup(p, fn);
 }
 
-static void fill_leak_fields(struct parser *p, struct tl_tsan_finding *r)
+static void fill_leak_fields(struct parser *p, struct tl__tsan_finding *r)
 {
     for (size_t i = 0; i < r->nstacks; i++) {
-        const struct tl_tsan_stack *s = &r->stacks[i];
+        const struct tl__tsan_stack *s = &r->stacks[i];
         if (!is_thread_title(s->title))
             continue;
         r->leak_state = thread_state_of(s->title);
@@ -346,7 +346,7 @@ static void fill_leak_fields(struct parser *p, struct tl_tsan_finding *r)
 
 static void close_report(struct parser *p)
 {
-    struct tl_tsan_finding *r = p->report;
+    struct tl__tsan_finding *r = p->report;
     if (!r)
         return;
     if (strcmp(r->kind, "thread leak") == 0)
@@ -358,7 +358,7 @@ static void close_report(struct parser *p)
 static void open_report(struct parser *p, struct span rest)
 {
     close_report(p);
-    struct tl_tsan_report_set *set = p->set;
+    struct tl__tsan_report_set *set = p->set;
     if (!grow_for_one(p, (void **)&set->findings, set->nfindings, sizeof *set->findings))
         return;
     long pid = -1;
@@ -373,8 +373,8 @@ static void open_report(struct parser *p, struct span rest)
     char *kind = span_dup(p, span_trim(rest));
     if (!kind)
         return;
-    struct tl_tsan_finding *r = &set->findings[set->nfindings++];
-    *r = (struct tl_tsan_finding){.kind = kind, .pid = pid, .count = 1};
+    struct tl__tsan_finding *r = &set->findings[set->nfindings++];
+    *r = (struct tl__tsan_finding){.kind = kind, .pid = pid, .count = 1};
     p->report = r;
 }
 
@@ -457,13 +457,13 @@ static void take_message(struct parser *p, struct span v)
     struct span text;
     if (!find_pid_marker(v, &pid, &text) || pid > (unsigned long)LONG_MAX || text.n == 0)
         return;
-    struct tl_tsan_report_set *set = p->set;
+    struct tl__tsan_report_set *set = p->set;
     if (!grow_for_one(p, (void **)&set->messages, set->nmessages, sizeof *set->messages))
         return;
     char *copy = span_dup(p, text);
     if (!copy)
         return;
-    set->messages[set->nmessages++] = (struct tl_tsan_message){.pid = (long)pid, .text = copy};
+    set->messages[set->nmessages++] = (struct tl__tsan_message){.pid = (long)pid, .text = copy};
 }
 
 static void parse_line(struct parser *p, struct span raw)
@@ -481,7 +481,7 @@ static void parse_line(struct parser *p, struct span raw)
     }
 }
 
-int tsan_report_parse(const char *text, size_t len, struct tl_tsan_report_set *out)
+int tsan_report_parse(const char *text, size_t len, struct tl__tsan_report_set *out)
 {
     memset(out, 0, sizeof *out);
     struct parser p = {.set = out};
@@ -501,7 +501,7 @@ int tsan_report_parse(const char *text, size_t len, struct tl_tsan_report_set *o
     return (int)out->nfindings;
 }
 
-static void finding_free(struct tl_tsan_finding *r)
+static void finding_free(struct tl__tsan_finding *r)
 {
     for (size_t i = 0; i < r->nstacks; i++) {
         for (size_t j = 0; j < r->stacks[i].nframes; j++)
@@ -516,7 +516,7 @@ static void finding_free(struct tl_tsan_finding *r)
     free(r->creator_function);
 }
 
-void tsan_report_set_free(struct tl_tsan_report_set *set)
+void tsan_report_set_free(struct tl__tsan_report_set *set)
 {
     if (!set)
         return;
@@ -529,7 +529,7 @@ void tsan_report_set_free(struct tl_tsan_report_set *set)
     memset(set, 0, sizeof *set);
 }
 
-const char *tsan_thread_state_name(enum tl_tsan_thread_state state)
+const char *tsan_thread_state_name(enum tl__tsan_thread_state state)
 {
     switch (state) {
     case TL_TSAN_THREAD_FINISHED:
@@ -544,104 +544,104 @@ const char *tsan_thread_state_name(enum tl_tsan_thread_state state)
 
 /* ---- JSON ---- */
 
-static void write_uint_or_null(struct tl_json_writer *w, const char *key, unsigned value)
+static void write_uint_or_null(struct tl__json_writer *w, const char *key, unsigned value)
 {
-    tl_jw_key(w, key);
+    tl__jw_key(w, key);
     if (value)
-        tl_jw_int(w, value);
+        tl__jw_int(w, value);
     else
-        tl_jw_null(w);
+        tl__jw_null(w);
 }
 
-static void write_frame(struct tl_json_writer *w, const struct tl_tsan_frame *f)
+static void write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *f)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "function");
-    tl_jw_string(w, f->function);
-    tl_jw_key(w, "file");
-    tl_jw_string(w, f->file);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "function");
+    tl__jw_string(w, f->function);
+    tl__jw_key(w, "file");
+    tl__jw_string(w, f->file);
     write_uint_or_null(w, "line", f->line);
     write_uint_or_null(w, "column", f->column);
-    tl_jw_key(w, "module");
-    tl_jw_string(w, f->module);
-    tl_jw_key(w, "offset");
-    tl_jw_uint64(w, f->module_offset);
-    tl_jw_end_object(w);
+    tl__jw_key(w, "module");
+    tl__jw_string(w, f->module);
+    tl__jw_key(w, "offset");
+    tl__jw_uint64(w, f->module_offset);
+    tl__jw_end_object(w);
 }
 
-static void write_stack(struct tl_json_writer *w, const struct tl_tsan_stack *s)
+static void write_stack(struct tl__json_writer *w, const struct tl__tsan_stack *s)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "title");
-    tl_jw_string(w, s->title);
-    tl_jw_key(w, "frames");
-    tl_jw_begin_array(w);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "title");
+    tl__jw_string(w, s->title);
+    tl__jw_key(w, "frames");
+    tl__jw_begin_array(w);
     for (size_t i = 0; i < s->nframes; i++)
         write_frame(w, &s->frames[i]);
-    tl_jw_end_array(w);
-    tl_jw_end_object(w);
+    tl__jw_end_array(w);
+    tl__jw_end_object(w);
 }
 
-static void write_finding(struct tl_json_writer *w, const struct tl_tsan_finding *r)
+static void write_finding(struct tl__json_writer *w, const struct tl__tsan_finding *r)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "kind");
-    tl_jw_string(w, r->kind);
-    tl_jw_key(w, "summary");
-    tl_jw_string(w, r->summary);
-    tl_jw_key(w, "pid");
-    tl_jw_int(w, r->pid);
-    tl_jw_key(w, "count");
-    tl_jw_int(w, r->count);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "kind");
+    tl__jw_string(w, r->kind);
+    tl__jw_key(w, "summary");
+    tl__jw_string(w, r->summary);
+    tl__jw_key(w, "pid");
+    tl__jw_int(w, r->pid);
+    tl__jw_key(w, "count");
+    tl__jw_int(w, r->count);
     if (strcmp(r->kind, "thread leak") == 0) {
-        tl_jw_key(w, "thread_state");
-        tl_jw_string(w, tsan_thread_state_name(r->leak_state));
-        tl_jw_key(w, "created_by");
-        tl_jw_string(w, r->created_by);
-        tl_jw_key(w, "created_by_function");
-        tl_jw_string(w, r->creator_function);
+        tl__jw_key(w, "thread_state");
+        tl__jw_string(w, tsan_thread_state_name(r->leak_state));
+        tl__jw_key(w, "created_by");
+        tl__jw_string(w, r->created_by);
+        tl__jw_key(w, "created_by_function");
+        tl__jw_string(w, r->creator_function);
     }
-    tl_jw_key(w, "stacks");
-    tl_jw_begin_array(w);
+    tl__jw_key(w, "stacks");
+    tl__jw_begin_array(w);
     for (size_t i = 0; i < r->nstacks; i++)
         write_stack(w, &r->stacks[i]);
-    tl_jw_end_array(w);
-    tl_jw_end_object(w);
+    tl__jw_end_array(w);
+    tl__jw_end_object(w);
 }
 
-void tsan_report_write_findings(struct tl_json_writer *w, const struct tl_tsan_report_set *set)
+void tsan_report_write_findings(struct tl__json_writer *w, const struct tl__tsan_report_set *set)
 {
-    tl_jw_begin_array(w);
+    tl__jw_begin_array(w);
     for (size_t i = 0; i < set->nfindings; i++)
         write_finding(w, &set->findings[i]);
-    tl_jw_end_array(w);
+    tl__jw_end_array(w);
 }
 
-void tsan_report_write_messages(struct tl_json_writer *w, const struct tl_tsan_report_set *set)
+void tsan_report_write_messages(struct tl__json_writer *w, const struct tl__tsan_report_set *set)
 {
-    tl_jw_begin_array(w);
+    tl__jw_begin_array(w);
     for (size_t i = 0; i < set->nmessages; i++) {
-        tl_jw_begin_object(w);
-        tl_jw_key(w, "pid");
-        tl_jw_int(w, set->messages[i].pid);
-        tl_jw_key(w, "text");
-        tl_jw_string(w, set->messages[i].text);
-        tl_jw_end_object(w);
+        tl__jw_begin_object(w);
+        tl__jw_key(w, "pid");
+        tl__jw_int(w, set->messages[i].pid);
+        tl__jw_key(w, "text");
+        tl__jw_string(w, set->messages[i].text);
+        tl__jw_end_object(w);
     }
-    tl_jw_end_array(w);
+    tl__jw_end_array(w);
 }
 
-int tsan_report_write_json(FILE *out, const struct tl_tsan_report_set *set)
+int tsan_report_write_json(FILE *out, const struct tl__tsan_report_set *set)
 {
-    struct tl_json_writer w;
-    tl_jw_init(&w, out);
-    tl_jw_begin_object(&w);
-    tl_jw_key(&w, "tsan_findings");
+    struct tl__json_writer w;
+    tl__jw_init(&w, out);
+    tl__jw_begin_object(&w);
+    tl__jw_key(&w, "tsan_findings");
     tsan_report_write_findings(&w, set);
-    tl_jw_key(&w, "tsan_messages");
+    tl__jw_key(&w, "tsan_messages");
     tsan_report_write_messages(&w, set);
-    tl_jw_key(&w, "reported_warnings");
-    tl_jw_int(&w, set->reported_warnings);
-    tl_jw_end_object(&w);
-    return tl_jw_finish(&w);
+    tl__jw_key(&w, "reported_warnings");
+    tl__jw_int(&w, set->reported_warnings);
+    tl__jw_end_object(&w);
+    return tl__jw_finish(&w);
 }

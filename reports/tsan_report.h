@@ -21,10 +21,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct tl_json_writer;
+struct tl__json_writer;
 
 /* One `#N FUNC FILE:LINE:COL (MODULE+0xOFF)` line. TSan's "<null>" becomes NULL. */
-struct tl_tsan_frame {
+struct tl__tsan_frame {
     unsigned index;         /* the N of #N */
     char *function;         /* demangled, may contain spaces; NULL for <null> */
     char *file;             /* NULL for <null> */
@@ -37,28 +37,28 @@ struct tl_tsan_frame {
 /* A titled stack, e.g. "Write of size 4 at 0x... by thread T1" or "Thread T1 (tid=7, finished)
  * created by main thread at" (title without the trailing ':'). Stacks printed with no title line,
  * as in signal-handler reports, have the title "". */
-struct tl_tsan_stack {
+struct tl__tsan_stack {
     char *title;
-    struct tl_tsan_frame *frames;
+    struct tl__tsan_frame *frames;
     size_t nframes;
 };
 
-enum tl_tsan_thread_state {
+enum tl__tsan_thread_state {
     TL_TSAN_THREAD_UNKNOWN,
     TL_TSAN_THREAD_FINISHED,
     TL_TSAN_THREAD_RUNNING,
 };
 
-struct tl_tsan_finding {
+struct tl__tsan_finding {
     char *kind;     /* as printed: "data race", "thread leak", "lock-order-inversion (potential
                        deadlock)", "signal-unsafe call inside of a signal", ... */
     long pid;       /* from "(pid=N)"; -1 when the WARNING line had none */
     char *summary;  /* the whole "SUMMARY: ThreadSanitizer: ..." line; NULL if the report was cut */
     unsigned count; /* thread leaks: 1 + N of "And N more similar thread leaks."; otherwise 1 */
-    struct tl_tsan_stack *stacks;
+    struct tl__tsan_stack *stacks;
     size_t nstacks;
     /* Thread leaks only (from the first "Thread T... created by ... at" stack); unset otherwise. */
-    enum tl_tsan_thread_state leak_state;
+    enum tl__tsan_thread_state leak_state;
     char *created_by;       /* "main thread" or "thread T1" */
     char *creator_function; /* the first frame below pthread_create (any frame whose function
                                ends in "pthread_create", e.g. an interceptor or a preloaded
@@ -68,15 +68,15 @@ struct tl_tsan_finding {
 /* A `==PID==...` line outside any report, e.g. "ThreadSanitizer: starting new threads after
  * multi-threaded fork is not supported. Dying ..." or "ERROR: ThreadSanitizer: SEGV on ...". The
  * marker may sit anywhere in the line: two threads crashing at once interleave their output. */
-struct tl_tsan_message {
+struct tl__tsan_message {
     long pid;
     char *text; /* what follows "==PID==" */
 };
 
-struct tl_tsan_report_set {
-    struct tl_tsan_finding *findings; /* in the order printed */
+struct tl__tsan_report_set {
+    struct tl__tsan_finding *findings; /* in the order printed */
     size_t nfindings;
-    struct tl_tsan_message *messages;
+    struct tl__tsan_message *messages;
     size_t nmessages;
     unsigned reported_warnings; /* sum of N over "ThreadSanitizer: reported N warnings" lines */
     unsigned reported_lines;    /* how many such lines (one per process that reported) */
@@ -85,26 +85,26 @@ struct tl_tsan_report_set {
 /* Parses len bytes of text (it need not be NUL-terminated) into *out, which is overwritten.
  * Returns the number of findings, or -1 when memory ran out (*out is then empty). Either way
  * release *out with tsan_report_set_free. */
-int tsan_report_parse(const char *text, size_t len, struct tl_tsan_report_set *out);
+int tsan_report_parse(const char *text, size_t len, struct tl__tsan_report_set *out);
 
 /* Frees everything the set owns and leaves it empty. NULL is fine. */
-void tsan_report_set_free(struct tl_tsan_report_set *set);
+void tsan_report_set_free(struct tl__tsan_report_set *set);
 
 /* Writes the findings as one JSON array value (the caller has written the key, if any):
  * [{kind, summary, pid, count, stacks: [{title, frames: [{function, file, line, column, module,
  * offset}]}]}], thread leaks adding thread_state, created_by and created_by_function. Unknown
  * strings and zero line or column numbers are null. Errors latch in the writer. */
-void tsan_report_write_findings(struct tl_json_writer *w, const struct tl_tsan_report_set *set);
+void tsan_report_write_findings(struct tl__json_writer *w, const struct tl__tsan_report_set *set);
 
 /* Writes the `==PID==` messages as an array of {pid, text}: TSan's crashes and refusals, which are
  * not findings but must not be lost. */
-void tsan_report_write_messages(struct tl_json_writer *w, const struct tl_tsan_report_set *set);
+void tsan_report_write_messages(struct tl__json_writer *w, const struct tl__tsan_report_set *set);
 
 /* Writes {"tsan_findings": [...], "tsan_messages": [{pid, text}], "reported_warnings": N} as one
  * pretty-printed document. Returns 0, or -1 when the stream reported an error. */
-int tsan_report_write_json(FILE *out, const struct tl_tsan_report_set *set);
+int tsan_report_write_json(FILE *out, const struct tl__tsan_report_set *set);
 
 /* "finished", "running" or "unknown". */
-const char *tsan_thread_state_name(enum tl_tsan_thread_state state);
+const char *tsan_thread_state_name(enum tl__tsan_thread_state state);
 
 #endif

@@ -32,7 +32,7 @@ static int lead_byte_rule(unsigned char b, unsigned char *lo, unsigned char *hi)
     return -1; /* 0x80..0xC1 or 0xF5..0xFF never start a sequence */
 }
 
-int tl_utf8_sequence(const unsigned char *s, size_t n)
+int tl__utf8_sequence(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return 1;
@@ -49,7 +49,7 @@ int tl_utf8_sequence(const unsigned char *s, size_t n)
     return continuation + 1;
 }
 
-size_t tl_utf8_encode(uint32_t cp, char out[4])
+size_t tl__utf8_encode(uint32_t cp, char out[4])
 {
     if (cp < 0x80) {
         out[0] = (char)cp;

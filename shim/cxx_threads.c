@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-static struct tl_text_range libstdcxx_text;
+static struct tl__text_range libstdcxx_text;
 
 void cxx_threads_init(void)
 {

@@ -85,7 +85,7 @@ static bool signal_is_free(int signo)
     if (!(previous.sa_flags & SA_SIGINFO) &&
         (previous.sa_handler == SIG_DFL || previous.sa_handler == SIG_IGN))
         return true;
-    if (tl_cfg.verbosity >= 1)
+    if (tl__cfg.verbosity >= 1)
         fprintf(stderr,
                 "threadleak: the program handles SIGRTMIN+%d; `threadleak dump` is off for "
                 "process %ld\n",
@@ -175,7 +175,7 @@ static void write_header(FILE *out, const struct thread_profile *p, long request
 int dump_listener_dump(long request)
 {
     struct thread_profile_options options;
-    thread_profile_options_from_config(&tl_cfg, &options);
+    thread_profile_options_from_config(&tl__cfg, &options);
     struct thread_profile p;
     if (thread_profile_take(&options, &p) != 0)
         return -1;
@@ -194,12 +194,12 @@ int dump_listener_dump(long request)
     int rc = fclose(out) == 0 ? 0 : -1;
     if (rc == 0) {
         write_all(STDERR_FILENO, text, len);
-        if (tl_cfg.report_dir[0]) {
+        if (tl__cfg.report_dir[0]) {
             char name[64];
             snprintf(name, sizeof name, TL_DUMP_FILE_FORMAT, (long)getpid());
             struct dump_text d = {text, len};
-            if (tl_write_file_atomic(tl_cfg.report_dir, name, write_text, &d, NULL, 0) != 0)
-                fprintf(stderr, "threadleak: cannot write %s/%s: %s\n", tl_cfg.report_dir, name,
+            if (tl__write_file_atomic(tl__cfg.report_dir, name, write_text, &d, NULL, 0) != 0)
+                fprintf(stderr, "threadleak: cannot write %s/%s: %s\n", tl__cfg.report_dir, name,
                         strerror(errno));
         }
     }

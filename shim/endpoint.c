@@ -35,14 +35,14 @@ struct services {
 };
 
 static struct services services;
-static const struct tl_http_module *module;
+static const struct tl__http_module *module;
 
-static const struct tl_http_host host_table = {
+static const struct tl__http_host host_table = {
     .abi = TL_HTTP_MODULE_ABI,
     .handle = endpoint_handle,
 };
 
-const struct tl_http_module *endpoint_module(void)
+const struct tl__http_module *endpoint_module(void)
 {
     return __atomic_load_n(&module, __ATOMIC_ACQUIRE);
 }
@@ -70,13 +70,13 @@ static void *open_module(char *err, size_t errlen)
     return handle;
 }
 
-static const struct tl_http_module *load_module(char *err, size_t errlen)
+static const struct tl__http_module *load_module(char *err, size_t errlen)
 {
     void *handle = open_module(err, errlen);
     if (!handle)
         return NULL;
-    tl_http_module_entry entry = (tl_http_module_entry)dlsym(handle, TL_HTTP_MODULE_SYMBOL);
-    const struct tl_http_module *m = entry ? entry() : NULL;
+    tl__http_module_entry entry = (tl__http_module_entry)dlsym(handle, TL_HTTP_MODULE_SYMBOL);
+    const struct tl__http_module *m = entry ? entry() : NULL;
     if (!m || m->abi != TL_HTTP_MODULE_ABI) {
         snprintf(err, errlen, "%s is not the module this shim expects (ABI %d)",
                  TL_HTTP_MODULE_FILE, TL_HTTP_MODULE_ABI);
@@ -88,7 +88,7 @@ static const struct tl_http_module *load_module(char *err, size_t errlen)
 /* A forked child must not hold the port its parent serves. */
 static void close_listener_in_child(void)
 {
-    const struct tl_http_module *m = endpoint_module();
+    const struct tl__http_module *m = endpoint_module();
     int fd = m ? m->listen_fd() : -1;
     if (fd >= 0)
         close(fd);
@@ -101,14 +101,14 @@ static int write_port_line(FILE *out, const void *ctx)
 
 static void announce(const char *where)
 {
-    if (tl_cfg.report_dir[0]) {
+    if (tl__cfg.report_dir[0]) {
         char name[64];
         snprintf(name, sizeof name, TL_ENDPOINT_FILE_FORMAT, (long)getpid());
-        if (tl_write_file_atomic(tl_cfg.report_dir, name, write_port_line, where, NULL, 0) != 0)
-            fprintf(stderr, "threadleak: cannot write %s/%s: %s\n", tl_cfg.report_dir, name,
+        if (tl__write_file_atomic(tl__cfg.report_dir, name, write_port_line, where, NULL, 0) != 0)
+            fprintf(stderr, "threadleak: cannot write %s/%s: %s\n", tl__cfg.report_dir, name,
                     strerror(errno));
     }
-    if (tl_cfg.verbosity >= 1 || services.address.port == 0)
+    if (tl__cfg.verbosity >= 1 || services.address.port == 0)
         fprintf(stderr, "threadleak: endpoint of process %ld at http://%s/\n", (long)getpid(),
                 where);
 }
@@ -116,8 +116,8 @@ static void announce(const char *where)
 static void start_endpoint(void)
 {
     char err[PATH_MAX + 128];
-    const struct tl_http_module *m = load_module(err, sizeof err);
-    struct tl_http_limits limits = {
+    const struct tl__http_module *m = load_module(err, sizeof err);
+    struct tl__http_limits limits = {
         .connections = ENDPOINT_MAX_CONNECTIONS,
         .per_ip = ENDPOINT_MAX_PER_ADDRESS,
         .timeout_s = ENDPOINT_TIMEOUT_S,
@@ -129,7 +129,7 @@ static void start_endpoint(void)
                       services.address.addr_len, &limits, &port, err, sizeof err) != 0)
         m = NULL;
     if (!m) {
-        fprintf(stderr, "threadleak: endpoint http=%s not started: %s\n", tl_cfg.http, err);
+        fprintf(stderr, "threadleak: endpoint http=%s not started: %s\n", tl__cfg.http, err);
         return;
     }
     __atomic_store_n(&module, m, __ATOMIC_RELEASE);
@@ -178,13 +178,13 @@ static int create_services_thread(void)
     if (pthread_attr_init(&attr) != 0)
         return -1;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    bool was_tool = tl_self_is_tool;
-    tl_self_is_tool = true;
+    bool was_tool = tl__self_is_tool;
+    tl__self_is_tool = true;
     pthread_sigmask(SIG_SETMASK, &all, &before);
     pthread_t thread;
     int rc = pthread_create(&thread, &attr, services_main, NULL);
     pthread_sigmask(SIG_SETMASK, &before, NULL);
-    tl_self_is_tool = was_tool;
+    tl__self_is_tool = was_tool;
     pthread_attr_destroy(&attr);
     return rc == 0 ? 0 : -1;
 }
@@ -192,8 +192,8 @@ static int create_services_thread(void)
 void endpoint_services_start(void)
 {
     char err[TL_HTTP_ADDR_MAX + 160];
-    services.http = tl_cfg.http[0] != '\0';
-    if (services.http && endpoint_address_parse(tl_cfg.http, &services.address, err, sizeof err)) {
+    services.http = tl__cfg.http[0] != '\0';
+    if (services.http && endpoint_address_parse(tl__cfg.http, &services.address, err, sizeof err)) {
         fprintf(stderr, "threadleak: %s\n", err);
         services.http = false;
     }

@@ -16,7 +16,7 @@
 void endpoint_services_start(void);
 
 /* The loaded HTTP module, NULL before the endpoint started. */
-const struct tl_http_module *endpoint_module(void);
+const struct tl__http_module *endpoint_module(void);
 
 /* Limits the endpoint's server runs with (docs/endpoint.md). */
 #define ENDPOINT_MAX_CONNECTIONS 64

@@ -31,7 +31,7 @@ enum rendering {
     RENDER_BAD_ARGUMENT,
 };
 
-static void set_text(struct tl_http_response *r, unsigned status, const char *text)
+static void set_text(struct tl__http_response *r, unsigned status, const char *text)
 {
     r->status = status;
     r->content_type = TEXT_TYPE;
@@ -39,7 +39,7 @@ static void set_text(struct tl_http_response *r, unsigned status, const char *te
     r->length = r->body ? strlen(r->body) : 0;
 }
 
-static enum rendering debug_argument(const struct tl_http_request *req, enum rendering fallback)
+static enum rendering debug_argument(const struct tl__http_request *req, enum rendering fallback)
 {
     const char *debug = req->arg(req->ctx, "debug");
     if (!debug)
@@ -53,7 +53,7 @@ static enum rendering debug_argument(const struct tl_http_request *req, enum ren
     return RENDER_BAD_ARGUMENT;
 }
 
-static enum rendering threads_rendering(const struct tl_http_request *req)
+static enum rendering threads_rendering(const struct tl__http_request *req)
 {
     const char *format = req->arg(req->ctx, "format");
     if (!format)
@@ -62,7 +62,7 @@ static enum rendering threads_rendering(const struct tl_http_request *req)
 }
 
 /* The rendering for a path, or -1 for an unknown path. */
-static int rendering_for(const struct tl_http_request *req)
+static int rendering_for(const struct tl__http_request *req)
 {
     const char *path = req->path;
     if (strcmp(path, "/") == 0 || strcmp(path, "/debug/pprof/") == 0)
@@ -110,7 +110,7 @@ static int render_text(enum rendering how, const struct thread_profile *p, char 
     return rc;
 }
 
-static int render(enum rendering how, const struct thread_profile *p, struct tl_http_response *r)
+static int render(enum rendering how, const struct thread_profile *p, struct tl__http_response *r)
 {
     static const char *const types[] = {
         [RENDER_HTML] = HTML_TYPE,   [RENDER_DEBUG1] = TEXT_TYPE,
@@ -121,7 +121,7 @@ static int render(enum rendering how, const struct thread_profile *p, struct tl_
     r->content_type = types[how];
     if (how != RENDER_PPROF)
         return render_text(how, p, &r->body, &r->length);
-    const struct tl_http_module *m = endpoint_module();
+    const struct tl__http_module *m = endpoint_module();
     unsigned char *bytes = NULL;
     if (!m || m->encode_pprof(p, &bytes, &r->length) != 0)
         return -1;
@@ -130,10 +130,10 @@ static int render(enum rendering how, const struct thread_profile *p, struct tl_
     return 0;
 }
 
-static void answer(enum rendering how, struct tl_http_response *r)
+static void answer(enum rendering how, struct tl__http_response *r)
 {
     struct thread_profile_options options;
-    thread_profile_options_from_config(&tl_cfg, &options);
+    thread_profile_options_from_config(&tl__cfg, &options);
     options.states_only = how == RENDER_METRICS; /* scraped often: never interrupt threads */
     struct thread_profile p;
     if (thread_profile_take(&options, &p) != 0) {
@@ -142,15 +142,15 @@ static void answer(enum rendering how, struct tl_http_response *r)
     }
     if (render(how, &p, r) != 0) {
         free(r->body);
-        *r = (struct tl_http_response){0};
+        *r = (struct tl__http_response){0};
         set_text(r, 500, "threadleak: cannot render the thread profile\n");
     }
     thread_profile_free(&p);
 }
 
-void endpoint_handle(const struct tl_http_request *req, struct tl_http_response *r)
+void endpoint_handle(const struct tl__http_request *req, struct tl__http_response *r)
 {
-    *r = (struct tl_http_response){0};
+    *r = (struct tl__http_response){0};
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         set_text(r, 405, "threadleak: only GET and HEAD\n");
         r->allow = "GET, HEAD";

@@ -15,7 +15,7 @@
 
 #include "http/http_module.h"
 
-/* The shim's tl_http_host.handle. */
-void endpoint_handle(const struct tl_http_request *request, struct tl_http_response *response);
+/* The shim's tl__http_host.handle. */
+void endpoint_handle(const struct tl__http_request *request, struct tl__http_response *response);
 
 #endif

@@ -20,19 +20,19 @@
 
 static atomic_flag reported = ATOMIC_FLAG_INIT;
 
-static bool suppressed_by_file(const struct tl_thread_info *t, void *ctx)
+static bool suppressed_by_file(const struct tl__thread_info *t, void *ctx)
 {
-    struct tl_frame stack[TL_MAX_FRAMES];
+    struct tl__frame stack[TL_MAX_FRAMES];
     size_t depth = findings_creation_stack(t, stack);
     return suppressions_match_thread(ctx, symbolize_function(t->start_routine), stack, depth);
 }
 
-static struct tl_suppressions *load_suppressions(void)
+static struct tl__suppressions *load_suppressions(void)
 {
-    if (!tl_cfg.suppressions[0])
+    if (!tl__cfg.suppressions[0])
         return NULL;
     char err[512];
-    struct tl_suppressions *s = suppressions_load(tl_cfg.suppressions, err, sizeof err);
+    struct tl__suppressions *s = suppressions_load(tl__cfg.suppressions, err, sizeof err);
     if (!s)
         fprintf(stderr, "threadleak: suppressions: %s\n", err);
     return s;
@@ -40,22 +40,22 @@ static struct tl_suppressions *load_suppressions(void)
 
 static bool color_for(FILE *out)
 {
-    if (tl_cfg.color == TL_COLOR_ALWAYS)
+    if (tl__cfg.color == TL_COLOR_ALWAYS)
         return true;
-    if (tl_cfg.color == TL_COLOR_NEVER)
+    if (tl__cfg.color == TL_COLOR_NEVER)
         return false;
     return out == stderr && isatty(STDERR_FILENO);
 }
 
-static void write_text_report(const struct tl_findings *f)
+static void write_text_report(const struct tl__findings *f)
 {
-    if (tl_cfg.quiet)
+    if (tl__cfg.quiet)
         return;
-    bool to_stderr = !tl_cfg.log_path[0] || strcmp(tl_cfg.log_path, "stderr") == 0;
+    bool to_stderr = !tl__cfg.log_path[0] || strcmp(tl__cfg.log_path, "stderr") == 0;
     FILE *out = stderr;
     if (!to_stderr) {
         char path[PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s.%d", tl_cfg.log_path, (int)getpid());
+        snprintf(path, sizeof path, "%s.%d", tl__cfg.log_path, (int)getpid());
         out = fopen(path, "we");
         if (!out) {
             fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(errno));
@@ -69,20 +69,20 @@ static void write_text_report(const struct tl_findings *f)
         fflush(stderr);
 }
 
-static void write_report_files(const struct tl_findings *f)
+static void write_report_files(const struct tl__findings *f)
 {
-    if (!tl_cfg.report_dir[0])
+    if (!tl__cfg.report_dir[0])
         return;
     char path[PATH_MAX + 64];
-    if (report_write_json_file_atomic(tl_cfg.report_dir, f, path, sizeof path) != 0)
-        fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl_cfg.report_dir,
+    if (report_write_json_file_atomic(tl__cfg.report_dir, f, path, sizeof path) != 0)
+        fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
                 strerror(errno));
     if (f->leaked)
-        report_write_text_file_atomic(tl_cfg.report_dir, f, tl_cfg.color == TL_COLOR_ALWAYS, NULL,
+        report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);
 }
 
-static bool any_running(const struct tl_findings *f)
+static bool any_running(const struct tl__findings *f)
 {
     for (size_t i = 0; i < f->ngroups; i++) {
         if (f->groups[i].state == TL_LEAK_RUNNING)
@@ -93,16 +93,16 @@ static bool any_running(const struct tl_findings *f)
 
 /* What running leaks are doing now: kernel state always, current stacks unless the user asked
  * for no signals (they make nanosleep, poll and select return EINTR in the threads they hit). */
-static void attach_live_state(struct tl_findings *f)
+static void attach_live_state(struct tl__findings *f)
 {
     if (!any_running(f))
         return;
     struct live_stacks_dump dump = {0};
     bool dumped = false;
-    if (tl_cfg.stacks == TL_STACKS_SIGNAL) {
+    if (tl__cfg.stacks == TL_STACKS_SIGNAL) {
         struct live_stacks_options opts = {
-            .signal = tl_cfg.dump_signal,
-            .deadline_ms = tl_cfg.dump_timeout_ms,
+            .signal = tl__cfg.dump_signal,
+            .deadline_ms = tl__cfg.dump_timeout_ms,
         };
         dumped = live_stacks_dump(&opts, &dump) == 0;
     }
@@ -116,20 +116,21 @@ int exit_report_run(int status)
     if (!shim_ready() || atomic_flag_test_and_set(&reported))
         return status;
     int saved_errno = errno;
-    struct tl_suppressions *suppressions = load_suppressions();
-    struct tl_verdict_request req = {
-        .mode = tl_cfg.mode,
-        .linger_ms = tl_cfg.linger_ms,
+    struct tl__suppressions *suppressions = load_suppressions();
+    struct tl__verdict_request req = {
+        .mode = tl__cfg.mode,
+        .linger_ms = tl__cfg.linger_ms,
         .calling_tid = shim_current_tid(),
         .ignore = suppressions ? suppressed_by_file : NULL,
         .ignore_ctx = suppressions,
     };
-    struct tl_verdict verdict;
+    struct tl__verdict verdict;
     verdict_run(&req, &verdict);
     /* A clean process with nowhere to write a report has nothing more to do. */
-    bool wanted = verdict.nleaks > 0 || tl_cfg.report_dir[0];
-    struct tl_findings *f =
-        wanted ? findings_build(verdict.leaks, verdict.nleaks, tl_cfg.mode, verdict.ignored) : NULL;
+    bool wanted = verdict.nleaks > 0 || tl__cfg.report_dir[0];
+    struct tl__findings *f =
+        wanted ? findings_build(verdict.leaks, verdict.nleaks, tl__cfg.mode, verdict.ignored)
+               : NULL;
     verdict_free(&verdict);
     int result = status;
     if (f) {
@@ -137,8 +138,8 @@ int exit_report_run(int status)
         write_report_files(f);
         if (f->leaked) {
             write_text_report(f);
-            if (status == 0 && tl_cfg.exitcode != 0)
-                result = tl_cfg.exitcode;
+            if (status == 0 && tl__cfg.exitcode != 0)
+                result = tl__cfg.exitcode;
         }
         findings_free(f);
     }

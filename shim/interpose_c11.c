@@ -12,7 +12,7 @@
 
 static int c11_trampoline(void *p)
 {
-    struct tl_thread_record *r = p;
+    struct tl__thread_record *r = p;
     thread_launch_begin(r);
     /* Function pointers round-trip through void (*)(void): C's generic function pointer type. */
     return ((thrd_start_t)(void (*)(void))r->launch_fn)(r->launch_arg);
@@ -21,11 +21,11 @@ static int c11_trampoline(void *p)
 TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
 {
     shim_init();
-    struct tl_thread_record *r =
+    struct tl__thread_record *r =
         thread_launch_prepare(NULL, (void *(*)(void *))(void (*)(void))func, arg, TL_F_C11);
     if (!r)
-        return tl_real.thrd_create(thr, func, arg);
-    int rc = tl_real.thrd_create(thr, c11_trampoline, r);
+        return tl__real.thrd_create(thr, func, arg);
+    int rc = tl__real.thrd_create(thr, c11_trampoline, r);
     thread_launch_finish(r, rc == thrd_success ? 0 : -1, rc == thrd_success ? *thr : 0);
     return rc;
 }
@@ -33,8 +33,8 @@ TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
 TL_EXPORT int thrd_join(thrd_t thr, int *res)
 {
     shim_resolve_real();
-    struct tl_thread_record *r = registry_find(thr);
-    int rc = tl_real.thrd_join(thr, res);
+    struct tl__thread_record *r = registry_find(thr);
+    int rc = tl__real.thrd_join(thr, res);
     if (rc == thrd_success && r)
         registry_thread_joined(r);
     return rc;
@@ -43,8 +43,8 @@ TL_EXPORT int thrd_join(thrd_t thr, int *res)
 TL_EXPORT int thrd_detach(thrd_t thr)
 {
     shim_resolve_real();
-    struct tl_thread_record *r = registry_find(thr);
-    int rc = tl_real.thrd_detach(thr);
+    struct tl__thread_record *r = registry_find(thr);
+    int rc = tl__real.thrd_detach(thr);
     if (rc == thrd_success && r)
         registry_thread_detached(r);
     return rc;
@@ -53,5 +53,5 @@ TL_EXPORT int thrd_detach(thrd_t thr)
 TL_EXPORT void thrd_exit(int res)
 {
     shim_resolve_real();
-    tl_real.thrd_exit(res);
+    tl__real.thrd_exit(res);
 }

@@ -57,14 +57,14 @@ static void finish_at_exit(int status, void *unused)
     if (status_override < 0 || status_override == status || in_vfork_child())
         return;
     if (sanitizer_exit_handler_pending()) {
-        if (tl_cfg.verbosity > 0)
+        if (tl__cfg.verbosity > 0)
             fprintf(stderr, "threadleak: a sanitizer runtime ends this process; exit status "
                             "left to it (use `threadleak run` for a leak gate)\n");
         return;
     }
     /* stdio is flushed after all exit handlers, which we are about to cut short. */
     fflush(NULL);
-    tl_real.exit_now(status_override);
+    tl__real.exit_now(status_override);
 }
 
 static void quick_exit_observer(void)
@@ -72,7 +72,7 @@ static void quick_exit_observer(void)
     int wanted = exit_report_run(quick_exit_status);
     if (wanted != quick_exit_status) {
         fflush(NULL);
-        tl_real.exit_now(wanted);
+        tl__real.exit_now(wanted);
     }
 }
 
@@ -94,7 +94,7 @@ TL_EXPORT void _exit(int status)
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    tl_real.exit_now(status);
+    tl__real.exit_now(status);
 }
 
 TL_EXPORT void _Exit(int status)
@@ -102,12 +102,12 @@ TL_EXPORT void _Exit(int status)
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    tl_real.exit_now_c99(status);
+    tl__real.exit_now_c99(status);
 }
 
 TL_EXPORT void quick_exit(int status)
 {
     shim_resolve_real();
     quick_exit_status = status;
-    tl_real.quick_exit(status);
+    tl__real.quick_exit(status);
 }

@@ -18,7 +18,7 @@
 
 static void *thread_trampoline(void *p)
 {
-    struct tl_thread_record *r = p;
+    struct tl__thread_record *r = p;
     thread_launch_begin(r);
     return r->launch_fn(r->launch_arg);
 }
@@ -27,10 +27,10 @@ TL_EXPORT int pthread_create(pthread_t *restrict thread, const pthread_attr_t *r
                              void *(*start)(void *), void *restrict arg)
 {
     shim_init();
-    struct tl_thread_record *r = thread_launch_prepare(attr, start, arg, 0);
+    struct tl__thread_record *r = thread_launch_prepare(attr, start, arg, 0);
     if (!r)
-        return tl_real.pthread_create(thread, attr, start, arg);
-    int rc = tl_real.pthread_create(thread, attr, thread_trampoline, r);
+        return tl__real.pthread_create(thread, attr, start, arg);
+    int rc = tl__real.pthread_create(thread, attr, thread_trampoline, r);
     thread_launch_finish(r, rc, rc == 0 ? *thread : 0);
     return rc;
 }
@@ -39,7 +39,7 @@ TL_EXPORT int pthread_create(pthread_t *restrict thread, const pthread_attr_t *r
  * reused at once by another thread's create. */
 #define JOIN_WRAPPER(call)                                                                         \
     shim_resolve_real();                                                                           \
-    struct tl_thread_record *r = registry_find(thread);                                            \
+    struct tl__thread_record *r = registry_find(thread);                                           \
     int rc = (call);                                                                               \
     if (rc == 0 && r)                                                                              \
         registry_thread_joined(r);                                                                 \
@@ -47,30 +47,30 @@ TL_EXPORT int pthread_create(pthread_t *restrict thread, const pthread_attr_t *r
 
 TL_EXPORT int pthread_join(pthread_t thread, void **retval)
 {
-    JOIN_WRAPPER(tl_real.pthread_join(thread, retval));
+    JOIN_WRAPPER(tl__real.pthread_join(thread, retval));
 }
 
 TL_EXPORT int pthread_tryjoin_np(pthread_t thread, void **retval)
 {
-    JOIN_WRAPPER(tl_real.pthread_tryjoin_np(thread, retval));
+    JOIN_WRAPPER(tl__real.pthread_tryjoin_np(thread, retval));
 }
 
 TL_EXPORT int pthread_timedjoin_np(pthread_t thread, void **retval, const struct timespec *abstime)
 {
-    JOIN_WRAPPER(tl_real.pthread_timedjoin_np(thread, retval, abstime));
+    JOIN_WRAPPER(tl__real.pthread_timedjoin_np(thread, retval, abstime));
 }
 
 TL_EXPORT int pthread_clockjoin_np(pthread_t thread, void **retval, clockid_t clock,
                                    const struct timespec *abstime)
 {
-    JOIN_WRAPPER(tl_real.pthread_clockjoin_np(thread, retval, clock, abstime));
+    JOIN_WRAPPER(tl__real.pthread_clockjoin_np(thread, retval, clock, abstime));
 }
 
 TL_EXPORT int pthread_detach(pthread_t thread)
 {
     shim_resolve_real();
-    struct tl_thread_record *r = registry_find(thread);
-    int rc = tl_real.pthread_detach(thread);
+    struct tl__thread_record *r = registry_find(thread);
+    int rc = tl__real.pthread_detach(thread);
     if (rc == 0 && r)
         registry_thread_detached(r);
     return rc;
@@ -79,8 +79,8 @@ TL_EXPORT int pthread_detach(pthread_t thread)
 TL_EXPORT int pthread_cancel(pthread_t thread)
 {
     shim_resolve_real();
-    struct tl_thread_record *r = registry_find(thread);
-    int rc = tl_real.pthread_cancel(thread);
+    struct tl__thread_record *r = registry_find(thread);
+    int rc = tl__real.pthread_cancel(thread);
     if (rc == 0 && r)
         registry_thread_cancelled(r);
     return rc;
@@ -89,9 +89,9 @@ TL_EXPORT int pthread_cancel(pthread_t thread)
 TL_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 {
     shim_resolve_real();
-    int rc = tl_real.pthread_setname_np(thread, name);
+    int rc = tl__real.pthread_setname_np(thread, name);
     if (rc == 0) {
-        struct tl_thread_record *r = registry_find(thread);
+        struct tl__thread_record *r = registry_find(thread);
         if (r)
             registry_set_name(r, name);
     }
@@ -104,5 +104,5 @@ TL_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 TL_EXPORT void pthread_exit(void *retval)
 {
     shim_resolve_real();
-    tl_real.pthread_exit(retval);
+    tl__real.pthread_exit(retval);
 }

@@ -25,7 +25,7 @@ bool services_leader_exited(void)
 }
 
 /* A live record of tid created by self (threadleak's services thread), or self. */
-static bool is_own(const struct tl_thread_info *infos, size_t n, pid_t tid, pid_t self)
+static bool is_own(const struct tl__thread_info *infos, size_t n, pid_t tid, pid_t self)
 {
     if (tid == self)
         return true;
@@ -39,7 +39,7 @@ static bool is_own(const struct tl_thread_info *infos, size_t n, pid_t tid, pid_
 bool services_only_own_threads_left(pid_t self)
 {
     size_t cap = registry_threads_live() + 16;
-    struct tl_thread_info *infos = malloc(cap * sizeof *infos);
+    struct tl__thread_info *infos = malloc(cap * sizeof *infos);
     DIR *tasks = infos ? opendir("/proc/self/task") : NULL;
     if (!tasks) {
         free(infos);

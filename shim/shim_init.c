@@ -20,14 +20,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct tl_real_functions tl_real;
-struct tl_config tl_cfg;
+struct tl__real_functions tl__real;
+struct tl__config tl__cfg;
 
-TL_TLS struct tl_thread_record *tl_self;
-TL_TLS pid_t tl_self_tid;
-TL_TLS uint32_t tl_self_scope;
-TL_TLS bool tl_self_is_tool;
-TL_TLS unsigned tl_self_creations;
+TL_TLS struct tl__thread_record *tl__self;
+TL_TLS pid_t tl__self_tid;
+TL_TLS uint32_t tl__self_scope;
+TL_TLS bool tl__self_is_tool;
+TL_TLS unsigned tl__self_creations;
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -39,7 +39,7 @@ static pthread_key_t exit_key;
 static atomic_bool fork_in_progress;
 static _Atomic pid_t registry_owner;
 
-#define RESOLVE(field, name) tl_real.field = (__typeof__(tl_real.field))dlsym(RTLD_NEXT, name)
+#define RESOLVE(field, name) tl__real.field = (__typeof__(tl__real.field))dlsym(RTLD_NEXT, name)
 
 static void observe_thread_exit(void *value);
 
@@ -62,7 +62,7 @@ static void resolve_real_once(void)
     RESOLVE(exit_now_c99, "_Exit");
     RESOLVE(quick_exit, "quick_exit");
 
-    sanitizer_interplay_init((void *)tl_real.pthread_create);
+    sanitizer_interplay_init((void *)tl__real.pthread_create);
     cxx_threads_init();
     atomic_store(&registry_owner, (pid_t)syscall(SYS_getpid));
     pthread_key_create(&exit_key, observe_thread_exit);
@@ -75,36 +75,36 @@ void shim_resolve_real(void)
 
 pid_t shim_current_tid(void)
 {
-    if (tl_self_tid == 0)
-        tl_self_tid = (pid_t)syscall(SYS_gettid);
-    return tl_self_tid;
+    if (tl__self_tid == 0)
+        tl__self_tid = (pid_t)syscall(SYS_gettid);
+    return tl__self_tid;
 }
 
 void shim_mark_current_thread_as_tool(void)
 {
-    tl_self_is_tool = true;
-    if (tl_self)
-        registry_set_flags(tl_self, TL_F_TOOL);
+    tl__self_is_tool = true;
+    if (tl__self)
+        registry_set_flags(tl__self, TL_F_TOOL);
 }
 
 static void observe_thread_exit(void *value)
 {
-    struct tl_thread_record *r = value;
+    struct tl__thread_record *r = value;
     char name[TL_NAME_MAX] = "";
     prctl(PR_GET_NAME, name, 0, 0, 0);
-    if (tl_self == r)
-        tl_self = NULL;
+    if (tl__self == r)
+        tl__self = NULL;
     registry_thread_exited(r, name);
 }
 
-void shim_attach_exit_observer(struct tl_thread_record *r)
+void shim_attach_exit_observer(struct tl__thread_record *r)
 {
     pthread_setspecific(exit_key, r);
 }
 
 static void register_main_thread(void)
 {
-    struct tl_thread_record *r = registry_new_record();
+    struct tl__thread_record *r = registry_new_record();
     if (!r)
         return;
     pid_t tid = shim_current_tid();
@@ -117,7 +117,7 @@ static void register_main_thread(void)
     registry_set_flags(r, TL_F_STARTED | (is_main ? TL_F_MAIN : 0));
     registry_publish(r, pthread_self());
     registry_release_creator_hold(r);
-    tl_self = r;
+    tl__self = r;
     shim_attach_exit_observer(r);
 }
 
@@ -131,8 +131,8 @@ void shim_adopt_forked_child(void)
     pid_t owner = atomic_load(&registry_owner);
     if (owner == now || !atomic_compare_exchange_strong(&registry_owner, &owner, now))
         return;
-    tl_self_tid = 0;
-    struct tl_thread_record *self = tl_self;
+    tl__self_tid = 0;
+    struct tl__thread_record *self = tl__self;
     if (self) {
         self->info.tid = shim_current_tid();
         self->info.handle = pthread_self();
@@ -166,13 +166,13 @@ static void fork_child(void)
 
 static void read_options(void)
 {
-    options_defaults(&tl_cfg);
+    options_defaults(&tl__cfg);
     char err[256];
-    if (options_parse(getenv("THREADLEAK_OPTIONS"), &tl_cfg, err, sizeof err) != 0) {
+    if (options_parse(getenv("THREADLEAK_OPTIONS"), &tl__cfg, err, sizeof err) != 0) {
         /* A bad option must not take the host down: say what is wrong, once, and go on with
          * the defaults. */
         fprintf(stderr, "threadleak: THREADLEAK_OPTIONS: %s\n", err);
-        options_defaults(&tl_cfg);
+        options_defaults(&tl__cfg);
     }
 }
 
@@ -184,7 +184,7 @@ static void init_once_body(void)
     stack_capture_init();
     if (sanitizer_below_tsan())
         stack_capture_use_libgcc();
-    if (!tl_self)
+    if (!tl__self)
         register_main_thread();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     shim_register_exit_hooks();

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <threads.h>
 
-struct tl_real_functions {
+struct tl__real_functions {
     int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
     int (*pthread_join)(pthread_t, void **);
     int (*pthread_tryjoin_np)(pthread_t, void **);
@@ -30,16 +30,16 @@ struct tl_real_functions {
     void (*quick_exit)(int) __attribute__((noreturn));
 };
 
-extern struct tl_real_functions tl_real;
-extern struct tl_config tl_cfg;
+extern struct tl__real_functions tl__real;
+extern struct tl__config tl__cfg;
 
 /* Per-thread identity. Initial-exec TLS: no allocation and safe in signal handlers. */
 #define TL_TLS __thread __attribute__((tls_model("initial-exec")))
-extern TL_TLS struct tl_thread_record *tl_self; /* NULL for untracked threads */
-extern TL_TLS pid_t tl_self_tid;                /* cached kernel tid, 0 until known */
-extern TL_TLS uint32_t tl_self_scope;           /* test-API scope new threads inherit */
-extern TL_TLS bool tl_self_is_tool;             /* threads of threadleak or a sanitizer */
-extern TL_TLS unsigned tl_self_creations;       /* how many threads this thread created */
+extern TL_TLS struct tl__thread_record *tl__self; /* NULL for untracked threads */
+extern TL_TLS pid_t tl__self_tid;                 /* cached kernel tid, 0 until known */
+extern TL_TLS uint32_t tl__self_scope;            /* test-API scope new threads inherit */
+extern TL_TLS bool tl__self_is_tool;              /* threads of threadleak or a sanitizer */
+extern TL_TLS unsigned tl__self_creations;        /* how many threads this thread created */
 
 /* Resolves the real functions; idempotent and cheap after the first call. Safe before the
  * constructor has run, for threads that other libraries' constructors create. */
@@ -56,7 +56,7 @@ pid_t shim_current_tid(void);
 void shim_mark_current_thread_as_tool(void);
 
 /* The pthread key whose destructor observes every thread's exit. */
-void shim_attach_exit_observer(struct tl_thread_record *r);
+void shim_attach_exit_observer(struct tl__thread_record *r);
 
 /* fork: a child adopts the registry on its first thread creation or in our atfork handler,
  * whichever runs first. shim_check_fork is a relaxed load outside of a fork. */

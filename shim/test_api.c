@@ -36,7 +36,7 @@ static uint32_t scope_for(const tl_options *opts)
 }
 
 static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ignore_ctx,
-                         struct tl_verdict_request *req)
+                         struct tl__verdict_request *req)
 {
     memset(req, 0, sizeof *req);
     req->mode = opts->mode;
@@ -56,14 +56,14 @@ static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ign
 /* What the leaked threads are doing now, as the exit report shows it: the kernel's wait channel
  * always, the current stack unless stacks=nosignal (the dump's signal makes nanosleep, poll and
  * select return EINTR in every thread it interrupts). Leak path only. */
-static void attach_live_state(struct tl_findings *f)
+static void attach_live_state(struct tl__findings *f)
 {
     struct live_stacks_dump dump = {0};
     bool dumped = false;
-    if (tl_cfg.stacks == TL_STACKS_SIGNAL) {
+    if (tl__cfg.stacks == TL_STACKS_SIGNAL) {
         struct live_stacks_options options = {
-            .signal = tl_cfg.dump_signal,
-            .deadline_ms = tl_cfg.dump_timeout_ms,
+            .signal = tl__cfg.dump_signal,
+            .deadline_ms = tl__cfg.dump_timeout_ms,
         };
         dumped = live_stacks_dump(&options, &dump) == 0;
     }
@@ -72,13 +72,13 @@ static void attach_live_state(struct tl_findings *f)
         live_stacks_free(&dump);
 }
 
-struct tl_findings *test_api_check(const tl_options *opts)
+struct tl__findings *test_api_check(const tl_options *opts)
 {
     shim_init();
     struct test_api_ignore_ctx ignore_ctx = {.opts = opts};
-    struct tl_verdict_request req;
+    struct tl__verdict_request req;
     fill_request(opts, &ignore_ctx, &req);
-    struct tl_verdict verdict;
+    struct tl__verdict verdict;
     verdict_run(&req, &verdict);
     test_api_stack_cache_free(&ignore_ctx.stacks);
     if (verdict.nleaks == 0) {
@@ -86,7 +86,7 @@ struct tl_findings *test_api_check(const tl_options *opts)
         return NULL;
     }
     /* Symbolisation happens here, for the leaks only: ignored and snapshot threads cost nothing. */
-    struct tl_findings *f =
+    struct tl__findings *f =
         findings_build(verdict.leaks, verdict.nleaks, opts->mode, verdict.ignored);
     verdict_free(&verdict);
     if (f)
@@ -109,7 +109,7 @@ THREADLEAK_API int tl_verify_none(const tl_options *opts)
 {
     if (!opts)
         opts = &default_options;
-    struct tl_findings *f = test_api_check(opts);
+    struct tl__findings *f = test_api_check(opts);
     if (!f)
         return 0;
     FILE *out = opts->out ? opts->out : stderr;
@@ -121,7 +121,7 @@ THREADLEAK_API int tl_verify_none(const tl_options *opts)
 
 THREADLEAK_API tl_report *tl_find(const tl_options *opts)
 {
-    struct tl_findings *f = test_api_check(opts ? opts : &default_options);
+    struct tl__findings *f = test_api_check(opts ? opts : &default_options);
     if (!f)
         return NULL;
     tl_report *r = malloc(sizeof *r);

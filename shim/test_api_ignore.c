@@ -84,9 +84,9 @@ bool test_api_has_ignore_lists(const tl_options *opts)
            (opts->ignore_created_by && opts->ignore_created_by[0]);
 }
 
-static bool created_by_listed(const char *const *list, const struct tl_thread_info *t)
+static bool created_by_listed(const char *const *list, const struct tl__thread_info *t)
 {
-    struct tl_frame stack[TL_MAX_FRAMES];
+    struct tl__frame stack[TL_MAX_FRAMES];
     size_t depth = findings_creation_stack(t, stack);
     for (size_t i = 0; i < depth; i++) {
         if (listed(list, stack[i].function))
@@ -95,7 +95,7 @@ static bool created_by_listed(const char *const *list, const struct tl_thread_in
     return false;
 }
 
-bool test_api_ignored_by_lists(const struct tl_thread_info *t, void *ctx)
+bool test_api_ignored_by_lists(const struct tl__thread_info *t, void *ctx)
 {
     struct test_api_ignore_ctx *c = ctx;
     const tl_options *opts = c->opts;

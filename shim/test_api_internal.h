@@ -24,12 +24,12 @@ struct tl_snapshot {
 };
 
 struct tl_report {
-    struct tl_findings *findings;
+    struct tl__findings *findings;
 };
 
 /* Runs the verdict for opts and turns the leaks into findings; NULL when nothing leaked (or when
  * memory ran out). */
-struct tl_findings *test_api_check(const tl_options *opts);
+struct tl__findings *test_api_check(const tl_options *opts);
 
 /* Live stacks for one check, dumped on first need (test_api_stacks.c). Zero-initialised. */
 struct test_api_stack_cache {
@@ -41,7 +41,7 @@ struct test_api_stack_cache {
  * the one that counts as "on top": the innermost outside the C library and the loader. Without a
  * live stack, the start routine alone. */
 size_t test_api_current_functions(struct test_api_stack_cache *cache,
-                                  const struct tl_thread_info *t, const char **out, size_t max,
+                                  const struct tl__thread_info *t, const char **out, size_t max,
                                   size_t *top);
 void test_api_stack_cache_free(struct test_api_stack_cache *cache);
 
@@ -54,7 +54,7 @@ struct test_api_ignore_ctx {
 /* The ignore lists of opts (top, any, created_by) as a verdict ignore rule; ctx is a
  * test_api_ignore_ctx. test_api_has_ignore_lists says whether the rule is needed at all. */
 bool test_api_has_ignore_lists(const tl_options *opts);
-bool test_api_ignored_by_lists(const struct tl_thread_info *t, void *ctx);
+bool test_api_ignored_by_lists(const struct tl__thread_info *t, void *ctx);
 
 /* Does function match a pattern: exact, or a prefix when pattern ends in '*'. */
 bool test_api_name_matches(const char *pattern, const char *function);

@@ -1,4 +1,4 @@
-/* Scopes: tl_scope_begin / tl_scope_end move the calling thread's tl_self_scope, which the shim
+/* Scopes: tl_scope_begin / tl_scope_end move the calling thread's tl__self_scope, which the shim
  * copies into every thread the caller creates (thread_launch_prepare), and from there into their
  * children. The enclosing scopes wait on a small per-thread stack, so begin/end nest. */
 #include "test_api_internal.h"
@@ -20,10 +20,10 @@ THREADLEAK_API int tl_scope_begin(const char *name)
     }
     uint32_t id = scope_intern(name);
     /* A failed begin still takes a level, one that keeps the current scope, so ends pair up. */
-    enclosing[depth++] = tl_self_scope;
+    enclosing[depth++] = tl__self_scope;
     if (id == 0)
         return -1;
-    tl_self_scope = id;
+    tl__self_scope = id;
     return 0;
 }
 
@@ -35,10 +35,10 @@ THREADLEAK_API void tl_scope_end(void)
     }
     if (depth == 0)
         return;
-    tl_self_scope = enclosing[--depth];
+    tl__self_scope = enclosing[--depth];
 }
 
 THREADLEAK_API const char *tl_scope_current(void)
 {
-    return scope_name(tl_self_scope);
+    return scope_name(tl__self_scope);
 }

@@ -14,9 +14,9 @@ static int compare_serials(const void *pa, const void *pb)
 }
 
 /* Copies the registry into a buffer big enough for all of it; NULL when memory ran out. */
-static struct tl_thread_info *copy_registry(size_t *count)
+static struct tl__thread_info *copy_registry(size_t *count)
 {
-    struct tl_thread_info *all = NULL;
+    struct tl__thread_info *all = NULL;
     size_t cap = 0;
     for (;;) {
         size_t n = registry_copy_all(all, cap);
@@ -26,7 +26,7 @@ static struct tl_thread_info *copy_registry(size_t *count)
         }
         /* Threads may be created between the two copies: leave some room. */
         cap = n + n / 4 + 16;
-        struct tl_thread_info *grown = realloc(all, cap * sizeof *grown);
+        struct tl__thread_info *grown = realloc(all, cap * sizeof *grown);
         if (!grown) {
             free(all);
             return NULL;
@@ -35,7 +35,7 @@ static struct tl_thread_info *copy_registry(size_t *count)
     }
 }
 
-static bool alive(const struct tl_thread_info *t)
+static bool alive(const struct tl__thread_info *t)
 {
     return (t->flags & TL_F_JOINED) == 0;
 }
@@ -44,7 +44,7 @@ THREADLEAK_API tl_snapshot *tl_snapshot_take(void)
 {
     shim_init();
     size_t n = 0;
-    struct tl_thread_info *all = copy_registry(&n);
+    struct tl__thread_info *all = copy_registry(&n);
     if (!all && n > 0)
         return NULL;
     tl_snapshot *s = malloc(sizeof *s + n * sizeof s->serials[0]);

@@ -20,7 +20,7 @@
 
 static bool dump_allowed(const struct test_api_stack_cache *cache)
 {
-    return tl_cfg.stacks == TL_STACKS_SIGNAL && cache->dumps < MAX_DUMPS_PER_CHECK;
+    return tl__cfg.stacks == TL_STACKS_SIGNAL && cache->dumps < MAX_DUMPS_PER_CHECK;
 }
 
 static void redump(struct test_api_stack_cache *cache)
@@ -28,8 +28,8 @@ static void redump(struct test_api_stack_cache *cache)
     if (cache->dumps > 0)
         live_stacks_free(&cache->dump);
     struct live_stacks_options options = {
-        .signal = tl_cfg.dump_signal,
-        .deadline_ms = tl_cfg.dump_timeout_ms,
+        .signal = tl__cfg.dump_signal,
+        .deadline_ms = tl__cfg.dump_timeout_ms,
     };
     cache->dumps++;
     if (live_stacks_dump(&options, &cache->dump) != 0)
@@ -61,7 +61,7 @@ static bool worth_retrying(enum live_stack_status status)
 }
 
 static const struct live_stack_thread *live_stack_of(struct test_api_stack_cache *cache,
-                                                     const struct tl_thread_info *t)
+                                                     const struct tl__thread_info *t)
 {
     bool running = (t->flags & TL_F_STARTED) && !(t->flags & TL_F_EXITED) && t->tid > 0;
     if (!running)
@@ -85,7 +85,7 @@ static const struct live_stack_thread *live_stack_of(struct test_api_stack_cache
 
 /* The C library and the loader: what a blocked thread's innermost frames are made of, and not
  * what a user means by the function "on top" of a thread. */
-static bool is_system_frame(const struct tl_frame *frame)
+static bool is_system_frame(const struct tl__frame *frame)
 {
     static const char *const prefixes[] = {"libc.so", "libpthread.so", "ld-linux", "linux-vdso"};
     if (!frame->module)
@@ -100,7 +100,7 @@ static bool is_system_frame(const struct tl_frame *frame)
 }
 
 size_t test_api_current_functions(struct test_api_stack_cache *cache,
-                                  const struct tl_thread_info *t, const char **out, size_t max,
+                                  const struct tl__thread_info *t, const char **out, size_t max,
                                   size_t *top)
 {
     *top = 0;
@@ -111,7 +111,7 @@ size_t test_api_current_functions(struct test_api_stack_cache *cache,
         out[0] = symbolize_function(t->start_routine);
         return 1;
     }
-    struct tl_frame frames[LIVE_STACK_MAX_FRAMES];
+    struct tl__frame frames[LIVE_STACK_MAX_FRAMES];
     size_t n = live->nframes < max ? live->nframes : max;
     /* The first frame of a signal-time stack is the interrupted instruction itself. */
     size_t exact = live->first_frame_is_pc ? 1 : 0;

@@ -10,13 +10,13 @@
 
 /* A filled record for a thread about to be created, or NULL to create it untracked. `extra` is
  * ORed into the flags (TL_F_C11). */
-struct tl_thread_record *thread_launch_prepare(const pthread_attr_t *attr, void *(*start)(void *),
-                                               void *arg, uint32_t extra);
+struct tl__thread_record *thread_launch_prepare(const pthread_attr_t *attr, void *(*start)(void *),
+                                                void *arg, uint32_t extra);
 
 /* After the real create returned rc; handle is valid when rc == 0. */
-void thread_launch_finish(struct tl_thread_record *r, int rc, pthread_t handle);
+void thread_launch_finish(struct tl__thread_record *r, int rc, pthread_t handle);
 
 /* First thing in the new thread. */
-void thread_launch_begin(struct tl_thread_record *r);
+void thread_launch_begin(struct tl__thread_record *r);
 
 #endif

@@ -209,7 +209,7 @@ static bool read_live_parent(const char *pid_name, pid_t *ppid, char *comm, size
 
 /* Direct children of the CLI: after the target exits, every live descendant is one of them or
  * below one of them. */
-static size_t list_children(struct tl_straggler *out, size_t max)
+static size_t list_children(struct tl__straggler *out, size_t max)
 {
     DIR *proc = opendir("/proc");
     if (!proc)
@@ -233,7 +233,7 @@ static size_t list_children(struct tl_straggler *out, size_t max)
     return count;
 }
 
-size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t max,
+size_t child_wait_descendants(double timeout_s, struct tl__straggler *out, size_t max,
                               double *waited_s)
 {
     double start = now_seconds(), deadline = start + timeout_s;

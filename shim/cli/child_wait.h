@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 /* A descendant still running when the CLI stopped waiting. */
-struct tl_straggler {
+struct tl__straggler {
     pid_t pid;
     char comm[32];
 };
@@ -31,7 +31,7 @@ int child_wait_prog(pid_t pid);
 /* After the target has exited: reaps descendants until none is left, timeout_s passes, or one of
  * the forwarded signals arrives (a user asking the CLI to stop). Returns how many are still
  * running; up to max of them are described in out, and *waited_s says how long it waited. */
-size_t child_wait_descendants(double timeout_s, struct tl_straggler *out, size_t max,
+size_t child_wait_descendants(double timeout_s, struct tl__straggler *out, size_t max,
                               double *waited_s);
 
 /* The exit status of the CLI for a wait status: the code, or 128 + signal number. */

@@ -28,15 +28,15 @@
 #define MAX_STRAGGLERS_SHOWN 8
 
 struct run {
-    struct tl_run_options opt;
+    struct tl__run_options opt;
     char shim[PATH_MAX];
-    struct tl_elf_info shim_elf;
-    struct tl_prog prog;
+    struct tl__elf_info shim_elf;
+    struct tl__prog prog;
     char report_dir[PATH_MAX];
     bool private_dir; /* made here, removed at the end */
     pid_t pid;
     int wait_status;
-    struct tl_tsan_env tsan;     /* TSAN_OPTIONS and TSan's exitcode */
+    struct tl__tsan_env tsan;    /* TSAN_OPTIONS and TSan's exitcode */
     unsigned long tsan_findings; /* over every process of the run */
     bool prog_tsan_reported;     /* PROG's own process reported to TSan */
     bool timed_out;              /* --timeout expired: dumped and killed */
@@ -90,7 +90,7 @@ static int make_report_dir(struct run *r)
     return 0;
 }
 
-static bool want_color(const struct tl_run_options *o)
+static bool want_color(const struct tl__run_options *o)
 {
     if (o->color == TL_RUN_COLOR_AUTO)
         return isatty(STDERR_FILENO);
@@ -101,7 +101,7 @@ static bool want_color(const struct tl_run_options *o)
  * run unobserved: check them here once. */
 static int validate_options(const char *text)
 {
-    static struct tl_config cfg;
+    static struct tl__config cfg;
     char err[512];
     options_defaults(&cfg);
     if (options_parse(text, &cfg, err, sizeof err) == 0)
@@ -140,7 +140,7 @@ static int set_environment(struct run *r)
         error_line(err);
         return TL_STATUS_TOOL_FAILED;
     }
-    struct tl_options_request req = {
+    struct tl__options_request req = {
         .report_dir = r->report_dir,
         .color = want_color(&r->opt),
         .linger_ms = r->opt.linger_ms,
@@ -183,7 +183,7 @@ static int start_program(struct run *r)
 
 static void warn_stragglers(const struct run *r)
 {
-    struct tl_straggler left[MAX_STRAGGLERS_SHOWN];
+    struct tl__straggler left[MAX_STRAGGLERS_SHOWN];
     double waited;
     size_t n = child_wait_descendants(r->opt.children_timeout, left, MAX_STRAGGLERS_SHOWN, &waited);
     if (n == 0)
@@ -212,7 +212,7 @@ static int write_json_file(const char *path, const char *json)
 }
 
 /* Reads the TSan logs of the run; its findings go into the merged report and the status. */
-static int collect_tsan(struct run *r, struct tl_tsan_gate *g)
+static int collect_tsan(struct run *r, struct tl__tsan_gate *g)
 {
     if (tsan_gate_collect(r->report_dir, r->pid, g) != 0) {
         fprintf(stderr, "threadleak: cannot read the ThreadSanitizer logs in %s: %s\n",
@@ -229,19 +229,19 @@ static int collect_tsan(struct run *r, struct tl_tsan_gate *g)
  * or the reports could not be read or written (-1). */
 static int report(struct run *r)
 {
-    struct tl_tsan_gate g;
+    struct tl__tsan_gate g;
     if (collect_tsan(r, &g) != 0)
         return -1;
     char count[32];
     snprintf(count, sizeof count, "%zu", g.set.nfindings);
     const char *elf = r->prog.interpreter[0] ? r->prog.interpreter : r->prog.path;
     bool instrumented = tsan_build_of(elf, &r->prog.elf) != TL_TSAN_BUILD_NONE;
-    const struct tl_merge_member top[] = {{"tsan_instrumented", instrumented ? "true" : "false"},
-                                          {"tsan_findings", g.findings_json},
-                                          {"tsan_messages", g.messages_json}};
-    const struct tl_merge_member summary[] = {{"tsan_findings", count}};
-    const struct tl_merge_extras extras = {top, 3, summary, 1};
-    struct tl_merge_result m;
+    const struct tl__merge_member top[] = {{"tsan_instrumented", instrumented ? "true" : "false"},
+                                           {"tsan_findings", g.findings_json},
+                                           {"tsan_messages", g.messages_json}};
+    const struct tl__merge_member summary[] = {{"tsan_findings", count}};
+    const struct tl__merge_extras extras = {top, 3, summary, 1};
+    struct tl__merge_result m;
     if (report_merge_dir_extras(r->report_dir, r->pid, &extras, &m) != 0) {
         fprintf(stderr, "threadleak: cannot read the reports in %s: %s\n", r->report_dir,
                 strerror(errno));
@@ -276,7 +276,7 @@ static void remove_report_dir(const struct run *r)
  * failing category has findings, or the reports were lost. */
 static int final_status(const struct run *r, int leaked)
 {
-    const struct tl_gate_outcome o = {
+    const struct tl__gate_outcome o = {
         .prog_wait_status = r->wait_status,
         .leaked = leaked,
         .tsan_findings = r->tsan_findings,

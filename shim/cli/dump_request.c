@@ -119,7 +119,7 @@ static char *read_environ(pid_t pid, size_t *len)
 
 bool dump_target_report_dir(pid_t pid, char *out, size_t outlen)
 {
-    static struct tl_config cfg; /* large: paths */
+    static struct tl__config cfg; /* large: paths */
     size_t len;
     char *env = read_environ(pid, &len);
     const char *options = NULL;

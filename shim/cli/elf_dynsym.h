@@ -8,7 +8,7 @@
 #ifndef THREADLEAK_CLI_ELF_DYNSYM_H
 #define THREADLEAK_CLI_ELF_DYNSYM_H
 
-enum tl_dynsym_lookup {
+enum tl__dynsym_lookup {
     TL_DYNSYM_ABSENT,    /* no such dynamic symbol, or no readable .dynsym */
     TL_DYNSYM_UNDEFINED, /* referenced, to be resolved from another object */
     TL_DYNSYM_DEFINED,   /* defined in this file */

@@ -49,7 +49,7 @@ static bool read_exact(const struct elf_file *f, uint64_t off, void *buf, size_t
     return pread_exact(f->fd, f->size, off, buf, len);
 }
 
-static enum tl_elf_kind read_file_header(struct elf_file *f, struct tl_elf_info *info)
+static enum tl__elf_kind read_file_header(struct elf_file *f, struct tl__elf_info *info)
 {
     unsigned char ident[EI_NIDENT];
     if (!read_exact(f, 0, ident, SELFMAG) || memcmp(ident, ELFMAG, SELFMAG) != 0)
@@ -180,7 +180,7 @@ static bool needed_is_tsan(const struct elf_file *f, uint64_t strtab, uint64_t s
 /* Looks for DT_NEEDED libtsan.so.N. A malformed dynamic section only means "not found": the
  * loader will have its own say about such a file. */
 static void find_tsan_needed(const struct elf_file *f, const struct segment *segs, int n,
-                             struct tl_elf_info *info)
+                             struct tl__elf_info *info)
 {
     const struct segment *dyn = find_segment(segs, n, PT_DYNAMIC);
     if (!dyn)
@@ -211,9 +211,9 @@ static void find_tsan_needed(const struct elf_file *f, const struct segment *seg
     }
 }
 
-static enum tl_elf_kind classify(struct elf_file *f, struct tl_elf_info *info)
+static enum tl__elf_kind classify(struct elf_file *f, struct tl__elf_info *info)
 {
-    enum tl_elf_kind kind = read_file_header(f, info);
+    enum tl__elf_kind kind = read_file_header(f, info);
     if (kind != TL_ELF_DYNAMIC)
         return kind;
     static struct segment segs[MAX_SEGMENTS]; /* the CLI is single-threaded */
@@ -226,7 +226,7 @@ static enum tl_elf_kind classify(struct elf_file *f, struct tl_elf_info *info)
     return TL_ELF_DYNAMIC;
 }
 
-int elf_inspect_file(const char *path, struct tl_elf_info *info)
+int elf_inspect_file(const char *path, struct tl__elf_info *info)
 {
     memset(info, 0, sizeof *info);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -273,7 +273,7 @@ static const char *machine_name(uint16_t machine)
     }
 }
 
-const char *elf_describe_machine(const struct tl_elf_info *info, char *buf, unsigned long len)
+const char *elf_describe_machine(const struct tl__elf_info *info, char *buf, unsigned long len)
 {
     const char *bits = info->elf_class == ELFCLASS64 ? "64-bit" : "32-bit";
     const char *name = machine_name(info->machine);

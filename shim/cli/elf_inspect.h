@@ -11,7 +11,7 @@
 
 #define TL_ELF_LIBNAME_MAX 64
 
-enum tl_elf_kind {
+enum tl__elf_kind {
     TL_ELF_NOT_ELF,        /* no ELF magic */
     TL_ELF_MALFORMED,      /* ELF magic, but headers that point outside the file or make no sense */
     TL_ELF_FOREIGN,        /* the other byte order: surely not for this machine */
@@ -20,8 +20,8 @@ enum tl_elf_kind {
     TL_ELF_DYNAMIC,        /* has PT_INTERP: the dynamic loader runs and honours LD_PRELOAD */
 };
 
-struct tl_elf_info {
-    enum tl_elf_kind kind;
+struct tl__elf_info {
+    enum tl__elf_kind kind;
     unsigned char elf_class; /* ELFCLASS32 or ELFCLASS64; 0 when not ELF */
     uint16_t machine;        /* e_machine, EM_* */
     /* The DT_NEEDED entry "libtsan.so.N" of a gcc -fsanitize=thread program; "" when none. */
@@ -30,9 +30,9 @@ struct tl_elf_info {
 
 /* Inspects the file at path. Returns 0 with *info filled in (kind says what was found), or -1 with
  * errno set when the file cannot be opened or read. */
-int elf_inspect_file(const char *path, struct tl_elf_info *info);
+int elf_inspect_file(const char *path, struct tl__elf_info *info);
 
 /* "64-bit x86-64" and the like, for messages. Never NULL. */
-const char *elf_describe_machine(const struct tl_elf_info *info, char *buf, unsigned long len);
+const char *elf_describe_machine(const struct tl__elf_info *info, char *buf, unsigned long len);
 
 #endif

@@ -38,13 +38,13 @@ int gate_parse_fail_on(const char *text, unsigned *out)
     return 0;
 }
 
-static bool status_is_tsans(const struct tl_gate_outcome *o, int status)
+static bool status_is_tsans(const struct tl__gate_outcome *o, int status)
 {
     return WIFEXITED(o->prog_wait_status) && status != 0 && status == o->tsan_exitcode &&
            o->prog_tsan_reported;
 }
 
-int gate_final_status(const struct tl_gate_outcome *o)
+int gate_final_status(const struct tl__gate_outcome *o)
 {
     int status = child_exit_status(o->prog_wait_status);
     if (status != 0 && !status_is_tsans(o, status))

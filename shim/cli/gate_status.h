@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-enum tl_fail_on {
+enum tl__fail_on {
     TL_FAIL_ON_LEAKS = 1u << 0, /* leaked threads */
     TL_FAIL_ON_RACES = 1u << 1, /* any ThreadSanitizer finding, whatever its kind */
 };
@@ -17,13 +17,13 @@ enum tl_fail_on {
  * ("leaks", "races", "leaks,races", "races,leaks"). Returns 0 with *out set, or -1. */
 int gate_parse_fail_on(const char *text, unsigned *out);
 
-struct tl_gate_outcome {
+struct tl__gate_outcome {
     int prog_wait_status;        /* PROG's wait status */
     int leaked;                  /* 1: threads leaked, 0: none, -1: reports lost */
     unsigned long tsan_findings; /* over every process */
     bool prog_tsan_reported;     /* PROG's own process reported TSan findings */
     int tsan_exitcode;           /* the status TSan exits with after findings (66) */
-    unsigned fail_on;            /* enum tl_fail_on bits */
+    unsigned fail_on;            /* enum tl__fail_on bits */
     int exitcode;                /* --exitcode */
 };
 
@@ -31,6 +31,6 @@ struct tl_gate_outcome {
  * is TSan's exitcode and PROG's process reported TSan findings (TSan replaced PROG's status).
  * Otherwise 125 when the reports were lost, else o->exitcode when a failing category has findings,
  * else 0. */
-int gate_final_status(const struct tl_gate_outcome *o);
+int gate_final_status(const struct tl__gate_outcome *o);
 
 #endif

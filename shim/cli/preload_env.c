@@ -99,7 +99,7 @@ static bool append_quoted(struct strbuf *b, const char *value)
     return true;
 }
 
-char *options_compose(const char *user_options, const struct tl_options_request *req, char *err,
+char *options_compose(const char *user_options, const struct tl__options_request *req, char *err,
                       size_t errlen)
 {
     struct strbuf b = {.ok = true};

@@ -16,7 +16,7 @@ char *preload_compose(const char *shim, const char *tsan_lib, const char *user_p
 
 /* What the CLI asks of every process, appended after the user's THREADLEAK_OPTIONS so that it
  * wins (later keys override earlier ones). */
-struct tl_options_request {
+struct tl__options_request {
     const char *report_dir; /* quoted in the result, so that ':' in the path is fine */
     bool color;             /* color=always, else color=never */
     long linger_ms;         /* < 0: not given on the command line */
@@ -27,7 +27,7 @@ struct tl_options_request {
  * report_dir=...:quiet=1:exitcode=0:color=...[:linger_ms=N][:mode=M]. Returns a malloc'd string,
  * or NULL with a message in err when the report directory cannot be quoted (it contains both
  * quote characters) or memory runs out. */
-char *options_compose(const char *user_options, const struct tl_options_request *req, char *err,
+char *options_compose(const char *user_options, const struct tl__options_request *req, char *err,
                       size_t errlen);
 
 #endif

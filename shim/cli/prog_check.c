@@ -21,8 +21,8 @@
 #define NAME_MAX_SHOWN   (PATH_MAX + 64)
 
 struct check {
-    const struct tl_elf_info *shim;
-    struct tl_prog *prog;
+    const struct tl__elf_info *shim;
+    struct tl__prog *prog;
     char *err;
     size_t errlen;
     char *warn;
@@ -102,7 +102,7 @@ static int check_credentials(struct check *c, const struct subject *s, const str
     return 0;
 }
 
-static int check_elf_kind(struct check *c, const struct subject *s, const struct tl_elf_info *elf)
+static int check_elf_kind(struct check *c, const struct subject *s, const struct tl__elf_info *elf)
 {
     char mine[64], theirs[64];
     switch (elf->kind) {
@@ -203,7 +203,7 @@ static int check_file(struct check *c, const char *path, const char *script, int
     if (len >= 2 && head[0] == '#' && head[1] == '!')
         return check_script(c, &s, head, (size_t)len, depth);
 
-    struct tl_elf_info elf;
+    struct tl__elf_info elf;
     if (elf_inspect_file(path, &elf) != 0)
         return fail(c, TL_STATUS_CANNOT_RUN, "%s: %s", s.shown, strerror(errno));
     status = check_elf_kind(c, &s, &elf);
@@ -218,7 +218,7 @@ static int check_file(struct check *c, const char *path, const char *script, int
     return 0;
 }
 
-int prog_check(const char *name, const struct tl_elf_info *shim, struct tl_prog *prog, char *err,
+int prog_check(const char *name, const struct tl__elf_info *shim, struct tl__prog *prog, char *err,
                size_t errlen, char *warn, size_t warnlen)
 {
     struct check c = {shim, prog, err, errlen, warn, warnlen};

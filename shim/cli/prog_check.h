@@ -13,11 +13,11 @@
 #define TL_STATUS_NOT_FOUND  127 /* no such program, or not executable */
 #define TL_STATUS_CANNOT_RUN 126 /* found, but the shim could not reach it */
 
-struct tl_prog {
+struct tl__prog {
     char path[PATH_MAX];        /* what will be executed: PROG resolved through PATH */
     char interpreter[PATH_MAX]; /* for a #! script, the ELF file that really runs; else "" */
     bool inspected;             /* false when the file could not be read (execute-only) */
-    struct tl_elf_info elf;     /* of path, or of the interpreter for a script */
+    struct tl__elf_info elf;    /* of path, or of the interpreter for a script */
 };
 
 /* Resolves name like execvp and checks what will run: it must exist, be executable, be a dynamic
@@ -26,7 +26,7 @@ struct tl_prog {
  * ELF file. Returns 0 with *prog filled in, or TL_STATUS_NOT_FOUND / TL_STATUS_CANNOT_RUN after
  * writing a one-line message into err. A file that cannot be read is not refused: a warning goes
  * into warn (else warn[0] is '\0') and prog->inspected is false. */
-int prog_check(const char *name, const struct tl_elf_info *shim, struct tl_prog *prog, char *err,
+int prog_check(const char *name, const struct tl__elf_info *shim, struct tl__prog *prog, char *err,
                size_t errlen, char *warn, size_t warnlen);
 
 #endif

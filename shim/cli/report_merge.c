@@ -41,7 +41,7 @@ struct merge {
     struct process_report *reports;
     size_t count, cap;
     FILE *warnings;
-    const struct tl_merge_extras *extras; /* NULL: none */
+    const struct tl__merge_extras *extras; /* NULL: none */
 };
 
 static void trim(char **text, size_t *len)
@@ -65,19 +65,19 @@ __attribute__((format(printf, 3, 4))) static void warn_unusable(struct merge *m,
 }
 
 /* Checks the fields the merge relies on; returns NULL when usable, else what is wrong. */
-static const char *check_fields(const struct tl_json *root, pid_t pid, unsigned long *leaked)
+static const char *check_fields(const struct tl__json *root, pid_t pid, unsigned long *leaked)
 {
     int64_t json_pid;
     uint64_t n;
-    if (tl_json_type(root) != TL_JSON_OBJECT)
+    if (tl__json_type(root) != TL_JSON_OBJECT)
         return "is not a JSON object";
-    if (!tl_json_get_int64(tl_json_get(root, "pid"), &json_pid))
+    if (!tl__json_get_int64(tl__json_get(root, "pid"), &json_pid))
         return "has no integer \"pid\"";
     if (json_pid != pid)
         return "names another pid than its file name";
-    if (tl_json_type(tl_json_get(root, "leaks")) != TL_JSON_ARRAY)
+    if (tl__json_type(tl__json_get(root, "leaks")) != TL_JSON_ARRAY)
         return "has no \"leaks\" array";
-    if (!tl_json_get_uint64(tl_json_get(tl_json_get(root, "summary"), "leaked"), &n))
+    if (!tl__json_get_uint64(tl__json_get(tl__json_get(root, "summary"), "leaked"), &n))
         return "has no integer \"summary.leaked\"";
     *leaked = (unsigned long)n;
     return NULL;
@@ -93,7 +93,7 @@ static void load_report(struct merge *m, struct process_report *r)
         warn_unusable(m, r->pid, "cannot be read (%s)", strerror(errno));
         return;
     }
-    struct tl_json *root = tl_json_parse(buf, len, err, sizeof err);
+    struct tl__json *root = tl__json_parse(buf, len, err, sizeof err);
     if (!root) {
         warn_unusable(m, r->pid, "is not valid JSON (%s)", err);
         free(buf);
@@ -104,7 +104,7 @@ static void load_report(struct merge *m, struct process_report *r)
         warn_unusable(m, r->pid, "%s", problem);
         free(buf);
     } else {
-        const char *exe = tl_json_string(tl_json_get(root, "exe"));
+        const char *exe = tl__json_string(tl__json_get(root, "exe"));
         r->exe = exe ? strdup(exe) : NULL;
         char *text = buf;
         trim(&text, &len);
@@ -112,7 +112,7 @@ static void load_report(struct merge *m, struct process_report *r)
         r->raw = buf;
         r->readable = true;
     }
-    tl_json_free(root);
+    tl__json_free(root);
 }
 
 static int add_report(struct merge *m, pid_t pid)
@@ -189,7 +189,7 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     free(text);
 }
 
-static void write_text(struct merge *m, struct tl_merge_result *res, FILE *out)
+static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
 {
     if (res->leaked_threads == 0)
         return;
@@ -219,7 +219,7 @@ static void write_indented(FILE *out, const char *raw, const char *indent)
 }
 
 /* "key": value, the value's continuation lines indented to nest. */
-static void write_member(FILE *out, const struct tl_merge_member *member, const char *indent)
+static void write_member(FILE *out, const struct tl__merge_member *member, const char *indent)
 {
     fprintf(out, "%s\"%s\": ", indent, member->key);
     for (const char *p = member->json; *p; p++) {
@@ -229,7 +229,7 @@ static void write_member(FILE *out, const struct tl_merge_member *member, const 
     }
 }
 
-static void write_json(struct merge *m, const struct tl_merge_result *res, FILE *out)
+static void write_json(struct merge *m, const struct tl__merge_result *res, FILE *out)
 {
     fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
             TL_VERSION, MERGED_SCHEMA);
@@ -252,7 +252,7 @@ static void write_json(struct merge *m, const struct tl_merge_result *res, FILE 
         sep = ", ";
     }
     fputs("],\n", out);
-    const struct tl_merge_extras *x = m->extras;
+    const struct tl__merge_extras *x = m->extras;
     for (size_t i = 0; x && i < x->ntop; i++) {
         write_member(out, &x->top[i], "  ");
         fputs(",\n", out);
@@ -268,7 +268,7 @@ static void write_json(struct merge *m, const struct tl_merge_result *res, FILE 
     fputs("\n  }\n}\n", out);
 }
 
-static void count_totals(const struct merge *m, struct tl_merge_result *res)
+static void count_totals(const struct merge *m, struct tl__merge_result *res)
 {
     res->processes = (unsigned)m->count;
     for (size_t i = 0; i < m->count; i++) {
@@ -292,7 +292,7 @@ static void free_reports(struct merge *m)
 }
 
 /* Builds the three outputs into memory streams. */
-static int produce(struct merge *m, struct tl_merge_result *res)
+static int produce(struct merge *m, struct tl__merge_result *res)
 {
     size_t text_len, json_len, warn_len;
     FILE *text = open_memstream(&res->text, &text_len);
@@ -316,13 +316,13 @@ static int produce(struct merge *m, struct tl_merge_result *res)
     return rc;
 }
 
-int report_merge_dir(const char *dir, pid_t target_pid, struct tl_merge_result *out)
+int report_merge_dir(const char *dir, pid_t target_pid, struct tl__merge_result *out)
 {
     return report_merge_dir_extras(dir, target_pid, NULL, out);
 }
 
-int report_merge_dir_extras(const char *dir, pid_t target_pid, const struct tl_merge_extras *extras,
-                            struct tl_merge_result *out)
+int report_merge_dir_extras(const char *dir, pid_t target_pid,
+                            const struct tl__merge_extras *extras, struct tl__merge_result *out)
 {
     memset(out, 0, sizeof *out);
     struct merge m = {.dir = dir, .target = target_pid, .extras = extras};
@@ -346,7 +346,7 @@ int report_merge_dir_extras(const char *dir, pid_t target_pid, const struct tl_m
     return rc;
 }
 
-void report_merge_free(struct tl_merge_result *r)
+void report_merge_free(struct tl__merge_result *r)
 {
     free(r->text);
     free(r->json);

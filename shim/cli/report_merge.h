@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct tl_merge_result {
+struct tl__merge_result {
     char *text;          /* the merged text report, "" when no process leaked */
     char *json;          /* {tool, version, schema, processes: [...], unreadable: [...], summary} */
     char *warnings;      /* one "threadleak: warning: ..." line per unusable file, "" when none */
@@ -23,26 +23,26 @@ struct tl_merge_result {
  * target_pid's report comes first, the others follow by ascending pid. With headers, each process's
  * text is preceded by one line naming it whenever more than one report was found. Returns 0, or -1
  * with errno set when the directory cannot be read or memory runs out; then *out is empty. */
-int report_merge_dir(const char *dir, pid_t target_pid, struct tl_merge_result *out);
+int report_merge_dir(const char *dir, pid_t target_pid, struct tl__merge_result *out);
 
 /* Members that another part of the CLI adds to the merged JSON (the ThreadSanitizer findings,
  * see tsan_gate.h). json is one complete JSON value; it is re-indented to nest. */
-struct tl_merge_member {
+struct tl__merge_member {
     const char *key;
     const char *json;
 };
 
-struct tl_merge_extras {
-    const struct tl_merge_member *top; /* top-level members, placed just before "summary" */
+struct tl__merge_extras {
+    const struct tl__merge_member *top; /* top-level members, placed just before "summary" */
     size_t ntop;
-    const struct tl_merge_member *summary; /* placed at the end of "summary" */
+    const struct tl__merge_member *summary; /* placed at the end of "summary" */
     size_t nsummary;
 };
 
 /* report_merge_dir, with extras added to the JSON document (NULL: none). */
-int report_merge_dir_extras(const char *dir, pid_t target_pid, const struct tl_merge_extras *extras,
-                            struct tl_merge_result *out);
+int report_merge_dir_extras(const char *dir, pid_t target_pid,
+                            const struct tl__merge_extras *extras, struct tl__merge_result *out);
 
-void report_merge_free(struct tl_merge_result *r);
+void report_merge_free(struct tl__merge_result *r);
 
 #endif

@@ -121,7 +121,7 @@ static bool parse_seconds(const char *text, double *out)
 }
 
 /* Applies one option; returns 0 or TL_STATUS_USAGE. */
-static int apply_option(int opt, const char *arg, struct tl_run_options *o, FILE *err)
+static int apply_option(int opt, const char *arg, struct tl__run_options *o, FILE *err)
 {
     long n;
     switch (opt) {
@@ -186,12 +186,12 @@ static int apply_option(int opt, const char *arg, struct tl_run_options *o, FILE
     return TL_STATUS_USAGE;
 }
 
-int run_options_parse(int argc, char **argv, struct tl_run_options *o, FILE *err)
+int run_options_parse(int argc, char **argv, struct tl__run_options *o, FILE *err)
 {
-    *o = (struct tl_run_options){.exitcode = DEFAULT_EXITCODE,
-                                 .linger_ms = -1,
-                                 .fail_on = TL_FAIL_ON_DEFAULT,
-                                 .children_timeout = DEFAULT_CHILDREN_TIMEOUT};
+    *o = (struct tl__run_options){.exitcode = DEFAULT_EXITCODE,
+                                  .linger_ms = -1,
+                                  .fail_on = TL_FAIL_ON_DEFAULT,
+                                  .children_timeout = DEFAULT_CHILDREN_TIMEOUT};
     opterr = 0;
     optind = 0; /* 0 makes glibc re-initialise, so that parsing twice (tests) works */
     for (;;) {

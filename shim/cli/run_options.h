@@ -7,17 +7,17 @@
 
 #define TL_STATUS_USAGE 2 /* a bad command line or THREADLEAK_OPTIONS */
 
-enum tl_run_color { TL_RUN_COLOR_AUTO, TL_RUN_COLOR_ALWAYS, TL_RUN_COLOR_NEVER };
+enum tl__run_color { TL_RUN_COLOR_AUTO, TL_RUN_COLOR_ALWAYS, TL_RUN_COLOR_NEVER };
 
-struct tl_run_options {
+struct tl__run_options {
     const char *json_path;    /* --json FILE ("-" = stdout); NULL when not given */
     int exitcode;             /* --exitcode N, default 66 */
     long linger_ms;           /* --linger-ms N; -1 when not given */
     const char *mode;         /* --mode all|tsan; NULL when not given */
-    enum tl_run_color color;  /* --color */
+    enum tl__run_color color; /* --color */
     const char *keep_reports; /* --keep-reports DIR; NULL when not given */
     double children_timeout;  /* --children-timeout S, default 10 */
-    unsigned fail_on;         /* --fail-on: enum tl_fail_on bits (gate_status.h), default both */
+    unsigned fail_on;         /* --fail-on: enum tl__fail_on bits (gate_status.h), default both */
     double timeout;           /* --timeout DURATION in seconds: dump, then kill; 0 = none */
     const char *http;         /* --http HOST:PORT: the live endpoint; NULL when not given */
     bool quiet;               /* -q/--quiet */
@@ -28,7 +28,7 @@ struct tl_run_options {
 
 /* Parses argv, where argv[0] is "run". Returns 0, or TL_STATUS_USAGE after printing a one-line
  * error and a hint to err. Stops at "--" or at the first argument that is no option. */
-int run_options_parse(int argc, char **argv, struct tl_run_options *o, FILE *err);
+int run_options_parse(int argc, char **argv, struct tl__run_options *o, FILE *err);
 
 /* The `threadleak run --help` text. */
 void run_options_usage(FILE *out);

@@ -13,7 +13,7 @@
 
 #define TSAN_SEPARATORS " ,:\n\t\r" /* the flag parser's is_space() */
 
-enum tl_tsan_build tsan_build_of(const char *path, const struct tl_elf_info *info)
+enum tl__tsan_build tsan_build_of(const char *path, const struct tl__elf_info *info)
 {
     if (info && info->tsan_needed[0])
         return TL_TSAN_BUILD_GCC;
@@ -78,7 +78,7 @@ static bool parse_int(const struct flag *f, int *out)
     return true;
 }
 
-static void scan_user_options(const char *text, struct tl_tsan_env *env)
+static void scan_user_options(const char *text, struct tl__tsan_env *env)
 {
     struct flag f;
     for (const char *p = text; next_flag(&p, &f);) {
@@ -91,10 +91,10 @@ static void scan_user_options(const char *text, struct tl_tsan_env *env)
     env->exitcode &= 0xff;
 }
 
-int tsan_env_compose(const char *user_options, const char *report_dir, struct tl_tsan_env *out,
+int tsan_env_compose(const char *user_options, const char *report_dir, struct tl__tsan_env *out,
                      char *err, size_t errlen)
 {
-    *out = (struct tl_tsan_env){.exitcode = TL_TSAN_DEFAULT_EXITCODE};
+    *out = (struct tl__tsan_env){.exitcode = TL_TSAN_DEFAULT_EXITCODE};
     const char *quote = !strchr(report_dir, '\'') ? "'" : !strchr(report_dir, '"') ? "\"" : NULL;
     if (!quote) {
         snprintf(err, errlen,
@@ -116,7 +116,7 @@ int tsan_env_compose(const char *user_options, const char *report_dir, struct tl
     return 0;
 }
 
-void tsan_env_free(struct tl_tsan_env *env)
+void tsan_env_free(struct tl__tsan_env *env)
 {
     free(env->options);
     env->options = NULL;

@@ -16,7 +16,7 @@
 #define TL_TSAN_DEFAULT_EXITCODE 66
 #define TL_TSAN_LOG_NAME         "tsan" /* TSan writes DIR/tsan.PID */
 
-enum tl_tsan_build {
+enum tl__tsan_build {
     TL_TSAN_BUILD_NONE,  /* not instrumented, or unknown */
     TL_TSAN_BUILD_GCC,   /* DT_NEEDED libtsan.so.N */
     TL_TSAN_BUILD_CLANG, /* the runtime linked in: __tsan_init defined in .dynsym */
@@ -24,10 +24,10 @@ enum tl_tsan_build {
 
 /* Whether the ELF file at path (inspected as *info) is built with -fsanitize=thread, and how. A
  * file that cannot be read counts as not instrumented. */
-enum tl_tsan_build tsan_build_of(const char *path, const struct tl_elf_info *info);
+enum tl__tsan_build tsan_build_of(const char *path, const struct tl__elf_info *info);
 
 /* The TSAN_OPTIONS the target gets, and what the user's own value said. */
-struct tl_tsan_env {
+struct tl__tsan_env {
     char *options;      /* malloc'd: the user's options, then log_path='REPORT_DIR/tsan' */
     bool user_log_path; /* the user's value set log_path, which is overridden */
     int exitcode;       /* TSan's exit status on findings as the user's value leaves it (66) */
@@ -36,9 +36,9 @@ struct tl_tsan_env {
 /* Composes TSAN_OPTIONS from the user's value (NULL or "" for none) and the report directory.
  * The user's keys all stay in effect except log_path. Returns 0, or -1 with a message in err when
  * report_dir holds both quote characters (TSan could not read it back) or memory runs out. */
-int tsan_env_compose(const char *user_options, const char *report_dir, struct tl_tsan_env *out,
+int tsan_env_compose(const char *user_options, const char *report_dir, struct tl__tsan_env *out,
                      char *err, size_t errlen);
 
-void tsan_env_free(struct tl_tsan_env *env);
+void tsan_env_free(struct tl__tsan_env *env);
 
 #endif

@@ -39,13 +39,13 @@ bool tsan_log_pid(const char *name, pid_t *pid)
 }
 
 /* Moves src's findings and messages to the end of dst and leaves src empty. */
-static int move_set(struct tl_tsan_report_set *dst, struct tl_tsan_report_set *src, pid_t pid)
+static int move_set(struct tl__tsan_report_set *dst, struct tl__tsan_report_set *src, pid_t pid)
 {
-    struct tl_tsan_finding *f =
+    struct tl__tsan_finding *f =
         realloc(dst->findings, (dst->nfindings + src->nfindings + 1) * sizeof *f);
     if (f)
         dst->findings = f;
-    struct tl_tsan_message *m =
+    struct tl__tsan_message *m =
         f ? realloc(dst->messages, (dst->nmessages + src->nmessages + 1) * sizeof *m) : NULL;
     if (m)
         dst->messages = m;
@@ -67,7 +67,7 @@ static int move_set(struct tl_tsan_report_set *dst, struct tl_tsan_report_set *s
 }
 
 static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t target,
-                   struct tl_tsan_gate *g, FILE *warnings)
+                   struct tl__tsan_gate *g, FILE *warnings)
 {
     size_t len;
     char *text = read_file_at(dirfd, log->name, MAX_LOG_SIZE, &len);
@@ -76,7 +76,7 @@ static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t
                 dir, log->name, strerror(errno));
         return 0;
     }
-    struct tl_tsan_report_set one;
+    struct tl__tsan_report_set one;
     int n = tsan_report_parse(text, len, &one);
     free(text);
     if (n < 0 || move_set(&g->set, &one, log->pid) != 0) {
@@ -147,18 +147,18 @@ static struct tsan_log *list_logs(int dirfd, pid_t target, size_t *count)
 
 /* One JSON value written by write (the findings or the messages), as a string without the
  * trailing newline; NULL when memory runs out. */
-static char *json_of(const struct tl_tsan_report_set *set,
-                     void (*write)(struct tl_json_writer *, const struct tl_tsan_report_set *))
+static char *json_of(const struct tl__tsan_report_set *set,
+                     void (*write)(struct tl__json_writer *, const struct tl__tsan_report_set *))
 {
     char *buf = NULL;
     size_t len;
     FILE *out = open_memstream(&buf, &len);
     if (!out)
         return NULL;
-    struct tl_json_writer w;
-    tl_jw_init(&w, out);
+    struct tl__json_writer w;
+    tl__jw_init(&w, out);
     write(&w, set);
-    int rc = tl_jw_finish(&w);
+    int rc = tl__jw_finish(&w);
     if (fclose(out) != 0 || rc != 0) {
         free(buf);
         return NULL;
@@ -177,7 +177,7 @@ static const char *base_name(const char *path)
 }
 
 /* "#1 main /src/race.c:35 (race)": TSan's own frame layout, with the module's base name. */
-static void write_frame(FILE *out, const struct tl_tsan_frame *f)
+static void write_frame(FILE *out, const struct tl__tsan_frame *f)
 {
     fprintf(out, "    #%u %s", f->index, f->function ? f->function : "<null>");
     if (f->file && f->line)
@@ -189,7 +189,7 @@ static void write_frame(FILE *out, const struct tl_tsan_frame *f)
     fputc('\n', out);
 }
 
-static void write_stack(FILE *out, const struct tl_tsan_stack *s)
+static void write_stack(FILE *out, const struct tl__tsan_stack *s)
 {
     fprintf(out, "  %s:\n", s->title[0] ? s->title : "stack");
     size_t shown = s->nframes < TL_TSAN_FRAMES_SHOWN ? s->nframes : TL_TSAN_FRAMES_SHOWN;
@@ -200,7 +200,7 @@ static void write_stack(FILE *out, const struct tl_tsan_stack *s)
                 s->nframes - shown == 1 ? "frame" : "frames");
 }
 
-static void write_finding(FILE *out, const struct tl_tsan_finding *f)
+static void write_finding(FILE *out, const struct tl__tsan_finding *f)
 {
     fprintf(out, "==== ThreadSanitizer: %s (pid %ld)", f->kind, f->pid);
     if (f->count > 1)
@@ -211,7 +211,7 @@ static void write_finding(FILE *out, const struct tl_tsan_finding *f)
     fprintf(out, "%s\n", f->summary ? f->summary : "(the report was cut short)");
 }
 
-static size_t count_processes(const struct tl_tsan_report_set *set)
+static size_t count_processes(const struct tl__tsan_report_set *set)
 {
     size_t n = 0;
     for (size_t i = 0; i < set->nfindings; i++) {
@@ -224,7 +224,7 @@ static size_t count_processes(const struct tl_tsan_report_set *set)
 }
 
 /* "1 data race, 2 thread leak": reports per kind, in the order first seen. */
-static void write_kinds(FILE *out, const struct tl_tsan_report_set *set)
+static void write_kinds(FILE *out, const struct tl__tsan_report_set *set)
 {
     const char *sep = "";
     for (size_t i = 0; i < set->nfindings; i++) {
@@ -241,7 +241,7 @@ static void write_kinds(FILE *out, const struct tl_tsan_report_set *set)
     }
 }
 
-static void write_text(FILE *out, const struct tl_tsan_report_set *set)
+static void write_text(FILE *out, const struct tl__tsan_report_set *set)
 {
     for (size_t i = 0; i < set->nfindings; i++)
         write_finding(out, &set->findings[i]);
@@ -257,7 +257,7 @@ static void write_text(FILE *out, const struct tl_tsan_report_set *set)
     fputs(")\n", out);
 }
 
-static int render(struct tl_tsan_gate *g)
+static int render(struct tl__tsan_gate *g)
 {
     size_t len;
     FILE *out = open_memstream(&g->text, &len);
@@ -271,7 +271,7 @@ static int render(struct tl_tsan_gate *g)
     return g->findings_json && g->messages_json ? 0 : -1;
 }
 
-int tsan_gate_collect(const char *dir, pid_t target, struct tl_tsan_gate *out)
+int tsan_gate_collect(const char *dir, pid_t target, struct tl__tsan_gate *out)
 {
     memset(out, 0, sizeof *out);
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -297,7 +297,7 @@ int tsan_gate_collect(const char *dir, pid_t target, struct tl_tsan_gate *out)
     return rc;
 }
 
-void tsan_gate_free(struct tl_tsan_gate *g)
+void tsan_gate_free(struct tl__tsan_gate *g)
 {
     tsan_report_set_free(&g->set);
     free(g->findings_json);

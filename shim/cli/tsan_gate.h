@@ -13,10 +13,10 @@
 
 #define TL_TSAN_FRAMES_SHOWN 4 /* frames per stack in the text section; the JSON has them all */
 
-struct tl_tsan_gate {
+struct tl__tsan_gate {
     /* Every finding and `==PID==` message of every log: the target's first, then by pid. A
      * finding whose WARNING line had no pid gets the pid of its log file. */
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     unsigned logs;        /* tsan.* files read */
     bool target_reported; /* the target's own process reported at least one finding */
     char *findings_json;  /* a JSON array value (tsan_report_write_findings), "[]" when none */
@@ -28,9 +28,9 @@ struct tl_tsan_gate {
 /* Reads every DIR/tsan.PID (and DIR/tsan.EXE.PID, written under log_exe_name=1). Returns 0, or -1
  * with errno set when the directory cannot be read or memory runs out (*out is then empty). A log
  * that cannot be read becomes a warning. Release *out with tsan_gate_free either way. */
-int tsan_gate_collect(const char *dir, pid_t target, struct tl_tsan_gate *out);
+int tsan_gate_collect(const char *dir, pid_t target, struct tl__tsan_gate *out);
 
-void tsan_gate_free(struct tl_tsan_gate *g);
+void tsan_gate_free(struct tl__tsan_gate *g);
 
 /* Whether name is a TSan log, "tsan.PID" or "tsan.ANYTHING.PID" with PID all digits; stores PID. */
 bool tsan_log_pid(const char *name, pid_t *pid);

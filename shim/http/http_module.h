@@ -3,7 +3,7 @@
  * The module holds everything heavy the endpoint needs: libmicrohttpd (with its gnutls chain),
  * protobuf-c and zlib. The shim dlopen's it (RTLD_LOCAL) only when `http=` is set, so a process
  * without the endpoint maps none of them. The module exports one symbol, threadleak_http_module,
- * returning its function table; the shim hands it a table of its own (struct tl_http_host) that
+ * returning its function table; the shim hands it a table of its own (struct tl__http_host) that
  * answers requests. Neither side links against the other.
  *
  * Bump TL_HTTP_MODULE_ABI on any change here: the shim refuses a module of another ABI. */
@@ -20,7 +20,7 @@
 struct thread_profile;
 
 /* A request, as the module parsed it. */
-struct tl_http_request {
+struct tl__http_request {
     const char *method; /* "GET", "HEAD", ... */
     const char *path;   /* without the query string */
     const char *host;   /* the Host header; NULL when absent */
@@ -30,7 +30,7 @@ struct tl_http_request {
 };
 
 /* The answer the shim builds, complete in memory before a byte is sent. */
-struct tl_http_response {
+struct tl__http_response {
     unsigned status;
     const char *content_type;        /* static string */
     const char *content_disposition; /* static string or NULL */
@@ -40,13 +40,13 @@ struct tl_http_response {
 };
 
 /* The shim's side. handle runs in the module's server thread (a tool thread). */
-struct tl_http_host {
+struct tl__http_host {
     unsigned abi;
-    void (*handle)(const struct tl_http_request *request, struct tl_http_response *response);
+    void (*handle)(const struct tl__http_request *request, struct tl__http_response *response);
 };
 
 /* Resource limits of the server (see docs/endpoint.md for the values the shim uses). */
-struct tl_http_limits {
+struct tl__http_limits {
     unsigned connections;   /* at once, over all clients */
     unsigned per_ip;        /* at once from one address: every client is local, so below the
                                total, to leave room for a second client */
@@ -56,13 +56,13 @@ struct tl_http_limits {
 };
 
 /* The module's side. */
-struct tl_http_module {
+struct tl__http_module {
     unsigned abi;
     /* Starts the server on addr from the calling thread, which must be a tool thread: the server's
      * own thread is created from it and inherits the mark. Returns 0 and the bound port (useful
      * when addr asked for port 0), or -1 with a one-line reason in err. */
-    int (*start)(const struct tl_http_host *host, const struct sockaddr *addr, socklen_t addr_len,
-                 const struct tl_http_limits *limits, unsigned *port, char *err, size_t errlen);
+    int (*start)(const struct tl__http_host *host, const struct sockaddr *addr, socklen_t addr_len,
+                 const struct tl__http_limits *limits, unsigned *port, char *err, size_t errlen);
     /* The listening socket, -1 when not started: a forked child closes it, so that the port is
      * not held by a process that does not serve it. */
     int (*listen_fd)(void);
@@ -70,6 +70,6 @@ struct tl_http_module {
     int (*encode_pprof)(const struct thread_profile *p, unsigned char **out, size_t *len);
 };
 
-typedef const struct tl_http_module *(*tl_http_module_entry)(void);
+typedef const struct tl__http_module *(*tl__http_module_entry)(void);
 
 #endif

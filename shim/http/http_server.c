@@ -19,7 +19,7 @@
 #define TL_HTTP_EXPORT __attribute__((visibility("default")))
 
 static struct MHD_Daemon *daemon_handle;
-static const struct tl_http_host *host;
+static const struct tl__http_host *host;
 
 static const char *query_arg(void *ctx, const char *key)
 {
@@ -32,7 +32,7 @@ static void free_body(void *body)
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *connection,
-                                     const struct tl_http_response *r)
+                                     const struct tl__http_response *r)
 {
     struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
         r->body ? r->length : 0, r->body, free_body);
@@ -65,20 +65,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
      * and closes the connection). */
     *request_state = connection;
     *upload_data_size = 0;
-    struct tl_http_request request = {
+    struct tl__http_request request = {
         .method = method,
         .path = url,
         .host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
         .arg = query_arg,
         .ctx = connection,
     };
-    struct tl_http_response response = {0};
+    struct tl__http_response response = {0};
     host->handle(&request, &response);
     return send_response(connection, &response);
 }
 
-static int start(const struct tl_http_host *shim, const struct sockaddr *addr, socklen_t addr_len,
-                 const struct tl_http_limits *limits, unsigned *port, char *err, size_t errlen)
+static int start(const struct tl__http_host *shim, const struct sockaddr *addr, socklen_t addr_len,
+                 const struct tl__http_limits *limits, unsigned *port, char *err, size_t errlen)
 {
     (void)addr_len;
     if (daemon_handle) {
@@ -114,14 +114,14 @@ static int listen_fd(void)
     return info ? info->listen_fd : -1;
 }
 
-static const struct tl_http_module module = {
+static const struct tl__http_module module = {
     .abi = TL_HTTP_MODULE_ABI,
     .start = start,
     .listen_fd = listen_fd,
     .encode_pprof = profile_pprof_encode,
 };
 
-TL_HTTP_EXPORT const struct tl_http_module *threadleak_http_module(void)
+TL_HTTP_EXPORT const struct tl__http_module *threadleak_http_module(void)
 {
     return &module;
 }

@@ -8,7 +8,7 @@
 #include "test_api_internal.h"
 
 /* Stubs: the matching itself needs neither stacks nor symbols. */
-size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *out)
+size_t findings_creation_stack(const struct tl__thread_info *t, struct tl__frame *out)
 {
     (void)t;
     (void)out;
@@ -16,7 +16,7 @@ size_t findings_creation_stack(const struct tl_thread_info *t, struct tl_frame *
 }
 
 size_t test_api_current_functions(struct test_api_stack_cache *cache,
-                                  const struct tl_thread_info *t, const char **out, size_t max,
+                                  const struct tl__thread_info *t, const char **out, size_t max,
                                   size_t *top)
 {
     (void)cache;

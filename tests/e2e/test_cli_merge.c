@@ -54,52 +54,52 @@ static int teardown(void **state)
 }
 
 /* Parses the merged JSON; the test fails when it is not valid. */
-static struct tl_json *parse_merged(const struct tl_merge_result *m)
+static struct tl__json *parse_merged(const struct tl__merge_result *m)
 {
     char err[256] = "";
-    struct tl_json *root = tl_json_parse(m->json, strlen(m->json), err, sizeof err);
+    struct tl__json *root = tl__json_parse(m->json, strlen(m->json), err, sizeof err);
     if (!root)
         fail_msg("merged JSON does not parse: %s\n%s", err, m->json);
     return root;
 }
 
-static int64_t summary_field(const struct tl_json *root, const char *key)
+static int64_t summary_field(const struct tl__json *root, const char *key)
 {
-    return tl_json_int(tl_json_get(tl_json_get(root, "summary"), key));
+    return tl__json_int(tl__json_get(tl__json_get(root, "summary"), key));
 }
 
 static void test_empty_dir(void **state)
 {
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(*state, 42, &m), 0);
     assert_string_equal(m.text, "");
     assert_string_equal(m.warnings, "");
     assert_int_equal(m.processes, 0);
-    struct tl_json *root = parse_merged(&m);
-    assert_int_equal(tl_json_length(tl_json_get(root, "processes")), 0);
+    struct tl__json *root = parse_merged(&m);
+    assert_int_equal(tl__json_length(tl__json_get(root, "processes")), 0);
     assert_int_equal(summary_field(root, "processes"), 0);
-    tl_json_free(root);
+    tl__json_free(root);
     report_merge_free(&m);
 }
 
 static void test_clean_process_has_no_text_but_is_in_json(void **state)
 {
     write_report(*state, 42, 0, NULL);
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(*state, 42, &m), 0);
     assert_string_equal(m.text, "");
     assert_string_equal(m.warnings, "");
     assert_int_equal(m.processes, 1);
     assert_int_equal(m.leaked_threads, 0);
-    struct tl_json *root = parse_merged(&m);
-    assert_string_equal(tl_json_string(tl_json_get(root, "tool")), "threadleak");
-    assert_int_equal(tl_json_int(tl_json_get(root, "schema")), 1);
-    const struct tl_json *p = tl_json_index(tl_json_get(root, "processes"), 0);
-    assert_int_equal(tl_json_int(tl_json_get(p, "pid")), 42);
+    struct tl__json *root = parse_merged(&m);
+    assert_string_equal(tl__json_string(tl__json_get(root, "tool")), "threadleak");
+    assert_int_equal(tl__json_int(tl__json_get(root, "schema")), 1);
+    const struct tl__json *p = tl__json_index(tl__json_get(root, "processes"), 0);
+    assert_int_equal(tl__json_int(tl__json_get(p, "pid")), 42);
     /* Verbatim: the escaped newline inside a string survives re-indentation. */
-    assert_string_equal(tl_json_string(tl_json_index(tl_json_get(p, "argv"), 1)), "a\nb");
+    assert_string_equal(tl__json_string(tl__json_index(tl__json_get(p, "argv"), 1)), "a\nb");
     assert_int_equal(summary_field(root, "leaked_threads"), 0);
-    tl_json_free(root);
+    tl__json_free(root);
     report_merge_free(&m);
 }
 
@@ -109,7 +109,7 @@ static void test_target_first_then_pid_order(void **state)
     write_report(*state, 1000, 1, NULL);
     write_report(*state, 200, 0, NULL);
     write_report(*state, 99, 4, "  \"custom\": {\"kept\": [1, 2]},\n");
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(*state, 300, &m), 0);
     assert_int_equal(m.processes, 4);
     assert_int_equal(m.leaking_processes, 3);
@@ -127,26 +127,26 @@ static void test_target_first_then_pid_order(void **state)
     const char *summary = "threadleak: 7 leaked threads in 3 of 4 processes\n";
     assert_string_equal(m.text + strlen(m.text) - strlen(summary), summary);
 
-    struct tl_json *root = parse_merged(&m);
-    const struct tl_json *procs = tl_json_get(root, "processes");
-    assert_int_equal(tl_json_length(procs), 4);
+    struct tl__json *root = parse_merged(&m);
+    const struct tl__json *procs = tl__json_get(root, "processes");
+    assert_int_equal(tl__json_length(procs), 4);
     const int64_t order[] = {300, 99, 200, 1000};
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(tl_json_int(tl_json_get(tl_json_index(procs, i), "pid")), order[i]);
+        assert_int_equal(tl__json_int(tl__json_get(tl__json_index(procs, i), "pid")), order[i]);
     /* Fields this CLI does not know survive the merge. */
-    const struct tl_json *custom = tl_json_get(tl_json_index(procs, 1), "custom");
-    assert_int_equal(tl_json_int(tl_json_index(tl_json_get(custom, "kept"), 1)), 2);
+    const struct tl__json *custom = tl__json_get(tl__json_index(procs, 1), "custom");
+    assert_int_equal(tl__json_int(tl__json_index(tl__json_get(custom, "kept"), 1)), 2);
     assert_int_equal(summary_field(root, "processes"), 4);
     assert_int_equal(summary_field(root, "leaking_processes"), 3);
     assert_int_equal(summary_field(root, "leaked_threads"), 7);
-    tl_json_free(root);
+    tl__json_free(root);
     report_merge_free(&m);
 }
 
 static void test_single_leaking_process_has_no_header(void **state)
 {
     write_report(*state, 7, 1, NULL);
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(*state, 7, &m), 0);
     assert_string_equal(m.text, "==7== text of 7\n==7== SUMMARY\n"
                                 "threadleak: 1 leaked thread in 1 of 1 process\n");
@@ -169,7 +169,7 @@ static void test_corrupt_reports_are_warnings(void **state)
               "ELF\x01\x02\x00garbage"); /* binary */
     write_raw(dir, "threadleak.17.json",
               "{\"pid\": 17, \"leaks\": [], \"summary\": {\"leaked\": -1}}"); /* negative */
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(dir, 10, &m), 0);
     assert_int_equal(m.processes, 8);
     assert_int_equal(m.unreadable, 7);
@@ -186,19 +186,19 @@ static void test_corrupt_reports_are_warnings(void **state)
     assert_non_null(strstr(m.text, "==10== text of 10"));
     assert_non_null(strstr(m.text, "2 leaked threads in 1 of 8 processes; 7 reports unreadable\n"));
 
-    struct tl_json *root = parse_merged(&m);
-    assert_int_equal(tl_json_length(tl_json_get(root, "processes")), 1);
-    const struct tl_json *unreadable = tl_json_get(root, "unreadable");
-    assert_int_equal(tl_json_length(unreadable), 7);
-    assert_string_equal(tl_json_string(tl_json_index(unreadable, 0)), "threadleak.11.json");
-    tl_json_free(root);
+    struct tl__json *root = parse_merged(&m);
+    assert_int_equal(tl__json_length(tl__json_get(root, "processes")), 1);
+    const struct tl__json *unreadable = tl__json_get(root, "unreadable");
+    assert_int_equal(tl__json_length(unreadable), 7);
+    assert_string_equal(tl__json_string(tl__json_index(unreadable, 0)), "threadleak.11.json");
+    tl__json_free(root);
     report_merge_free(&m);
 }
 
 static void test_corrupt_only_prints_no_report(void **state)
 {
     write_raw(*state, "threadleak.5.json", "{");
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(*state, 5, &m), 0);
     assert_string_equal(m.text, "");
     assert_non_null(strstr(m.warnings, "threadleak.5.json"));
@@ -212,7 +212,7 @@ static void test_missing_text_report_is_a_warning(void **state)
     char path[4300];
     snprintf(path, sizeof path, "%s/threadleak.20.txt", dir);
     remove(path);
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(dir, 20, &m), 0);
     assert_non_null(strstr(m.warnings, "threadleak.20.txt is missing"));
     assert_non_null(strstr(m.text, "threadleak: 3 leaked threads in 1 of 1 process\n"));
@@ -229,7 +229,7 @@ static void test_other_files_are_ignored(void **state)
     write_raw(dir, ".threadleak.32.json", "{");
     write_raw(dir, "other.json", "{");
     write_raw(dir, "threadleak.33.txt", "stray text without JSON\n");
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir(dir, 30, &m), 0);
     assert_int_equal(m.processes, 1);
     assert_string_equal(m.warnings, "");
@@ -240,7 +240,7 @@ static void test_other_files_are_ignored(void **state)
 static void test_unreadable_directory_fails(void **state)
 {
     (void)state;
-    struct tl_merge_result m;
+    struct tl__merge_result m;
     assert_int_equal(report_merge_dir("/nonexistent/threadleak-dir", 1, &m), -1);
     assert_null(m.json);
 }

@@ -34,8 +34,8 @@ static const char *corpus;
 
 struct gate_run {
     struct proc_result p;
-    struct tl_json *json; /* the merged report; NULL when none was written */
-    char dir[256];        /* the --keep-reports directory */
+    struct tl__json *json; /* the merged report; NULL when none was written */
+    char dir[256];         /* the --keep-reports directory */
 };
 
 static const char *tmp_dir(void)
@@ -129,7 +129,7 @@ static void gate(struct gate_run *g, const char *const *args, const char *const 
     char *text = slurp(json);
     if (text) {
         char err[160];
-        g->json = tl_json_parse(text, strlen(text), err, sizeof err);
+        g->json = tl__json_parse(text, strlen(text), err, sizeof err);
         if (!g->json)
             fail_msg("merged JSON does not parse: %s", err);
         free(text);
@@ -138,30 +138,30 @@ static void gate(struct gate_run *g, const char *const *args, const char *const 
 
 static void gate_free(struct gate_run *g)
 {
-    tl_json_free(g->json);
+    tl__json_free(g->json);
     proc_result_free(&g->p);
     remove_dir(g->dir);
 }
 
-static const struct tl_json *findings(const struct gate_run *g)
+static const struct tl__json *findings(const struct gate_run *g)
 {
-    const struct tl_json *f = tl_json_get(g->json, "tsan_findings");
-    assert_int_equal(tl_json_type(f), TL_JSON_ARRAY);
+    const struct tl__json *f = tl__json_get(g->json, "tsan_findings");
+    assert_int_equal(tl__json_type(f), TL_JSON_ARRAY);
     int64_t counted = -1;
-    assert_true(
-        tl_json_get_int64(tl_json_get(tl_json_get(g->json, "summary"), "tsan_findings"), &counted));
-    assert_int_equal(counted, (int64_t)tl_json_length(f));
+    assert_true(tl__json_get_int64(tl__json_get(tl__json_get(g->json, "summary"), "tsan_findings"),
+                                   &counted));
+    assert_int_equal(counted, (int64_t)tl__json_length(f));
     return f;
 }
 
 /* Whether any frame of any stack of the finding is in function fn. */
-static bool finding_has_frame(const struct tl_json *finding, const char *fn)
+static bool finding_has_frame(const struct tl__json *finding, const char *fn)
 {
-    const struct tl_json *stacks = tl_json_get(finding, "stacks");
-    for (size_t i = 0; i < tl_json_length(stacks); i++) {
-        const struct tl_json *frames = tl_json_get(tl_json_index(stacks, i), "frames");
-        for (size_t j = 0; j < tl_json_length(frames); j++) {
-            const char *name = tl_json_string(tl_json_get(tl_json_index(frames, j), "function"));
+    const struct tl__json *stacks = tl__json_get(finding, "stacks");
+    for (size_t i = 0; i < tl__json_length(stacks); i++) {
+        const struct tl__json *frames = tl__json_get(tl__json_index(stacks, i), "frames");
+        for (size_t j = 0; j < tl__json_length(frames); j++) {
+            const char *name = tl__json_string(tl__json_get(tl__json_index(frames, j), "function"));
             if (name && strcmp(name, fn) == 0)
                 return true;
         }
@@ -169,9 +169,9 @@ static bool finding_has_frame(const struct tl_json *finding, const char *fn)
     return false;
 }
 
-static const char *kind_of(const struct tl_json *finding)
+static const char *kind_of(const struct tl__json *finding)
 {
-    const char *kind = tl_json_string(tl_json_get(finding, "kind"));
+    const char *kind = tl__json_string(tl__json_get(finding, "kind"));
     assert_non_null(kind);
     return kind;
 }
@@ -204,7 +204,7 @@ static void test_fail_on_parsing(void **state)
 static int status_of(int exit_code, int leaked, unsigned long findings, bool prog_reported,
                      unsigned fail_on, int exitcode)
 {
-    const struct tl_gate_outcome o = {
+    const struct tl__gate_outcome o = {
         .prog_wait_status = exit_code << 8, /* as waitpid reports an exit */
         .leaked = leaked,
         .tsan_findings = findings,
@@ -238,10 +238,10 @@ static void test_final_status(void **state)
     assert_int_equal(status_of(3, 1, 1, true, both, 66), 3);
     assert_int_equal(status_of(0, -1, 0, false, both, 66), 125); /* reports lost */
     /* Killed by SIGTERM (wait status 15) is never TSan's exitcode, even after findings. */
-    struct tl_gate_outcome killed = {.prog_wait_status = 15,
-                                     .tsan_findings = 1,
-                                     .prog_tsan_reported = true,
-                                     .tsan_exitcode = 143};
+    struct tl__gate_outcome killed = {.prog_wait_status = 15,
+                                      .tsan_findings = 1,
+                                      .prog_tsan_reported = true,
+                                      .tsan_exitcode = 143};
     assert_int_equal(gate_final_status(&killed), 128 + 15);
 }
 
@@ -249,7 +249,7 @@ static void test_tsan_options_compose(void **state)
 {
     (void)state;
     char err[256];
-    struct tl_tsan_env env;
+    struct tl__tsan_env env;
     assert_int_equal(tsan_env_compose(NULL, "/tmp/r", &env, err, sizeof err), 0);
     assert_string_equal(env.options, "log_path='/tmp/r/tsan'");
     assert_false(env.user_log_path);
@@ -301,7 +301,7 @@ static void test_tsan_builds_are_recognised(void **state)
     (void)state;
     struct {
         const char *variant;
-        enum tl_tsan_build want;
+        enum tl__tsan_build want;
     } cases[] = {{"plain", TL_TSAN_BUILD_NONE},
                  {"gcc-tsan", TL_TSAN_BUILD_GCC},
                  {"clang-tsan", TL_TSAN_BUILD_CLANG}};
@@ -309,11 +309,11 @@ static void test_tsan_builds_are_recognised(void **state)
         const char *path = corpus_prog(cases[i].variant, "race_counter");
         if (!path)
             continue;
-        struct tl_elf_info info;
+        struct tl__elf_info info;
         assert_int_equal(elf_inspect_file(path, &info), 0);
         assert_int_equal(tsan_build_of(path, &info), cases[i].want);
     }
-    struct tl_elf_info none = {0};
+    struct tl__elf_info none = {0};
     assert_int_equal(tsan_build_of("/nonexistent", &none), TL_TSAN_BUILD_NONE);
     assert_int_equal(tsan_build_of("/bin/sh", &none), TL_TSAN_BUILD_NONE);
 }
@@ -328,11 +328,11 @@ static void race_fails_the_gate(const char *variant)
     struct gate_run g;
     gate(&g, ARGS("--", prog), NULL);
     assert_int_equal(g.p.status, 66);
-    const struct tl_json *f = findings(&g);
-    assert_int_equal(tl_json_length(f), 1);
-    assert_string_equal(kind_of(tl_json_index(f, 0)), "data race");
-    assert_true(finding_has_frame(tl_json_index(f, 0), "record_hits"));
-    assert_true(tl_json_bool(tl_json_get(g.json, "tsan_instrumented")));
+    const struct tl__json *f = findings(&g);
+    assert_int_equal(tl__json_length(f), 1);
+    assert_string_equal(kind_of(tl__json_index(f, 0)), "data race");
+    assert_true(finding_has_frame(tl__json_index(f, 0), "record_hits"));
+    assert_true(tl__json_bool(tl__json_get(g.json, "tsan_instrumented")));
     /* The text report: the finding, its stacks, and one summary line; no leak report. */
     assert_non_null(strstr(g.p.err, "==== ThreadSanitizer: data race (pid "));
     assert_non_null(strstr(g.p.err, "record_hits"));
@@ -366,7 +366,7 @@ static void test_fixed_twin_passes(void **state)
         struct gate_run g;
         gate(&g, ARGS("--", prog), NULL);
         assert_int_equal(g.p.status, 0);
-        assert_int_equal(tl_json_length(findings(&g)), 0);
+        assert_int_equal(tl__json_length(findings(&g)), 0);
         assert_string_equal(g.p.err, "");
         gate_free(&g);
     }
@@ -383,9 +383,9 @@ static void test_lock_order_inversion_is_reported(void **state)
         struct gate_run g;
         gate(&g, ARGS("--", prog), NULL);
         assert_int_equal(g.p.status, 66);
-        const struct tl_json *f = findings(&g);
-        assert_int_equal(tl_json_length(f), 1);
-        const char *kind = kind_of(tl_json_index(f, 0));
+        const struct tl__json *f = findings(&g);
+        assert_int_equal(tl__json_length(f), 1);
+        const char *kind = kind_of(tl__json_index(f, 0));
         assert_int_equal(strncmp(kind, "lock-order-inversion", 20), 0);
         assert_non_null(strstr(g.p.err, "ThreadSanitizer: lock-order-inversion"));
         gate_free(&g);
@@ -401,7 +401,7 @@ static void test_fail_on_leaks_lets_a_race_through(void **state)
     struct gate_run g;
     gate(&g, ARGS("--fail-on", "leaks", "--", prog), NULL);
     assert_int_equal(g.p.status, 0); /* TSan's 66 is not PROG's own status */
-    assert_int_equal(tl_json_length(findings(&g)), 1);
+    assert_int_equal(tl__json_length(findings(&g)), 1);
     assert_non_null(strstr(g.p.err, "ThreadSanitizer: data race")); /* still reported */
     gate_free(&g);
     gate(&g, ARGS("--fail-on", "none", "--", prog), NULL);
@@ -422,7 +422,7 @@ static void test_fail_on_races_lets_a_leak_through(void **state)
     gate(&g, ARGS("--fail-on", "races", "--", prog), NULL);
     assert_int_equal(g.p.status, 0);
     assert_non_null(strstr(g.p.err, "1 leaked thread")); /* still reported */
-    assert_false(tl_json_bool(tl_json_get(g.json, "tsan_instrumented")));
+    assert_false(tl__json_bool(tl__json_get(g.json, "tsan_instrumented")));
     gate_free(&g);
     gate(&g, ARGS("--", prog), NULL);
     assert_int_equal(g.p.status, 66);
@@ -448,7 +448,7 @@ static void test_users_tsan_options_are_kept(void **state)
         return;
     gate(&g, ARGS("--", prog), ARGS("TSAN_OPTIONS=halt_on_error=0 history_size=3"));
     assert_int_equal(g.p.status, 66);
-    assert_int_equal(tl_json_length(findings(&g)), 1);
+    assert_int_equal(tl__json_length(findings(&g)), 1);
     gate_free(&g);
 }
 
@@ -477,7 +477,7 @@ static void test_users_log_path_is_overridden_with_one_warning(void **state)
     struct gate_run g;
     gate(&g, ARGS("--", prog), ARGS("TSAN_OPTIONS=log_path=/nonexistent/tsan"));
     assert_int_equal(g.p.status, 66);
-    assert_int_equal(tl_json_length(findings(&g)), 1);
+    assert_int_equal(tl__json_length(findings(&g)), 1);
     const char *warning = "threadleak: warning: TSAN_OPTIONS log_path is overridden";
     const char *first = strstr(g.p.err, warning);
     assert_non_null(first);
@@ -496,10 +496,10 @@ static void test_tsan_crash_is_shown_and_not_let_through(void **state)
     struct gate_run g;
     gate(&g, ARGS("--fail-on", "none", "--", prog), NULL);
     assert_int_equal(g.p.status, 66);
-    assert_int_equal(tl_json_length(findings(&g)), 0);
-    const struct tl_json *msgs = tl_json_get(g.json, "tsan_messages");
-    assert_true(tl_json_length(msgs) > 0);
-    const char *text = tl_json_string(tl_json_get(tl_json_index(msgs, 0), "text"));
+    assert_int_equal(tl__json_length(findings(&g)), 0);
+    const struct tl__json *msgs = tl__json_get(g.json, "tsan_messages");
+    assert_true(tl__json_length(msgs) > 0);
+    const char *text = tl__json_string(tl__json_get(tl__json_index(msgs, 0), "text"));
     assert_non_null(text);
     assert_non_null(strstr(text, "ThreadSanitizer: SEGV"));
     assert_non_null(strstr(g.p.err, "ERROR: ThreadSanitizer: SEGV"));

@@ -56,8 +56,8 @@ static void test_preload_refuses_unsplittable_shim_path(void **state)
 }
 
 /* What the shim would make of the composed text: the real parser decides. */
-static void parse_composed(const char *user, const struct tl_options_request *req,
-                           struct tl_config *cfg)
+static void parse_composed(const char *user, const struct tl__options_request *req,
+                           struct tl__config *cfg)
 {
     char err[512] = "";
     char *text = options_compose(user, req, err, sizeof err);
@@ -71,8 +71,8 @@ static void parse_composed(const char *user, const struct tl_options_request *re
 static void test_options_composition_overrides_the_user(void **state)
 {
     (void)state;
-    static struct tl_config cfg;
-    struct tl_options_request req = {"/tmp/threadleak.x", false, -1, NULL};
+    static struct tl__config cfg;
+    struct tl__options_request req = {"/tmp/threadleak.x", false, -1, NULL};
     parse_composed("exitcode=3:quiet=0:verbosity=2:color=always", &req, &cfg);
     assert_string_equal(cfg.report_dir, "/tmp/threadleak.x");
     assert_int_equal(cfg.exitcode, 0);
@@ -80,7 +80,7 @@ static void test_options_composition_overrides_the_user(void **state)
     assert_int_equal(cfg.color, TL_COLOR_NEVER);
     assert_int_equal(cfg.verbosity, 2); /* the user's own keys stay */
 
-    req = (struct tl_options_request){"/tmp/d", true, 1234, "tsan"};
+    req = (struct tl__options_request){"/tmp/d", true, 1234, "tsan"};
     parse_composed(NULL, &req, &cfg);
     assert_int_equal(cfg.color, TL_COLOR_ALWAYS);
     assert_int_equal(cfg.linger_ms, 1234);
@@ -90,15 +90,15 @@ static void test_options_composition_overrides_the_user(void **state)
 static void test_options_quote_awkward_directories(void **state)
 {
     (void)state;
-    static struct tl_config cfg;
+    static struct tl__config cfg;
     const char *dirs[] = {"/tmp/a:b", "/tmp/it's", "/tmp/say \"hi\":x", "/tmp/=:="};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        struct tl_options_request req = {dirs[i], false, -1, NULL};
+        struct tl__options_request req = {dirs[i], false, -1, NULL};
         parse_composed("", &req, &cfg);
         assert_string_equal(cfg.report_dir, dirs[i]);
     }
     char err[256] = "";
-    struct tl_options_request both = {"/tmp/'\"", false, -1, NULL};
+    struct tl__options_request both = {"/tmp/'\"", false, -1, NULL};
     assert_null(options_compose(NULL, &both, err, sizeof err));
     assert_non_null(strstr(err, "/tmp/'\""));
 }
@@ -106,7 +106,7 @@ static void test_options_quote_awkward_directories(void **state)
 static void test_elf_inspect_dynamic(void **state)
 {
     (void)state;
-    struct tl_elf_info info;
+    struct tl__elf_info info;
     assert_int_equal(elf_inspect_file("/bin/sh", &info), 0);
     assert_int_equal(info.kind, TL_ELF_DYNAMIC);
     assert_int_equal(info.elf_class, sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32);
@@ -120,7 +120,7 @@ static void test_elf_inspect_static(void **state)
         print_message("libc.a is missing: skipped\n");
         skip();
     }
-    struct tl_elf_info info;
+    struct tl__elf_info info;
     assert_int_equal(elf_inspect_file(static_prog_path, &info), 0);
     assert_int_equal(info.kind, TL_ELF_STATIC);
 }
@@ -132,7 +132,7 @@ static void test_elf_inspect_finds_libtsan(void **state)
         print_message("gcc -fsanitize=thread unavailable: skipped\n");
         skip();
     }
-    struct tl_elf_info info;
+    struct tl__elf_info info;
     assert_int_equal(elf_inspect_file(tsan_prog_path, &info), 0);
     assert_int_equal(info.kind, TL_ELF_DYNAMIC);
     assert_true(strncmp(info.tsan_needed, "libtsan.so.", 11) == 0);
@@ -144,7 +144,7 @@ static void test_elf_inspect_rejects_junk(void **state)
     char *dir = make_temp_dir();
     char path[4300];
     snprintf(path, sizeof path, "%s/junk", dir);
-    struct tl_elf_info info;
+    struct tl__elf_info info;
     write_text_file(path, "#!/bin/sh\n", 0755);
     assert_int_equal(elf_inspect_file(path, &info), 0);
     assert_int_equal(info.kind, TL_ELF_NOT_ELF);
@@ -180,7 +180,7 @@ static void test_elf_inspect_every_truncation(void **state)
         FILE *out = fopen(path, "wb");
         fwrite(head, 1, len, out);
         fclose(out);
-        struct tl_elf_info info;
+        struct tl__elf_info info;
         assert_int_equal(elf_inspect_file(path, &info), 0);
         if (len < 64)
             assert_true(info.kind == TL_ELF_NOT_ELF || info.kind == TL_ELF_MALFORMED);

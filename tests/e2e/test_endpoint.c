@@ -113,13 +113,13 @@ static void test_debug1(void **state)
     http_reply_free(&r);
 }
 
-static bool stack_has(const struct tl_json *stack, const char *function, bool with_line)
+static bool stack_has(const struct tl__json *stack, const char *function, bool with_line)
 {
-    for (size_t i = 0; i < tl_json_length(stack); i++) {
-        const struct tl_json *f = tl_json_index(stack, i);
-        const char *fn = tl_json_string(tl_json_get(f, "function"));
+    for (size_t i = 0; i < tl__json_length(stack); i++) {
+        const struct tl__json *f = tl__json_index(stack, i);
+        const char *fn = tl__json_string(tl__json_get(f, "function"));
         if (fn && strcmp(fn, function) == 0)
-            return !with_line || tl_json_int(tl_json_get(f, "line")) > 0;
+            return !with_line || tl__json_int(tl__json_get(f, "line")) > 0;
     }
     return false;
 }
@@ -129,29 +129,29 @@ static void test_json(void **state)
     (void)state;
     struct http_reply r = fetch_ok("/debug/threads?format=json", "application/json");
     char err[256] = "";
-    struct tl_json *root = tl_json_parse(r.body, r.length, err, sizeof err);
+    struct tl__json *root = tl__json_parse(r.body, r.length, err, sizeof err);
     if (!root)
         fail_msg("bad JSON: %s", err);
-    assert_int_equal(tl_json_int(tl_json_get(root, "pid")), shared.pid);
-    const struct tl_json *threads = tl_json_get(root, "threads");
-    assert_int_equal(tl_json_length(threads), PROGRAM_THREADS);
-    const struct tl_json *totals = tl_json_get(root, "totals");
-    assert_true(tl_json_int(tl_json_get(totals, "tool_threads")) >= 2);
-    assert_int_equal(tl_json_int(tl_json_get(totals, "created_total")), 5);
+    assert_int_equal(tl__json_int(tl__json_get(root, "pid")), shared.pid);
+    const struct tl__json *threads = tl__json_get(root, "threads");
+    assert_int_equal(tl__json_length(threads), PROGRAM_THREADS);
+    const struct tl__json *totals = tl__json_get(root, "totals");
+    assert_true(tl__json_int(tl__json_get(totals, "tool_threads")) >= 2);
+    assert_int_equal(tl__json_int(tl__json_get(totals, "created_total")), 5);
     size_t waiters = 0;
-    for (size_t i = 0; i < tl_json_length(threads); i++) {
-        const struct tl_json *t = tl_json_index(threads, i);
-        assert_false(tl_json_bool(tl_json_get(t, "tool")));
-        const char *routine = tl_json_string(tl_json_get(t, "start_routine"));
+    for (size_t i = 0; i < tl__json_length(threads); i++) {
+        const struct tl__json *t = tl__json_index(threads, i);
+        assert_false(tl__json_bool(tl__json_get(t, "tool")));
+        const char *routine = tl__json_string(tl__json_get(t, "start_routine"));
         if (routine && strcmp(routine, "blocked_in_cond_wait") == 0) {
             waiters++;
-            assert_true(stack_has(tl_json_get(t, "current_stack"), "blocked_in_cond_wait", true));
-            assert_true(stack_has(tl_json_get(t, "creation_stack"), "start_threads", true));
-            assert_string_equal(tl_json_string(tl_json_get(t, "state")), "waiting");
+            assert_true(stack_has(tl__json_get(t, "current_stack"), "blocked_in_cond_wait", true));
+            assert_true(stack_has(tl__json_get(t, "creation_stack"), "start_threads", true));
+            assert_string_equal(tl__json_string(tl__json_get(t, "state")), "waiting");
         }
     }
     assert_int_equal(waiters, 3);
-    tl_json_free(root);
+    tl__json_free(root);
     http_reply_free(&r);
 }
 
@@ -367,9 +367,9 @@ static void test_dumps_during_churn(void **state)
         http_reply_free(&r);
         r = http_get(t.where, "/debug/threads?format=json");
         assert_int_equal(r.status, 200);
-        struct tl_json *root = tl_json_parse(r.body, r.length, NULL, 0);
+        struct tl__json *root = tl__json_parse(r.body, r.length, NULL, 0);
         assert_non_null(root);
-        tl_json_free(root);
+        tl__json_free(root);
         http_reply_free(&r);
     }
     struct http_reply r = http_get(t.where, "/metrics");
@@ -456,10 +456,10 @@ static void test_main_pthread_exit_still_ends(void **state)
     size_t len;
     char *text = slurp(report, &len);
     assert_non_null(text); /* the exit report ran */
-    struct tl_json *root = tl_json_parse(text, len, NULL, 0);
+    struct tl__json *root = tl__json_parse(text, len, NULL, 0);
     assert_non_null(root);
-    assert_int_equal(tl_json_length(tl_json_get(root, "leaks")), 0);
-    tl_json_free(root);
+    assert_int_equal(tl__json_length(tl__json_get(root, "leaks")), 0);
+    tl__json_free(root);
     free(text);
     target_remove_dir(t.dir);
 }

@@ -98,10 +98,10 @@ void target_stop(struct target *t)
     size_t len;
     char *text = slurp(report, &len);
     assert_non_null(text);
-    struct tl_json *root = tl_json_parse(text, len, NULL, 0);
+    struct tl__json *root = tl__json_parse(text, len, NULL, 0);
     assert_non_null(root);
-    assert_int_equal(tl_json_length(tl_json_get(root, "leaks")), 0);
-    tl_json_free(root);
+    assert_int_equal(tl__json_length(tl__json_get(root, "leaks")), 0);
+    tl__json_free(root);
     free(text);
     target_remove_dir(t->dir);
 }

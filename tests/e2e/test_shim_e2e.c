@@ -21,7 +21,7 @@ static const char *shim_path;
 
 struct run {
     struct cli_result cli;
-    struct tl_json *report; /* the merged JSON; NULL when unreadable */
+    struct tl__json *report; /* the merged JSON; NULL when unreadable */
 };
 
 static char *program(const char *name)
@@ -53,7 +53,7 @@ static struct run run_under_cli(const char *const *cli_options, const char *cons
     char *text = read_text_file(json_path);
     if (text) {
         char err[256];
-        r.report = tl_json_parse(text, strlen(text), err, sizeof err);
+        r.report = tl__json_parse(text, strlen(text), err, sizeof err);
         if (!r.report)
             fprintf(stderr, "merged JSON unreadable: %s\n", err);
         free(text);
@@ -66,27 +66,27 @@ static struct run run_under_cli(const char *const *cli_options, const char *cons
 static void run_free(struct run *r)
 {
     cli_result_free(&r->cli);
-    tl_json_free(r->report);
+    tl__json_free(r->report);
 }
 
-static const struct tl_json *process_at(const struct run *r, size_t i)
+static const struct tl__json *process_at(const struct run *r, size_t i)
 {
-    return tl_json_index(tl_json_get(r->report, "processes"), i);
+    return tl__json_index(tl__json_get(r->report, "processes"), i);
 }
 
-static size_t leak_groups(const struct tl_json *process)
+static size_t leak_groups(const struct tl__json *process)
 {
-    return tl_json_length(tl_json_get(process, "leaks"));
+    return tl__json_length(tl__json_get(process, "leaks"));
 }
 
-static const struct tl_json *leak_at(const struct tl_json *process, size_t i)
+static const struct tl__json *leak_at(const struct tl__json *process, size_t i)
 {
-    return tl_json_index(tl_json_get(process, "leaks"), i);
+    return tl__json_index(tl__json_get(process, "leaks"), i);
 }
 
-static const char *leak_string(const struct tl_json *leak, const char *key)
+static const char *leak_string(const struct tl__json *leak, const char *key)
 {
-    return tl_json_string(tl_json_get(leak, key));
+    return tl__json_string(tl__json_get(leak, key));
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -100,17 +100,17 @@ static void assert_single_leak(const struct run *r, const char *routine, const c
                                int64_t count, const char *source)
 {
     assert_non_null(r->report);
-    const struct tl_json *process = process_at(r, 0);
+    const struct tl__json *process = process_at(r, 0);
     assert_int_equal(leak_groups(process), 1);
-    const struct tl_json *leak = leak_at(process, 0);
+    const struct tl__json *leak = leak_at(process, 0);
     assert_string_equal(leak_string(leak, "start_routine"), routine);
     assert_string_equal(leak_string(leak, "state"), state);
-    assert_int_equal(tl_json_int(tl_json_get(leak, "count")), count);
-    const struct tl_json *creator = tl_json_get(leak, "created_by");
-    assert_true(tl_json_bool(tl_json_get(creator, "main")));
-    const struct tl_json *site = tl_json_index(tl_json_get(leak, "creation_stack"), 0);
+    assert_int_equal(tl__json_int(tl__json_get(leak, "count")), count);
+    const struct tl__json *creator = tl__json_get(leak, "created_by");
+    assert_true(tl__json_bool(tl__json_get(creator, "main")));
+    const struct tl__json *site = tl__json_index(tl__json_get(leak, "creation_stack"), 0);
     assert_true(ends_with(leak_string(site, "file"), source));
-    assert_true(tl_json_int(tl_json_get(site, "line")) > 0);
+    assert_true(tl__json_int(tl__json_get(site, "line")) > 0);
     assert_non_null(strstr(r->cli.err, routine));
 }
 
@@ -149,8 +149,8 @@ static void clean_program_keeps_status_and_prints_nothing(void **state)
     struct run r = run_under_cli(NULL, clean, NULL);
     assert_int_equal(r.cli.status, 0);
     assert_string_equal(r.cli.err, "");
-    assert_int_equal(tl_json_int(tl_json_get(tl_json_get(r.report, "summary"), "leaked_threads")),
-                     0);
+    assert_int_equal(
+        tl__json_int(tl__json_get(tl__json_get(r.report, "summary"), "leaked_threads")), 0);
     run_free(&r);
 
     const char *failing[] = {program("exit_status"), "3", NULL};
@@ -215,17 +215,17 @@ static void fork_child_reports_only_its_own_threads(void **state)
     struct run r = run_under_cli(NULL, argv, NULL);
     assert_int_equal(r.cli.status, 66);
     assert_non_null(r.report);
-    const struct tl_json *processes = tl_json_get(r.report, "processes");
-    assert_int_equal(tl_json_length(processes), 2);
+    const struct tl__json *processes = tl__json_get(r.report, "processes");
+    assert_int_equal(tl__json_length(processes), 2);
     size_t leaking = 0;
     for (size_t i = 0; i < 2; i++) {
-        const struct tl_json *process = tl_json_index(processes, i);
+        const struct tl__json *process = tl__json_index(processes, i);
         if (leak_groups(process) == 0)
             continue;
         leaking++;
-        const struct tl_json *leak = leak_at(process, 0);
+        const struct tl__json *leak = leak_at(process, 0);
         assert_string_equal(leak_string(leak, "start_routine"), "child_worker");
-        assert_int_equal(tl_json_int(tl_json_get(leak, "count")), 1);
+        assert_int_equal(tl__json_int(tl__json_get(leak, "count")), 1);
     }
     assert_int_equal(leaking, 1);
     run_free(&r);
@@ -244,8 +244,8 @@ static void hundreds_of_threads_group_into_one(void **state)
     struct run r = run_under_cli(NULL, argv, NULL);
     assert_int_equal(r.cli.status, 66);
     assert_single_leak(&r, "reader", "running", 300, "many_threads.c");
-    const struct tl_json *leak = leak_at(process_at(&r, 0), 0);
-    assert_int_equal(tl_json_length(tl_json_get(leak, "tids")), 300);
+    const struct tl__json *leak = leak_at(process_at(&r, 0), 0);
+    assert_int_equal(tl__json_length(tl__json_get(leak, "tids")), 300);
     run_free(&r);
 }
 
@@ -317,7 +317,7 @@ static void linger_waits_for_a_finishing_thread(void **state)
     r = run_under_cli(short_linger, slow, NULL);
     assert_int_equal(r.cli.status, 66);
     assert_single_leak(&r, "flush_logs", "running", 1, "late_finisher.c");
-    assert_true(tl_json_bool(tl_json_get(leak_at(process_at(&r, 0), 0), "detached")));
+    assert_true(tl__json_bool(tl__json_get(leak_at(process_at(&r, 0), 0), "detached")));
     run_free(&r);
 }
 
@@ -349,9 +349,9 @@ static void suppression_file_silences_a_leak(void **state)
     const char *argv[] = {program("exit_paths"), "return", NULL};
     struct run r = run_under_cli(NULL, argv, env);
     assert_int_equal(r.cli.status, 0);
-    const struct tl_json *summary = tl_json_get(process_at(&r, 0), "summary");
-    assert_int_equal(tl_json_int(tl_json_get(summary, "suppressed")), 1);
-    assert_int_equal(tl_json_int(tl_json_get(summary, "leaked")), 0);
+    const struct tl__json *summary = tl__json_get(process_at(&r, 0), "summary");
+    assert_int_equal(tl__json_int(tl__json_get(summary, "suppressed")), 1);
+    assert_int_equal(tl__json_int(tl__json_get(summary, "leaked")), 0);
     run_free(&r);
     remove_tree(dir);
     free(dir);
@@ -415,11 +415,11 @@ static void python_daemon_thread_is_reported(void **state)
                           NULL};
     struct run r = run_under_cli(NULL, argv, NULL);
     assert_int_equal(r.cli.status, 66);
-    const struct tl_json *leak = leak_at(process_at(&r, 0), 0);
+    const struct tl__json *leak = leak_at(process_at(&r, 0), 0);
     assert_int_equal(leak_groups(process_at(&r, 0)), 1);
     assert_string_equal(leak_string(leak, "state"), "running");
-    assert_true(tl_json_bool(tl_json_get(leak, "detached")));
-    assert_true(tl_json_bool(tl_json_get(tl_json_get(leak, "created_by"), "main")));
+    assert_true(tl__json_bool(tl__json_get(leak, "detached")));
+    assert_true(tl__json_bool(tl__json_get(tl__json_get(leak, "created_by"), "main")));
     run_free(&r);
 }
 
@@ -438,8 +438,8 @@ static void zstd_with_two_threads_is_clean(void **state)
     struct run r = run_under_cli(NULL, argv, NULL);
     assert_int_equal(r.cli.status, 0);
     assert_string_equal(r.cli.err, "");
-    assert_true(tl_json_int(tl_json_get(tl_json_get(process_at(&r, 0), "summary"),
-                                        "threads_created")) >= 1);
+    assert_true(tl__json_int(tl__json_get(tl__json_get(process_at(&r, 0), "summary"),
+                                          "threads_created")) >= 1);
     run_free(&r);
     remove_tree(dir);
     free(dir);
@@ -460,10 +460,10 @@ static void xz_with_two_threads_leaves_its_worker_waiting(void **state)
     const char *argv[] = {xz, "-T2", "-k", "-f", input, NULL};
     struct run r = run_under_cli(NULL, argv, NULL);
     assert_int_equal(r.cli.status, 66);
-    const struct tl_json *leak = leak_at(process_at(&r, 0), 0);
+    const struct tl__json *leak = leak_at(process_at(&r, 0), 0);
     assert_string_equal(leak_string(leak, "state"), "running");
-    assert_false(tl_json_bool(tl_json_get(leak, "detached")));
-    const char *wait = tl_json_string(tl_json_index(tl_json_get(leak, "wait"), 0));
+    assert_false(tl__json_bool(tl__json_get(leak, "detached")));
+    const char *wait = tl__json_string(tl__json_index(tl__json_get(leak, "wait"), 0));
     assert_non_null(strstr(wait, "condition"));
     /* liblzma's worker_start is static and the library is stripped: the module and offset are
      * all there is, and enough for addr2line against its debug symbols. */

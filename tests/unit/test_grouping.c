@@ -21,10 +21,10 @@ static __attribute__((noinline)) void *flusher(void *arg)
     return arg;
 }
 
-static struct tl_thread_info leak(uint64_t serial, void *(*routine)(void *), uintptr_t site,
-                                  uint32_t flags, pid_t creator)
+static struct tl__thread_info leak(uint64_t serial, void *(*routine)(void *), uintptr_t site,
+                                   uint32_t flags, pid_t creator)
 {
-    struct tl_thread_info t;
+    struct tl__thread_info t;
     memset(&t, 0, sizeof t);
     t.serial = serial;
     t.tid = (pid_t)(100000 + serial);
@@ -37,11 +37,11 @@ static struct tl_thread_info leak(uint64_t serial, void *(*routine)(void *), uin
     return t;
 }
 
-static const struct tl_leak_group *group_of(const struct tl_findings *f, const char *routine,
-                                            enum tl_leak_state state, bool detached)
+static const struct tl__leak_group *group_of(const struct tl__findings *f, const char *routine,
+                                             enum tl__leak_state state, bool detached)
 {
     for (size_t i = 0; i < f->ngroups; i++) {
-        const struct tl_leak_group *g = &f->groups[i];
+        const struct tl__leak_group *g = &f->groups[i];
         if (strcmp(g->start_routine, routine) == 0 && g->state == state && g->detached == detached)
             return g;
     }
@@ -51,16 +51,16 @@ static const struct tl_leak_group *group_of(const struct tl_findings *f, const c
 static void identical_leaks_share_one_group(void **state)
 {
     (void)state;
-    struct tl_thread_info leaks[5];
+    struct tl__thread_info leaks[5];
     for (uint64_t i = 0; i < 5; i++)
         leaks[i] = leak(i + 2, worker_loop, 0x2000, 0, getpid());
-    struct tl_findings *f = findings_build(leaks, 5, TL_MODE_ALL, 3);
+    struct tl__findings *f = findings_build(leaks, 5, TL_MODE_ALL, 3);
     assert_non_null(f);
     assert_int_equal(f->ngroups, 1);
     assert_int_equal(f->leaked, 5);
     assert_int_equal(f->suppressed, 3);
     assert_string_equal(f->mode, "all");
-    const struct tl_leak_group *g = &f->groups[0];
+    const struct tl__leak_group *g = &f->groups[0];
     assert_int_equal(g->count, 5);
     assert_string_equal(g->start_routine, "worker_loop");
     assert_true(g->creator_is_main);
@@ -73,7 +73,7 @@ static void each_difference_splits_a_group(void **state)
 {
     (void)state;
     pid_t main_tid = getpid();
-    struct tl_thread_info leaks[] = {
+    struct tl__thread_info leaks[] = {
         leak(2, worker_loop, 0x2000, 0, main_tid),
         leak(3, worker_loop, 0x2000, 0, main_tid),
         leak(4, worker_loop, 0x2000, 0, main_tid),
@@ -85,7 +85,7 @@ static void each_difference_splits_a_group(void **state)
         leak(10, flusher, 0x2000, 0, main_tid),
     };
     size_t n = sizeof leaks / sizeof *leaks;
-    struct tl_findings *f = findings_build(leaks, n, TL_MODE_ALL, 0);
+    struct tl__findings *f = findings_build(leaks, n, TL_MODE_ALL, 0);
     assert_non_null(f);
     assert_int_equal(f->ngroups, 6);
     assert_int_equal(f->leaked, n);
@@ -94,10 +94,10 @@ static void each_difference_splits_a_group(void **state)
     assert_string_equal(f->groups[0].start_routine, "worker_loop");
     assert_int_equal(f->groups[1].count, 2);
     assert_string_equal(f->groups[1].start_routine, "flusher");
-    const struct tl_leak_group *exited = group_of(f, "worker_loop", TL_LEAK_EXITED, false);
+    const struct tl__leak_group *exited = group_of(f, "worker_loop", TL_LEAK_EXITED, false);
     assert_non_null(exited);
     assert_int_equal(exited->count, 1);
-    const struct tl_leak_group *detached = group_of(f, "worker_loop", TL_LEAK_RUNNING, true);
+    const struct tl__leak_group *detached = group_of(f, "worker_loop", TL_LEAK_RUNNING, true);
     assert_non_null(detached);
     assert_int_equal(detached->count, 1);
     size_t by_other_creator = 0;
@@ -110,11 +110,11 @@ static void each_difference_splits_a_group(void **state)
 static void cancelled_threads_are_marked(void **state)
 {
     (void)state;
-    struct tl_thread_info leaks[] = {
+    struct tl__thread_info leaks[] = {
         leak(2, worker_loop, 0x2000, TL_F_EXITED | TL_F_CANCELLED, getpid()),
         leak(3, worker_loop, 0x2000, TL_F_EXITED, getpid()),
     };
-    struct tl_findings *f = findings_build(leaks, 2, TL_MODE_TSAN, 0);
+    struct tl__findings *f = findings_build(leaks, 2, TL_MODE_TSAN, 0);
     assert_int_equal(f->ngroups, 1);
     assert_string_equal(f->mode, "tsan");
     assert_true(f->groups[0].threads[0].cancelled);
@@ -125,7 +125,7 @@ static void cancelled_threads_are_marked(void **state)
 static void no_leaks_build_an_empty_report(void **state)
 {
     (void)state;
-    struct tl_findings *f = findings_build(NULL, 0, TL_MODE_ALL, 0);
+    struct tl__findings *f = findings_build(NULL, 0, TL_MODE_ALL, 0);
     assert_non_null(f);
     assert_int_equal(f->ngroups, 0);
     assert_int_equal(f->leaked, 0);

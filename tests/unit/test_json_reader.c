@@ -12,15 +12,15 @@
 
 #include "json_reader.h"
 
-static struct tl_json *parse(const char *text, char *err, size_t errlen)
+static struct tl__json *parse(const char *text, char *err, size_t errlen)
 {
-    return tl_json_parse(text, strlen(text), err, errlen);
+    return tl__json_parse(text, strlen(text), err, errlen);
 }
 
-static struct tl_json *parse_ok(const char *text)
+static struct tl__json *parse_ok(const char *text)
 {
     char err[128];
-    struct tl_json *v = parse(text, err, sizeof err);
+    struct tl__json *v = parse(text, err, sizeof err);
     if (v == NULL)
         fail_msg("parse of %s failed: %s", text, err);
     assert_string_equal(err, "");
@@ -32,118 +32,118 @@ static struct tl_json *parse_ok(const char *text)
 static void test_scalars(void **state)
 {
     (void)state;
-    struct tl_json *v = parse_ok("  true ");
-    assert_int_equal(tl_json_type(v), TL_JSON_BOOL);
-    assert_true(tl_json_bool(v));
-    tl_json_free(v);
+    struct tl__json *v = parse_ok("  true ");
+    assert_int_equal(tl__json_type(v), TL_JSON_BOOL);
+    assert_true(tl__json_bool(v));
+    tl__json_free(v);
 
     v = parse_ok("false");
-    assert_int_equal(tl_json_type(v), TL_JSON_BOOL);
-    assert_false(tl_json_bool(v));
-    tl_json_free(v);
+    assert_int_equal(tl__json_type(v), TL_JSON_BOOL);
+    assert_false(tl__json_bool(v));
+    tl__json_free(v);
 
     v = parse_ok("\n\tnull\r\n");
-    assert_true(tl_json_is_null(v));
-    tl_json_free(v);
+    assert_true(tl__json_is_null(v));
+    tl__json_free(v);
 
     v = parse_ok("-12.5e1");
-    assert_int_equal(tl_json_type(v), TL_JSON_NUMBER);
-    assert_true(tl_json_number(v) == -125.0);
+    assert_int_equal(tl__json_type(v), TL_JSON_NUMBER);
+    assert_true(tl__json_number(v) == -125.0);
     int64_t i;
-    assert_false(tl_json_get_int64(v, &i)); /* has an exponent: not an exact integer */
-    tl_json_free(v);
+    assert_false(tl__json_get_int64(v, &i)); /* has an exponent: not an exact integer */
+    tl__json_free(v);
 
     v = parse_ok("\"plain\"");
-    assert_string_equal(tl_json_string(v), "plain");
-    assert_int_equal(tl_json_string_len(v), 5);
-    tl_json_free(v);
+    assert_string_equal(tl__json_string(v), "plain");
+    assert_int_equal(tl__json_string_len(v), 5);
+    tl__json_free(v);
 }
 
 static void test_nested_document(void **state)
 {
     (void)state;
-    struct tl_json *root = parse_ok("{\n"
-                                    "  \"name\": \"srv\",\n"
-                                    "  \"pid\": 42,\n"
-                                    "  \"empty_a\": [],\n"
-                                    "  \"empty_o\": {},\n"
-                                    "  \"list\": [1, [2, 3], {\"k\": null}]\n"
-                                    "}");
-    assert_int_equal(tl_json_type(root), TL_JSON_OBJECT);
-    assert_int_equal(tl_json_length(root), 5);
-    assert_string_equal(tl_json_string(tl_json_get(root, "name")), "srv");
-    assert_int_equal(tl_json_int(tl_json_get(root, "pid")), 42);
-    assert_int_equal(tl_json_type(tl_json_get(root, "empty_a")), TL_JSON_ARRAY);
-    assert_int_equal(tl_json_length(tl_json_get(root, "empty_a")), 0);
-    assert_int_equal(tl_json_type(tl_json_get(root, "empty_o")), TL_JSON_OBJECT);
-    assert_int_equal(tl_json_length(tl_json_get(root, "empty_o")), 0);
+    struct tl__json *root = parse_ok("{\n"
+                                     "  \"name\": \"srv\",\n"
+                                     "  \"pid\": 42,\n"
+                                     "  \"empty_a\": [],\n"
+                                     "  \"empty_o\": {},\n"
+                                     "  \"list\": [1, [2, 3], {\"k\": null}]\n"
+                                     "}");
+    assert_int_equal(tl__json_type(root), TL_JSON_OBJECT);
+    assert_int_equal(tl__json_length(root), 5);
+    assert_string_equal(tl__json_string(tl__json_get(root, "name")), "srv");
+    assert_int_equal(tl__json_int(tl__json_get(root, "pid")), 42);
+    assert_int_equal(tl__json_type(tl__json_get(root, "empty_a")), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(tl__json_get(root, "empty_a")), 0);
+    assert_int_equal(tl__json_type(tl__json_get(root, "empty_o")), TL_JSON_OBJECT);
+    assert_int_equal(tl__json_length(tl__json_get(root, "empty_o")), 0);
 
-    const struct tl_json *list = tl_json_get(root, "list");
-    assert_int_equal(tl_json_length(list), 3);
-    assert_int_equal(tl_json_int(tl_json_index(list, 0)), 1);
-    assert_int_equal(tl_json_int(tl_json_index(tl_json_index(list, 1), 1)), 3);
-    assert_true(tl_json_is_null(tl_json_get(tl_json_index(list, 2), "k")));
-    assert_null(tl_json_index(list, 3));
+    const struct tl__json *list = tl__json_get(root, "list");
+    assert_int_equal(tl__json_length(list), 3);
+    assert_int_equal(tl__json_int(tl__json_index(list, 0)), 1);
+    assert_int_equal(tl__json_int(tl__json_index(tl__json_index(list, 1), 1)), 3);
+    assert_true(tl__json_is_null(tl__json_get(tl__json_index(list, 2), "k")));
+    assert_null(tl__json_index(list, 3));
 
     /* Members come back in document order. */
     const char *key = NULL;
-    assert_non_null(tl_json_member(root, 0, &key));
+    assert_non_null(tl__json_member(root, 0, &key));
     assert_string_equal(key, "name");
-    assert_non_null(tl_json_member(root, 4, &key));
+    assert_non_null(tl__json_member(root, 4, &key));
     assert_string_equal(key, "list");
-    assert_null(tl_json_member(root, 5, &key));
-    tl_json_free(root);
+    assert_null(tl__json_member(root, 5, &key));
+    tl__json_free(root);
 }
 
 static void test_accessors_on_wrong_types(void **state)
 {
     (void)state;
-    struct tl_json *root = parse_ok("{\"s\": \"x\", \"n\": 1, \"a\": [true]}");
-    const struct tl_json *s = tl_json_get(root, "s");
-    const struct tl_json *a = tl_json_get(root, "a");
-    assert_null(tl_json_get(root, "missing"));
-    assert_null(tl_json_get(s, "s"));
-    assert_null(tl_json_index(s, 0));
-    assert_null(tl_json_index(root, 0));
-    assert_null(tl_json_string(tl_json_get(root, "n")));
-    assert_int_equal(tl_json_int(s), 0);
-    assert_int_equal(tl_json_length(s), 0);
-    assert_false(tl_json_bool(tl_json_get(root, "n")));
-    assert_true(tl_json_bool(tl_json_index(a, 0)));
-    assert_null(tl_json_member(a, 0, NULL));
+    struct tl__json *root = parse_ok("{\"s\": \"x\", \"n\": 1, \"a\": [true]}");
+    const struct tl__json *s = tl__json_get(root, "s");
+    const struct tl__json *a = tl__json_get(root, "a");
+    assert_null(tl__json_get(root, "missing"));
+    assert_null(tl__json_get(s, "s"));
+    assert_null(tl__json_index(s, 0));
+    assert_null(tl__json_index(root, 0));
+    assert_null(tl__json_string(tl__json_get(root, "n")));
+    assert_int_equal(tl__json_int(s), 0);
+    assert_int_equal(tl__json_length(s), 0);
+    assert_false(tl__json_bool(tl__json_get(root, "n")));
+    assert_true(tl__json_bool(tl__json_index(a, 0)));
+    assert_null(tl__json_member(a, 0, NULL));
     /* NULL chains through every accessor. */
-    assert_int_equal(tl_json_type(NULL), TL_JSON_NONE);
-    assert_null(tl_json_get(NULL, "x"));
-    assert_null(tl_json_string(tl_json_get(tl_json_index(NULL, 0), "x")));
-    assert_false(tl_json_is_null(NULL));
-    tl_json_free(root);
-    tl_json_free(NULL);
+    assert_int_equal(tl__json_type(NULL), TL_JSON_NONE);
+    assert_null(tl__json_get(NULL, "x"));
+    assert_null(tl__json_string(tl__json_get(tl__json_index(NULL, 0), "x")));
+    assert_false(tl__json_is_null(NULL));
+    tl__json_free(root);
+    tl__json_free(NULL);
 }
 
 static void test_string_escapes(void **state)
 {
     (void)state;
-    struct tl_json *v =
+    struct tl__json *v =
         parse_ok("\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u00e9 \\u20AC \\ud83d\\ude00\"");
-    assert_string_equal(tl_json_string(v),
+    assert_string_equal(tl__json_string(v),
                         "q\" b\\ s/ \b\f\n\r\t \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-    tl_json_free(v);
+    tl__json_free(v);
 
     /* Raw UTF-8 passes through unchanged. */
     v = parse_ok("\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\"");
-    assert_string_equal(tl_json_string(v), "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
-    tl_json_free(v);
+    assert_string_equal(tl__json_string(v), "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+    tl__json_free(v);
 
     /* \u0000 is kept: the length tells. */
     v = parse_ok("\"a\\u0000b\"");
-    assert_int_equal(tl_json_string_len(v), 3);
-    assert_memory_equal(tl_json_string(v), "a\0b", 4);
-    tl_json_free(v);
+    assert_int_equal(tl__json_string_len(v), 3);
+    assert_memory_equal(tl__json_string(v), "a\0b", 4);
+    tl__json_free(v);
 
     /* Keys are decoded like values. */
     v = parse_ok("{\"k\\u0065y\": 1}");
-    assert_int_equal(tl_json_int(tl_json_get(v, "key")), 1);
-    tl_json_free(v);
+    assert_int_equal(tl__json_int(tl__json_get(v, "key")), 1);
+    tl__json_free(v);
 }
 
 /* ---- numbers ---- */
@@ -153,72 +153,72 @@ static void test_integer_limits(void **state)
     (void)state;
     int64_t i;
     uint64_t u;
-    struct tl_json *v = parse_ok("9223372036854775807");
-    assert_true(tl_json_get_int64(v, &i));
+    struct tl__json *v = parse_ok("9223372036854775807");
+    assert_true(tl__json_get_int64(v, &i));
     assert_true(i == INT64_MAX);
-    assert_true(tl_json_get_uint64(v, &u));
+    assert_true(tl__json_get_uint64(v, &u));
     assert_true(u == (uint64_t)INT64_MAX);
-    tl_json_free(v);
+    tl__json_free(v);
 
     v = parse_ok("9223372036854775808");
-    assert_false(tl_json_get_int64(v, &i));
-    assert_true(tl_json_get_uint64(v, &u));
+    assert_false(tl__json_get_int64(v, &i));
+    assert_true(tl__json_get_uint64(v, &u));
     assert_true(u == (uint64_t)INT64_MAX + 1);
-    tl_json_free(v);
+    tl__json_free(v);
 
     v = parse_ok("18446744073709551615");
-    assert_true(tl_json_get_uint64(v, &u));
+    assert_true(tl__json_get_uint64(v, &u));
     assert_true(u == UINT64_MAX);
-    tl_json_free(v);
+    tl__json_free(v);
 
     v = parse_ok("18446744073709551616");
-    assert_false(tl_json_get_uint64(v, &u));
-    assert_false(tl_json_get_int64(v, &i));
-    assert_true(tl_json_number(v) == 18446744073709551616.0);
-    tl_json_free(v);
+    assert_false(tl__json_get_uint64(v, &u));
+    assert_false(tl__json_get_int64(v, &i));
+    assert_true(tl__json_number(v) == 18446744073709551616.0);
+    tl__json_free(v);
 
     v = parse_ok("-9223372036854775808");
-    assert_true(tl_json_get_int64(v, &i));
+    assert_true(tl__json_get_int64(v, &i));
     assert_true(i == INT64_MIN);
-    assert_false(tl_json_get_uint64(v, &u));
-    tl_json_free(v);
+    assert_false(tl__json_get_uint64(v, &u));
+    tl__json_free(v);
 
     v = parse_ok("-9223372036854775809");
-    assert_false(tl_json_get_int64(v, &i));
-    assert_true(tl_json_number(v) < -9.2e18);
-    tl_json_free(v);
+    assert_false(tl__json_get_int64(v, &i));
+    assert_true(tl__json_number(v) < -9.2e18);
+    tl__json_free(v);
 
     v = parse_ok("-0");
-    assert_true(tl_json_get_int64(v, &i));
+    assert_true(tl__json_get_int64(v, &i));
     assert_int_equal(i, 0);
-    tl_json_free(v);
+    tl__json_free(v);
 }
 
 static void test_big_and_small_doubles(void **state)
 {
     (void)state;
-    struct tl_json *v = parse_ok("123456789012345678901234567890");
-    assert_true(tl_json_number(v) > 1.2345678901e29 && tl_json_number(v) < 1.2345678902e29);
-    tl_json_free(v);
+    struct tl__json *v = parse_ok("123456789012345678901234567890");
+    assert_true(tl__json_number(v) > 1.2345678901e29 && tl__json_number(v) < 1.2345678902e29);
+    tl__json_free(v);
 
     v = parse_ok("1.5E+300");
-    assert_true(tl_json_number(v) == 1.5e300);
-    tl_json_free(v);
+    assert_true(tl__json_number(v) == 1.5e300);
+    tl__json_free(v);
 
     v = parse_ok("1e-400"); /* underflows to zero: representable, so accepted */
-    assert_true(tl_json_number(v) == 0.0);
-    tl_json_free(v);
+    assert_true(tl__json_number(v) == 0.0);
+    tl__json_free(v);
 
     v = parse_ok("0.1");
-    assert_true(tl_json_number(v) == 0.1);
-    tl_json_free(v);
+    assert_true(tl__json_number(v) == 0.1);
+    tl__json_free(v);
 
     /* A long literal takes the heap path of the conversion. */
     char long_number[300] = "0.";
     memset(long_number + 2, '5', 200);
     v = parse_ok(long_number);
-    assert_true(tl_json_number(v) > 0.5555 && tl_json_number(v) < 0.5556);
-    tl_json_free(v);
+    assert_true(tl__json_number(v) > 0.5555 && tl__json_number(v) < 0.5556);
+    tl__json_free(v);
 }
 
 /* ---- rejected documents ---- */
@@ -290,7 +290,7 @@ static void test_rejects_with_positions(void **state)
         const struct bad_case *c = &bad_cases[i];
         char err[160] = "untouched";
         size_t len = c->len ? c->len : strlen(c->text);
-        struct tl_json *v = tl_json_parse(c->text, len, err, sizeof err);
+        struct tl__json *v = tl__json_parse(c->text, len, err, sizeof err);
         if (v != NULL)
             fail_msg("case %zu (%s) parsed", i, c->text);
         if (strcmp(err, c->error) != 0)
@@ -301,17 +301,17 @@ static void test_rejects_with_positions(void **state)
 static void test_error_buffer_edges(void **state)
 {
     (void)state;
-    assert_null(tl_json_parse("[", 1, NULL, 0));
+    assert_null(tl__json_parse("[", 1, NULL, 0));
     char tiny[6];
     memset(tiny, 'x', sizeof tiny);
-    assert_null(tl_json_parse("[", 1, tiny, sizeof tiny));
+    assert_null(tl__json_parse("[", 1, tiny, sizeof tiny));
     assert_string_equal(tiny, "1:2: "); /* truncated, still terminated */
     char one = 'x';
-    assert_null(tl_json_parse("[", 1, &one, 1));
+    assert_null(tl__json_parse("[", 1, &one, 1));
     assert_int_equal(one, '\0');
     /* NULL text is an empty document. */
     char err[64];
-    assert_null(tl_json_parse(NULL, 5, err, sizeof err));
+    assert_null(tl__json_parse(NULL, 5, err, sizeof err));
     assert_string_equal(err, "1:1: expected a value but found end of input");
 }
 
@@ -330,13 +330,13 @@ static void test_nesting_limit(void **state)
 {
     (void)state;
     char *text = nested_arrays(TL_JSON_MAX_DEPTH);
-    struct tl_json *v = parse_ok(text);
-    const struct tl_json *inner = v;
+    struct tl__json *v = parse_ok(text);
+    const struct tl__json *inner = v;
     for (int i = 1; i < TL_JSON_MAX_DEPTH; i++)
-        inner = tl_json_index(inner, 0);
-    assert_int_equal(tl_json_type(inner), TL_JSON_ARRAY);
-    assert_int_equal(tl_json_length(inner), 0);
-    tl_json_free(v);
+        inner = tl__json_index(inner, 0);
+    assert_int_equal(tl__json_type(inner), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(inner), 0);
+    tl__json_free(v);
     free(text);
 
     char err[128];
@@ -375,10 +375,10 @@ static void test_wide_array(void **state)
         *p++ = i + 1 < n ? ',' : ']';
     }
     *p = '\0';
-    struct tl_json *v = parse_ok(text);
-    assert_int_equal(tl_json_length(v), n);
-    assert_int_equal(tl_json_int(tl_json_index(v, n - 1)), (n - 1) % 10);
-    tl_json_free(v);
+    struct tl__json *v = parse_ok(text);
+    assert_int_equal(tl__json_length(v), n);
+    assert_int_equal(tl__json_int(tl__json_index(v, n - 1)), (n - 1) % 10);
+    tl__json_free(v);
     free(text);
 }
 
@@ -395,10 +395,10 @@ static uint64_t next_random(void)
 }
 
 /* A failed parse must leave a "LINE:COLUMN: reason" message. */
-static void check_outcome(struct tl_json *v, const char *err)
+static void check_outcome(struct tl__json *v, const char *err)
 {
     if (v != NULL) {
-        tl_json_free(v);
+        tl__json_free(v);
         return;
     }
     unsigned line, column;
@@ -422,7 +422,7 @@ static void test_fuzz_random_bytes(void **state)
             uint64_t r = next_random();
             buf[i] = any_byte ? (char)r : alphabet[r % (sizeof alphabet - 1)];
         }
-        struct tl_json *v = tl_json_parse(buf, len, err, sizeof err);
+        struct tl__json *v = tl__json_parse(buf, len, err, sizeof err);
         parsed += v != NULL;
         check_outcome(v, err);
     }
@@ -446,17 +446,17 @@ static void test_fuzz_truncations(void **state)
         /* A heap copy of exactly len bytes, so reading past the end is caught by ASan. */
         char *copy = malloc(len ? len : 1);
         memcpy(copy, sample, len);
-        struct tl_json *v = tl_json_parse(copy, len, err, sizeof err);
+        struct tl__json *v = tl__json_parse(copy, len, err, sizeof err);
         if (v != NULL)
             fail_msg("truncation at %zu parsed", len);
         check_outcome(v, err);
         free(copy);
     }
-    struct tl_json *v = tl_json_parse(sample, full, err, sizeof err);
+    struct tl__json *v = tl__json_parse(sample, full, err, sizeof err);
     assert_non_null(v);
-    assert_string_equal(tl_json_string(tl_json_index(tl_json_get(v, "argv"), 1)),
+    assert_string_equal(tl__json_string(tl__json_index(tl__json_get(v, "argv"), 1)),
                         "\xC3\xA9\xF0\x9F\x98\x80");
-    tl_json_free(v);
+    tl__json_free(v);
 }
 
 static void test_fuzz_mutations(void **state)
@@ -470,7 +470,7 @@ static void test_fuzz_mutations(void **state)
         int edits = 1 + (int)(next_random() % 3);
         for (int e = 0; e < edits; e++)
             copy[next_random() % full] = (char)next_random();
-        check_outcome(tl_json_parse(copy, full, err, sizeof err), err);
+        check_outcome(tl__json_parse(copy, full, err, sizeof err), err);
     }
     free(copy);
 }

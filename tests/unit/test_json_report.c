@@ -24,18 +24,18 @@
 
 /* ---- a hand-built findings: two groups, one of each state ---- */
 
-static struct tl_frame creation_a[] = {
+static struct tl__frame creation_a[] = {
     {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server", true},
     {0x55d4c1a2b400, "main", NULL, 0, NULL, false},
 };
-static struct tl_frame current_a[] = {
+static struct tl__frame current_a[] = {
     {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6", false},
 };
-static struct tl_frame creation_b[] = {
+static struct tl__frame creation_b[] = {
     {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server", false},
 };
 
-static struct tl_leaked_thread threads_a[] = {
+static struct tl__leaked_thread threads_a[] = {
     {.tid = 4243,
      .serial = 2,
      .name = "work\"er\n1",
@@ -43,7 +43,7 @@ static struct tl_leaked_thread threads_a[] = {
      .wait = "futex wait (condition)"},
     {.tid = 4244, .serial = 3, .name = "\x01\xff\xfe", .cancelled = false, .wait = ""},
 };
-static struct tl_leaked_thread threads_b[] = {
+static struct tl__leaked_thread threads_b[] = {
     /* A name that fills TL_NAME_MAX with no NUL: the writer must stop at the array's end. */
     {.tid = 4245,
      .serial = 4,
@@ -52,7 +52,7 @@ static struct tl_leaked_thread threads_b[] = {
 
 static char *argv_fixture[] = {"server", "--flag \"x\"", "tab\there", NULL};
 
-static struct tl_leak_group groups_fixture[] = {
+static struct tl__leak_group groups_fixture[] = {
     {
         .count = 2,
         .state = TL_LEAK_RUNNING,
@@ -87,9 +87,9 @@ static struct tl_leak_group groups_fixture[] = {
     },
 };
 
-static struct tl_findings findings_fixture(void)
+static struct tl__findings findings_fixture(void)
 {
-    return (struct tl_findings){
+    return (struct tl__findings){
         .pid = 4242,
         .ppid = 1,
         .exe = "/opt/bin/server",
@@ -104,7 +104,7 @@ static struct tl_findings findings_fixture(void)
 }
 
 /* Writes the report to memory and parses it back; fails the test on either error. */
-static struct tl_json *report_round_trip(const struct tl_findings *f, char **text_out)
+static struct tl__json *report_round_trip(const struct tl__findings *f, char **text_out)
 {
     char *text = NULL;
     size_t len = 0;
@@ -113,7 +113,7 @@ static struct tl_json *report_round_trip(const struct tl_findings *f, char **tex
     assert_int_equal(report_write_json(out, f), 0);
     fclose(out);
     char err[160];
-    struct tl_json *root = tl_json_parse(text, len, err, sizeof err);
+    struct tl__json *root = tl__json_parse(text, len, err, sizeof err);
     if (root == NULL)
         fail_msg("report does not parse: %s\n%s", err, text);
     if (text_out != NULL)
@@ -123,27 +123,27 @@ static struct tl_json *report_round_trip(const struct tl_findings *f, char **tex
     return root;
 }
 
-static const char *str(const struct tl_json *obj, const char *key)
+static const char *str(const struct tl__json *obj, const char *key)
 {
-    const char *s = tl_json_string(tl_json_get(obj, key));
+    const char *s = tl__json_string(tl__json_get(obj, key));
     if (s == NULL)
         fail_msg("\"%s\" is not a string", key);
     return s;
 }
 
-static int64_t num(const struct tl_json *obj, const char *key)
+static int64_t num(const struct tl__json *obj, const char *key)
 {
     int64_t v;
-    if (!tl_json_get_int64(tl_json_get(obj, key), &v))
+    if (!tl__json_get_int64(tl__json_get(obj, key), &v))
         fail_msg("\"%s\" is not an integer", key);
     return v;
 }
 
-static void expect_bool(const struct tl_json *obj, const char *key, bool expected)
+static void expect_bool(const struct tl__json *obj, const char *key, bool expected)
 {
-    const struct tl_json *v = tl_json_get(obj, key);
-    assert_int_equal(tl_json_type(v), TL_JSON_BOOL);
-    assert_int_equal(tl_json_bool(v), expected);
+    const struct tl__json *v = tl__json_get(obj, key);
+    assert_int_equal(tl__json_type(v), TL_JSON_BOOL);
+    assert_int_equal(tl__json_bool(v), expected);
 }
 
 /* ---- top level ---- */
@@ -151,8 +151,8 @@ static void expect_bool(const struct tl_json *obj, const char *key, bool expecte
 static void test_top_level_fields(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
-    struct tl_json *root = report_round_trip(&f, NULL);
+    struct tl__findings f = findings_fixture();
+    struct tl__json *root = report_round_trip(&f, NULL);
     assert_string_equal(str(root, "tool"), "threadleak");
 #ifdef THREADLEAK_VERSION_STRING
     assert_string_equal(str(root, "version"), THREADLEAK_VERSION_STRING);
@@ -165,20 +165,20 @@ static void test_top_level_fields(void **state)
     assert_string_equal(str(root, "exe"), "/opt/bin/server");
     assert_string_equal(str(root, "mode"), "tsan");
 
-    const struct tl_json *argv = tl_json_get(root, "argv");
-    assert_int_equal(tl_json_length(argv), 3);
-    assert_string_equal(tl_json_string(tl_json_index(argv, 0)), "server");
-    assert_string_equal(tl_json_string(tl_json_index(argv, 1)), "--flag \"x\"");
-    assert_string_equal(tl_json_string(tl_json_index(argv, 2)), "tab\there");
+    const struct tl__json *argv = tl__json_get(root, "argv");
+    assert_int_equal(tl__json_length(argv), 3);
+    assert_string_equal(tl__json_string(tl__json_index(argv, 0)), "server");
+    assert_string_equal(tl__json_string(tl__json_index(argv, 1)), "--flag \"x\"");
+    assert_string_equal(tl__json_string(tl__json_index(argv, 2)), "tab\there");
 
-    assert_int_equal(tl_json_length(tl_json_get(root, "leaks")), 2);
+    assert_int_equal(tl__json_length(tl__json_get(root, "leaks")), 2);
 
-    const struct tl_json *summary = tl_json_get(root, "summary");
+    const struct tl__json *summary = tl__json_get(root, "summary");
     assert_int_equal(num(summary, "threads_created"), 5);
     assert_int_equal(num(summary, "leaked"), 3);
     assert_int_equal(num(summary, "suppressed"), 1);
-    assert_int_equal(tl_json_length(summary), 3);
-    tl_json_free(root);
+    assert_int_equal(tl__json_length(summary), 3);
+    tl__json_free(root);
 }
 
 static void test_member_order_and_summary_last(void **state)
@@ -186,20 +186,20 @@ static void test_member_order_and_summary_last(void **state)
     (void)state;
     static const char *const order[] = {"tool", "version", "schema", "pid",   "ppid",
                                         "exe",  "argv",    "mode",   "leaks", "summary"};
-    struct tl_findings f = findings_fixture();
-    struct tl_json *root = report_round_trip(&f, NULL);
-    assert_int_equal(tl_json_length(root), sizeof order / sizeof order[0]);
+    struct tl__findings f = findings_fixture();
+    struct tl__json *root = report_round_trip(&f, NULL);
+    assert_int_equal(tl__json_length(root), sizeof order / sizeof order[0]);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const char *key = NULL;
-        assert_non_null(tl_json_member(root, i, &key));
+        assert_non_null(tl__json_member(root, i, &key));
         assert_string_equal(key, order[i]);
     }
-    tl_json_free(root);
+    tl__json_free(root);
 }
 
 /* ---- leak groups ---- */
 
-static void expect_frame(const struct tl_json *frame, const char *pc, const char *function,
+static void expect_frame(const struct tl__json *frame, const char *pc, const char *function,
                          const char *file, int line, const char *module)
 {
     assert_string_equal(str(frame, "pc"), pc);
@@ -207,23 +207,23 @@ static void expect_frame(const struct tl_json *frame, const char *pc, const char
     if (file != NULL)
         assert_string_equal(str(frame, "file"), file);
     else
-        assert_true(tl_json_is_null(tl_json_get(frame, "file")));
+        assert_true(tl__json_is_null(tl__json_get(frame, "file")));
     if (line > 0)
         assert_int_equal(num(frame, "line"), line);
     else
-        assert_true(tl_json_is_null(tl_json_get(frame, "line")));
+        assert_true(tl__json_is_null(tl__json_get(frame, "line")));
     if (module != NULL)
         assert_string_equal(str(frame, "module"), module);
     else
-        assert_true(tl_json_is_null(tl_json_get(frame, "module")));
+        assert_true(tl__json_is_null(tl__json_get(frame, "module")));
 }
 
 static void test_running_group(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
-    struct tl_json *root = report_round_trip(&f, NULL);
-    const struct tl_json *g = tl_json_index(tl_json_get(root, "leaks"), 0);
+    struct tl__findings f = findings_fixture();
+    struct tl__json *root = report_round_trip(&f, NULL);
+    const struct tl__json *g = tl__json_index(tl__json_get(root, "leaks"), 0);
 
     assert_int_equal(num(g, "count"), 2);
     assert_string_equal(str(g, "state"), "running");
@@ -232,76 +232,76 @@ static void test_running_group(void **state)
     assert_string_equal(str(g, "start_routine"), "worker_loop");
     assert_string_equal(str(g, "scope"), "test_foo");
 
-    const struct tl_json *names = tl_json_get(g, "thread_names");
-    assert_int_equal(tl_json_length(names), 2);
-    assert_string_equal(tl_json_string(tl_json_index(names, 0)), "work\"er\n1");
+    const struct tl__json *names = tl__json_get(g, "thread_names");
+    assert_int_equal(tl__json_length(names), 2);
+    assert_string_equal(tl__json_string(tl__json_index(names, 0)), "work\"er\n1");
     /* A control byte survives exactly; each invalid byte becomes one U+FFFD. */
-    assert_string_equal(tl_json_string(tl_json_index(names, 1)), "\x01\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(tl__json_string(tl__json_index(names, 1)), "\x01\xEF\xBF\xBD\xEF\xBF\xBD");
 
-    const struct tl_json *tids = tl_json_get(g, "tids");
-    assert_int_equal(tl_json_length(tids), 2);
-    assert_int_equal(tl_json_int(tl_json_index(tids, 0)), 4243);
-    assert_int_equal(tl_json_int(tl_json_index(tids, 1)), 4244);
+    const struct tl__json *tids = tl__json_get(g, "tids");
+    assert_int_equal(tl__json_length(tids), 2);
+    assert_int_equal(tl__json_int(tl__json_index(tids, 0)), 4243);
+    assert_int_equal(tl__json_int(tl__json_index(tids, 1)), 4244);
 
-    const struct tl_json *serials = tl_json_get(g, "serials");
-    assert_int_equal(tl_json_int(tl_json_index(serials, 0)), 2);
-    assert_int_equal(tl_json_int(tl_json_index(serials, 1)), 3);
+    const struct tl__json *serials = tl__json_get(g, "serials");
+    assert_int_equal(tl__json_int(tl__json_index(serials, 0)), 2);
+    assert_int_equal(tl__json_int(tl__json_index(serials, 1)), 3);
 
-    const struct tl_json *cancelled = tl_json_get(g, "cancelled");
-    assert_int_equal(tl_json_length(cancelled), 1);
-    assert_int_equal(tl_json_int(tl_json_index(cancelled, 0)), 4243);
+    const struct tl__json *cancelled = tl__json_get(g, "cancelled");
+    assert_int_equal(tl__json_length(cancelled), 1);
+    assert_int_equal(tl__json_int(tl__json_index(cancelled, 0)), 4243);
 
-    const struct tl_json *wait = tl_json_get(g, "wait");
-    assert_int_equal(tl_json_length(wait), 2);
-    assert_string_equal(tl_json_string(tl_json_index(wait, 0)), "futex wait (condition)");
-    assert_string_equal(tl_json_string(tl_json_index(wait, 1)), "");
+    const struct tl__json *wait = tl__json_get(g, "wait");
+    assert_int_equal(tl__json_length(wait), 2);
+    assert_string_equal(tl__json_string(tl__json_index(wait, 0)), "futex wait (condition)");
+    assert_string_equal(tl__json_string(tl__json_index(wait, 1)), "");
 
-    const struct tl_json *creator = tl_json_get(g, "created_by");
+    const struct tl__json *creator = tl__json_get(g, "created_by");
     assert_int_equal(num(creator, "tid"), 4242);
     assert_string_equal(str(creator, "name"), "server");
     expect_bool(creator, "main", true);
 
-    const struct tl_json *stack = tl_json_get(g, "creation_stack");
-    assert_int_equal(tl_json_length(stack), 2);
-    expect_frame(tl_json_index(stack, 0), "0x55d4c1a2b3c4", "start_workers", "/src/server.c", 42,
+    const struct tl__json *stack = tl__json_get(g, "creation_stack");
+    assert_int_equal(tl__json_length(stack), 2);
+    expect_frame(tl__json_index(stack, 0), "0x55d4c1a2b3c4", "start_workers", "/src/server.c", 42,
                  "/opt/bin/server");
-    expect_frame(tl_json_index(stack, 1), "0x55d4c1a2b400", "main", NULL, 0, NULL);
-    expect_bool(tl_json_index(stack, 0), "inlined", true);
-    expect_bool(tl_json_index(stack, 1), "inlined", false);
+    expect_frame(tl__json_index(stack, 1), "0x55d4c1a2b400", "main", NULL, 0, NULL);
+    expect_bool(tl__json_index(stack, 0), "inlined", true);
+    expect_bool(tl__json_index(stack, 1), "inlined", false);
 
-    const struct tl_json *current = tl_json_get(g, "current_stack");
-    assert_int_equal(tl_json_length(current), 1);
-    expect_frame(tl_json_index(current, 0), "0x7f0000001000", "pthread_cond_wait", NULL, 0,
+    const struct tl__json *current = tl__json_get(g, "current_stack");
+    assert_int_equal(tl__json_length(current), 1);
+    expect_frame(tl__json_index(current, 0), "0x7f0000001000", "pthread_cond_wait", NULL, 0,
                  "/lib/x86_64-linux-gnu/libc.so.6");
-    tl_json_free(root);
+    tl__json_free(root);
 }
 
 static void test_exited_group(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
-    struct tl_json *root = report_round_trip(&f, NULL);
-    const struct tl_json *g = tl_json_index(tl_json_get(root, "leaks"), 1);
+    struct tl__findings f = findings_fixture();
+    struct tl__json *root = report_round_trip(&f, NULL);
+    const struct tl__json *g = tl__json_index(tl__json_get(root, "leaks"), 1);
 
     assert_int_equal(num(g, "count"), 1);
     assert_string_equal(str(g, "state"), "exited");
     expect_bool(g, "detached", true);
     expect_bool(g, "c11", true);
     assert_string_equal(str(g, "start_routine"), "??");
-    assert_true(tl_json_is_null(tl_json_get(g, "scope")));
-    assert_string_equal(tl_json_string(tl_json_index(tl_json_get(g, "thread_names"), 0)),
+    assert_true(tl__json_is_null(tl__json_get(g, "scope")));
+    assert_string_equal(tl__json_string(tl__json_index(tl__json_get(g, "thread_names"), 0)),
                         "abcdefghijklmnop");
-    assert_int_equal(tl_json_length(tl_json_get(g, "cancelled")), 0);
-    assert_int_equal(tl_json_type(tl_json_get(g, "cancelled")), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(tl__json_get(g, "cancelled")), 0);
+    assert_int_equal(tl__json_type(tl__json_get(g, "cancelled")), TL_JSON_ARRAY);
 
-    const struct tl_json *creator = tl_json_get(g, "created_by");
+    const struct tl__json *creator = tl__json_get(g, "created_by");
     assert_int_equal(num(creator, "tid"), 4243);
     expect_bool(creator, "main", false);
 
-    expect_frame(tl_json_index(tl_json_get(g, "creation_stack"), 0), "0x1000", "spawn_helper",
+    expect_frame(tl__json_index(tl__json_get(g, "creation_stack"), 0), "0x1000", "spawn_helper",
                  "helper.c", 7, "/opt/bin/server");
-    assert_true(tl_json_is_null(tl_json_get(g, "current_stack")));
-    tl_json_free(root);
+    assert_true(tl__json_is_null(tl__json_get(g, "current_stack")));
+    tl__json_free(root);
 }
 
 /* ---- absent data ---- */
@@ -309,38 +309,38 @@ static void test_exited_group(void **state)
 static void test_minimal_findings(void **state)
 {
     (void)state;
-    struct tl_leaked_thread t = {.tid = 9};
-    struct tl_leak_group g = {.count = 1, .threads = &t}; /* everything else unknown */
-    struct tl_findings f = {.pid = 7, .groups = &g, .ngroups = 1, .leaked = 1};
-    struct tl_json *root = report_round_trip(&f, NULL);
-    assert_true(tl_json_is_null(tl_json_get(root, "exe")));
-    assert_int_equal(tl_json_type(tl_json_get(root, "argv")), TL_JSON_ARRAY);
-    assert_int_equal(tl_json_length(tl_json_get(root, "argv")), 0);
+    struct tl__leaked_thread t = {.tid = 9};
+    struct tl__leak_group g = {.count = 1, .threads = &t}; /* everything else unknown */
+    struct tl__findings f = {.pid = 7, .groups = &g, .ngroups = 1, .leaked = 1};
+    struct tl__json *root = report_round_trip(&f, NULL);
+    assert_true(tl__json_is_null(tl__json_get(root, "exe")));
+    assert_int_equal(tl__json_type(tl__json_get(root, "argv")), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(tl__json_get(root, "argv")), 0);
     assert_string_equal(str(root, "mode"), "all");
 
-    const struct tl_json *leak = tl_json_index(tl_json_get(root, "leaks"), 0);
+    const struct tl__json *leak = tl__json_index(tl__json_get(root, "leaks"), 0);
     assert_string_equal(str(leak, "start_routine"), "??");
-    assert_true(tl_json_is_null(tl_json_get(tl_json_get(leak, "created_by"), "tid")));
-    assert_string_equal(str(tl_json_get(leak, "created_by"), "name"), "");
-    assert_int_equal(tl_json_type(tl_json_get(leak, "creation_stack")), TL_JSON_ARRAY);
-    assert_int_equal(tl_json_length(tl_json_get(leak, "creation_stack")), 0);
-    assert_true(tl_json_is_null(tl_json_get(leak, "current_stack")));
-    tl_json_free(root);
+    assert_true(tl__json_is_null(tl__json_get(tl__json_get(leak, "created_by"), "tid")));
+    assert_string_equal(str(tl__json_get(leak, "created_by"), "name"), "");
+    assert_int_equal(tl__json_type(tl__json_get(leak, "creation_stack")), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(tl__json_get(leak, "creation_stack")), 0);
+    assert_true(tl__json_is_null(tl__json_get(leak, "current_stack")));
+    tl__json_free(root);
 }
 
 static void test_no_leaks(void **state)
 {
     (void)state;
-    struct tl_findings f = {.pid = 7, .ppid = 6, .threads_created = 12};
+    struct tl__findings f = {.pid = 7, .ppid = 6, .threads_created = 12};
     char *text = NULL;
-    struct tl_json *root = report_round_trip(&f, &text);
-    assert_int_equal(tl_json_type(tl_json_get(root, "leaks")), TL_JSON_ARRAY);
-    assert_int_equal(tl_json_length(tl_json_get(root, "leaks")), 0);
-    assert_int_equal(num(tl_json_get(root, "summary"), "threads_created"), 12);
-    assert_int_equal(num(tl_json_get(root, "summary"), "leaked"), 0);
+    struct tl__json *root = report_round_trip(&f, &text);
+    assert_int_equal(tl__json_type(tl__json_get(root, "leaks")), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(tl__json_get(root, "leaks")), 0);
+    assert_int_equal(num(tl__json_get(root, "summary"), "threads_created"), 12);
+    assert_int_equal(num(tl__json_get(root, "summary"), "leaked"), 0);
     assert_non_null(strstr(text, "\"leaks\": [],\n"));
     assert_true(text[strlen(text) - 1] == '\n');
-    tl_json_free(root);
+    tl__json_free(root);
     free(text);
 }
 
@@ -350,7 +350,7 @@ static void test_write_error(void **state)
     FILE *full = fopen("/dev/full", "w");
     if (full == NULL)
         skip();
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     assert_int_equal(report_write_json(full, &f), -1);
     fclose(full);
 }
@@ -391,7 +391,7 @@ static void test_atomic_file(void **state)
     (void)state;
     char dir[] = "/tmp/tl-json-report-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     char path[256];
     mode_t old_mask = umask(077); /* the file must be 0644 whatever the umask */
     assert_int_equal(report_write_json_file_atomic(dir, &f, path, sizeof path), 0);
@@ -410,11 +410,11 @@ static void test_atomic_file(void **state)
     size_t len;
     char *text = read_file(path, &len);
     char err[128];
-    struct tl_json *root = tl_json_parse(text, len, err, sizeof err);
+    struct tl__json *root = tl__json_parse(text, len, err, sizeof err);
     if (root == NULL)
         fail_msg("%s", err);
     assert_int_equal(num(root, "pid"), 4242);
-    tl_json_free(root);
+    tl__json_free(root);
     free(text);
     unlink(path);
     rmdir(dir);
@@ -423,7 +423,7 @@ static void test_atomic_file(void **state)
 static void test_atomic_file_failure(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     char path[64] = "unchanged";
     errno = 0;
     assert_int_equal(report_write_json_file_atomic("/nonexistent/tl-dir", &f, path, sizeof path),
@@ -452,7 +452,7 @@ static void test_atomic_file_cleans_up(void **state)
     assert_non_null(mkdtemp(dir));
 
     errno = 0;
-    assert_int_equal(tl_write_file_atomic(dir, "r.json", failing_content, NULL, NULL, 0), -1);
+    assert_int_equal(tl__write_file_atomic(dir, "r.json", failing_content, NULL, NULL, 0), -1);
     assert_int_equal(errno, EIO);
     assert_int_equal(count_entries(dir), 0);
 
@@ -460,13 +460,13 @@ static void test_atomic_file_cleans_up(void **state)
     char sub[300];
     snprintf(sub, sizeof sub, "%s/r.json", dir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    assert_int_equal(tl_write_file_atomic(dir, "r.json", some_content, "x", NULL, 0), -1);
+    assert_int_equal(tl__write_file_atomic(dir, "r.json", some_content, "x", NULL, 0), -1);
     assert_int_equal(count_entries(dir), 1);
     rmdir(sub);
 
     /* A good write, then a failing one: the good file survives intact. */
-    assert_int_equal(tl_write_file_atomic(dir, "r.json", some_content, "good\n", NULL, 0), 0);
-    assert_int_equal(tl_write_file_atomic(dir, "r.json", failing_content, NULL, NULL, 0), -1);
+    assert_int_equal(tl__write_file_atomic(dir, "r.json", some_content, "good\n", NULL, 0), 0);
+    assert_int_equal(tl__write_file_atomic(dir, "r.json", failing_content, NULL, NULL, 0), -1);
     assert_int_equal(count_entries(dir), 1);
     size_t len;
     char *text = read_file(sub, &len);

@@ -1,5 +1,5 @@
 /* The streaming JSON writer: exact layout, escaping (checked byte for byte and by parsing back
- * with the reader), integer limits, and misuse and write errors reported by tl_jw_finish. */
+ * with the reader), integer limits, and misuse and write errors reported by tl__jw_finish. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* open_memstream */
 #endif
@@ -21,7 +21,7 @@ struct capture {
     char *text;
     size_t len;
     FILE *out;
-    struct tl_json_writer w;
+    struct tl__json_writer w;
 };
 
 static void capture_open(struct capture *c)
@@ -30,13 +30,13 @@ static void capture_open(struct capture *c)
     c->len = 0;
     c->out = open_memstream(&c->text, &c->len);
     assert_non_null(c->out);
-    tl_jw_init(&c->w, c->out);
+    tl__jw_init(&c->w, c->out);
 }
 
-/* Finishes the document; returns tl_jw_finish's result. The text stays in c->text. */
+/* Finishes the document; returns tl__jw_finish's result. The text stays in c->text. */
 static int capture_close(struct capture *c)
 {
-    int rc = tl_jw_finish(&c->w);
+    int rc = tl__jw_finish(&c->w);
     fclose(c->out);
     return rc;
 }
@@ -46,15 +46,15 @@ static void test_empty_containers(void **state)
     (void)state;
     struct capture c;
     capture_open(&c);
-    tl_jw_begin_object(&c.w);
-    tl_jw_end_object(&c.w);
+    tl__jw_begin_object(&c.w);
+    tl__jw_end_object(&c.w);
     assert_int_equal(capture_close(&c), 0);
     assert_string_equal(c.text, "{}\n");
     free(c.text);
 
     capture_open(&c);
-    tl_jw_begin_array(&c.w);
-    tl_jw_end_array(&c.w);
+    tl__jw_begin_array(&c.w);
+    tl__jw_end_array(&c.w);
     assert_int_equal(capture_close(&c), 0);
     assert_string_equal(c.text, "[]\n");
     free(c.text);
@@ -65,26 +65,26 @@ static void test_pretty_layout(void **state)
     (void)state;
     struct capture c;
     capture_open(&c);
-    tl_jw_begin_object(&c.w);
-    tl_jw_key(&c.w, "a");
-    tl_jw_int(&c.w, 1);
-    tl_jw_key(&c.w, "list");
-    tl_jw_begin_array(&c.w);
-    tl_jw_bool(&c.w, true);
-    tl_jw_null(&c.w);
-    tl_jw_begin_object(&c.w);
-    tl_jw_key(&c.w, "x");
-    tl_jw_string(&c.w, "y");
-    tl_jw_end_object(&c.w);
-    tl_jw_begin_array(&c.w);
-    tl_jw_end_array(&c.w);
-    tl_jw_end_array(&c.w);
-    tl_jw_key(&c.w, "empty");
-    tl_jw_begin_object(&c.w);
-    tl_jw_end_object(&c.w);
-    tl_jw_key(&c.w, "f");
-    tl_jw_bool(&c.w, false);
-    tl_jw_end_object(&c.w);
+    tl__jw_begin_object(&c.w);
+    tl__jw_key(&c.w, "a");
+    tl__jw_int(&c.w, 1);
+    tl__jw_key(&c.w, "list");
+    tl__jw_begin_array(&c.w);
+    tl__jw_bool(&c.w, true);
+    tl__jw_null(&c.w);
+    tl__jw_begin_object(&c.w);
+    tl__jw_key(&c.w, "x");
+    tl__jw_string(&c.w, "y");
+    tl__jw_end_object(&c.w);
+    tl__jw_begin_array(&c.w);
+    tl__jw_end_array(&c.w);
+    tl__jw_end_array(&c.w);
+    tl__jw_key(&c.w, "empty");
+    tl__jw_begin_object(&c.w);
+    tl__jw_end_object(&c.w);
+    tl__jw_key(&c.w, "f");
+    tl__jw_bool(&c.w, false);
+    tl__jw_end_object(&c.w);
     assert_int_equal(capture_close(&c), 0);
     assert_string_equal(c.text, "{\n"
                                 "  \"a\": 1,\n"
@@ -107,7 +107,7 @@ static void test_scalar_document(void **state)
     (void)state;
     struct capture c;
     capture_open(&c);
-    tl_jw_string(&c.w, NULL);
+    tl__jw_string(&c.w, NULL);
     assert_int_equal(capture_close(&c), 0);
     assert_string_equal(c.text, "null\n");
     free(c.text);
@@ -118,7 +118,7 @@ static char *write_string_doc(const char *s, size_t len)
 {
     struct capture c;
     capture_open(&c);
-    tl_jw_string_len(&c.w, s, len);
+    tl__jw_string_len(&c.w, s, len);
     assert_int_equal(capture_close(&c), 0);
     return c.text;
 }
@@ -173,11 +173,11 @@ static void test_invalid_utf8_replaced(void **state)
             fail_msg("case %zu: got %s", i, text);
         /* And the strict reader, which rejects ill-formed UTF-8, accepts the result. */
         char err[128];
-        struct tl_json *v = tl_json_parse(text, strlen(text), err, sizeof err);
+        struct tl__json *v = tl__json_parse(text, strlen(text), err, sizeof err);
         if (v == NULL)
             fail_msg("case %zu: %s", i, err);
-        assert_string_equal(tl_json_string(v), utf8_cases[i].out);
-        tl_json_free(v);
+        assert_string_equal(tl__json_string(v), utf8_cases[i].out);
+        tl__json_free(v);
         free(text);
     }
 }
@@ -192,12 +192,12 @@ static void test_every_byte_round_trips(void **state)
         all[i] = (char)i;
     char *text = write_string_doc(all, sizeof all);
     char err[128];
-    struct tl_json *v = tl_json_parse(text, strlen(text), err, sizeof err);
+    struct tl__json *v = tl__json_parse(text, strlen(text), err, sizeof err);
     if (v == NULL)
         fail_msg("%s", err);
-    assert_true(tl_json_string_len(v) >= 128);
-    assert_memory_equal(tl_json_string(v), all, 128);
-    tl_json_free(v);
+    assert_true(tl__json_string_len(v) >= 128);
+    assert_memory_equal(tl__json_string(v), all, 128);
+    tl__json_free(v);
     free(text);
 }
 
@@ -206,24 +206,24 @@ static void test_integers(void **state)
     (void)state;
     struct capture c;
     capture_open(&c);
-    tl_jw_begin_array(&c.w);
-    tl_jw_int(&c.w, INT64_MIN);
-    tl_jw_int(&c.w, INT64_MAX);
-    tl_jw_int(&c.w, -1);
-    tl_jw_uint64(&c.w, UINT64_MAX);
-    tl_jw_uint64(&c.w, 0);
-    tl_jw_end_array(&c.w);
+    tl__jw_begin_array(&c.w);
+    tl__jw_int(&c.w, INT64_MIN);
+    tl__jw_int(&c.w, INT64_MAX);
+    tl__jw_int(&c.w, -1);
+    tl__jw_uint64(&c.w, UINT64_MAX);
+    tl__jw_uint64(&c.w, 0);
+    tl__jw_end_array(&c.w);
     assert_int_equal(capture_close(&c), 0);
     assert_string_equal(c.text, "[\n  -9223372036854775808,\n  9223372036854775807,\n  -1,\n"
                                 "  18446744073709551615,\n  0\n]\n");
-    struct tl_json *v = tl_json_parse(c.text, c.len, NULL, 0);
+    struct tl__json *v = tl__json_parse(c.text, c.len, NULL, 0);
     assert_non_null(v);
     int64_t i;
     uint64_t u;
-    assert_true(tl_json_get_int64(tl_json_index(v, 0), &i) && i == INT64_MIN);
-    assert_true(tl_json_get_int64(tl_json_index(v, 1), &i) && i == INT64_MAX);
-    assert_true(tl_json_get_uint64(tl_json_index(v, 3), &u) && u == UINT64_MAX);
-    tl_json_free(v);
+    assert_true(tl__json_get_int64(tl__json_index(v, 0), &i) && i == INT64_MIN);
+    assert_true(tl__json_get_int64(tl__json_index(v, 1), &i) && i == INT64_MAX);
+    assert_true(tl__json_get_uint64(tl__json_index(v, 3), &u) && u == UINT64_MAX);
+    tl__json_free(v);
     free(c.text);
 }
 
@@ -232,92 +232,92 @@ static void test_keys_are_escaped(void **state)
     (void)state;
     struct capture c;
     capture_open(&c);
-    tl_jw_begin_object(&c.w);
-    tl_jw_key(&c.w, "we\"ird\nkey");
-    tl_jw_int(&c.w, 7);
-    tl_jw_end_object(&c.w);
+    tl__jw_begin_object(&c.w);
+    tl__jw_key(&c.w, "we\"ird\nkey");
+    tl__jw_int(&c.w, 7);
+    tl__jw_end_object(&c.w);
     assert_int_equal(capture_close(&c), 0);
-    struct tl_json *v = tl_json_parse(c.text, c.len, NULL, 0);
+    struct tl__json *v = tl__json_parse(c.text, c.len, NULL, 0);
     assert_non_null(v);
-    assert_int_equal(tl_json_int(tl_json_get(v, "we\"ird\nkey")), 7);
-    tl_json_free(v);
+    assert_int_equal(tl__json_int(tl__json_get(v, "we\"ird\nkey")), 7);
+    tl__json_free(v);
     free(c.text);
 }
 
-/* Each misuse leaves the document invalid, and tl_jw_finish must say so. */
-static void misuse_value_without_key(struct tl_json_writer *w)
+/* Each misuse leaves the document invalid, and tl__jw_finish must say so. */
+static void misuse_value_without_key(struct tl__json_writer *w)
 {
-    tl_jw_begin_object(w);
-    tl_jw_int(w, 1);
-    tl_jw_end_object(w);
+    tl__jw_begin_object(w);
+    tl__jw_int(w, 1);
+    tl__jw_end_object(w);
 }
 
-static void misuse_key_in_array(struct tl_json_writer *w)
+static void misuse_key_in_array(struct tl__json_writer *w)
 {
-    tl_jw_begin_array(w);
-    tl_jw_key(w, "k");
-    tl_jw_int(w, 1);
-    tl_jw_end_array(w);
+    tl__jw_begin_array(w);
+    tl__jw_key(w, "k");
+    tl__jw_int(w, 1);
+    tl__jw_end_array(w);
 }
 
-static void misuse_two_keys(struct tl_json_writer *w)
+static void misuse_two_keys(struct tl__json_writer *w)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "a");
-    tl_jw_key(w, "b");
-    tl_jw_int(w, 1);
-    tl_jw_end_object(w);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "a");
+    tl__jw_key(w, "b");
+    tl__jw_int(w, 1);
+    tl__jw_end_object(w);
 }
 
-static void misuse_dangling_key(struct tl_json_writer *w)
+static void misuse_dangling_key(struct tl__json_writer *w)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, "a");
-    tl_jw_end_object(w);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "a");
+    tl__jw_end_object(w);
 }
 
-static void misuse_unclosed(struct tl_json_writer *w)
+static void misuse_unclosed(struct tl__json_writer *w)
 {
-    tl_jw_begin_array(w);
+    tl__jw_begin_array(w);
 }
 
-static void misuse_wrong_close(struct tl_json_writer *w)
+static void misuse_wrong_close(struct tl__json_writer *w)
 {
-    tl_jw_begin_array(w);
-    tl_jw_end_object(w);
+    tl__jw_begin_array(w);
+    tl__jw_end_object(w);
 }
 
-static void misuse_two_documents(struct tl_json_writer *w)
+static void misuse_two_documents(struct tl__json_writer *w)
 {
-    tl_jw_int(w, 1);
-    tl_jw_int(w, 2);
+    tl__jw_int(w, 1);
+    tl__jw_int(w, 2);
 }
 
-static void misuse_nothing(struct tl_json_writer *w)
+static void misuse_nothing(struct tl__json_writer *w)
 {
     (void)w;
 }
 
-static void misuse_too_deep(struct tl_json_writer *w)
+static void misuse_too_deep(struct tl__json_writer *w)
 {
     for (int i = 0; i <= TL_JW_MAX_DEPTH; i++)
-        tl_jw_begin_array(w);
+        tl__jw_begin_array(w);
     for (int i = 0; i <= TL_JW_MAX_DEPTH; i++)
-        tl_jw_end_array(w);
+        tl__jw_end_array(w);
 }
 
-static void misuse_null_key(struct tl_json_writer *w)
+static void misuse_null_key(struct tl__json_writer *w)
 {
-    tl_jw_begin_object(w);
-    tl_jw_key(w, NULL);
-    tl_jw_int(w, 1);
-    tl_jw_end_object(w);
+    tl__jw_begin_object(w);
+    tl__jw_key(w, NULL);
+    tl__jw_int(w, 1);
+    tl__jw_end_object(w);
 }
 
 static void test_misuse_is_reported(void **state)
 {
     (void)state;
-    void (*const misuses[])(struct tl_json_writer *) = {
+    void (*const misuses[])(struct tl__json_writer *) = {
         misuse_value_without_key, misuse_key_in_array, misuse_two_keys,      misuse_dangling_key,
         misuse_unclosed,          misuse_wrong_close,  misuse_two_documents, misuse_nothing,
         misuse_too_deep,          misuse_null_key,
@@ -338,13 +338,13 @@ static void test_deepest_allowed_nesting(void **state)
     struct capture c;
     capture_open(&c);
     for (int i = 0; i < TL_JW_MAX_DEPTH; i++)
-        tl_jw_begin_array(&c.w);
+        tl__jw_begin_array(&c.w);
     for (int i = 0; i < TL_JW_MAX_DEPTH; i++)
-        tl_jw_end_array(&c.w);
+        tl__jw_end_array(&c.w);
     assert_int_equal(capture_close(&c), 0);
-    struct tl_json *v = tl_json_parse(c.text, c.len, NULL, 0);
+    struct tl__json *v = tl__json_parse(c.text, c.len, NULL, 0);
     assert_non_null(v);
-    tl_json_free(v);
+    tl__json_free(v);
     free(c.text);
 }
 
@@ -354,13 +354,13 @@ static void test_write_error_is_reported(void **state)
     FILE *full = fopen("/dev/full", "w");
     if (full == NULL)
         skip();
-    struct tl_json_writer w;
-    tl_jw_init(&w, full);
-    tl_jw_begin_array(&w);
+    struct tl__json_writer w;
+    tl__jw_init(&w, full);
+    tl__jw_begin_array(&w);
     for (int i = 0; i < 10000; i++)
-        tl_jw_string(&w, "filler filler filler");
-    tl_jw_end_array(&w);
-    assert_int_equal(tl_jw_finish(&w), -1);
+        tl__jw_string(&w, "filler filler filler");
+    tl__jw_end_array(&w);
+    assert_int_equal(tl__jw_finish(&w), -1);
     fclose(full);
 }
 

@@ -241,7 +241,7 @@ static const struct live_stack_thread *find_thread(const struct live_stacks_dump
 
 static bool stack_contains(const struct live_stack_thread *t, const char *function)
 {
-    struct tl_frame frames[LIVE_STACK_MAX_FRAMES];
+    struct tl__frame frames[LIVE_STACK_MAX_FRAMES];
     symbolize_frames(t->frames, t->nframes, true, frames);
     for (unsigned i = 0; i < t->nframes; i++)
         if (strcmp(frames[i].function, function) == 0)
@@ -251,7 +251,7 @@ static bool stack_contains(const struct live_stack_thread *t, const char *functi
 
 static void print_stack(const struct live_stack_thread *t)
 {
-    struct tl_frame frames[LIVE_STACK_MAX_FRAMES];
+    struct tl__frame frames[LIVE_STACK_MAX_FRAMES];
     symbolize_frames(t->frames, t->nframes, true, frames);
     printf("# tid %d [%s] %s:\n", (int)t->tid, t->kernel.wait, live_stack_status_name(t->status));
     for (unsigned i = 0; i < t->nframes; i++)

@@ -12,7 +12,7 @@
 static void test_remove_keeps_order_of_the_others(void **state)
 {
     (void)state;
-    struct tl_text_range own = {100, 200, false};
+    struct tl__text_range own = {100, 200, false};
     void *frames[] = {(void *)150, (void *)50, (void *)120, (void *)300, (void *)199, (void *)200};
     unsigned n = text_range_remove(frames, 6, 0, &own);
     assert_int_equal(n, 3);
@@ -24,7 +24,7 @@ static void test_remove_keeps_order_of_the_others(void **state)
 static void test_remove_spares_frames_before_from(void **state)
 {
     (void)state;
-    struct tl_text_range own = {100, 200, false};
+    struct tl__text_range own = {100, 200, false};
     void *frames[] = {(void *)150, (void *)50, (void *)120, (void *)300};
     unsigned n = text_range_remove(frames, 4, 1, &own);
     assert_int_equal(n, 3);
@@ -37,7 +37,7 @@ static void test_remove_spares_frames_before_from(void **state)
 static void test_containing_finds_this_program_and_libc(void **state)
 {
     (void)state;
-    struct tl_text_range self, libc;
+    struct tl__text_range self, libc;
     assert_true(module_text_containing((const void *)test_remove_keeps_order_of_the_others, &self));
     assert_true(text_range_holds(&self, (uintptr_t)test_remove_keeps_order_of_the_others));
     assert_true(module_text_containing((const void *)abs, &libc));
@@ -45,7 +45,7 @@ static void test_containing_finds_this_program_and_libc(void **state)
     assert_false(text_range_holds(&self, (uintptr_t)abs));
     assert_true(self.in_program);
     assert_false(libc.in_program);
-    struct tl_text_range none;
+    struct tl__text_range none;
     assert_false(module_text_containing((const void *)16, &none));
     assert_int_equal(none.begin, 0);
     assert_int_equal(none.end, 0);

@@ -14,9 +14,9 @@
 
 #define ERR_MAX 512
 
-static struct tl_config parsed(const char *text)
+static struct tl__config parsed(const char *text)
 {
-    struct tl_config cfg;
+    struct tl__config cfg;
     char err[ERR_MAX];
     options_defaults(&cfg);
     int rc = options_parse(text, &cfg, err, sizeof err);
@@ -29,7 +29,7 @@ static struct tl_config parsed(const char *text)
 /* Parses text that must be rejected and checks the message; cfg must stay at the defaults. */
 static void assert_rejected(const char *text, const char *message)
 {
-    struct tl_config cfg, defaults;
+    struct tl__config cfg, defaults;
     char err[ERR_MAX];
     options_defaults(&cfg);
     options_defaults(&defaults);
@@ -41,7 +41,7 @@ static void assert_rejected(const char *text, const char *message)
 static void test_defaults(void **state)
 {
     (void)state;
-    struct tl_config cfg;
+    struct tl__config cfg;
     memset(&cfg, 0x5a, sizeof cfg);
     options_defaults(&cfg);
     assert_int_equal(cfg.exitcode, 66);
@@ -62,7 +62,7 @@ static void test_defaults(void **state)
 static void test_null_and_empty_change_nothing(void **state)
 {
     (void)state;
-    struct tl_config cfg, before;
+    struct tl__config cfg, before;
     char err[ERR_MAX] = "stale";
     options_defaults(&cfg);
     cfg.exitcode = 7;
@@ -152,7 +152,7 @@ static void test_later_keys_override(void **state)
 {
     (void)state;
     /* As the CLI appends its own keys to the user's. */
-    struct tl_config cfg =
+    struct tl__config cfg =
         parsed("exitcode=3:linger_ms=10:quiet=0:exitcode=4:quiet=1:linger_ms=20");
     assert_int_equal(cfg.exitcode, 4);
     assert_int_equal(cfg.linger_ms, 20);
@@ -167,7 +167,7 @@ static void test_later_keys_override(void **state)
 static void test_empty_segments(void **state)
 {
     (void)state;
-    struct tl_config cfg = parsed("exitcode=1::verbosity=2:");
+    struct tl__config cfg = parsed("exitcode=1::verbosity=2:");
     assert_int_equal(cfg.exitcode, 1);
     assert_int_equal(cfg.verbosity, 2);
     assert_int_equal(parsed(":exitcode=9").exitcode, 9);
@@ -271,7 +271,7 @@ static void test_long_value_is_cut_in_message(void **state)
 static void test_error_leaves_config_untouched(void **state)
 {
     (void)state;
-    struct tl_config cfg, before;
+    struct tl__config cfg, before;
     char err[ERR_MAX];
     options_defaults(&cfg);
     before = cfg;
@@ -282,7 +282,7 @@ static void test_error_leaves_config_untouched(void **state)
 static void test_small_error_buffer(void **state)
 {
     (void)state;
-    struct tl_config cfg;
+    struct tl__config cfg;
     char buf[16];
     options_defaults(&cfg);
     memset(buf, '#', sizeof buf);
@@ -315,7 +315,7 @@ static void test_key_info_lists_every_key(void **state)
 static void test_log_file_name(void **state)
 {
     (void)state;
-    struct tl_config cfg;
+    struct tl__config cfg;
     char out[64];
     options_defaults(&cfg);
     assert_false(options_log_file(&cfg, 42, out, sizeof out));

@@ -45,7 +45,7 @@ static void test_http_option_composes_and_parses(void **state)
         char *options = run_endpoint_options(strdup("report_dir='/tmp/a:b':quiet=1"), addresses[i],
                                              err, sizeof err);
         assert_non_null(options);
-        static struct tl_config cfg;
+        static struct tl__config cfg;
         options_defaults(&cfg);
         if (options_parse(options, &cfg, err, sizeof err) != 0)
             fail_msg("'%s': %s", options, err);

@@ -86,9 +86,9 @@ __attribute__((noinline)) static unsigned capture_creation_site(void **frames)
     return 1;
 }
 
-static struct tl_thread_record *record(pid_t tid, uint32_t flags, void *start, uintptr_t handle)
+static struct tl__thread_record *record(pid_t tid, uint32_t flags, void *start, uintptr_t handle)
 {
-    struct tl_thread_record *r = registry_new_record();
+    struct tl__thread_record *r = registry_new_record();
     assert_non_null(r);
     registry_write_begin(r);
     r->info.start_routine = start;
@@ -143,11 +143,11 @@ static void test_live_threads_and_records(void **state)
     start_blocked(&waiter, blocked_in_cond_wait);
     start_blocked(&reader, blocked_in_read);
     pid_t dead_tid = 0x3ffffff0; /* above any pid_max: never a live task */
-    struct tl_thread_record *live = record(waiter.tid, 0, (void *)blocked_in_cond_wait, 0x1001);
-    struct tl_thread_record *tool = record(reader.tid, TL_F_TOOL, (void *)blocked_in_read, 0x1002);
-    struct tl_thread_record *old = record(dead_tid, 0, (void *)blocked_in_read, 0x1003);
-    struct tl_thread_record *newer = record(dead_tid, 0, (void *)blocked_in_cond_wait, 0x1004);
-    struct tl_thread_record *reused = record(waiter.tid, 0, (void *)blocked_in_read, 0x1005);
+    struct tl__thread_record *live = record(waiter.tid, 0, (void *)blocked_in_cond_wait, 0x1001);
+    struct tl__thread_record *tool = record(reader.tid, TL_F_TOOL, (void *)blocked_in_read, 0x1002);
+    struct tl__thread_record *old = record(dead_tid, 0, (void *)blocked_in_read, 0x1003);
+    struct tl__thread_record *newer = record(dead_tid, 0, (void *)blocked_in_cond_wait, 0x1004);
+    struct tl__thread_record *reused = record(waiter.tid, 0, (void *)blocked_in_read, 0x1005);
     registry_thread_exited(old, "old");
     registry_thread_exited(newer, "newer");
     registry_thread_exited(reused, "reused");

@@ -17,9 +17,9 @@ static pthread_t fake_handle(uintptr_t n)
     return (pthread_t)(0x7f0000000000u + n * 0x801000u);
 }
 
-static struct tl_thread_record *published(uintptr_t n)
+static struct tl__thread_record *published(uintptr_t n)
 {
-    struct tl_thread_record *r = registry_new_record();
+    struct tl__thread_record *r = registry_new_record();
     assert_non_null(r);
     registry_publish(r, fake_handle(n));
     registry_release_creator_hold(r);
@@ -28,7 +28,7 @@ static struct tl_thread_record *published(uintptr_t n)
 
 static bool is_live(uint64_t serial)
 {
-    struct tl_thread_info all[4096];
+    struct tl__thread_info all[4096];
     size_t n = registry_copy_all(all, 4096);
     for (size_t i = 0; i < n && i < 4096; i++) {
         if (all[i].serial == serial)
@@ -40,7 +40,7 @@ static bool is_live(uint64_t serial)
 static void joined_records_are_freed(void **state)
 {
     (void)state;
-    struct tl_thread_record *r = published(1);
+    struct tl__thread_record *r = published(1);
     uint64_t serial = r->info.serial;
     assert_ptr_equal(registry_find(fake_handle(1)), r);
     registry_thread_started(r, 1234);
@@ -54,14 +54,14 @@ static void joined_records_are_freed(void **state)
 static void detached_records_are_freed_on_exit_whatever_the_order(void **state)
 {
     (void)state;
-    struct tl_thread_record *a = published(2);
+    struct tl__thread_record *a = published(2);
     uint64_t serial_a = a->info.serial;
     registry_thread_detached(a);
     assert_true(is_live(serial_a));
     registry_thread_exited(a, NULL);
     assert_false(is_live(serial_a));
 
-    struct tl_thread_record *b = published(3);
+    struct tl__thread_record *b = published(3);
     uint64_t serial_b = b->info.serial;
     registry_thread_exited(b, NULL);
     assert_true(is_live(serial_b));
@@ -73,7 +73,7 @@ static void detached_records_are_freed_on_exit_whatever_the_order(void **state)
 static void creator_hold_keeps_a_finished_record(void **state)
 {
     (void)state;
-    struct tl_thread_record *r = registry_new_record();
+    struct tl__thread_record *r = registry_new_record();
     uint64_t serial = r->info.serial;
     registry_publish(r, fake_handle(4));
     registry_thread_detached(r);
@@ -88,22 +88,22 @@ static void no_growth_under_churn(void **state)
     (void)state;
     uint64_t live_before = registry_threads_live();
     for (uintptr_t i = 0; i < 100000; i++) {
-        struct tl_thread_record *r = published(100 + i % 64);
+        struct tl__thread_record *r = published(100 + i % 64);
         registry_thread_exited(r, NULL);
         registry_thread_joined(r);
     }
     assert_int_equal(registry_threads_live(), live_before);
-    struct tl_thread_info all[8];
+    struct tl__thread_info all[8];
     assert_true(registry_copy_all(all, 8) <= 8); /* the pool reuses records */
 }
 
 static void copy_reports_the_true_count_when_short_of_room(void **state)
 {
     (void)state;
-    struct tl_thread_record *r[10];
+    struct tl__thread_record *r[10];
     for (int i = 0; i < 10; i++)
         r[i] = published(500 + (uintptr_t)i);
-    struct tl_thread_info few[3];
+    struct tl__thread_info few[3];
     size_t n = registry_copy_all(few, 3);
     assert_true(n >= 10);
     for (int i = 0; i < 10; i++) {
@@ -116,9 +116,9 @@ static void wait_returns_false_at_the_deadline(void **state)
 {
     (void)state;
     uint32_t epoch = registry_exit_epoch();
-    uint64_t deadline = tl_now_monotonic_ns() + 20 * 1000 * 1000;
+    uint64_t deadline = tl__now_monotonic_ns() + 20 * 1000 * 1000;
     assert_false(registry_wait_exit(epoch, deadline));
-    assert_true(tl_now_monotonic_ns() >= deadline);
+    assert_true(tl__now_monotonic_ns() >= deadline);
 }
 
 static void *exit_one_record(void *arg)
@@ -130,11 +130,11 @@ static void *exit_one_record(void *arg)
 static void wait_wakes_on_an_exit(void **state)
 {
     (void)state;
-    struct tl_thread_record *r = published(600);
+    struct tl__thread_record *r = published(600);
     uint32_t epoch = registry_exit_epoch();
     pthread_t t;
     pthread_create(&t, NULL, exit_one_record, r);
-    assert_true(registry_wait_exit(epoch, tl_now_monotonic_ns() + 10ull * 1000 * 1000 * 1000));
+    assert_true(registry_wait_exit(epoch, tl__now_monotonic_ns() + 10ull * 1000 * 1000 * 1000));
     pthread_join(t, NULL);
     registry_thread_joined(r);
 }
@@ -145,7 +145,7 @@ static void wait_wakes_on_an_exit(void **state)
 struct publish_race {
     _Atomic uintptr_t round; /* the round the rival should publish in; UINTPTR_MAX = stop */
     _Atomic uintptr_t done;  /* the last round the rival published in */
-    struct tl_thread_record *_Atomic record;
+    struct tl__thread_record *_Atomic record;
     _Atomic(pthread_t) handle;
 };
 
@@ -172,7 +172,7 @@ static void second_publisher_always_finds_the_record(void **state)
     pthread_create(&rival, NULL, rival_publisher, &race);
     unsigned misses = 0;
     for (uintptr_t round = 1; round <= 200000; round++) {
-        struct tl_thread_record *r = registry_new_record();
+        struct tl__thread_record *r = registry_new_record();
         pthread_t handle = fake_handle(1000 + round % 128);
         atomic_store(&race.record, r);
         atomic_store(&race.handle, handle);

@@ -78,10 +78,10 @@ static void test_pattern_semantics(void **state)
     assert_true(suppression_pattern_matches(NULL, "x"));
 }
 
-static struct tl_suppressions *parse_ok(const char *text)
+static struct tl__suppressions *parse_ok(const char *text)
 {
     char err[ERR_MAX];
-    struct tl_suppressions *s = suppressions_parse(text, err, sizeof err);
+    struct tl__suppressions *s = suppressions_parse(text, err, sizeof err);
     if (!s)
         fail_msg("suppressions_parse failed: %s", err);
     return s;
@@ -94,35 +94,35 @@ static void assert_parse_error(const char *text, const char *message)
     assert_string_equal(err, message);
 }
 
-static struct tl_frame frame(const char *function, const char *file, const char *module)
+static struct tl__frame frame(const char *function, const char *file, const char *module)
 {
-    return (struct tl_frame){
+    return (struct tl__frame){
         .pc = 0x1000, .function = function, .file = file, .line = 1, .module = module};
 }
 
 /* Whether a thread whose creation stack has one frame in function fn is suppressed. */
-static bool suppresses_function(struct tl_suppressions *s, const char *fn)
+static bool suppresses_function(struct tl__suppressions *s, const char *fn)
 {
-    struct tl_frame f = frame(fn, NULL, NULL);
+    struct tl__frame f = frame(fn, NULL, NULL);
     return suppressions_match_thread(s, NULL, &f, 1);
 }
 
 static void test_syntax(void **state)
 {
     (void)state;
-    struct tl_suppressions *s = parse_ok("# leaks we live with\n"
-                                         "\n"
-                                         "   \t\n"
-                                         "thread:alpha\n"
-                                         "  \tthread:beta \t\r\n"
-                                         "race:gamma\n"
-                                         "race_top:delta\n"
-                                         "mutex:m\n"
-                                         "signal:s\n"
-                                         "deadlock:d\n"
-                                         "called_from_lib:libx.so\n"
-                                         "   # indented comment\n"
-                                         "thread:last-no-newline");
+    struct tl__suppressions *s = parse_ok("# leaks we live with\n"
+                                          "\n"
+                                          "   \t\n"
+                                          "thread:alpha\n"
+                                          "  \tthread:beta \t\r\n"
+                                          "race:gamma\n"
+                                          "race_top:delta\n"
+                                          "mutex:m\n"
+                                          "signal:s\n"
+                                          "deadlock:d\n"
+                                          "called_from_lib:libx.so\n"
+                                          "   # indented comment\n"
+                                          "thread:last-no-newline");
     assert_int_equal(suppressions_count(s), 9);
     assert_true(suppresses_function(s, "alpha"));
     assert_true(suppresses_function(s, "beta")); /* trimmed at both ends, \r included */
@@ -139,7 +139,7 @@ static void test_tsan_line_quirks(void **state)
     (void)state;
     /* As in TSan, '#' starts a comment only at the start of a line, and the pattern is everything
      * after the first ':', spaces included. */
-    struct tl_suppressions *s = parse_ok("thread:foo # why\nthread: bar\n");
+    struct tl__suppressions *s = parse_ok("thread:foo # why\nthread: bar\n");
     assert_false(suppresses_function(s, "foo"));
     assert_true(suppresses_function(s, "foo # why"));
     assert_false(suppresses_function(s, "bar"));
@@ -160,7 +160,7 @@ static void test_tsan_line_quirks(void **state)
 static void test_empty_inputs(void **state)
 {
     (void)state;
-    struct tl_suppressions *s = parse_ok("");
+    struct tl__suppressions *s = parse_ok("");
     assert_int_equal(suppressions_count(s), 0);
     assert_false(suppresses_function(s, "x"));
     suppressions_free(s);
@@ -199,11 +199,11 @@ static void test_syntax_errors(void **state)
 static void test_match_sources(void **state)
 {
     (void)state;
-    struct tl_suppressions *s = parse_ok("thread:^start_worker$\n"
-                                         "thread:pool_spawn\n"
-                                         "thread:src/net/*.c\n"
-                                         "thread:libvendor.so\n");
-    struct tl_frame stack[3] = {
+    struct tl__suppressions *s = parse_ok("thread:^start_worker$\n"
+                                          "thread:pool_spawn\n"
+                                          "thread:src/net/*.c\n"
+                                          "thread:libvendor.so\n");
+    struct tl__frame stack[3] = {
         frame("make_threads", "/src/app/main.c", "/usr/bin/app"),
         frame("helper", "/src/app/helper.c", "/usr/bin/app"),
         frame("main", "/src/app/main.c", "/usr/bin/app"),
@@ -232,8 +232,8 @@ static void test_unknown_function_never_matches(void **state)
 {
     (void)state;
     /* "??" is the symboliser's placeholder, not a name: TSan would have none to match. */
-    struct tl_suppressions *s = parse_ok("thread:?\n");
-    struct tl_frame f = frame("??", NULL, NULL);
+    struct tl__suppressions *s = parse_ok("thread:?\n");
+    struct tl__frame f = frame("??", NULL, NULL);
     assert_false(suppressions_match_thread(s, "??", &f, 1));
     f.function = "a?b";
     assert_true(suppressions_match_thread(s, NULL, &f, 1));
@@ -243,11 +243,11 @@ static void test_unknown_function_never_matches(void **state)
 static void test_hit_counts(void **state)
 {
     (void)state;
-    struct tl_suppressions *s = parse_ok("thread:never\n"
-                                         "race:foo\n"
-                                         "thread:foo\n"
-                                         "thread:fo\n" /* also matches foo, but comes later */
-                                         "thread:bar\n");
+    struct tl__suppressions *s = parse_ok("thread:never\n"
+                                          "race:foo\n"
+                                          "thread:foo\n"
+                                          "thread:fo\n" /* also matches foo, but comes later */
+                                          "thread:bar\n");
     assert_int_equal(suppressions_used(s, NULL, NULL, NULL, 0), 0);
     assert_true(suppresses_function(s, "foo"));
     assert_true(suppresses_function(s, "foo"));
@@ -276,8 +276,8 @@ static void test_stack_is_credited_before_start_routine(void **state)
 {
     (void)state;
     /* TSan only looks at the creation stack, so an entry it would also use gets the hit. */
-    struct tl_suppressions *s = parse_ok("thread:routine\nthread:creator\n");
-    struct tl_frame f = frame("creator", NULL, NULL);
+    struct tl__suppressions *s = parse_ok("thread:routine\nthread:creator\n");
+    struct tl__frame f = frame("creator", NULL, NULL);
     assert_true(suppressions_match_thread(s, "routine", &f, 1));
     const char *patterns[2];
     assert_int_equal(suppressions_used(s, NULL, patterns, NULL, 2), 1);
@@ -301,7 +301,7 @@ static void test_load_file(void **state)
     (void)state;
     char path[64], err[ERR_MAX];
     write_temp(path, sizeof path, "# tsan file\nthread:from_file\r\nrace:x\n");
-    struct tl_suppressions *s = suppressions_load(path, err, sizeof err);
+    struct tl__suppressions *s = suppressions_load(path, err, sizeof err);
     unlink(path);
     assert_non_null(s);
     assert_int_equal(suppressions_count(s), 2);
@@ -322,7 +322,7 @@ static void test_load_large_file(void **state)
     char path[64], err[ERR_MAX];
     write_temp(path, sizeof path, text);
     free(text);
-    struct tl_suppressions *s = suppressions_load(path, err, sizeof err);
+    struct tl__suppressions *s = suppressions_load(path, err, sizeof err);
     unlink(path);
     assert_non_null(s);
     assert_int_equal(suppressions_count(s), entries);

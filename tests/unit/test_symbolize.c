@@ -72,15 +72,15 @@ static __attribute__((noinline)) void *caller_of_inlined_helper(int *helper_line
     return return_address;
 }
 
-static struct tl_frame symbolize_one(const void *pc, bool return_address)
+static struct tl__frame symbolize_one(const void *pc, bool return_address)
 {
     void *pcs[1] = {(void *)pc};
-    struct tl_frame frame;
+    struct tl__frame frame;
     symbolize_frames(pcs, 1, return_address, &frame);
     return frame;
 }
 
-static void assert_known_static_function(const struct tl_frame *frame)
+static void assert_known_static_function(const struct tl__frame *frame)
 {
     assert_int_equal(frame->pc, (uintptr_t)known_static_function);
     assert_string_equal(frame->function, "known_static_function");
@@ -96,7 +96,7 @@ static void assert_known_static_function(const struct tl_frame *frame)
 static void print_cold_costs(void)
 {
     uint64_t start = now_ns();
-    struct tl_frame frame = symbolize_one(known_static_function, false);
+    struct tl__frame frame = symbolize_one(known_static_function, false);
     uint64_t first_call = now_ns() - start;
     assert_known_static_function(&frame);
 
@@ -114,7 +114,7 @@ static void print_cold_costs(void)
 /* Distinct addresses in libc's text, each resolved once: libdw's lookup plus interning. */
 static double warm_miss_ns_per_frame(void **pcs, size_t n)
 {
-    struct tl_frame *frames = calloc(n, sizeof *frames);
+    struct tl__frame *frames = calloc(n, sizeof *frames);
     assert_non_null(frames);
     uint64_t start = now_ns();
     symbolize_frames(pcs, n, true, frames);
@@ -129,7 +129,7 @@ static double warm_miss_ns_per_frame(void **pcs, size_t n)
 
 static double cached_ns_per_frame(void **pcs, size_t n, int rounds)
 {
-    struct tl_frame *frames = calloc(n, sizeof *frames);
+    struct tl__frame *frames = calloc(n, sizeof *frames);
     assert_non_null(frames);
     uint64_t start = now_ns();
     for (int r = 0; r < rounds; r++)
@@ -160,7 +160,7 @@ static void test_costs(void **state)
 static void test_static_function(void **state)
 {
     (void)state;
-    struct tl_frame frame = symbolize_one(known_static_function, false);
+    struct tl__frame frame = symbolize_one(known_static_function, false);
     assert_known_static_function(&frame);
 }
 
@@ -169,7 +169,7 @@ static void test_return_address_reports_the_call_line(void **state)
     (void)state;
     int call_line = 0;
     void *return_address = known_caller(&call_line);
-    struct tl_frame frame = symbolize_one(return_address, true);
+    struct tl__frame frame = symbolize_one(return_address, true);
     assert_int_equal(frame.pc, (uintptr_t)return_address); /* the original, not pc - 1 */
     assert_string_equal(frame.function, "known_caller");
     assert_string_equal(basename_of(frame.file), "test_symbolize.c");
@@ -181,7 +181,7 @@ static void test_inlined_call_becomes_its_own_frame(void **state)
     (void)state;
     int helper_line = 0, call_line = 0;
     void *pcs[1] = {caller_of_inlined_helper(&helper_line, &call_line)};
-    struct tl_frame frames[8];
+    struct tl__frame frames[8];
     size_t depth = symbolize_frames_inlined(pcs, 1, true, frames, 8);
     assert_int_equal(depth, 2);
     assert_string_equal(frames[0].function, "inlined_helper");
@@ -209,7 +209,7 @@ static void test_inlined_call_becomes_its_own_frame(void **state)
 static void test_libc_function(void **state)
 {
     (void)state;
-    struct tl_frame frame = symbolize_one(atoi, false);
+    struct tl__frame frame = symbolize_one(atoi, false);
     assert_string_equal(frame.function, "atoi");
     assert_non_null(frame.module);
     assert_non_null(strstr(frame.module, "libc.so"));
@@ -219,7 +219,7 @@ static void test_versioned_symbol_is_plain(void **state)
 {
     (void)state;
     /* libc's debug symbol table says "fclose@@GLIBC_2.2.5" */
-    struct tl_frame frame = symbolize_one(fclose, false);
+    struct tl__frame frame = symbolize_one(fclose, false);
     assert_string_equal(frame.function, "fclose");
 }
 
@@ -228,13 +228,13 @@ static void test_cxx_name_is_demangled(void **state)
     (void)state;
     assert_int_equal(symbolize_cxx_probe_call(2), 7);
     assert_non_null(dlsym(RTLD_DEFAULT, "__cxa_demangle")); /* precondition: libstdc++ is here */
-    struct tl_frame frame = symbolize_one(symbolize_cxx_probe_address(), false);
+    struct tl__frame frame = symbolize_one(symbolize_cxx_probe_address(), false);
     assert_string_equal(frame.function, "tlprobe::mangled_probe(int)");
     assert_string_equal(basename_of(frame.file), "symbolize_cxx_probe.cpp");
     assert_in_range(frame.line, symbolize_cxx_probe_first_line(), symbolize_cxx_probe_last_line());
 }
 
-static void assert_unknown(const struct tl_frame *frame, uintptr_t pc)
+static void assert_unknown(const struct tl__frame *frame, uintptr_t pc)
 {
     assert_int_equal(frame->pc, pc);
     assert_string_equal(frame->function, "??");
@@ -247,7 +247,7 @@ static void test_unmapped_address_is_unknown(void **state)
 {
     (void)state;
     void *pcs[3] = {(void *)0x1000, NULL, (void *)(uintptr_t)0xfffffffffff00000u};
-    struct tl_frame frames[3];
+    struct tl__frame frames[3];
     symbolize_frames(pcs, 3, true, frames);
     for (int i = 0; i < 3; i++)
         assert_unknown(&frames[i], (uintptr_t)pcs[i]);
@@ -271,7 +271,7 @@ static void test_many_frames_in_one_call(void **state)
     (void)state;
     int call_line = 0;
     void *pcs[3] = {known_caller(&call_line), (void *)0x1000, known_caller(&call_line)};
-    struct tl_frame frames[3];
+    struct tl__frame frames[3];
     symbolize_frames(pcs, 3, true, frames);
     assert_string_equal(frames[0].function, "known_caller");
     assert_int_equal(frames[0].line, call_line);
@@ -282,11 +282,11 @@ static void test_many_frames_in_one_call(void **state)
 static void test_close_then_reuse(void **state)
 {
     (void)state;
-    struct tl_frame before = symbolize_one(known_static_function, false);
+    struct tl__frame before = symbolize_one(known_static_function, false);
     int line_before = before.line;
     symbolizer_close();
     symbolizer_close(); /* twice is harmless */
-    struct tl_frame after = symbolize_one(known_static_function, false);
+    struct tl__frame after = symbolize_one(known_static_function, false);
     assert_known_static_function(&after);
     assert_int_equal(after.line, line_before);
 }
@@ -295,7 +295,7 @@ static void test_close_then_reuse(void **state)
 static void test_library_dlopened_later(void **state)
 {
     (void)state;
-    struct tl_frame before = symbolize_one(known_static_function, false); /* modules read */
+    struct tl__frame before = symbolize_one(known_static_function, false); /* modules read */
     assert_known_static_function(&before);
     void *lib = dlopen(SYMBOLIZE_DLOPEN_PROBE, RTLD_NOW | RTLD_LOCAL);
     assert_non_null(lib);
@@ -306,7 +306,7 @@ static void test_library_dlopened_later(void **state)
     assert_non_null(first_line);
     assert_non_null(last_line);
 
-    struct tl_frame frame = symbolize_one(probe, false);
+    struct tl__frame frame = symbolize_one(probe, false);
     assert_string_equal(frame.function, "symbolize_dlopen_probe");
     assert_string_equal(basename_of(frame.file),
                         "symbolize_dlopen_probe.c"); /* libdw, not dladdr */
@@ -347,8 +347,8 @@ static void test_dladdr_fallback(void **state)
 {
     (void)state;
     symbolizer_use_libdw(false);
-    struct tl_frame libc_frame = symbolize_one(atoi, false);
-    struct tl_frame static_frame = symbolize_one(known_static_function, false);
+    struct tl__frame libc_frame = symbolize_one(atoi, false);
+    struct tl__frame static_frame = symbolize_one(known_static_function, false);
     const char *start_routine = symbolize_function(atoi);
     /* copy out before symbolizer_use_libdw releases the strings */
     char libc_function[64], libc_module[256];
@@ -369,7 +369,7 @@ static void test_dladdr_fallback(void **state)
     /* a static function is not exported, so only its module is known */
     assert_true(static_has_module);
 
-    struct tl_frame with_libdw = symbolize_one(known_static_function, false);
+    struct tl__frame with_libdw = symbolize_one(known_static_function, false);
     assert_known_static_function(&with_libdw);
 }
 

@@ -21,30 +21,30 @@
 
 /* ---- fixture ---- */
 
-static struct tl_frame creation_a[] = {
+static struct tl__frame creation_a[] = {
     {0x55d4c1a2b3c4, "start_workers", "/src/server.c", 42, "/opt/bin/server", true},
     {0x55d4c1a2b400, "main", "server.c", 0, NULL, false},
     {0x55d4c1a2b500, NULL, NULL, 0, NULL, false},
 };
-static struct tl_frame current_a[] = {
+static struct tl__frame current_a[] = {
     {0x7f0000001000, "pthread_cond_wait", NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6", false},
 };
-static struct tl_frame creation_b[] = {
+static struct tl__frame creation_b[] = {
     {0x1000, "spawn_helper", "helper.c", 7, "/opt/bin/server", false},
 };
 
-static struct tl_leaked_thread threads_a[] = {
+static struct tl__leaked_thread threads_a[] = {
     {.tid = 4243, .name = "work\"er\n1", .cancelled = true, .wait = "futex wait (condition)"},
     {.tid = 4244, .name = "\x1b[31mevil\x7f", .wait = "read (pipe)"},
     {.tid = 4246, .name = "", .wait = "futex wait (condition)"},
 };
-static struct tl_leaked_thread threads_b[] = {
+static struct tl__leaked_thread threads_b[] = {
     {.tid = 4245, .name = "helper"},
 };
 
 static char *argv_fixture[] = {"./server", "--selftest", NULL};
 
-static struct tl_leak_group groups_fixture[] = {
+static struct tl__leak_group groups_fixture[] = {
     {
         .count = 3,
         .state = TL_LEAK_RUNNING,
@@ -72,9 +72,9 @@ static struct tl_leak_group groups_fixture[] = {
     },
 };
 
-static struct tl_findings findings_fixture(void)
+static struct tl__findings findings_fixture(void)
 {
-    return (struct tl_findings){
+    return (struct tl__findings){
         .pid = 4242,
         .ppid = 1,
         .exe = "/opt/bin/server",
@@ -90,7 +90,7 @@ static struct tl_findings findings_fixture(void)
 
 /* noinline: inlined, its local `text` (whose address open_memstream keeps) makes gcc 12 -O3 take
  * every strstr into the result for a dangling pointer to that local (-Wdangling-pointer). */
-__attribute__((noinline)) static char *render(const struct tl_findings *f, bool color)
+__attribute__((noinline)) static char *render(const struct tl__findings *f, bool color)
 {
     char *text = NULL;
     size_t len = 0;
@@ -124,7 +124,7 @@ static void expect_no_substring(const char *text, const char *needle)
 static void test_plain_report_lines(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     char *text = render(&f, false);
     static const char *const lines[] = {
         "==4242== threadleak: 4 leaked threads in 2 groups (pid 4242, ./server --selftest)",
@@ -163,7 +163,7 @@ static void test_plain_report_lines(void **state)
 static void test_group_order_follows_findings(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     char *text = render(&f, false);
     const char *first = strstr(text, "3 threads still running");
     const char *second = strstr(text, "1 thread finished");
@@ -176,15 +176,15 @@ static void test_group_order_follows_findings(void **state)
 static void test_detached_cancelled_and_suppressed(void **state)
 {
     (void)state;
-    struct tl_leaked_thread t[] = {{.tid = 11, .name = "a", .cancelled = true},
-                                   {.tid = 12, .name = "b", .cancelled = true}};
-    struct tl_leak_group g = {.count = 2,
-                              .state = TL_LEAK_RUNNING,
-                              .detached = true,
-                              .start_routine = "loop",
-                              .creator_tid = 0,
-                              .threads = t};
-    struct tl_findings f = {
+    struct tl__leaked_thread t[] = {{.tid = 11, .name = "a", .cancelled = true},
+                                    {.tid = 12, .name = "b", .cancelled = true}};
+    struct tl__leak_group g = {.count = 2,
+                               .state = TL_LEAK_RUNNING,
+                               .detached = true,
+                               .start_routine = "loop",
+                               .creator_tid = 0,
+                               .threads = t};
+    struct tl__findings f = {
         .pid = 10, .threads_created = 1, .leaked = 2, .suppressed = 3, .groups = &g, .ngroups = 1};
     char *text = render(&f, false);
     expect_line(text, "==10== threadleak: 2 leaked threads in 1 group (pid 10)");
@@ -203,15 +203,15 @@ static void test_long_thread_list_is_cut(void **state)
 {
     (void)state;
     enum { N = 25 };
-    struct tl_leaked_thread t[N];
+    struct tl__leaked_thread t[N];
     memset(t, 0, sizeof t);
     for (int i = 0; i < N; i++) {
         t[i].tid = 100 + i;
         snprintf(t[i].wait, sizeof t[i].wait, "futex wait");
     }
-    struct tl_leak_group g = {
+    struct tl__leak_group g = {
         .count = N, .start_routine = "w", .creator_is_main = true, .creator_tid = 99, .threads = t};
-    struct tl_findings f = {
+    struct tl__findings f = {
         .pid = 99, .leaked = N, .threads_created = N, .groups = &g, .ngroups = 1};
     char *text = render(&f, false);
     expect_line(text, "  threads: 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, and 15 more");
@@ -225,7 +225,7 @@ static void test_no_leaks(void **state)
 {
     (void)state;
     char *argv[] = {NULL};
-    struct tl_findings f = {.pid = 3, .exe = "/bin/true", .argv = argv, .threads_created = 1};
+    struct tl__findings f = {.pid = 3, .exe = "/bin/true", .argv = argv, .threads_created = 1};
     char *text = render(&f, false);
     assert_string_equal(text, "==3== threadleak: no leaked threads (pid 3, /bin/true)\n"
                               "==3== SUMMARY: threadleak: 0 leaked threads, 1 thread created\n");
@@ -255,7 +255,7 @@ static void strip_ansi(char *s)
 static void test_color(void **state)
 {
     (void)state;
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     char *colored = render(&f, true);
     assert_non_null(strstr(colored, "\033[31mstill running\033[0m"));
     assert_non_null(strstr(colored, "\033[33mfinished but never joined\033[0m"));
@@ -279,7 +279,7 @@ static void test_write_error(void **state)
     FILE *full = fopen("/dev/full", "w");
     if (full == NULL)
         skip();
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     assert_int_equal(report_write_text(full, &f, false), -1);
     fclose(full);
 }
@@ -291,7 +291,7 @@ static void test_atomic_file(void **state)
     (void)state;
     char dir[] = "/tmp/tl-text-report-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    struct tl_findings f = findings_fixture();
+    struct tl__findings f = findings_fixture();
     char path[256];
     assert_int_equal(report_write_text_file_atomic(dir, &f, false, path, sizeof path), 0);
     char expected[256];

@@ -44,7 +44,7 @@ static char *read_fixture(const char *name, size_t *len)
 }
 
 /* Parses a fixture and checks the parse reported as many findings as it stored. */
-static void parse_fixture(const char *name, struct tl_tsan_report_set *set)
+static void parse_fixture(const char *name, struct tl__tsan_report_set *set)
 {
     size_t len;
     char *text = read_fixture(name, &len);
@@ -53,7 +53,8 @@ static void parse_fixture(const char *name, struct tl_tsan_report_set *set)
     assert_int_equal(n, (int)set->nfindings);
 }
 
-static const struct tl_tsan_stack *stack_titled(const struct tl_tsan_finding *f, const char *prefix)
+static const struct tl__tsan_stack *stack_titled(const struct tl__tsan_finding *f,
+                                                 const char *prefix)
 {
     for (size_t i = 0; i < f->nstacks; i++)
         if (strncmp(f->stacks[i].title, prefix, strlen(prefix)) == 0)
@@ -72,10 +73,10 @@ static void assert_suffix(const char *s, const char *suffix)
 static void test_clang_merged_leaks(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("clang_worker_pool_partial_join.txt", &set);
     assert_int_equal(set.nfindings, 1);
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_string_equal(f->kind, "thread leak");
     assert_int_equal(f->pid, 9073);
     assert_int_equal(f->count, 2); /* "And 1 more similar thread leaks." */
@@ -87,7 +88,7 @@ static void test_clang_merged_leaks(void **state)
     assert_suffix(f->summary, " in pthread_create");
 
     assert_int_equal(f->nstacks, 1);
-    const struct tl_tsan_stack *s = &f->stacks[0];
+    const struct tl__tsan_stack *s = &f->stacks[0];
     assert_string_equal(s->title, "Thread T3 (tid=9077, finished) created by main thread at");
     assert_int_equal(s->nframes, 3);
     assert_int_equal(s->frames[0].index, 0);
@@ -110,16 +111,16 @@ static void test_clang_merged_leaks(void **state)
 static void test_gcc_merged_leaks(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("gcc_worker_pool_partial_join.txt", &set);
     assert_int_equal(set.nfindings, 1);
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_int_equal(f->count, 2);
     assert_string_equal(f->creator_function, "pool_start");
     assert_string_equal(f->summary, "SUMMARY: ThreadSanitizer: thread leak "
                                     "/work/main/tests/reference/worker_pool_partial_join.c:55 in "
                                     "pool_start");
-    const struct tl_tsan_frame *top = &f->stacks[0].frames[0];
+    const struct tl__tsan_frame *top = &f->stacks[0].frames[0];
     assert_string_equal(top->file, "../../../../src/libsanitizer/tsan/tsan_interceptors_posix.cpp");
     assert_int_equal(top->line, 1001);
     assert_int_equal(top->column, 0); /* gcc prints no column */
@@ -130,7 +131,7 @@ static void test_gcc_merged_leaks(void **state)
 
 static void check_two_leak_sites(const char *fixture)
 {
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture(fixture, &set);
     assert_int_equal(set.nfindings, 2);
     assert_int_equal(set.findings[0].count, 3);
@@ -151,10 +152,10 @@ static void test_two_reports_one_process(void **state)
 
 static void check_nested(const char *fixture)
 {
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture(fixture, &set);
     assert_int_equal(set.nfindings, 1);
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_string_equal(f->created_by, "thread T1");
     assert_string_equal(f->creator_function, "supervisor_start_heartbeat");
     assert_int_equal(f->count, 1);
@@ -175,14 +176,14 @@ static void test_cxx_creator_with_spaces(void **state)
     (void)state;
     static const char *const fixtures[] = {"clang_std_thread_leak.txt", "gcc_std_thread_leak.txt"};
     for (size_t i = 0; i < 2; i++) {
-        struct tl_tsan_report_set set;
+        struct tl__tsan_report_set set;
         parse_fixture(fixtures[i], &set);
         assert_int_equal(set.nfindings, 1);
-        const struct tl_tsan_finding *f = &set.findings[0];
+        const struct tl__tsan_finding *f = &set.findings[0];
         assert_string_equal(f->creator_function,
                             "std::thread::_M_start_thread(std::unique_ptr<std::thread::_State, "
                             "std::default_delete<std::thread::_State> >, void (*)())");
-        const struct tl_tsan_frame *fr = &f->stacks[0].frames[1];
+        const struct tl__tsan_frame *fr = &f->stacks[0].frames[1];
         assert_null(fr->file);
         assert_string_equal(fr->module, "libstdc++.so.6");
         assert_int_equal(fr->module_offset, 0xd4578);
@@ -192,10 +193,10 @@ static void test_cxx_creator_with_spaces(void **state)
 
 static void check_race(const char *fixture, const char *access)
 {
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture(fixture, &set);
     assert_int_equal(set.nfindings, 1);
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_string_equal(f->kind, "data race");
     assert_int_equal(f->count, 1);
     assert_int_equal(f->leak_state, TL_TSAN_THREAD_UNKNOWN); /* leak fields only for leaks */
@@ -205,7 +206,7 @@ static void check_race(const char *fixture, const char *access)
     assert_int_equal(f->nstacks, 4);
     assert_true(strncmp(f->stacks[0].title, access, strlen(access)) == 0);
     assert_non_null(stack_titled(f, "Previous write of size 4 at 0x"));
-    const struct tl_tsan_stack *t2 = stack_titled(f, "Thread T2 ");
+    const struct tl__tsan_stack *t2 = stack_titled(f, "Thread T2 ");
     assert_non_null(t2);
     assert_int_equal(t2->nframes, 2);
     assert_string_equal(f->stacks[0].frames[0].function, "record_hits");
@@ -221,10 +222,10 @@ static void test_data_race(void **state)
 
 static void check_inversion(const char *fixture)
 {
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture(fixture, &set);
     assert_int_equal(set.nfindings, 1);
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_string_equal(f->kind, "lock-order-inversion (potential deadlock)");
     assert_int_equal(f->nstacks, 4);
     assert_string_equal(f->stacks[0].title,
@@ -248,25 +249,25 @@ static void test_lock_order_inversion(void **state)
 static void test_signal_reports_clang(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("clang_signal_handler_unsafe.txt", &set);
     assert_int_equal(set.nfindings, 3);
     assert_string_equal(set.findings[0].kind, "signal-unsafe call inside of a signal");
     assert_string_equal(set.findings[1].kind, "signal-unsafe call inside of a signal");
     assert_string_equal(set.findings[2].kind, "signal handler spoils errno");
     /* These stacks have no title line. */
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_int_equal(f->nstacks, 1);
     assert_string_equal(f->stacks[0].title, "");
     assert_int_equal(f->stacks[0].nframes, 4);
     assert_string_equal(f->stacks[0].frames[0].function, "malloc");
-    const struct tl_tsan_frame *handler = &f->stacks[0].frames[2];
+    const struct tl__tsan_frame *handler = &f->stacks[0].frames[2];
     assert_string_equal(handler->function,
                         "__tsan::CallUserSignalHandler(__tsan::ThreadState*, bool, bool, int, "
                         "__sanitizer::__sanitizer_siginfo*, void*)");
     assert_string_equal(handler->file, "tsan_interceptors_posix.cpp.o"); /* no line at all */
     assert_int_equal(handler->line, 0);
-    const struct tl_tsan_frame *errno_frame = &set.findings[2].stacks[0].frames[0];
+    const struct tl__tsan_frame *errno_frame = &set.findings[2].stacks[0].frames[0];
     assert_string_equal(errno_frame->function, "on_dump_stats");
     assert_int_equal(errno_frame->line, 26);
     assert_int_equal(errno_frame->column, 0);
@@ -277,7 +278,7 @@ static void test_signal_reports_clang(void **state)
 static void test_signal_reports_gcc(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("gcc_signal_handler_unsafe.txt", &set);
     assert_int_equal(set.nfindings, 3);
     assert_string_equal(set.findings[2].kind, "signal handler spoils errno");
@@ -289,7 +290,7 @@ static void test_signal_reports_gcc(void **state)
 static void test_crash_messages(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("clang_c11_threads_clean.txt", &set);
     assert_int_equal(set.nfindings, 0);
     assert_int_equal(set.reported_lines, 0);
@@ -303,7 +304,7 @@ static void test_crash_messages(void **state)
 static void test_crash_messages_interleaved(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     /* Two threads crashed at once: "ThreadSanitizer==30613==ERROR: ..." */
     parse_fixture("clang_c11_threads_clean_interleaved.txt", &set);
     assert_int_equal(set.nfindings, 0);
@@ -318,7 +319,7 @@ static void test_crash_messages_interleaved(void **state)
 static void test_several_processes(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("mixed_processes.txt", &set);
     assert_int_equal(set.nfindings, 2);
     assert_string_equal(set.findings[0].kind, "data race");
@@ -337,16 +338,16 @@ static void test_several_processes(void **state)
 static void test_interleaved_and_cut(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("edited_interleaved.txt", &set);
     assert_int_equal(set.nfindings, 2);
-    const struct tl_tsan_finding *race = &set.findings[0];
+    const struct tl__tsan_finding *race = &set.findings[0];
     assert_string_equal(race->kind, "data race"); /* found after the glued-on prefix */
     assert_int_equal(race->pid, 31229);
     assert_int_equal(race->nstacks, 4); /* the noise lines made no stacks */
     assert_int_equal(race->stacks[0].nframes, 1);
     assert_non_null(race->summary);
-    const struct tl_tsan_finding *cut = &set.findings[1];
+    const struct tl__tsan_finding *cut = &set.findings[1];
     assert_string_equal(cut->kind, "thread leak");
     assert_null(cut->summary); /* the process died mid-report */
     assert_string_equal(cut->creator_function, "supervisor_start_heartbeat");
@@ -372,9 +373,9 @@ static void test_unknown_kind_crlf_and_odd_frames(void **state)
         "  Thread T1 'flusher' (tid=79, running) created by thread T5 at:\n"
         "    #0 main /src/a.c:3 (a.out+0x10)\n"
         "SUMMARY: ThreadSanitizer: thread leak /src/a.c:3 in main\n";
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     assert_int_equal(tsan_report_parse(text, sizeof text - 1, &set), 3);
-    const struct tl_tsan_finding *f = &set.findings[0];
+    const struct tl__tsan_finding *f = &set.findings[0];
     assert_string_equal(f->kind, "heap-use-after-free");
     assert_int_equal(f->pid, 77);
     assert_string_equal(f->summary, "SUMMARY: ThreadSanitizer: heap-use-after-free "
@@ -405,7 +406,7 @@ static void test_length_is_respected(void **state)
     /* Stop just before "SUMMARY": the buffer goes on, but the parser must not read it. */
     const char *summary = strstr(text, "SUMMARY:");
     assert_non_null(summary);
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     assert_int_equal(tsan_report_parse(text, (size_t)(summary - text), &set), 1);
     assert_null(set.findings[0].summary);
     assert_int_equal(set.reported_lines, 0);
@@ -421,7 +422,7 @@ static void test_no_tsan_output(void **state)
 {
     (void)state;
     static const char text[] = "hello\n#1 not a report\nSUMMARY: all good\n==12== not tsan?\n";
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     assert_int_equal(tsan_report_parse(text, sizeof text - 1, &set), 0);
     assert_int_equal(set.reported_warnings, 0);
     assert_int_equal(set.nmessages, 1); /* "==PID==" lines are kept whatever they say */
@@ -430,7 +431,7 @@ static void test_no_tsan_output(void **state)
     tsan_report_set_free(NULL);
 }
 
-static char *write_json(const struct tl_tsan_report_set *set)
+static char *write_json(const struct tl__tsan_report_set *set)
 {
     char *json = NULL;
     size_t len = 0;
@@ -444,43 +445,43 @@ static char *write_json(const struct tl_tsan_report_set *set)
 static void test_json(void **state)
 {
     (void)state;
-    struct tl_tsan_report_set set;
+    struct tl__tsan_report_set set;
     parse_fixture("mixed_processes.txt", &set);
     char *json = write_json(&set);
     char err[128];
-    struct tl_json *root = tl_json_parse(json, strlen(json), err, sizeof err);
+    struct tl__json *root = tl__json_parse(json, strlen(json), err, sizeof err);
     if (!root)
         fail_msg("invalid JSON: %s\n%s", err, json);
 
-    const struct tl_json *findings = tl_json_get(root, "tsan_findings");
-    assert_int_equal(tl_json_length(findings), 2);
-    const struct tl_json *race = tl_json_index(findings, 0);
-    assert_string_equal(tl_json_string(tl_json_get(race, "kind")), "data race");
-    assert_int_equal(tl_json_int(tl_json_get(race, "pid")), 9499);
-    assert_null(tl_json_get(race, "created_by")); /* leak fields only on leaks */
-    const struct tl_json *frame =
-        tl_json_index(tl_json_get(tl_json_index(tl_json_get(race, "stacks"), 0), "frames"), 0);
-    assert_string_equal(tl_json_string(tl_json_get(frame, "function")), "record_hits");
-    assert_int_equal(tl_json_int(tl_json_get(frame, "line")), 25);
-    assert_true(tl_json_is_null(tl_json_get(frame, "column")));
-    assert_string_equal(tl_json_string(tl_json_get(frame, "module")), "race_counter");
-    assert_int_equal(tl_json_int(tl_json_get(frame, "offset")), 0x11ed);
+    const struct tl__json *findings = tl__json_get(root, "tsan_findings");
+    assert_int_equal(tl__json_length(findings), 2);
+    const struct tl__json *race = tl__json_index(findings, 0);
+    assert_string_equal(tl__json_string(tl__json_get(race, "kind")), "data race");
+    assert_int_equal(tl__json_int(tl__json_get(race, "pid")), 9499);
+    assert_null(tl__json_get(race, "created_by")); /* leak fields only on leaks */
+    const struct tl__json *frame =
+        tl__json_index(tl__json_get(tl__json_index(tl__json_get(race, "stacks"), 0), "frames"), 0);
+    assert_string_equal(tl__json_string(tl__json_get(frame, "function")), "record_hits");
+    assert_int_equal(tl__json_int(tl__json_get(frame, "line")), 25);
+    assert_true(tl__json_is_null(tl__json_get(frame, "column")));
+    assert_string_equal(tl__json_string(tl__json_get(frame, "module")), "race_counter");
+    assert_int_equal(tl__json_int(tl__json_get(frame, "offset")), 0x11ed);
 
-    const struct tl_json *leak = tl_json_index(findings, 1);
-    assert_int_equal(tl_json_int(tl_json_get(leak, "count")), 1);
-    assert_string_equal(tl_json_string(tl_json_get(leak, "thread_state")), "finished");
-    assert_string_equal(tl_json_string(tl_json_get(leak, "created_by")), "main thread");
-    assert_string_equal(tl_json_string(tl_json_get(leak, "created_by_function")),
+    const struct tl__json *leak = tl__json_index(findings, 1);
+    assert_int_equal(tl__json_int(tl__json_get(leak, "count")), 1);
+    assert_string_equal(tl__json_string(tl__json_get(leak, "thread_state")), "finished");
+    assert_string_equal(tl__json_string(tl__json_get(leak, "created_by")), "main thread");
+    assert_string_equal(tl__json_string(tl__json_get(leak, "created_by_function")),
                         "start_cache_warmup");
-    const struct tl_json *pthread_frame =
-        tl_json_index(tl_json_get(tl_json_index(tl_json_get(leak, "stacks"), 0), "frames"), 0);
-    assert_true(tl_json_is_null(tl_json_get(pthread_frame, "file")));
+    const struct tl__json *pthread_frame =
+        tl__json_index(tl__json_get(tl__json_index(tl__json_get(leak, "stacks"), 0), "frames"), 0);
+    assert_true(tl__json_is_null(tl__json_get(pthread_frame, "file")));
 
-    const struct tl_json *messages = tl_json_get(root, "tsan_messages");
-    assert_int_equal(tl_json_length(messages), 1);
-    assert_int_equal(tl_json_int(tl_json_get(tl_json_index(messages, 0), "pid")), 9527);
-    assert_int_equal(tl_json_int(tl_json_get(root, "reported_warnings")), 2);
-    tl_json_free(root);
+    const struct tl__json *messages = tl__json_get(root, "tsan_messages");
+    assert_int_equal(tl__json_length(messages), 1);
+    assert_int_equal(tl__json_int(tl__json_get(tl__json_index(messages, 0), "pid")), 9527);
+    assert_int_equal(tl__json_int(tl__json_get(root, "reported_warnings")), 2);
+    tl__json_free(root);
     free(json);
     tsan_report_set_free(&set);
 }

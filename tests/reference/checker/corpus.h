@@ -109,8 +109,8 @@ bool manifest_tsan_has_verdict(const struct manifest *m);
  * first (the one started) are marked in_child. Returns 0, or -1 with err set. */
 int verdict_from_merged_json(const char *json, struct verdict *out, char *err, size_t errlen);
 
-struct tl_tsan_report_set;
-void tsan_verdict_from_set(const struct tl_tsan_report_set *set, struct tsan_verdict *out);
+struct tl__tsan_report_set;
+void tsan_verdict_from_set(const struct tl__tsan_report_set *set, struct tsan_verdict *out);
 
 /* The merged JSON's own TSan findings (the gate's tsan_findings and tsan_messages). */
 int tsan_verdict_from_merged_json(const char *json, struct tsan_verdict *out, char *err,

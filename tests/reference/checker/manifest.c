@@ -51,96 +51,96 @@ static char *read_whole(const char *path, size_t *len)
     return buf;
 }
 
-static void copy_string(char *dst, const struct tl_json *v)
+static void copy_string(char *dst, const struct tl__json *v)
 {
-    const char *s = tl_json_string(v);
+    const char *s = tl__json_string(v);
     snprintf(dst, NAME_MAX_LEN, "%s", s ? s : "");
 }
 
-static bool load_leak(const struct tl_json *j, struct group *g)
+static bool load_leak(const struct tl__json *j, struct group *g)
 {
-    const char *state = tl_json_string(tl_json_get(j, "state"));
+    const char *state = tl__json_string(tl__json_get(j, "state"));
     int64_t count;
-    if (!state || !tl_json_get_int64(tl_json_get(j, "count"), &count) || count < 1 ||
-        !tl_json_string(tl_json_get(j, "start_routine")) ||
-        !tl_json_string(tl_json_get(j, "created_by_function")))
+    if (!state || !tl__json_get_int64(tl__json_get(j, "count"), &count) || count < 1 ||
+        !tl__json_string(tl__json_get(j, "start_routine")) ||
+        !tl__json_string(tl__json_get(j, "created_by_function")))
         return false;
     memset(g, 0, sizeof *g);
-    copy_string(g->start_routine, tl_json_get(j, "start_routine"));
+    copy_string(g->start_routine, tl__json_get(j, "start_routine"));
     g->count = (unsigned)count;
     g->running = strcmp(state, "running") == 0;
-    g->detached = tl_json_bool(tl_json_get(j, "detached"));
-    const char *api = tl_json_string(tl_json_get(j, "api"));
+    g->detached = tl__json_bool(tl__json_get(j, "detached"));
+    const char *api = tl__json_string(tl__json_get(j, "api"));
     g->c11 = api && strcmp(api, "thrd_create") == 0;
-    g->cancelled = tl_json_bool(tl_json_get(j, "cancelled"));
-    const char *process = tl_json_string(tl_json_get(j, "process"));
+    g->cancelled = tl__json_bool(tl__json_get(j, "cancelled"));
+    const char *process = tl__json_string(tl__json_get(j, "process"));
     g->in_child = process && strcmp(process, "child") == 0;
-    copy_string(g->created_by, tl_json_get(j, "created_by"));
-    copy_string(g->created_by_function, tl_json_get(j, "created_by_function"));
-    copy_string(g->user_function, tl_json_get(j, "user_function"));
-    copy_string(g->user_created_by_function, tl_json_get(j, "user_created_by_function"));
+    copy_string(g->created_by, tl__json_get(j, "created_by"));
+    copy_string(g->created_by_function, tl__json_get(j, "created_by_function"));
+    copy_string(g->user_function, tl__json_get(j, "user_function"));
+    copy_string(g->user_created_by_function, tl__json_get(j, "user_created_by_function"));
     return strcmp(state, "running") == 0 || strcmp(state, "finished") == 0;
 }
 
-static bool load_tsan_leaks(const struct tl_json *arr, struct manifest_tsan *t)
+static bool load_tsan_leaks(const struct tl__json *arr, struct manifest_tsan *t)
 {
-    for (size_t i = 0; i < tl_json_length(arr) && t->nleaks < MAX_GROUPS; i++) {
-        const struct tl_json *j = tl_json_index(arr, i);
+    for (size_t i = 0; i < tl__json_length(arr) && t->nleaks < MAX_GROUPS; i++) {
+        const struct tl__json *j = tl__json_index(arr, i);
         struct tsan_leak *l = &t->leaks[t->nleaks++];
         int64_t count;
-        const char *by = tl_json_string(tl_json_get(j, "created_by"));
-        if (!tl_json_get_int64(tl_json_get(j, "count"), &count) || !by)
+        const char *by = tl__json_string(tl__json_get(j, "created_by"));
+        if (!tl__json_get_int64(tl__json_get(j, "count"), &count) || !by)
             return false;
         l->count = (unsigned)count;
-        copy_string(l->created_by_function, tl_json_get(j, "created_by_function"));
+        copy_string(l->created_by_function, tl__json_get(j, "created_by_function"));
         l->by_main = strcmp(by, "main thread") == 0;
     }
     return true;
 }
 
-static bool load_tsan(const struct tl_json *j, struct manifest_tsan *t)
+static bool load_tsan(const struct tl__json *j, struct manifest_tsan *t)
 {
-    const struct tl_json *code = tl_json_get(j, "exit_code");
+    const struct tl__json *code = tl__json_get(j, "exit_code");
     int64_t v;
-    t->has_exit_code = tl_json_get_int64(code, &v);
+    t->has_exit_code = tl__json_get_int64(code, &v);
     t->exit_code = (int)v;
-    if (!t->has_exit_code && !tl_json_is_null(code))
+    if (!t->has_exit_code && !tl__json_is_null(code))
         return false;
-    t->hangs = tl_json_bool(tl_json_get(j, "hangs"));
-    t->crashes = tl_json_bool(tl_json_get(j, "crashes"));
-    t->data_races = (unsigned)tl_json_int(tl_json_get(j, "data_races"));
-    t->lock_order_inversions = (unsigned)tl_json_int(tl_json_get(j, "lock_order_inversions"));
-    const struct tl_json *other = tl_json_get(j, "other_warnings");
-    for (size_t i = 0; i < tl_json_length(other) && t->nother < MAX_GROUPS; i++) {
+    t->hangs = tl__json_bool(tl__json_get(j, "hangs"));
+    t->crashes = tl__json_bool(tl__json_get(j, "crashes"));
+    t->data_races = (unsigned)tl__json_int(tl__json_get(j, "data_races"));
+    t->lock_order_inversions = (unsigned)tl__json_int(tl__json_get(j, "lock_order_inversions"));
+    const struct tl__json *other = tl__json_get(j, "other_warnings");
+    for (size_t i = 0; i < tl__json_length(other) && t->nother < MAX_GROUPS; i++) {
         const char *kind;
-        const struct tl_json *n = tl_json_member(other, i, &kind);
+        const struct tl__json *n = tl__json_member(other, i, &kind);
         snprintf(t->other[t->nother].kind, NAME_MAX_LEN, "%s", kind);
-        t->other[t->nother++].count = (unsigned)tl_json_int(n);
+        t->other[t->nother++].count = (unsigned)tl__json_int(n);
     }
-    const struct tl_json *msgs = tl_json_get(j, "messages");
-    for (size_t i = 0; i < tl_json_length(msgs) && t->nmessages < 16; i++)
-        copy_string(t->messages[t->nmessages++], tl_json_index(msgs, i));
-    return tl_json_type(tl_json_get(j, "thread_leaks")) == TL_JSON_ARRAY &&
-           load_tsan_leaks(tl_json_get(j, "thread_leaks"), t);
+    const struct tl__json *msgs = tl__json_get(j, "messages");
+    for (size_t i = 0; i < tl__json_length(msgs) && t->nmessages < 16; i++)
+        copy_string(t->messages[t->nmessages++], tl__json_index(msgs, i));
+    return tl__json_type(tl__json_get(j, "thread_leaks")) == TL_JSON_ARRAY &&
+           load_tsan_leaks(tl__json_get(j, "thread_leaks"), t);
 }
 
-static const char *load(const struct tl_json *root, struct manifest *m)
+static const char *load(const struct tl__json *root, struct manifest *m)
 {
-    if (!tl_json_string(tl_json_get(root, "program")))
+    if (!tl__json_string(tl__json_get(root, "program")))
         return "no \"program\"";
-    copy_string(m->program, tl_json_get(root, "program"));
-    m->exit_code = (int)tl_json_int(tl_json_get(root, "exit_code"));
-    const struct tl_json *leaks = tl_json_get(root, "leaks");
-    if (tl_json_type(leaks) != TL_JSON_ARRAY || tl_json_length(leaks) > MAX_GROUPS)
+    copy_string(m->program, tl__json_get(root, "program"));
+    m->exit_code = (int)tl__json_int(tl__json_get(root, "exit_code"));
+    const struct tl__json *leaks = tl__json_get(root, "leaks");
+    if (tl__json_type(leaks) != TL_JSON_ARRAY || tl__json_length(leaks) > MAX_GROUPS)
         return "no \"leaks\" array";
-    for (size_t i = 0; i < tl_json_length(leaks); i++) {
-        if (!load_leak(tl_json_index(leaks, i), &m->leaks.groups[m->leaks.ngroups++]))
+    for (size_t i = 0; i < tl__json_length(leaks); i++) {
+        if (!load_leak(tl__json_index(leaks, i), &m->leaks.groups[m->leaks.ngroups++]))
             return "a leak entry lacks state, count, start_routine or created_by_function";
     }
-    if (!load_tsan(tl_json_get(root, "tsan"), &m->tsan))
+    if (!load_tsan(tl__json_get(root, "tsan"), &m->tsan))
         return "a malformed \"tsan\" block";
-    m->differs_from_tsan = tl_json_string(tl_json_get(root, "differs_from_tsan")) != NULL;
-    m->clean = tl_json_bool(tl_json_get(root, "clean"));
+    m->differs_from_tsan = tl__json_string(tl__json_get(root, "differs_from_tsan")) != NULL;
+    m->clean = tl__json_bool(tl__json_get(root, "clean"));
     if (m->clean != (m->leaks.ngroups == 0))
         return "\"clean\" disagrees with \"leaks\"";
     return NULL;
@@ -157,7 +157,7 @@ int manifest_load(const char *dir, const char *name, struct manifest *m, char *e
         return -1;
     }
     char jerr[160];
-    struct tl_json *root = tl_json_parse(text, len, jerr, sizeof jerr);
+    struct tl__json *root = tl__json_parse(text, len, jerr, sizeof jerr);
     free(text);
     if (!root) {
         snprintf(err, errlen, "%s: %s", path, jerr);
@@ -165,7 +165,7 @@ int manifest_load(const char *dir, const char *name, struct manifest *m, char *e
     }
     memset(m, 0, sizeof *m);
     const char *problem = load(root, m);
-    tl_json_free(root);
+    tl__json_free(root);
     if (problem) {
         snprintf(err, errlen, "%s: %s", path, problem);
         return -1;

@@ -119,7 +119,7 @@ int run_tsan_alone(const struct checker *c, const char *variant, const char *nam
     if (rc == 0) {
         take_output(&p, r);
         proc_result_free(&p);
-        struct tl_tsan_gate g;
+        struct tl__tsan_gate g;
         rc = tsan_gate_collect(dir, 0, &g);
         if (rc == 0) {
             tsan_verdict_from_set(&g.set, &r->tsan);

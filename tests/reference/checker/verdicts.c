@@ -63,14 +63,14 @@ static bool is_thread_entry(const char *fn)
 
 /* The start routine of the thread that called pthread_create: the outermost frame of the creation
  * stack before the thread-entry frames. The JSON names the creator only by tid and name. */
-static void creator_start_routine(const struct tl_json *stack, char *out)
+static void creator_start_routine(const struct tl__json *stack, char *out)
 {
     snprintf(out, NAME_MAX_LEN, "?");
-    for (size_t i = 0; i < tl_json_length(stack); i++) {
-        const char *fn = tl_json_string(tl_json_get(tl_json_index(stack, i), "function"));
+    for (size_t i = 0; i < tl__json_length(stack); i++) {
+        const char *fn = tl__json_string(tl__json_get(tl__json_index(stack, i), "function"));
         if (fn && is_thread_entry(fn)) {
             const char *prev =
-                i ? tl_json_string(tl_json_get(tl_json_index(stack, i - 1), "function")) : NULL;
+                i ? tl__json_string(tl__json_get(tl__json_index(stack, i - 1), "function")) : NULL;
             if (prev)
                 snprintf(out, NAME_MAX_LEN, "%s", prev);
             return;
@@ -78,58 +78,58 @@ static void creator_start_routine(const struct tl_json *stack, char *out)
     }
 }
 
-static void join_functions(const struct tl_json *stack, char *out, size_t cap)
+static void join_functions(const struct tl__json *stack, char *out, size_t cap)
 {
     out[0] = '\0';
-    for (size_t i = 0; i < tl_json_length(stack); i++) {
-        const char *fn = tl_json_string(tl_json_get(tl_json_index(stack, i), "function"));
+    for (size_t i = 0; i < tl__json_length(stack); i++) {
+        const char *fn = tl__json_string(tl__json_get(tl__json_index(stack, i), "function"));
         if (fn)
             append_line(out, cap, fn);
     }
 }
 
-static void group_from_leak(const struct tl_json *leak, bool in_child, struct group *g)
+static void group_from_leak(const struct tl__json *leak, bool in_child, struct group *g)
 {
     memset(g, 0, sizeof *g);
-    const char *sr = tl_json_string(tl_json_get(leak, "start_routine"));
+    const char *sr = tl__json_string(tl__json_get(leak, "start_routine"));
     snprintf(g->start_routine, sizeof g->start_routine, "%s", sr ? sr : "");
-    g->count = (unsigned)tl_json_int(tl_json_get(leak, "count"));
-    const char *state = tl_json_string(tl_json_get(leak, "state"));
+    g->count = (unsigned)tl__json_int(tl__json_get(leak, "count"));
+    const char *state = tl__json_string(tl__json_get(leak, "state"));
     g->running = state && strcmp(state, "running") == 0;
-    g->detached = tl_json_bool(tl_json_get(leak, "detached"));
-    g->c11 = tl_json_bool(tl_json_get(leak, "c11"));
-    g->cancelled = tl_json_length(tl_json_get(leak, "cancelled")) > 0;
+    g->detached = tl__json_bool(tl__json_get(leak, "detached"));
+    g->c11 = tl__json_bool(tl__json_get(leak, "c11"));
+    g->cancelled = tl__json_length(tl__json_get(leak, "cancelled")) > 0;
     g->in_child = in_child;
-    const struct tl_json *stack = tl_json_get(leak, "creation_stack");
-    if (tl_json_bool(tl_json_get(tl_json_get(leak, "created_by"), "main")))
+    const struct tl__json *stack = tl__json_get(leak, "creation_stack");
+    if (tl__json_bool(tl__json_get(tl__json_get(leak, "created_by"), "main")))
         snprintf(g->created_by, sizeof g->created_by, "main");
     else
         creator_start_routine(stack, g->created_by);
-    const char *first = tl_json_string(tl_json_get(tl_json_index(stack, 0), "function"));
+    const char *first = tl__json_string(tl__json_get(tl__json_index(stack, 0), "function"));
     snprintf(g->created_by_function, sizeof g->created_by_function, "%s", first ? first : "");
     join_functions(stack, g->creation_functions, sizeof g->creation_functions);
-    join_functions(tl_json_get(leak, "current_stack"), g->current_functions,
+    join_functions(tl__json_get(leak, "current_stack"), g->current_functions,
                    sizeof g->current_functions);
 }
 
 int verdict_from_merged_json(const char *json, struct verdict *out, char *err, size_t errlen)
 {
     out->ngroups = 0;
-    struct tl_json *root = tl_json_parse(json, strlen(json), err, errlen);
+    struct tl__json *root = tl__json_parse(json, strlen(json), err, errlen);
     if (!root)
         return -1;
-    const struct tl_json *procs = tl_json_get(root, "processes");
-    if (tl_json_type(procs) != TL_JSON_ARRAY) {
+    const struct tl__json *procs = tl__json_get(root, "processes");
+    if (tl__json_type(procs) != TL_JSON_ARRAY) {
         snprintf(err, errlen, "no \"processes\" array");
-        tl_json_free(root);
+        tl__json_free(root);
         return -1;
     }
-    for (size_t p = 0; p < tl_json_length(procs); p++) {
-        const struct tl_json *leaks = tl_json_get(tl_json_index(procs, p), "leaks");
-        for (size_t i = 0; i < tl_json_length(leaks) && out->ngroups < MAX_GROUPS; i++)
-            group_from_leak(tl_json_index(leaks, i), p > 0, &out->groups[out->ngroups++]);
+    for (size_t p = 0; p < tl__json_length(procs); p++) {
+        const struct tl__json *leaks = tl__json_get(tl__json_index(procs, p), "leaks");
+        for (size_t i = 0; i < tl__json_length(leaks) && out->ngroups < MAX_GROUPS; i++)
+            group_from_leak(tl__json_index(leaks, i), p > 0, &out->groups[out->ngroups++]);
     }
-    tl_json_free(root);
+    tl__json_free(root);
     return 0;
 }
 
@@ -186,12 +186,12 @@ static void fill_tsan_verdict(const struct finding_view *f, size_t n, struct tsa
     free(lines);
 }
 
-void tsan_verdict_from_set(const struct tl_tsan_report_set *set, struct tsan_verdict *out)
+void tsan_verdict_from_set(const struct tl__tsan_report_set *set, struct tsan_verdict *out)
 {
     memset(out, 0, sizeof *out);
     struct finding_view *f = calloc(set->nfindings + 1, sizeof *f);
     for (size_t i = 0; i < set->nfindings; i++) {
-        const struct tl_tsan_finding *r = &set->findings[i];
+        const struct tl__tsan_finding *r = &set->findings[i];
         bool leak = strcmp(r->kind, "thread leak") == 0;
         const char *first =
             r->nstacks && r->stacks[0].nframes ? r->stacks[0].frames[0].function : NULL;
@@ -208,38 +208,38 @@ int tsan_verdict_from_merged_json(const char *json, struct tsan_verdict *out, ch
                                   size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    struct tl_json *root = tl_json_parse(json, strlen(json), err, errlen);
+    struct tl__json *root = tl__json_parse(json, strlen(json), err, errlen);
     if (!root)
         return -1;
-    const struct tl_json *arr = tl_json_get(root, "tsan_findings");
-    if (tl_json_type(arr) != TL_JSON_ARRAY) {
+    const struct tl__json *arr = tl__json_get(root, "tsan_findings");
+    if (tl__json_type(arr) != TL_JSON_ARRAY) {
         snprintf(err, errlen, "no \"tsan_findings\" array in the merged JSON");
-        tl_json_free(root);
+        tl__json_free(root);
         return -1;
     }
-    size_t n = tl_json_length(arr);
+    size_t n = tl__json_length(arr);
     struct finding_view *f = calloc(n + 1, sizeof *f);
     for (size_t i = 0; i < n; i++) {
-        const struct tl_json *j = tl_json_index(arr, i);
-        const char *kind = tl_json_string(tl_json_get(j, "kind"));
+        const struct tl__json *j = tl__json_index(arr, i);
+        const char *kind = tl__json_string(tl__json_get(j, "kind"));
         bool leak = kind && strcmp(kind, "thread leak") == 0;
-        const struct tl_json *frame0 =
-            tl_json_index(tl_json_get(tl_json_index(tl_json_get(j, "stacks"), 0), "frames"), 0);
-        const char *by = tl_json_string(tl_json_get(j, "created_by"));
-        f[i] =
-            (struct finding_view){kind ? kind : "?", (unsigned)tl_json_int(tl_json_get(j, "count")),
-                                  tl_json_string(leak ? tl_json_get(j, "created_by_function")
-                                                      : tl_json_get(frame0, "function")),
-                                  by && strcmp(by, "main thread") == 0};
+        const struct tl__json *frame0 =
+            tl__json_index(tl__json_get(tl__json_index(tl__json_get(j, "stacks"), 0), "frames"), 0);
+        const char *by = tl__json_string(tl__json_get(j, "created_by"));
+        f[i] = (struct finding_view){kind ? kind : "?",
+                                     (unsigned)tl__json_int(tl__json_get(j, "count")),
+                                     tl__json_string(leak ? tl__json_get(j, "created_by_function")
+                                                          : tl__json_get(frame0, "function")),
+                                     by && strcmp(by, "main thread") == 0};
     }
     fill_tsan_verdict(f, n, out);
     free(f);
-    const struct tl_json *msgs = tl_json_get(root, "tsan_messages");
-    for (size_t i = 0; i < tl_json_length(msgs); i++, out->nmessages++) {
-        const char *text = tl_json_string(tl_json_get(tl_json_index(msgs, i), "text"));
+    const struct tl__json *msgs = tl__json_get(root, "tsan_messages");
+    for (size_t i = 0; i < tl__json_length(msgs); i++, out->nmessages++) {
+        const char *text = tl__json_string(tl__json_get(tl__json_index(msgs, i), "text"));
         append_line(out->messages, sizeof out->messages, text ? text : "");
     }
-    tl_json_free(root);
+    tl__json_free(root);
     return 0;
 }
 
