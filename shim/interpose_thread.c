@@ -4,7 +4,7 @@
  *
  * pthread_create's path (create_tracked, thread_trampoline) is async-signal-safe and does not
  * call malloc: the registry is mmap-backed and lock-free, and stack capture is allocation-free
- * (see detector/stack_capture.h for the one exception, once per busy creator). */
+ * (see detector/capture/stack_capture.h for the one exception, once per busy creator). */
 #include "shim_state.h"
 #include "thread_launch.h"
 

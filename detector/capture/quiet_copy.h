@@ -6,7 +6,8 @@
  * interceptors, and TSan then reports a data race in the host program. Seen in a -O0 build of
  * the shim, where the compiler leaves every such call in; at -O2 it inlines a memcpy or memset of
  * known size, but strncpy stays a call. Relaxed atomic word and byte accesses are never turned
- * back into library calls (tests/lint/check-quiet-registry.sh checks -O0 to -O3).
+ * back into library calls (tests/lint/check-quiet-registry.sh checks every .c in this folder, -O0
+ * to -O3).
  *
  * Async-signal-safe and allocation-free: they run in pthread_create's path. */
 #ifndef THREADLEAK_QUIET_COPY_H
