@@ -5,6 +5,8 @@
 #endif
 #include "kernel_state.h"
 
+#include "toolbox.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -345,13 +347,6 @@ static bool read_exec_start(int task_dir, pid_t tid, uint64_t *ns)
     return read_task_file(task_dir, tid, "sched", buf, sizeof buf) > 0 && parse_exec_start(buf, ns);
 }
 
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 bool kernel_sched_clock_supported(void)
 {
     uint64_t ns;
@@ -403,7 +398,7 @@ static bool measure_on_cpu(int cpu, int64_t *offset)
     bool ok = false;
     for (int i = 0; i < CLOCK_SAMPLES; i++) {
         sched_yield();
-        uint64_t mono = monotonic_ns();
+        uint64_t mono = tl__monotonic_ns();
         uint64_t exec_start = 0;
         if (sched_getcpu() != cpu || !read_exec_start(-1, self, &exec_start))
             continue;
@@ -422,7 +417,7 @@ static bool sched_to_monotonic(struct kernel_sched_clock *clock, int cpu, uint64
 {
     if (cpu < 0 || cpu >= clock->ncpus)
         return false;
-    uint64_t now = monotonic_ns();
+    uint64_t now = tl__monotonic_ns();
     if (clock->measured_ns[cpu] == 0 ||
         now - clock->measured_ns[cpu] > KERNEL_SCHED_CLOCK_MAX_AGE_NS) {
         /* A failure (a cpuset, a CPU going offline) is retried at the same pace. */
@@ -794,7 +789,7 @@ static void read_last_ran_shared(int task_dir, struct kernel_thread_state *st)
     static struct kernel_sched_clock shared;
     pthread_mutex_lock(&lock);
     if (shared.ncpus > 0 || kernel_sched_clock_init(&shared))
-        read_last_ran(task_dir, &shared, monotonic_ns(), st);
+        read_last_ran(task_dir, &shared, tl__monotonic_ns(), st);
     pthread_mutex_unlock(&lock);
 }
 
@@ -812,7 +807,7 @@ int kernel_state_read(int task_dir, pid_t tid, unsigned flags, struct kernel_sch
     read_wchan(task_dir, out);
     read_status(task_dir, out);
     if ((flags & KERNEL_STATE_LAST_RAN) && clock)
-        read_last_ran(task_dir, clock, monotonic_ns(), out);
+        read_last_ran(task_dir, clock, tl__monotonic_ns(), out);
     else if (flags & KERNEL_STATE_LAST_RAN)
         read_last_ran_shared(task_dir, out);
     kernel_state_describe(out, out->wait, sizeof out->wait);
@@ -832,26 +827,18 @@ struct kernel_wait_entry {
     bool since_known; /* since_ns came from a last-ran time, not from first sight */
 };
 
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++)
-        hash = (hash ^ p[i]) * 0x100000001b3ull;
-    return hash;
-}
-
 /* Same wait = same state, same call, same arguments, from the same place. */
 static uint64_t wait_signature(const struct kernel_thread_state *st)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    h = fnv1a(h, &st->state, sizeof st->state);
-    h = fnv1a(h, &st->syscall_state, sizeof st->syscall_state);
-    h = fnv1a(h, &st->syscall_nr, sizeof st->syscall_nr);
-    h = fnv1a(h, st->args, sizeof st->args);
-    h = fnv1a(h, &st->user_sp, sizeof st->user_sp);
-    h = fnv1a(h, &st->user_pc, sizeof st->user_pc);
+    uint64_t h = TL__HASH_SEED;
+    h = tl__hash_bytes(h, &st->state, sizeof st->state);
+    h = tl__hash_bytes(h, &st->syscall_state, sizeof st->syscall_state);
+    h = tl__hash_bytes(h, &st->syscall_nr, sizeof st->syscall_nr);
+    h = tl__hash_bytes(h, st->args, sizeof st->args);
+    h = tl__hash_bytes(h, &st->user_sp, sizeof st->user_sp);
+    h = tl__hash_bytes(h, &st->user_pc, sizeof st->user_pc);
     if (st->syscall_state == KERNEL_SYSCALL_UNREAD)
-        h = fnv1a(h, st->wchan, strlen(st->wchan));
+        h = tl__hash_bytes(h, st->wchan, strlen(st->wchan));
     return h;
 }
 
@@ -935,7 +922,7 @@ void kernel_wait_tracker_begin(struct kernel_wait_tracker *t)
     if (t->clock.ncpus == 0)
         kernel_sched_clock_init(&t->clock); /* on failure, waits are "at least" */
     t->round++;
-    t->round_now_ns = monotonic_ns();
+    t->round_now_ns = tl__monotonic_ns();
 }
 
 static bool continues(const struct kernel_wait_entry *e, const struct kernel_thread_state *st,

@@ -9,8 +9,8 @@
 #include "live_stacks.h"
 
 #include "module_text.h"
-
 #include "stack_capture.h"
+#include "toolbox.h"
 
 #include <sys/auxv.h>
 #include <ucontext.h>
@@ -377,13 +377,6 @@ struct dump_run {
     uint64_t deadline_ns;
 };
 
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Whether tid is running our handler right now, which blocks the signal until it returns. */
 static bool in_dump_handler(const struct dump_run *run, pid_t tid)
 {
@@ -449,7 +442,7 @@ static enum live_stack_status status_before_signal(const struct dump_run *run,
         return LIVE_STACK_STOPPED;
     if (blocks_signal(run, ks))
         return LIVE_STACK_SIGNALS_BLOCKED;
-    if (monotonic_ns() >= run->deadline_ns)
+    if (tl__monotonic_ns() >= run->deadline_ns)
         return LIVE_STACK_TIMED_OUT; /* the budget went on reading /proc: don't start waits */
     return LIVE_STACK_OK;            /* meaning: signal it */
 }
@@ -595,7 +588,7 @@ static void probe_pending(struct dump_run *run)
 
 static void wait_for_acks(uint32_t seen, uint64_t until_ns)
 {
-    uint64_t now = monotonic_ns();
+    uint64_t now = tl__monotonic_ns();
     if (now >= until_ns)
         return;
     uint64_t left = until_ns - now;
@@ -609,7 +602,7 @@ static void wait_for_acks(uint32_t seen, uint64_t until_ns)
 static void await_answers(struct dump_run *run)
 {
     atomic_store(&acks_wanted, run->out->signalled);
-    uint64_t next_probe = monotonic_ns() + PROBE_INTERVAL_NS;
+    uint64_t next_probe = tl__monotonic_ns() + PROBE_INTERVAL_NS;
     while (run->npending > 0) {
         uint32_t seen = atomic_load(&acks);
         /* acks counts late answers of earlier dumps too: it is a hint, the slots are the truth */
@@ -618,7 +611,7 @@ static void await_answers(struct dump_run *run)
             if (run->npending == 0)
                 break;
         }
-        uint64_t now = monotonic_ns();
+        uint64_t now = tl__monotonic_ns();
         if (now >= run->deadline_ns)
             break;
         if (now >= next_probe) {
@@ -636,7 +629,7 @@ static void await_answers(struct dump_run *run)
  * finishing gets a short grace; after that its slot stays out of use until it is done. */
 static void close_pending(struct dump_run *run)
 {
-    uint64_t grace_end = monotonic_ns() + WRITING_GRACE_NS;
+    uint64_t grace_end = tl__monotonic_ns() + WRITING_GRACE_NS;
     for (size_t i = 0; i < run->npending; i++) {
         const struct pending *p = &run->pending[i];
         struct live_stack_thread *t = &run->out->threads[p->thread];
@@ -645,7 +638,7 @@ static void close_pending(struct dump_run *run)
                 t->status = LIVE_STACK_EXITED;
             continue;
         }
-        while (!answered(run, p) && monotonic_ns() < grace_end)
+        while (!answered(run, p) && tl__monotonic_ns() < grace_end)
             sched_yield();
         if (answered(run, p))
             harvest(run, p);
@@ -727,7 +720,7 @@ int live_stacks_dump(const struct live_stacks_options *options, struct live_stac
     if (!options)
         options = &defaults;
     memset(out, 0, sizeof *out);
-    uint64_t start = monotonic_ns();
+    uint64_t start = tl__monotonic_ns();
     unsigned deadline_ms = options->deadline_ms ? options->deadline_ms : LIVE_STACKS_DEADLINE_MS;
     struct dump_run run = {
         .out = out,
@@ -750,7 +743,7 @@ int live_stacks_dump(const struct live_stacks_options *options, struct live_stac
     pthread_mutex_unlock(&dump_lock);
     free(tids);
     close(run.task_dir);
-    out->elapsed_ns = monotonic_ns() - start;
+    out->elapsed_ns = tl__monotonic_ns() - start;
     return rc;
 }
 

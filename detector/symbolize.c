@@ -11,6 +11,8 @@
 #endif
 #include "symbolize.h"
 
+#include "toolbox.h"
+
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -182,14 +184,6 @@ static char **interned;
 static size_t interned_cap; /* power of two, or 0 */
 static size_t interned_count;
 
-static uint64_t hash_string(const char *s)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 static bool grow_interned(void)
 {
     size_t cap = interned_cap ? interned_cap * 2 : 256;
@@ -199,7 +193,7 @@ static bool grow_interned(void)
     for (size_t i = 0; i < interned_cap; i++) {
         if (!interned[i])
             continue;
-        size_t j = hash_string(interned[i]) & (cap - 1);
+        size_t j = tl__hash_string(TL__HASH_SEED, interned[i]) & (cap - 1);
         while (table[j])
             j = (j + 1) & (cap - 1);
         table[j] = interned[i];
@@ -217,7 +211,7 @@ static const char *intern(const char *s)
         return NULL;
     if (interned_count * 2 >= interned_cap && !grow_interned())
         return NULL;
-    size_t i = hash_string(s) & (interned_cap - 1);
+    size_t i = tl__hash_string(TL__HASH_SEED, s) & (interned_cap - 1);
     for (; interned[i]; i = (i + 1) & (interned_cap - 1)) {
         if (strcmp(interned[i], s) == 0)
             return interned[i];
