@@ -761,6 +761,21 @@ void live_stacks_fork_child(void)
     kernel_wait_tracker_init(&wait_tracker);
 }
 
+const struct live_stack_thread *live_stacks_find(const struct live_stacks_dump *dump, pid_t tid)
+{
+    size_t lo = 0, hi = dump ? dump->count : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dump->threads[mid].tid == tid)
+            return &dump->threads[mid];
+        if (dump->threads[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 void live_stacks_free(struct live_stacks_dump *dump)
 {
     if (dump->threads)

@@ -75,6 +75,10 @@ int live_stacks_dump(const struct live_stacks_options *options, struct live_stac
 
 void live_stacks_free(struct live_stacks_dump *dump);
 
+/* The dump's entry for tid, or NULL (also when dump is NULL). A binary search: threads are sorted.
+ */
+const struct live_stack_thread *live_stacks_find(const struct live_stacks_dump *dump, pid_t tid);
+
 /* "ok", "signals blocked", "timed out", "busy in unwinder", "busy in loader", "exited",
  * "stopped", "not signalled". */
 const char *live_stack_status_name(enum live_stack_status status);

@@ -810,6 +810,19 @@ static void test_signal_moves_when_the_application_owns_it(void **state)
     assert_int_equal(atomic_load(&foreign_handler_calls), 0);
 }
 
+static void test_find_by_tid(void **state)
+{
+    (void)state;
+    struct live_stack_thread threads[3] = {{.tid = 3}, {.tid = 7}, {.tid = 9}};
+    struct live_stacks_dump dump = {.threads = threads, .count = 3};
+    assert_ptr_equal(live_stacks_find(&dump, 3), &threads[0]);
+    assert_ptr_equal(live_stacks_find(&dump, 7), &threads[1]);
+    assert_ptr_equal(live_stacks_find(&dump, 9), &threads[2]);
+    assert_null(live_stacks_find(&dump, 4));
+    assert_null(live_stacks_find(&dump, 10));
+    assert_null(live_stacks_find(NULL, 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest blocked[] = {
@@ -817,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_thread_inside_the_loader_is_not_unwound),
         cmocka_unit_test(test_thread_blocking_the_signal_is_not_waited_for),
         cmocka_unit_test(test_loader_guard),
+        cmocka_unit_test(test_find_by_tid),
         cmocka_unit_test(test_nosignal_mode_and_eintr),
         cmocka_unit_test(test_unanswered_thread_times_out_and_late_signal_is_harmless),
         cmocka_unit_test(test_forged_and_stale_signals_are_ignored),
