@@ -117,12 +117,13 @@ int exit_report_run(int status)
         return status;
     int saved_errno = errno;
     struct tl__suppressions *suppressions = load_suppressions();
+    struct tl__verdict_filter file = {"suppressions", suppressed_by_file, suppressions};
     struct tl__verdict_request req = {
         .mode = tl__cfg.mode,
         .linger_ms = tl__cfg.linger_ms,
         .calling_tid = shim_current_tid(),
-        .ignore = suppressions ? suppressed_by_file : NULL,
-        .ignore_ctx = suppressions,
+        .filters = &file,
+        .nfilters = suppressions ? 1 : 0,
     };
     struct tl__verdict verdict;
     verdict_run(&req, &verdict);

@@ -35,7 +35,7 @@ static uint32_t scope_for(const tl_options *opts)
     return scope_intern(opts->scope);
 }
 
-static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ignore_ctx,
+static void fill_request(const tl_options *opts, struct tl__verdict_filter *lists,
                          struct tl__verdict_request *req)
 {
     memset(req, 0, sizeof *req);
@@ -48,8 +48,8 @@ static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ign
         req->nignore = opts->ignore_current->count;
     }
     if (test_api_has_ignore_lists(opts)) {
-        req->ignore = test_api_ignored_by_lists;
-        req->ignore_ctx = ignore_ctx;
+        req->filters = lists;
+        req->nfilters = 1;
     }
 }
 
@@ -76,8 +76,9 @@ struct tl__findings *test_api_check(const tl_options *opts)
 {
     shim_init();
     struct test_api_ignore_ctx ignore_ctx = {.opts = opts};
+    struct tl__verdict_filter lists = {"ignore lists", test_api_ignored_by_lists, &ignore_ctx};
     struct tl__verdict_request req;
-    fill_request(opts, &ignore_ctx, &req);
+    fill_request(opts, &lists, &req);
     struct tl__verdict verdict;
     verdict_run(&req, &verdict);
     test_api_stack_cache_free(&ignore_ctx.stacks);
