@@ -13,6 +13,7 @@
 #include "thread_profile.h"
 #include "thread_profile_store.h"
 
+#include "check.h"
 #include "findings.h"
 #include "registry.h"
 #include "stack_capture.h"
@@ -30,10 +31,11 @@
 void thread_profile_options_from_config(const struct tl__config *cfg,
                                         struct thread_profile_options *out)
 {
+    struct live_stacks_options live = check_live_options(cfg); /* the checks' own */
     *out = (struct thread_profile_options){
-        .nosignal = cfg->stacks == TL_STACKS_NOSIGNAL,
-        .signal = cfg->dump_signal,
-        .deadline_ms = cfg->dump_timeout_ms,
+        .nosignal = live.nosignal,
+        .signal = live.signal,
+        .deadline_ms = live.deadline_ms,
     };
 }
 

@@ -1,6 +1,7 @@
 /* The verdict. It copies the registry, decides once per thread whether the thread is a candidate
- * (not excluded, not ignored), then sleeps on exit events while any candidate is still running
- * and the linger budget lasts. Threads that candidates create meanwhile become candidates too. */
+ * (not excluded, not taken out by a filter), then sleeps on exit events while any candidate is
+ * still running and the linger budget lasts. Threads that candidates create meanwhile become
+ * candidates too. */
 #include "verdict.h"
 
 #include "registry.h"
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A decision made once per thread serial, so that ignore rules (which may symbolise) run once. */
+/* A decision made once per thread serial, so that filters (which may symbolise) run once. */
 struct decision {
     uint64_t serial;
     bool candidate;
@@ -96,22 +97,35 @@ static bool cheaply_excluded(const struct tl__verdict_request *req, const struct
     return req->nignore && serial_in(req->ignore_serials, req->nignore, t->serial);
 }
 
-/* Only the ignore rule may be expensive (it may symbolise), so only its answers are remembered,
+/* The index of the first filter that ignores t, or nfilters when none does. */
+static size_t first_filter_ignoring(const struct tl__verdict_request *req,
+                                    const struct tl__thread_info *t)
+{
+    size_t i = 0;
+    while (i < req->nfilters && !req->filters[i].ignores(t, req->filters[i].ctx))
+        i++;
+    return i;
+}
+
+/* Only the filters may be expensive (they may symbolise), so only their answers are remembered,
  * once per thread serial. */
 static bool is_candidate(const struct tl__verdict_request *req, struct decisions *d,
-                         const struct tl__thread_info *t, unsigned *ignored)
+                         const struct tl__thread_info *t, struct tl__verdict *out)
 {
     if (cheaply_excluded(req, t))
         return false;
-    if (!req->ignore)
+    if (req->nfilters == 0)
         return true;
     size_t at = 0;
     struct decision *known = decision_find(d, t->serial, &at);
     if (known)
         return known->candidate;
-    struct decision fresh = {t->serial, !req->ignore(t, req->ignore_ctx)};
-    if (!fresh.candidate)
-        (*ignored)++;
+    size_t by = first_filter_ignoring(req, t);
+    struct decision fresh = {t->serial, by == req->nfilters};
+    if (!fresh.candidate) {
+        out->ignored++;
+        out->ignored_by[by]++;
+    }
     decision_insert(d, at, fresh);
     return fresh.candidate;
 }
@@ -139,11 +153,11 @@ static size_t snapshot_registry(struct tl__thread_info **buf, size_t *cap)
 
 static size_t count_running_candidates(const struct tl__verdict_request *req, struct decisions *d,
                                        const struct tl__thread_info *all, size_t n,
-                                       unsigned *ignored)
+                                       struct tl__verdict *out)
 {
     size_t running = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!is_candidate(req, d, &all[i], ignored))
+        if (!is_candidate(req, d, &all[i], out))
             continue;
         if (all[i].flags & (TL_F_EXITED | TL_F_JOINED))
             continue;
@@ -158,6 +172,8 @@ static size_t count_running_candidates(const struct tl__verdict_request *req, st
 int verdict_run(const struct tl__verdict_request *req, struct tl__verdict *out)
 {
     memset(out, 0, sizeof *out);
+    if (req->nfilters > TL_VERDICT_MAX_FILTERS)
+        return -1;
     struct decisions d = {0};
     struct tl__thread_info *all = NULL;
     size_t cap = 0, n = 0;
@@ -167,14 +183,13 @@ int verdict_run(const struct tl__verdict_request *req, struct tl__verdict *out)
         /* Read the epoch before looking, so an exit between the look and the wait wakes us. */
         uint32_t epoch = registry_exit_epoch();
         n = snapshot_registry(&all, &cap);
-        if (out_of_time || count_running_candidates(req, &d, all, n, &out->ignored) == 0)
+        if (out_of_time || count_running_candidates(req, &d, all, n, out) == 0)
             break;
         out_of_time = !registry_wait_exit(epoch, deadline);
     }
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_candidate(req, &d, &all[i], &out->ignored) &&
-            verdict_state_is_leak(&all[i], req->mode))
+        if (is_candidate(req, &d, &all[i], out) && verdict_state_is_leak(&all[i], req->mode))
             all[kept++] = all[i];
     }
     free(d.items);

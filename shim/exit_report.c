@@ -1,14 +1,11 @@
-/* The report at process exit: run the verdict once, render it where the configuration says, and
- * decide the exit status. Runs in the exiting thread while other threads may still run, so it
- * only reads the registry through lock-free copies. */
+/* The report at process exit: run the check once (detector/check.h), render it where the
+ * configuration says, and decide the exit status. Runs in the exiting thread while other threads
+ * may still run, so it only reads the registry through lock-free copies. */
 #include "shim_state.h"
 
-#include "findings.h"
+#include "check.h"
 #include "json_report.h"
-#include "live_stacks.h"
-#include "suppressions.h"
 #include "text_report.h"
-#include "verdict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,24 +16,6 @@
 #include <unistd.h>
 
 static atomic_flag reported = ATOMIC_FLAG_INIT;
-
-static bool suppressed_by_file(const struct tl__thread_info *t, void *ctx)
-{
-    struct tl__frame stack[TL_MAX_FRAMES];
-    size_t depth = findings_creation_stack(t, stack);
-    return suppressions_match_thread(ctx, symbolize_function(t->start_routine), stack, depth);
-}
-
-static struct tl__suppressions *load_suppressions(void)
-{
-    if (!tl__cfg.suppressions[0])
-        return NULL;
-    char err[512];
-    struct tl__suppressions *s = suppressions_load(tl__cfg.suppressions, err, sizeof err);
-    if (!s)
-        fprintf(stderr, "threadleak: suppressions: %s\n", err);
-    return s;
-}
 
 static bool color_for(FILE *out)
 {
@@ -82,59 +61,20 @@ static void write_report_files(const struct tl__findings *f)
                                       0);
 }
 
-static bool any_running(const struct tl__findings *f)
-{
-    for (size_t i = 0; i < f->ngroups; i++) {
-        if (f->groups[i].state == TL_LEAK_RUNNING)
-            return true;
-    }
-    return false;
-}
-
-/* What running leaks are doing now: kernel state always, current stacks unless the user asked
- * for no signals (they make nanosleep, poll and select return EINTR in the threads they hit). */
-static void attach_live_state(struct tl__findings *f)
-{
-    if (!any_running(f))
-        return;
-    struct live_stacks_dump dump = {0};
-    bool dumped = false;
-    if (tl__cfg.stacks == TL_STACKS_SIGNAL) {
-        struct live_stacks_options opts = {
-            .signal = tl__cfg.dump_signal,
-            .deadline_ms = tl__cfg.dump_timeout_ms,
-        };
-        dumped = live_stacks_dump(&opts, &dump) == 0;
-    }
-    findings_attach_live(f, dumped ? &dump : NULL);
-    if (dumped)
-        live_stacks_free(&dump);
-}
-
 int exit_report_run(int status)
 {
     if (!shim_ready() || atomic_flag_test_and_set(&reported))
         return status;
     int saved_errno = errno;
-    struct tl__suppressions *suppressions = load_suppressions();
-    struct tl__verdict_request req = {
-        .mode = tl__cfg.mode,
-        .linger_ms = tl__cfg.linger_ms,
-        .calling_tid = shim_current_tid(),
-        .ignore = suppressions ? suppressed_by_file : NULL,
-        .ignore_ctx = suppressions,
-    };
-    struct tl__verdict verdict;
-    verdict_run(&req, &verdict);
+    struct tl__check_request req;
+    check_request_init(&req, &tl__cfg, shim_current_tid());
     /* A clean process with nowhere to write a report has nothing more to do. */
-    bool wanted = verdict.nleaks > 0 || tl__cfg.report_dir[0];
-    struct tl__findings *f =
-        wanted ? findings_build(verdict.leaks, verdict.nleaks, tl__cfg.mode, verdict.ignored)
-               : NULL;
-    verdict_free(&verdict);
+    req.findings_when_clean = tl__cfg.report_dir[0] != '\0';
+    struct tl__check_result check;
+    check_run(&req, &check);
+    struct tl__findings *f = check.findings;
     int result = status;
     if (f) {
-        attach_live_state(f);
         write_report_files(f);
         if (f->leaked) {
             write_text_report(f);
@@ -143,7 +83,7 @@ int exit_report_run(int status)
         }
         findings_free(f);
     }
-    suppressions_free(suppressions);
+    check_request_fini(&req);
     errno = saved_errno;
     return result;
 }

@@ -1,14 +1,14 @@
-/* The test API's checks: tl_verify_none, tl_find and tl_verify_main. Each is one verdict (which
- * waits for running threads on exit events, never by polling), then findings for the leaks. */
+/* The test API's checks: tl_verify_none, tl_find and tl_verify_main. Each is one run of the check
+ * pipeline (detector/check.h) that the exit report runs too: a verdict (which waits for running
+ * threads on exit events, never by polling), then findings for the leaks and their live state. */
 #include "test_api_internal.h"
 
+#include "check.h"
 #include "scopes.h"
 #include "shim_state.h"
 #include "text_report.h"
-#include "verdict.h"
 
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 _Static_assert(TL_MODE_ALL == 0 && TL_MODE_TSAN == 1, "public and internal tl_mode differ");
@@ -35,63 +35,35 @@ static uint32_t scope_for(const tl_options *opts)
     return scope_intern(opts->scope);
 }
 
+/* The test API's request: the configuration's filters (suppressions), then this check's options:
+ * scope and snapshot as the verdict's pre-filters, the ignore lists as one more filter. */
 static void fill_request(const tl_options *opts, struct test_api_ignore_ctx *ignore_ctx,
-                         struct tl__verdict_request *req)
+                         struct tl__check_request *req)
 {
-    memset(req, 0, sizeof *req);
-    req->mode = opts->mode;
-    req->linger_ms = linger_for(opts);
-    req->calling_tid = shim_current_tid();
-    req->scope = scope_for(opts);
+    check_request_init(req, &tl__cfg, shim_current_tid());
+    req->verdict.mode = opts->mode;
+    req->verdict.linger_ms = linger_for(opts);
+    req->verdict.scope = scope_for(opts);
     if (opts->ignore_current) {
-        req->ignore_serials = opts->ignore_current->serials;
-        req->nignore = opts->ignore_current->count;
+        req->verdict.ignore_serials = opts->ignore_current->serials;
+        req->verdict.nignore = opts->ignore_current->count;
     }
-    if (test_api_has_ignore_lists(opts)) {
-        req->ignore = test_api_ignored_by_lists;
-        req->ignore_ctx = ignore_ctx;
-    }
-}
-
-/* What the leaked threads are doing now, as the exit report shows it: the kernel's wait channel
- * always, the current stack unless stacks=nosignal (the dump's signal makes nanosleep, poll and
- * select return EINTR in every thread it interrupts). Leak path only. */
-static void attach_live_state(struct tl__findings *f)
-{
-    struct live_stacks_dump dump = {0};
-    bool dumped = false;
-    if (tl__cfg.stacks == TL_STACKS_SIGNAL) {
-        struct live_stacks_options options = {
-            .signal = tl__cfg.dump_signal,
-            .deadline_ms = tl__cfg.dump_timeout_ms,
-        };
-        dumped = live_stacks_dump(&options, &dump) == 0;
-    }
-    findings_attach_live(f, dumped ? &dump : NULL);
-    if (dumped)
-        live_stacks_free(&dump);
+    ignore_ctx->stacks.options = req->live;
+    if (test_api_has_ignore_lists(opts))
+        check_add_filter(req, "ignore lists", test_api_ignored_by_lists, ignore_ctx);
 }
 
 struct tl__findings *test_api_check(const tl_options *opts)
 {
     shim_init();
     struct test_api_ignore_ctx ignore_ctx = {.opts = opts};
-    struct tl__verdict_request req;
+    struct tl__check_request req;
     fill_request(opts, &ignore_ctx, &req);
-    struct tl__verdict verdict;
-    verdict_run(&req, &verdict);
+    struct tl__check_result check;
+    check_run(&req, &check);
     test_api_stack_cache_free(&ignore_ctx.stacks);
-    if (verdict.nleaks == 0) {
-        verdict_free(&verdict);
-        return NULL;
-    }
-    /* Symbolisation happens here, for the leaks only: ignored and snapshot threads cost nothing. */
-    struct tl__findings *f =
-        findings_build(verdict.leaks, verdict.nleaks, opts->mode, verdict.ignored);
-    verdict_free(&verdict);
-    if (f)
-        attach_live_state(f);
-    return f;
+    check_request_fini(&req);
+    return check.findings;
 }
 
 static bool color_for(const tl_options *opts, FILE *out)

@@ -27,12 +27,14 @@ struct tl_report {
     struct tl__findings *findings;
 };
 
-/* Runs the verdict for opts and turns the leaks into findings; NULL when nothing leaked (or when
- * memory ran out). */
+/* Runs the check for opts and the configuration's suppressions; the findings, or NULL when nothing
+ * leaked (or when memory ran out). */
 struct tl__findings *test_api_check(const tl_options *opts);
 
-/* Live stacks for one check, dumped on first need (test_api_stacks.c). Zero-initialised. */
+/* Live stacks for one check, dumped on first need (test_api_stacks.c). Zero-initialised, then
+ * options set to the check's (check_live_options). */
 struct test_api_stack_cache {
+    struct live_stacks_options options; /* nosignal: no dump, the start routine stands in */
     struct live_stacks_dump dump;
     unsigned dumps; /* how many were taken; the last one is in dump */
 };
@@ -45,14 +47,14 @@ size_t test_api_current_functions(struct test_api_stack_cache *cache,
                                   size_t *top);
 void test_api_stack_cache_free(struct test_api_stack_cache *cache);
 
-/* What the verdict's ignore rule needs for one check. */
+/* What the ignore-list filter needs for one check. */
 struct test_api_ignore_ctx {
     const tl_options *opts;
     struct test_api_stack_cache stacks;
 };
 
-/* The ignore lists of opts (top, any, created_by) as a verdict ignore rule; ctx is a
- * test_api_ignore_ctx. test_api_has_ignore_lists says whether the rule is needed at all. */
+/* The ignore lists of opts (top, any, created_by) as one filter of the check; ctx is a
+ * test_api_ignore_ctx. test_api_has_ignore_lists says whether the filter is needed at all. */
 bool test_api_has_ignore_lists(const tl_options *opts);
 bool test_api_ignored_by_lists(const struct tl__thread_info *t, void *ctx);
 

@@ -9,7 +9,6 @@
  * the signal, no unwinder), the one frame known to be on the stack stands in: the start routine. */
 #include "test_api_internal.h"
 
-#include "shim_state.h"
 #include "symbolize.h"
 
 #include <stdlib.h>
@@ -20,19 +19,15 @@
 
 static bool dump_allowed(const struct test_api_stack_cache *cache)
 {
-    return tl__cfg.stacks == TL_STACKS_SIGNAL && cache->dumps < MAX_DUMPS_PER_CHECK;
+    return !cache->options.nosignal && cache->dumps < MAX_DUMPS_PER_CHECK;
 }
 
 static void redump(struct test_api_stack_cache *cache)
 {
     if (cache->dumps > 0)
         live_stacks_free(&cache->dump);
-    struct live_stacks_options options = {
-        .signal = tl__cfg.dump_signal,
-        .deadline_ms = tl__cfg.dump_timeout_ms,
-    };
     cache->dumps++;
-    if (live_stacks_dump(&options, &cache->dump) != 0)
+    if (live_stacks_dump(&cache->options, &cache->dump) != 0)
         memset(&cache->dump, 0, sizeof cache->dump);
 }
 
