@@ -5,13 +5,14 @@
  * it allocates freely. */
 #include "suppressions.h"
 
+#include "toolbox.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Every type TSan knows, so that a file written for TSan loads here unchanged. */
 static const char *const known_types[] = {
@@ -204,51 +205,13 @@ struct tl__suppressions *suppressions_parse(const char *text, char *err, size_t 
     return parse_owned(copy, NULL, err, errlen);
 }
 
-/* The whole file as a NUL-terminated string; NULL with errno set on failure. */
-static char *read_whole_file(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            free(buf);
-            buf = NULL;
-            errno = saved;
-            break;
-        }
-        if (n == 0) {
-            buf[len] = '\0';
-            break;
-        }
-        len += (size_t)n;
-    }
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return buf;
-}
+/* Far beyond any real suppressions file; a bound so that a wrong path (a device, a huge log)
+ * fails with EFBIG instead of filling memory. */
+#define SUPPRESSIONS_MAX_BYTES (16u << 20)
 
 struct tl__suppressions *suppressions_load(const char *path, char *err, size_t errlen)
 {
-    char *text = path ? read_whole_file(path) : NULL;
+    char *text = path ? tl__read_file_at(AT_FDCWD, path, SUPPRESSIONS_MAX_BYTES, NULL) : NULL;
     if (!text) {
         if (err && errlen)
             snprintf(err, errlen, "cannot read suppressions file '%s': %s", path ? path : "",

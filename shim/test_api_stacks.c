@@ -31,21 +31,6 @@ static void redump(struct test_api_stack_cache *cache)
         memset(&cache->dump, 0, sizeof cache->dump);
 }
 
-static const struct live_stack_thread *find_tid(const struct live_stacks_dump *dump, pid_t tid)
-{
-    size_t lo = 0, hi = dump->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (dump->threads[mid].tid == tid)
-            return &dump->threads[mid];
-        if (dump->threads[mid].tid < tid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 /* Whether another dump may well get this thread's stack: it was caught at a bad moment (inside
  * the unwinder or the loader, slow to answer), or looked as if it blocked the signal, which is
  * also how a thread looks while the kernel runs the dump handler in it. */
@@ -61,10 +46,11 @@ static const struct live_stack_thread *live_stack_of(struct test_api_stack_cache
     bool running = (t->flags & TL_F_STARTED) && !(t->flags & TL_F_EXITED) && t->tid > 0;
     if (!running)
         return NULL;
-    const struct live_stack_thread *found = cache->dumps ? find_tid(&cache->dump, t->tid) : NULL;
+    const struct live_stack_thread *found =
+        cache->dumps ? live_stacks_find(&cache->dump, t->tid) : NULL;
     if (!found && dump_allowed(cache)) {
         redump(cache);
-        found = find_tid(&cache->dump, t->tid);
+        found = live_stacks_find(&cache->dump, t->tid);
     }
     if (found && worth_retrying(found->status) && dump_allowed(cache)) {
         /* The dump handler runs with every signal blocked, so a thread still on its way out of
@@ -73,7 +59,7 @@ static const struct live_stack_thread *live_stack_of(struct test_api_stack_cache
         struct timespec pause = {0, 2 * 1000 * 1000};
         nanosleep(&pause, NULL);
         redump(cache);
-        found = find_tid(&cache->dump, t->tid);
+        found = live_stacks_find(&cache->dump, t->tid);
     }
     return found && found->status == LIVE_STACK_OK && found->nframes > 0 ? found : NULL;
 }
