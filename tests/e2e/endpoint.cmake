@@ -12,7 +12,7 @@ set_target_properties(test_endpoint_prog PROPERTIES
 function(tl_endpoint_e2e name timeout)
   add_executable(test_${name} ${tl_endpoint_dir}/test_${name}.c
     ${tl_endpoint_dir}/test_endpoint_http.c ${tl_endpoint_dir}/test_endpoint_target.c)
-  target_link_libraries(test_${name} PRIVATE tl_reports tl_detector PkgConfig::CMOCKA
+  target_link_libraries(test_${name} PRIVATE tl_reports tl_detector tl_cli_json PkgConfig::CMOCKA
     ${CMAKE_DL_LIBS} Threads::Threads)
   target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR}/reports
     ${PROJECT_SOURCE_DIR}/detector ${tl_endpoint_dir})

@@ -1,6 +1,6 @@
 /* The CLI's pure pieces: LD_PRELOAD and THREADLEAK_OPTIONS composition (checked against the real
  * options parser), ELF inspection, PATH resolution and report file names. */
-#include "elf_inspect.h"
+#include "elf_reader.h"
 #include "options.h"
 #include "preload_env.h"
 #include "prog_resolve.h"

@@ -1,5 +1,6 @@
-/* The strict JSON reader: valid documents, rejected ones with their positions, limits, and a
- * small fuzz loop (random bytes, truncations, mutations) that must never crash. */
+/* The CLI's JSON reader (jansson behind cli/json_reader.h): valid documents, rejected ones with
+ * the line they fail on, limits, and a small fuzz loop (random bytes, truncations, mutations)
+ * that must never crash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,32 +161,10 @@ static void test_integer_limits(void **state)
     assert_true(u == (uint64_t)INT64_MAX);
     tl__json_free(v);
 
-    v = parse_ok("9223372036854775808");
-    assert_false(tl__json_get_int64(v, &i));
-    assert_true(tl__json_get_uint64(v, &u));
-    assert_true(u == (uint64_t)INT64_MAX + 1);
-    tl__json_free(v);
-
-    v = parse_ok("18446744073709551615");
-    assert_true(tl__json_get_uint64(v, &u));
-    assert_true(u == UINT64_MAX);
-    tl__json_free(v);
-
-    v = parse_ok("18446744073709551616");
-    assert_false(tl__json_get_uint64(v, &u));
-    assert_false(tl__json_get_int64(v, &i));
-    assert_true(tl__json_number(v) == 18446744073709551616.0);
-    tl__json_free(v);
-
     v = parse_ok("-9223372036854775808");
     assert_true(tl__json_get_int64(v, &i));
     assert_true(i == INT64_MIN);
     assert_false(tl__json_get_uint64(v, &u));
-    tl__json_free(v);
-
-    v = parse_ok("-9223372036854775809");
-    assert_false(tl__json_get_int64(v, &i));
-    assert_true(tl__json_number(v) < -9.2e18);
     tl__json_free(v);
 
     v = parse_ok("-0");
@@ -194,10 +173,24 @@ static void test_integer_limits(void **state)
     tl__json_free(v);
 }
 
+/* Integers are held as int64_t: anything beyond is an error, never a rounded value. */
+static void test_integers_beyond_int64_are_errors(void **state)
+{
+    (void)state;
+    static const char *const too_big[] = {"9223372036854775808", "18446744073709551615",
+                                          "-9223372036854775809",
+                                          "[123456789012345678901234567890]"};
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
+        char err[128];
+        assert_null(parse(too_big[i], err, sizeof err));
+        assert_non_null(strstr(err, "too big"));
+    }
+}
+
 static void test_big_and_small_doubles(void **state)
 {
     (void)state;
-    struct tl__json *v = parse_ok("123456789012345678901234567890");
+    struct tl__json *v = parse_ok("1.2345678901234e29");
     assert_true(tl__json_number(v) > 1.2345678901e29 && tl__json_number(v) < 1.2345678902e29);
     tl__json_free(v);
 
@@ -213,7 +206,7 @@ static void test_big_and_small_doubles(void **state)
     assert_true(tl__json_number(v) == 0.1);
     tl__json_free(v);
 
-    /* A long literal takes the heap path of the conversion. */
+    /* A literal longer than any fixed buffer. */
     char long_number[300] = "0.";
     memset(long_number + 2, '5', 200);
     v = parse_ok(long_number);
@@ -226,7 +219,7 @@ static void test_big_and_small_doubles(void **state)
 struct bad_case {
     const char *text;
     size_t len;        /* 0: strlen(text) */
-    const char *error; /* the whole message */
+    const char *error; /* what is wrong, as the hand-written parser put it; the line is checked */
 };
 
 static const struct bad_case bad_cases[] = {
@@ -283,6 +276,8 @@ static const struct bad_case bad_cases[] = {
     {"[\f]", 0, "1:2: expected a value but found byte 0x0c"},
 };
 
+/* Every case is refused with "LINE:COLUMN: reason" on the line that has the fault. The reason is
+ * jansson's wording and the column the end of the token it read, so neither is compared. */
 static void test_rejects_with_positions(void **state)
 {
     (void)state;
@@ -293,8 +288,12 @@ static void test_rejects_with_positions(void **state)
         struct tl__json *v = tl__json_parse(c->text, len, err, sizeof err);
         if (v != NULL)
             fail_msg("case %zu (%s) parsed", i, c->text);
-        if (strcmp(err, c->error) != 0)
-            fail_msg("case %zu: got \"%s\", want \"%s\"", i, err, c->error);
+        unsigned line, want_line, column;
+        int consumed = 0;
+        sscanf(c->error, "%u:", &want_line);
+        if (sscanf(err, "%u:%u: %n", &line, &column, &consumed) != 2 || consumed == 0 ||
+            err[consumed] == '\0' || line != want_line)
+            fail_msg("case %zu: got \"%s\", want line %u (%s)", i, err, want_line, c->error);
     }
 }
 
@@ -305,14 +304,15 @@ static void test_error_buffer_edges(void **state)
     char tiny[6];
     memset(tiny, 'x', sizeof tiny);
     assert_null(tl__json_parse("[", 1, tiny, sizeof tiny));
-    assert_string_equal(tiny, "1:2: "); /* truncated, still terminated */
+    assert_int_equal(strlen(tiny), sizeof tiny - 1); /* truncated, still terminated */
+    assert_memory_equal(tiny, "1:", 2);
     char one = 'x';
     assert_null(tl__json_parse("[", 1, &one, 1));
     assert_int_equal(one, '\0');
     /* NULL text is an empty document. */
     char err[64];
     assert_null(tl__json_parse(NULL, 5, err, sizeof err));
-    assert_string_equal(err, "1:1: expected a value but found end of input");
+    assert_true(strncmp(err, "1:1: ", 5) == 0 && err[5] != '\0');
 }
 
 /* ---- limits ---- */
@@ -326,13 +326,18 @@ static char *nested_arrays(int depth)
     return text;
 }
 
+/* Reports nest a few levels; 256 must read, and absurd depths must fail, not exhaust the stack
+ * (jansson stops at 2048 levels). */
+#define READABLE_DEPTH 256
+#define ABSURD_DEPTH   100000
+
 static void test_nesting_limit(void **state)
 {
     (void)state;
-    char *text = nested_arrays(TL_JSON_MAX_DEPTH);
+    char *text = nested_arrays(READABLE_DEPTH);
     struct tl__json *v = parse_ok(text);
     const struct tl__json *inner = v;
-    for (int i = 1; i < TL_JSON_MAX_DEPTH; i++)
+    for (int i = 1; i < READABLE_DEPTH; i++)
         inner = tl__json_index(inner, 0);
     assert_int_equal(tl__json_type(inner), TL_JSON_ARRAY);
     assert_int_equal(tl__json_length(inner), 0);
@@ -340,26 +345,20 @@ static void test_nesting_limit(void **state)
     free(text);
 
     char err[128];
-    text = nested_arrays(TL_JSON_MAX_DEPTH + 1);
+    text = nested_arrays(ABSURD_DEPTH);
     assert_null(parse(text, err, sizeof err));
-    assert_string_equal(err, "1:257: nesting deeper than 256 levels");
-    free(text);
-
-    /* Far deeper input must fail the same way, not exhaust the stack. */
-    text = nested_arrays(100000);
-    assert_null(parse(text, err, sizeof err));
-    assert_string_equal(err, "1:257: nesting deeper than 256 levels");
+    assert_non_null(strstr(err, "depth"));
     free(text);
 
     /* Objects count too. */
-    size_t n = TL_JSON_MAX_DEPTH + 1;
+    size_t n = ABSURD_DEPTH;
     char *obj = malloc(n * 6 + 2);
     char *p = obj;
     for (size_t i = 0; i < n; i++)
         p += sprintf(p, "{\"a\":");
     strcpy(p, "1");
     assert_null(parse(obj, err, sizeof err));
-    assert_non_null(strstr(err, "nesting deeper than 256 levels"));
+    assert_non_null(strstr(err, "depth"));
     free(obj);
 }
 
@@ -433,7 +432,7 @@ static void test_fuzz_random_bytes(void **state)
 static const char sample[] = "{\n"
                              "  \"tool\": \"threadleak\",\n"
                              "  \"argv\": [\"a b\", \"\\u00e9\\ud83d\\ude00\", \"\\n\"],\n"
-                             "  \"n\": [-1.5e3, 0, 18446744073709551615, true, false, null],\n"
+                             "  \"n\": [-1.5e3, 0, 9223372036854775807, true, false, null],\n"
                              "  \"nested\": {\"x\": {\"y\": [[], {}]}}\n"
                              "}";
 
@@ -483,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_accessors_on_wrong_types),
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_integer_limits),
+        cmocka_unit_test(test_integers_beyond_int64_are_errors),
         cmocka_unit_test(test_big_and_small_doubles),
         cmocka_unit_test(test_rejects_with_positions),
         cmocka_unit_test(test_error_buffer_edges),

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/cli/duration.h"
-#include "../../shim/cli/run_endpoint.h"
+#include "../../cli/duration.h"
+#include "../../cli/run_endpoint.h"
 #include "options.h"
 
 static void test_durations(void **state)

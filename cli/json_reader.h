@@ -1,21 +1,24 @@
-/* A minimal, strict JSON parser (RFC 8259) that builds a tree.
+/* Reading JSON in the CLI, and in the tests that check what the shim and the CLI write: jansson
+ * underneath, behind a few accessors that keep the callers short.
  *
- * Strict means: exactly one value surrounded by optional whitespace; no comments, trailing
- * commas, leading zeros, single quotes, raw control characters in strings, lone surrogates,
- * ill-formed UTF-8, duplicate object keys, or nesting deeper than TL_JSON_MAX_DEPTH. Numbers
- * that overflow a double are rejected; integers are also kept exactly when they fit in int64 or
- * uint64. Errors name the position as "LINE:COLUMN: message" (both 1-based, column in bytes).
+ * Why jansson (Debian's libjansson-dev) and not a parser of our own, nor json-c: a small, stable,
+ * documented API that is widely used; strict by default (RFC 8259: no comments, trailing commas,
+ * leading zeros, raw control characters, ill-formed UTF-8 or lone surrogates; numbers that
+ * overflow a double are errors); integers kept exactly, as 64-bit values, apart from reals. On
+ * top, tl__json_parse rejects duplicate keys, takes any value at the top, and keeps \u0000.
  *
- * Accessors accept NULL and answer "absent" (NULL, 0, false), so lookups chain:
- * tl__json_string(tl__json_get(tl__json_index(leaks, 0), "state")). Not async-signal-safe. */
-#ifndef THREADLEAK_JSON_READER_H
-#define THREADLEAK_JSON_READER_H
+ * What the accessors add: NULL in, "absent" out (NULL, 0, false) everywhere, so that lookups chain
+ * (tl__json_string(tl__json_get(tl__json_index(leaks, 0), "state"))); integer reads that say
+ * whether the value was an integer at all; and errors as one "LINE:COLUMN: message" string.
+ * Integers must fit int64_t: jansson refuses larger ones ("too big integer") rather than rounding
+ * them. No report writes such a value: its unsigned fields are counts, serials and offsets.
+ * Not async-signal-safe. */
+#ifndef THREADLEAK_CLI_JSON_READER_H
+#define THREADLEAK_CLI_JSON_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define TL_JSON_MAX_DEPTH 256
 
 enum tl__json_type {
     TL_JSON_NONE, /* what tl__json_type says of a NULL node */
@@ -27,10 +30,12 @@ enum tl__json_type {
     TL_JSON_OBJECT,
 };
 
+/* A node of the tree; a jansson json_t, kept opaque so that callers need not include jansson.h. */
 struct tl__json;
 
-/* Parses len bytes of text (NUL bytes inside are an error, not an end). Returns the root, or NULL
- * with a message in err (always NUL-terminated when errlen > 0; err may be NULL). */
+/* Parses len bytes of text (NUL bytes inside are an error, not an end; NULL text is empty).
+ * Returns the root, or NULL with a message in err (always NUL-terminated when errlen > 0; err may
+ * be NULL). */
 struct tl__json *tl__json_parse(const char *text, size_t len, char *err, size_t errlen);
 
 /* Frees a tree returned by tl__json_parse, with every node and string in it. NULL is fine. */

@@ -1,7 +1,7 @@
 /* The endpoint's and the dump listener's part of `threadleak run`'s environment. */
 #include "run_endpoint.h"
 
-#include "../dump_protocol.h"
+#include "dump_protocol.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #ifndef THREADLEAK_CLI_TSAN_ENV_H
 #define THREADLEAK_CLI_TSAN_ENV_H
 
-#include "elf_inspect.h"
+#include "elf_reader.h"
 
 #include <stdbool.h>
 #include <stddef.h>

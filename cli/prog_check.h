@@ -4,7 +4,7 @@
 #ifndef THREADLEAK_CLI_PROG_CHECK_H
 #define THREADLEAK_CLI_PROG_CHECK_H
 
-#include "elf_inspect.h"
+#include "elf_reader.h"
 
 #include <limits.h>
 #include <stdbool.h>

@@ -4,7 +4,7 @@
  * status from the program's own). The value itself is passed on untouched. */
 #include "tsan_env.h"
 
-#include "elf_dynsym.h"
+#include "elf_reader.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -1,11 +1,13 @@
 /* What the CLI needs to know about an executable before it preloads the shim into it: is it an
  * ELF file at all, for which machine, is it dynamically linked (only then does the loader honour
- * LD_PRELOAD), and does it need gcc's libtsan.so.N (which then has to be preloaded first).
+ * LD_PRELOAD), does it need gcc's libtsan.so.N (which then has to be preloaded first), and does
+ * it define a dynamic symbol (clang's TSan programs define `__tsan_init`).
  *
- * Reads the headers with pread and bounds-checks every offset, so truncated or hostile files give
- * TL_ELF_MALFORMED, never a crash. Only native-endian files are parsed. */
-#ifndef THREADLEAK_CLI_ELF_INSPECT_H
-#define THREADLEAK_CLI_ELF_INSPECT_H
+ * Read through elfutils' libelf: its gelf_* calls give one code path for 32- and 64-bit files,
+ * and it checks every table against the file, so truncated or hostile files give
+ * TL_ELF_MALFORMED or "absent", never a crash. */
+#ifndef THREADLEAK_CLI_ELF_READER_H
+#define THREADLEAK_CLI_ELF_READER_H
 
 #include <stdint.h>
 
@@ -28,11 +30,23 @@ struct tl__elf_info {
     char tsan_needed[TL_ELF_LIBNAME_MAX];
 };
 
-/* Inspects the file at path. Returns 0 with *info filled in (kind says what was found), or -1 with
- * errno set when the file cannot be opened or read. */
+/* Inspects the file at path through its ELF and program headers (section headers play no part:
+ * the loader ignores them too). Returns 0 with *info filled in (kind says what was found), or -1
+ * with errno set when the file cannot be opened. */
 int elf_inspect_file(const char *path, struct tl__elf_info *info);
 
 /* "64-bit x86-64" and the like, for messages. Never NULL. */
 const char *elf_describe_machine(const struct tl__elf_info *info, char *buf, unsigned long len);
+
+enum tl__dynsym_lookup {
+    TL_DYNSYM_ABSENT,    /* no such dynamic symbol, or no readable .dynsym */
+    TL_DYNSYM_UNDEFINED, /* referenced, to be resolved from another object */
+    TL_DYNSYM_DEFINED,   /* defined in this file */
+};
+
+/* Looks name up in the .dynsym section of the ELF file at path (found through the section
+ * headers; a file stripped of them answers TL_DYNSYM_ABSENT). Returns the result, or -1 with errno
+ * set when the file cannot be opened or its .dynsym cannot be read. */
+int elf_dynsym_lookup(const char *path, const char *name);
 
 #endif

@@ -1,7 +1,7 @@
 /* The CLI side of the dump protocol: /proc checks, sigqueue, and waiting for the dump file. */
 #include "dump_request.h"
 
-#include "../dump_protocol.h"
+#include "dump_protocol.h"
 #include "options.h"
 
 #include <errno.h>

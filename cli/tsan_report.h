@@ -90,6 +90,8 @@ int tsan_report_parse(const char *text, size_t len, struct tl__tsan_report_set *
 /* Frees everything the set owns and leaves it empty. NULL is fine. */
 void tsan_report_set_free(struct tl__tsan_report_set *set);
 
+/* ---- The JSON form (tsan_report_json.c) ---- */
+
 /* Writes the findings as one JSON array value (the caller has written the key, if any):
  * [{kind, summary, pid, count, stacks: [{title, frames: [{function, file, line, column, module,
  * offset}]}]}], thread leaks adding thread_state, created_by and created_by_function. Unknown

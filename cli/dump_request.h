@@ -1,4 +1,4 @@
-/* Asking a process under the shim for a thread dump, from the outside (shim/dump_protocol.h).
+/* Asking a process under the shim for a thread dump, from the outside (common/dump_protocol.h).
  * Used by `threadleak dump PID` and by `threadleak run --timeout`. */
 #ifndef THREADLEAK_CLI_DUMP_REQUEST_H
 #define THREADLEAK_CLI_DUMP_REQUEST_H

@@ -1,0 +1,109 @@
+/* The JSON form of parsed ThreadSanitizer findings (see tsan_report.h): what the CLI gate puts
+ * into its merged report and its TSan document. */
+#include "tsan_report.h"
+
+#include "json_writer.h"
+
+#include <string.h>
+
+static void write_uint_or_null(struct tl__json_writer *w, const char *key, unsigned value)
+{
+    tl__jw_key(w, key);
+    if (value)
+        tl__jw_int(w, value);
+    else
+        tl__jw_null(w);
+}
+
+static void write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *f)
+{
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "function");
+    tl__jw_string(w, f->function);
+    tl__jw_key(w, "file");
+    tl__jw_string(w, f->file);
+    write_uint_or_null(w, "line", f->line);
+    write_uint_or_null(w, "column", f->column);
+    tl__jw_key(w, "module");
+    tl__jw_string(w, f->module);
+    tl__jw_key(w, "offset");
+    tl__jw_uint64(w, f->module_offset);
+    tl__jw_end_object(w);
+}
+
+static void write_stack(struct tl__json_writer *w, const struct tl__tsan_stack *s)
+{
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "title");
+    tl__jw_string(w, s->title);
+    tl__jw_key(w, "frames");
+    tl__jw_begin_array(w);
+    for (size_t i = 0; i < s->nframes; i++)
+        write_frame(w, &s->frames[i]);
+    tl__jw_end_array(w);
+    tl__jw_end_object(w);
+}
+
+static void write_finding(struct tl__json_writer *w, const struct tl__tsan_finding *r)
+{
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "kind");
+    tl__jw_string(w, r->kind);
+    tl__jw_key(w, "summary");
+    tl__jw_string(w, r->summary);
+    tl__jw_key(w, "pid");
+    tl__jw_int(w, r->pid);
+    tl__jw_key(w, "count");
+    tl__jw_int(w, r->count);
+    if (strcmp(r->kind, "thread leak") == 0) {
+        tl__jw_key(w, "thread_state");
+        tl__jw_string(w, tsan_thread_state_name(r->leak_state));
+        tl__jw_key(w, "created_by");
+        tl__jw_string(w, r->created_by);
+        tl__jw_key(w, "created_by_function");
+        tl__jw_string(w, r->creator_function);
+    }
+    tl__jw_key(w, "stacks");
+    tl__jw_begin_array(w);
+    for (size_t i = 0; i < r->nstacks; i++)
+        write_stack(w, &r->stacks[i]);
+    tl__jw_end_array(w);
+    tl__jw_end_object(w);
+}
+
+void tsan_report_write_findings(struct tl__json_writer *w, const struct tl__tsan_report_set *set)
+{
+    tl__jw_begin_array(w);
+    for (size_t i = 0; i < set->nfindings; i++)
+        write_finding(w, &set->findings[i]);
+    tl__jw_end_array(w);
+}
+
+void tsan_report_write_messages(struct tl__json_writer *w, const struct tl__tsan_report_set *set)
+{
+    tl__jw_begin_array(w);
+    for (size_t i = 0; i < set->nmessages; i++) {
+        tl__jw_begin_object(w);
+        tl__jw_key(w, "pid");
+        tl__jw_int(w, set->messages[i].pid);
+        tl__jw_key(w, "text");
+        tl__jw_string(w, set->messages[i].text);
+        tl__jw_end_object(w);
+    }
+    tl__jw_end_array(w);
+}
+
+int tsan_report_write_json(FILE *out, const struct tl__tsan_report_set *set)
+{
+    struct tl__json_writer w;
+    tl__jw_init(&w, out);
+    tl__jw_begin_object(&w);
+    tl__jw_key(&w, "tsan_findings");
+    tsan_report_write_findings(&w, set);
+    tl__jw_key(&w, "tsan_messages");
+    tsan_report_write_messages(&w, set);
+    tl__jw_key(&w, "reported_warnings");
+    tl__jw_int(&w, set->reported_warnings);
+    tl__jw_end_object(&w);
+    return tl__jw_finish(&w);
+}
