@@ -279,6 +279,51 @@ static void test_error_leaves_config_untouched(void **state)
     assert_memory_equal(&cfg, &before, sizeof cfg);
 }
 
+/* The issue's case: a typo must not take http=, exitcode=, report_dir= or suppressions= with it.
+ * Every good item applies; the error names the first bad one. */
+static void test_bad_item_keeps_the_others(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    char err[ERR_MAX];
+    options_defaults(&cfg);
+    assert_int_equal(options_parse("http=127.0.0.1:6060:exitcode=0:bogus_key=1:report_dir=/r:"
+                                   "mode=fast:suppressions=s.supp",
+                                   &cfg, err, sizeof err),
+                     -1);
+    assert_true(strncmp(err, "unknown key 'bogus_key' (known: exitcode, ", 41) == 0);
+    assert_string_equal(cfg.http, "127.0.0.1:6060");
+    assert_int_equal(cfg.exitcode, 0);
+    assert_string_equal(cfg.report_dir, "/r");
+    assert_int_equal(cfg.mode, TL_MODE_ALL); /* its bad value is skipped, the default stays */
+    assert_string_equal(cfg.suppressions, "s.supp");
+}
+
+/* After a bad item parsing resumes at the next ':' that can start an item. */
+static void test_resumes_after_a_bad_item(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    char err[ERR_MAX];
+    options_defaults(&cfg);
+    assert_int_equal(options_parse("exitcode:verbosity=1", &cfg, err, sizeof err), -1);
+    assert_int_equal(cfg.verbosity, 1);
+    assert_int_equal(options_parse("=5:verbosity=2", &cfg, err, sizeof err), -1);
+    assert_int_equal(cfg.verbosity, 2);
+    assert_int_equal(options_parse("bogus='a:b':verbosity=3", &cfg, err, sizeof err), -1);
+    assert_string_equal(err, "unknown key 'bogus' (known: exitcode, linger_ms, mode, report_dir, "
+                             "log_path, suppressions, color, verbosity, quiet, http, stacks, "
+                             "dump_signal, dump_timeout_ms, help)");
+    assert_int_equal(cfg.verbosity, 3);
+    assert_int_equal(options_parse("report_dir='/a'b:exitcode=5", &cfg, err, sizeof err), -1);
+    assert_string_equal(err, "unexpected text after the quoted value for 'report_dir'");
+    assert_string_equal(cfg.report_dir, "");
+    assert_int_equal(cfg.exitcode, 5);
+    /* An open quote takes the rest of the text: there is no telling where the value ends. */
+    assert_int_equal(options_parse("report_dir='/a:exitcode=6", &cfg, err, sizeof err), -1);
+    assert_int_equal(cfg.exitcode, 5);
+}
+
 static void test_small_error_buffer(void **state)
 {
     (void)state;
@@ -347,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_too_long_values),
         cmocka_unit_test(test_long_value_is_cut_in_message),
         cmocka_unit_test(test_error_leaves_config_untouched),
+        cmocka_unit_test(test_bad_item_keeps_the_others),
+        cmocka_unit_test(test_resumes_after_a_bad_item),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_key_info_lists_every_key),
         cmocka_unit_test(test_log_file_name),
