@@ -104,31 +104,26 @@ struct option_type {
     const char *const *words; /* VALUE_WORD, NULL-terminated */
     const char *what;         /* VALUE_TEXT: what help=1 says it takes */
     unsigned flags;
-    /* VALUE_NUMBER and VALUE_WORD: to and from the field's own C type */
+    /* VALUE_NUMBER and VALUE_WORD: a value into the field's own C type */
     void (*store)(void *field, unsigned long value);
-    unsigned long (*load)(const void *field);
 };
 
-#define SCALAR_ACCESS(type)                                                                        \
+#define SCALAR_STORE(type)                                                                         \
     static void store_##type(void *field, unsigned long value)                                     \
     {                                                                                              \
         *(tl__option_##type *)field = (tl__option_##type)value;                                    \
-    }                                                                                              \
-    static unsigned long load_##type(const void *field)                                            \
-    {                                                                                              \
-        return (unsigned long)*(const tl__option_##type *)field;                                   \
     }
 
 #define NUMBER_TYPE(type, lo, hi)                                                                  \
-    SCALAR_ACCESS(type)                                                                            \
+    SCALAR_STORE(type)                                                                             \
     static const struct option_type option_type_##type = {                                         \
-        .kind = VALUE_NUMBER, .min = lo, .max = hi, .store = store_##type, .load = load_##type};
+        .kind = VALUE_NUMBER, .min = lo, .max = hi, .store = store_##type};
 
 #define WORD_TYPE(type, ...)                                                                       \
-    SCALAR_ACCESS(type)                                                                            \
+    SCALAR_STORE(type)                                                                             \
     static const char *const words_##type[] = {__VA_ARGS__, NULL};                                 \
     static const struct option_type option_type_##type = {                                         \
-        .kind = VALUE_WORD, .words = words_##type, .store = store_##type, .load = load_##type};
+        .kind = VALUE_WORD, .words = words_##type, .store = store_##type};
 
 #define TEXT_TYPE(type, what_text, type_flags)                                                     \
     static const struct option_type option_type_##type = {                                         \
@@ -175,6 +170,16 @@ static const struct option option_table[] = {
 #undef TL__OPTION
 
 #define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
+
+/* A string default for a string field, a number for the others: a line of options.inc whose
+ * DEFAULT does not fit its TYPE fails here, not at start-up in every process. */
+#define TL__OPTION(type, name, default_value, help_text)                                           \
+    _Static_assert(_Generic((default_value), char * : 1, default : 0) ==                           \
+                       _Generic(&((struct tl__config *)0)->name,                                   \
+                                char(*)[sizeof((struct tl__config *)0)->name] : 1, default : 0),   \
+                   "options.inc: the default of " #name " does not fit its type");
+#include "options.inc"
+#undef TL__OPTION
 
 static void *field_of(const struct option *opt, struct tl__config *cfg)
 {
