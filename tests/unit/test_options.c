@@ -1,5 +1,5 @@
-/* THREADLEAK_OPTIONS parsing: every key, every error message, overrides and the no-partial-update
- * rule. */
+/* THREADLEAK_OPTIONS parsing: every key, every error message, overrides, the skip-only-the-bad-
+ * item rule, help=1, and the docs and public header against the table of options. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
