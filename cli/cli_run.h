@@ -3,7 +3,6 @@
 #define THREADLEAK_CLI_RUN_H
 
 #define TL_STATUS_TOOL_FAILED 125 /* threadleak itself failed, as with env(1) and timeout(1) */
-#define TL_STATUS_LEAKED      66  /* default when threads leaked and the program exited 0 */
 
 /* Entry point of the subcommand; argv[0] is "run". Returns the CLI's exit status. */
 int cli_run_main(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "duration.h"
 
 #include "gate_status.h"
+#include "options.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,10 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_EXITCODE         66
 #define DEFAULT_CHILDREN_TIMEOUT 10.0
-#define MAX_LINGER_MS            600000L /* what THREADLEAK_OPTIONS accepts for linger_ms */
 #define MAX_CHILDREN_TIMEOUT     86400.0
+
+/* The shim's defaults, from its table of options (detector/options.inc): --exitcode defaults to
+ * the shim's exitcode, and the help quotes its linger_ms. */
+static const struct tl__config *shim_defaults(void)
+{
+    static struct tl__config cfg; /* large: paths */
+    static bool ready;
+    if (!ready) {
+        options_defaults(&cfg);
+        ready = true;
+    }
+    return &cfg;
+}
 
 enum long_only {
     OPT_JSON = 256,
@@ -50,44 +62,46 @@ static const struct option long_options[] = {
 
 void run_options_usage(FILE *out)
 {
-    fputs("Usage: threadleak run [options] -- PROG [ARGS...]\n"
-          "\n"
-          "Runs PROG (and every process it starts) with the threadleak shim preloaded, then\n"
-          "prints one report of the threads that were still running or never joined at exit.\n"
-          "A clean run prints nothing.\n"
-          "\n"
-          "Options:\n"
-          "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
-          "  --exitcode N            exit status when threads leaked and PROG exited 0\n"
-          "                          (0..255, default 66; 0 = report only)\n"
-          "  --linger-ms N           how long each process waits at exit for running threads\n"
-          "                          to finish (0..600000; default: the shim's, 500)\n"
-          "  --mode all|tsan         all: running and finished-unjoined threads leak;\n"
-          "                          tsan: only finished-unjoined ones (default: all)\n"
-          "  --color auto|always|never  colour the report (auto: when stderr is a terminal)\n"
-          "  --keep-reports DIR      write the per-process reports into DIR and keep them\n"
-          "  --children-timeout S    after PROG exits, wait up to S seconds for the processes\n"
-          "                          it left running (default 10)\n"
-          "  --fail-on leaks,races|leaks|races|none\n"
-          "                          which findings fail the run: leaked threads, and any\n"
-          "                          ThreadSanitizer report (default: leaks,races)\n"
-          "  --timeout DURATION      when PROG runs longer (e.g. 500ms, 30s, 2m), print a\n"
-          "                          thread dump of every process, kill them, exit 124\n"
-          "  --http HOST:PORT        the live endpoint in every process (loopback only;\n"
-          "                          port 0 picks a free one); see docs/endpoint.md\n"
-          "  --dump-listener         let `threadleak dump PID` ask any process of the run for\n"
-          "                          a thread dump (one extra thread per process; implied by\n"
-          "                          --timeout and --http)\n"
-          "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
-          "  -h, --help              show this help\n"
-          "\n"
-          "Exit status: PROG's own (128+N when signal N killed it); 66 (or --exitcode) when\n"
-          "threads leaked or ThreadSanitizer reported (see --fail-on) and PROG exited 0, or\n"
-          "with the status TSan gives it after findings; 2 for a usage error; 125 when\n"
-          "threadleak itself failed; 126 when PROG cannot be run under the shim; 127 when it\n"
-          "is not found or not executable; 124 when --timeout expired. The user's\n"
-          "THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
-          out);
+    const struct tl__config *shim = shim_defaults();
+    fprintf(out,
+            "Usage: threadleak run [options] -- PROG [ARGS...]\n"
+            "\n"
+            "Runs PROG (and every process it starts) with the threadleak shim preloaded, then\n"
+            "prints one report of the threads that were still running or never joined at exit.\n"
+            "A clean run prints nothing.\n"
+            "\n"
+            "Options:\n"
+            "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
+            "  --exitcode N            exit status when threads leaked and PROG exited 0\n"
+            "                          (0..255, default %d; 0 = report only)\n"
+            "  --linger-ms N           how long each process waits at exit for running threads\n"
+            "                          to finish (0..%u; default: the shim's, %u)\n"
+            "  --mode all|tsan         all: running and finished-unjoined threads leak;\n"
+            "                          tsan: only finished-unjoined ones (default: all)\n"
+            "  --color auto|always|never  colour the report (auto: when stderr is a terminal)\n"
+            "  --keep-reports DIR      write the per-process reports into DIR and keep them\n"
+            "  --children-timeout S    after PROG exits, wait up to S seconds for the processes\n"
+            "                          it left running (default 10)\n"
+            "  --fail-on leaks,races|leaks|races|none\n"
+            "                          which findings fail the run: leaked threads, and any\n"
+            "                          ThreadSanitizer report (default: leaks,races)\n"
+            "  --timeout DURATION      when PROG runs longer (e.g. 500ms, 30s, 2m), print a\n"
+            "                          thread dump of every process, kill them, exit 124\n"
+            "  --http HOST:PORT        the live endpoint in every process (loopback only;\n"
+            "                          port 0 picks a free one); see docs/endpoint.md\n"
+            "  --dump-listener         let `threadleak dump PID` ask any process of the run for\n"
+            "                          a thread dump (one extra thread per process; implied by\n"
+            "                          --timeout and --http)\n"
+            "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
+            "  -h, --help              show this help\n"
+            "\n"
+            "Exit status: PROG's own (128+N when signal N killed it); %d (or --exitcode) when\n"
+            "threads leaked or ThreadSanitizer reported (see --fail-on) and PROG exited 0, or\n"
+            "with the status TSan gives it after findings; 2 for a usage error; 125 when\n"
+            "threadleak itself failed; 126 when PROG cannot be run under the shim; 127 when it\n"
+            "is not found or not executable; 124 when --timeout expired. The user's\n"
+            "THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
+            shim->exitcode, TL__OPTION_MS_MAX, shim->linger_ms, shim->exitcode);
 }
 
 static int usage_error(FILE *err, const char *fmt, const char *what)
@@ -134,8 +148,13 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
         o->exitcode = (int)n;
         return 0;
     case OPT_LINGER_MS:
-        if (!parse_long(arg, 0, MAX_LINGER_MS, &o->linger_ms))
-            return usage_error(err, "--linger-ms '%s': expected an integer 0..600000", arg);
+        /* The range linger_ms takes in THREADLEAK_OPTIONS, where the value goes. */
+        if (!parse_long(arg, 0, TL__OPTION_MS_MAX, &o->linger_ms)) {
+            char fmt[64];
+            snprintf(fmt, sizeof fmt, "--linger-ms '%%s': expected an integer 0..%u",
+                     TL__OPTION_MS_MAX);
+            return usage_error(err, fmt, arg);
+        }
         return 0;
     case OPT_MODE:
         if (strcmp(arg, "all") != 0 && strcmp(arg, "tsan") != 0)
@@ -188,7 +207,7 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
 
 int run_options_parse(int argc, char **argv, struct tl__run_options *o, FILE *err)
 {
-    *o = (struct tl__run_options){.exitcode = DEFAULT_EXITCODE,
+    *o = (struct tl__run_options){.exitcode = shim_defaults()->exitcode,
                                   .linger_ms = -1,
                                   .fail_on = TL_FAIL_ON_DEFAULT,
                                   .children_timeout = DEFAULT_CHILDREN_TIMEOUT};

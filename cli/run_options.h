@@ -11,7 +11,7 @@ enum tl__run_color { TL_RUN_COLOR_AUTO, TL_RUN_COLOR_ALWAYS, TL_RUN_COLOR_NEVER 
 
 struct tl__run_options {
     const char *json_path;    /* --json FILE ("-" = stdout); NULL when not given */
-    int exitcode;             /* --exitcode N, default 66 */
+    int exitcode;             /* --exitcode N, default the shim's exitcode (options.inc) */
     long linger_ms;           /* --linger-ms N; -1 when not given */
     const char *mode;         /* --mode all|tsan; NULL when not given */
     enum tl__run_color color; /* --color */

@@ -29,7 +29,9 @@ enum tl_mode {
 enum tl_color { TL_COLOR_AUTO, TL_COLOR_ALWAYS, TL_COLOR_NEVER };
 #endif
 
-/* linger_ms: 0 in tl_options means this default. */
+/* linger_ms: 0 in tl_options means this default, the same as THREADLEAK_OPTIONS's linger_ms. An
+ * installed header cannot include the library's table of options (detector/options.inc), so the
+ * value is repeated here, and tests/unit/test_options fails when the two differ. */
 #define TL_LINGER_DEFAULT_MS 500u
 /* linger_ms: do not wait at all; a thread still running at the call is a leak. */
 #define TL_LINGER_NONE ((unsigned)-1)

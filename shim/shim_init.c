@@ -166,14 +166,14 @@ static void fork_child(void)
 
 static void read_options(void)
 {
+    /* A bad item must not take the host down, nor the good items with it: each one is named
+     * once, on its own line, and every other option applies, as with the sanitizers. */
     options_defaults(&tl__cfg);
-    char err[256];
-    if (options_parse(getenv("THREADLEAK_OPTIONS"), &tl__cfg, err, sizeof err) != 0) {
-        /* A bad option must not take the host down: say what is wrong, once, and go on with
-         * the defaults. */
-        fprintf(stderr, "threadleak: THREADLEAK_OPTIONS: %s\n", err);
-        options_defaults(&tl__cfg);
-    }
+    options_apply(getenv("THREADLEAK_OPTIONS"), &tl__cfg, options_warn_stderr, NULL);
+    /* help=1 lists the options and the program runs on, as the sanitizers' help=1 does. Once
+     * per process: this runs once, and an exec'd child that inherits the variable lists again. */
+    if (tl__cfg.help)
+        options_print_help();
 }
 
 static void init_once_body(void)

@@ -1,5 +1,5 @@
-/* THREADLEAK_OPTIONS parsing: every key, every error message, overrides and the no-partial-update
- * rule. */
+/* THREADLEAK_OPTIONS parsing: every key, every error message, overrides, the skip-only-the-bad-
+ * item rule, help=1, and the docs and public header against the table of options. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,11 @@
 #include <cmocka.h>
 
 #include "options.h"
+/* After options.h, whose enums it then leaves alone: only its defaults are checked here. */
+#include "threadleak.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ERR_MAX 512
@@ -36,6 +39,18 @@ static void assert_rejected(const char *text, const char *message)
     assert_int_equal(options_parse(text, &cfg, err, sizeof err), -1);
     assert_string_equal(err, message);
     assert_memory_equal(&cfg, &defaults, sizeof cfg);
+}
+
+/* Parses text that holds exactly one bad item with this message; returns what the rest set. */
+static struct tl__config one_bad(const char *text, const char *message)
+{
+    struct tl__config cfg;
+    char err[ERR_MAX];
+    options_defaults(&cfg);
+    assert_int_equal(options_parse(text, &cfg, err, sizeof err), -1);
+    assert_string_equal(err, message);
+    assert_int_equal(options_apply(text, &cfg, NULL, NULL), 1);
+    return cfg;
 }
 
 static void test_defaults(void **state)
@@ -142,10 +157,11 @@ static void test_http_host_port(void **state)
     assert_string_equal(parsed("http='h:1':http=").http, "");
     assert_string_equal(parsed("http=\"[fe80::1%lo]:80\"").http, "[fe80::1%lo]:80");
     /* Only one port; anything else after a ':' is the next key. */
-    assert_rejected("http=localhost:6060:7070", "missing '=' after '7070'");
-    assert_rejected("http=localhost:web", "missing '=' after 'web'");
+    assert_string_equal(one_bad("http=localhost:6060:7070", "missing '=' after '7070'").http,
+                        "localhost:6060");
+    assert_string_equal(one_bad("http=localhost:web", "missing '=' after 'web'").http, "localhost");
     /* Other keys take no port: ':' ends their value. */
-    assert_rejected("report_dir=/tmp:1", "missing '=' after '1'");
+    assert_string_equal(one_bad("report_dir=/tmp:1", "missing '=' after '1'").report_dir, "/tmp");
 }
 
 static void test_later_keys_override(void **state)
@@ -224,7 +240,7 @@ static void test_key_errors(void **state)
     assert_rejected("lnger_ms=5",
                     "unknown key 'lnger_ms' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms)");
+                    "dump_timeout_ms, help)");
     assert_rejected("exitcode", "missing '=' after 'exitcode'");
     assert_rejected("exitcode:mode=all", "missing '=' after 'exitcode'");
     assert_rejected("mode=all:verbose", "missing '=' after 'verbose'");
@@ -232,7 +248,7 @@ static void test_key_errors(void **state)
     assert_rejected(" exitcode=1",
                     "unknown key ' exitcode' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms)");
+                    "dump_timeout_ms, help)");
 }
 
 static void test_too_long_values(void **state)
@@ -268,7 +284,8 @@ static void test_long_value_is_cut_in_message(void **state)
                     "all or tsan)");
 }
 
-static void test_error_leaves_config_untouched(void **state)
+/* A bad item is skipped, not the text: the good items around it apply, as with the sanitizers. */
+static void test_error_skips_only_the_bad_item(void **state)
 {
     (void)state;
     struct tl__config cfg, before;
@@ -276,7 +293,54 @@ static void test_error_leaves_config_untouched(void **state)
     options_defaults(&cfg);
     before = cfg;
     assert_int_equal(options_parse("exitcode=3:report_dir=/x:mode=bad", &cfg, err, sizeof err), -1);
-    assert_memory_equal(&cfg, &before, sizeof cfg);
+    assert_int_equal(cfg.exitcode, 3);
+    assert_string_equal(cfg.report_dir, "/x");
+    assert_int_equal(cfg.mode, before.mode);
+}
+
+/* The issue's case: a typo must not take http=, exitcode=, report_dir= or suppressions= with it.
+ * Every good item applies; the error names the first bad one. */
+static void test_bad_item_keeps_the_others(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    char err[ERR_MAX];
+    options_defaults(&cfg);
+    assert_int_equal(options_parse("http=127.0.0.1:6060:exitcode=0:bogus_key=1:report_dir=/r:"
+                                   "mode=fast:suppressions=s.supp",
+                                   &cfg, err, sizeof err),
+                     -1);
+    assert_true(strncmp(err, "unknown key 'bogus_key' (known: exitcode, ", 41) == 0);
+    assert_string_equal(cfg.http, "127.0.0.1:6060");
+    assert_int_equal(cfg.exitcode, 0);
+    assert_string_equal(cfg.report_dir, "/r");
+    assert_int_equal(cfg.mode, TL_MODE_ALL); /* its bad value is skipped, the default stays */
+    assert_string_equal(cfg.suppressions, "s.supp");
+}
+
+/* After a bad item parsing resumes at the next ':' that can start an item. */
+static void test_resumes_after_a_bad_item(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    char err[ERR_MAX];
+    options_defaults(&cfg);
+    assert_int_equal(options_parse("exitcode:verbosity=1", &cfg, err, sizeof err), -1);
+    assert_int_equal(cfg.verbosity, 1);
+    assert_int_equal(options_parse("=5:verbosity=2", &cfg, err, sizeof err), -1);
+    assert_int_equal(cfg.verbosity, 2);
+    assert_int_equal(options_parse("bogus='a:b':verbosity=3", &cfg, err, sizeof err), -1);
+    assert_string_equal(err, "unknown key 'bogus' (known: exitcode, linger_ms, mode, report_dir, "
+                             "log_path, suppressions, color, verbosity, quiet, http, stacks, "
+                             "dump_signal, dump_timeout_ms, help)");
+    assert_int_equal(cfg.verbosity, 3);
+    assert_int_equal(options_parse("report_dir='/a'b:exitcode=5", &cfg, err, sizeof err), -1);
+    assert_string_equal(err, "unexpected text after the quoted value for 'report_dir'");
+    assert_string_equal(cfg.report_dir, "");
+    assert_int_equal(cfg.exitcode, 5);
+    /* An open quote takes the rest of the text: there is no telling where the value ends. */
+    assert_int_equal(options_parse("report_dir='/a:exitcode=6", &cfg, err, sizeof err), -1);
+    assert_int_equal(cfg.exitcode, 5);
 }
 
 static void test_small_error_buffer(void **state)
@@ -299,7 +363,7 @@ static void test_key_info_lists_every_key(void **state)
     (void)state;
     static const char *const keys[] = {
         "exitcode",  "linger_ms", "mode", "report_dir", "log_path",    "suppressions",    "color",
-        "verbosity", "quiet",     "http", "stacks",     "dump_signal", "dump_timeout_ms",
+        "verbosity", "quiet",     "http", "stacks",     "dump_signal", "dump_timeout_ms", "help",
     };
     size_t n = sizeof keys / sizeof keys[0];
     for (size_t i = 0; i < n; i++) {
@@ -310,6 +374,141 @@ static void test_key_info_lists_every_key(void **state)
         assert_true(strlen(help) > 0);
     }
     assert_false(options_key_info(n, NULL, NULL));
+}
+
+struct warnings {
+    size_t count;
+    char text[4][ERR_MAX];
+};
+
+static void collect(void *ctx, const char *message)
+{
+    struct warnings *w = ctx;
+    if (w->count < 4)
+        snprintf(w->text[w->count], sizeof w->text[0], "%s", message);
+    w->count++;
+}
+
+/* One warning per bad item, in order, each naming its item; the good items between apply. */
+static void test_one_warning_per_bad_item(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    struct warnings w = {0};
+    options_defaults(&cfg);
+    assert_int_equal(
+        options_apply("exitcode=1:bogus_key=1:mode=fast:verbosity=2:linger=5", &cfg, collect, &w),
+        3);
+    assert_int_equal(w.count, 3);
+    assert_true(strncmp(w.text[0], "unknown key 'bogus_key' (known: ", 32) == 0);
+    assert_string_equal(w.text[1], "bad value 'fast' for 'mode' (expected all or tsan)");
+    assert_true(strncmp(w.text[2], "unknown key 'linger' (known: ", 29) == 0);
+    assert_int_equal(cfg.exitcode, 1);
+    assert_int_equal(cfg.verbosity, 2);
+    assert_int_equal(options_apply("exitcode=2", &cfg, collect, &w), 0);
+    assert_int_equal(w.count, 3);
+}
+
+/* The table's defaults as help=1 and the docs spell them. */
+static void test_key_defaults(void **state)
+{
+    (void)state;
+    static const char *const defaults[] = {"66", "500", "all", "",       "",  "",     "auto",
+                                           "0",  "0",   "",    "signal", "0", "1000", "0"};
+    size_t n = sizeof defaults / sizeof defaults[0];
+    char text[64];
+    for (size_t i = 0; i < n; i++) {
+        assert_true(options_key_default(i, text, sizeof text));
+        assert_string_equal(text, defaults[i]);
+    }
+    assert_false(options_key_default(n, text, sizeof text));
+    assert_false(options_key_default(0, text, 2)); /* "66" needs 3 bytes: never cut */
+    assert_true(options_key_default(0, text, 3));
+}
+
+static void test_help_entries(void **state)
+{
+    (void)state;
+    char text[512];
+    assert_true(options_help_entry(0, text, sizeof text));
+    assert_string_equal(text, "  exitcode=66\n      exit status when leaks are found and the "
+                              "program exited 0; 0 = only report (an integer 0..255)\n");
+    assert_true(options_help_entry(2, text, sizeof text));
+    assert_non_null(strstr(text, "  mode=all\n"));
+    assert_non_null(strstr(text, "(all or tsan)\n"));
+    assert_true(options_help_entry(3, text, sizeof text));
+    assert_true(strncmp(text, "  report_dir=\n", 14) == 0);
+    assert_non_null(strstr(text, "(a path)\n"));
+    size_t n = 0;
+    while (options_help_entry(n, text, sizeof text))
+        n++;
+    assert_true(options_key_info(n - 1, NULL, NULL));
+    assert_false(options_key_info(n, NULL, NULL));
+    assert_true(options_help_entry(0, text, 8)); /* cut, never overrun */
+    assert_string_equal(text, "  exitc");
+}
+
+/* The public header cannot include the table, so its copy of a default is checked here. */
+static void test_public_header_defaults(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    options_defaults(&cfg);
+    assert_int_equal(cfg.linger_ms, TL_LINGER_DEFAULT_MS);
+}
+
+/* The `| key | default | meaning |` table of a Markdown file must list the table's keys in its
+ * order, each with its default: `66`, `all`..., and for a string option (default "") a word
+ * such as *(none)* that is not in backticks. The meaning column is the docs' own prose. */
+static void assert_doc_table_matches(const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", TL_SOURCE_DIR, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    char line[4096];
+    bool in_table = false;
+    size_t row = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!in_table) {
+            in_table = strncmp(line, "| key | default | meaning |", 27) == 0;
+            continue;
+        }
+        if (strncmp(line, "|---", 4) == 0)
+            continue;
+        if (line[0] != '|')
+            break;
+        char key[128], cell[128];
+        if (sscanf(line, "| `%127[^`]` | %127[^|]|", key, cell) != 2)
+            fail_msg("%s: unreadable row: %s", file, line);
+        size_t len = strlen(cell);
+        while (len && cell[len - 1] == ' ')
+            cell[--len] = '\0';
+        const char *name;
+        char want[128], quoted[140];
+        if (!options_key_info(row, &name, NULL))
+            fail_msg("%s lists '%s', which options.inc does not have", file, key);
+        if (strcmp(key, name) != 0)
+            fail_msg("%s: row %zu is '%s'; options.inc has '%s' there", file, row + 1, key, name);
+        assert_true(options_key_default(row, want, sizeof want));
+        snprintf(quoted, sizeof quoted, "`%s`", want);
+        if (want[0] ? strcmp(cell, quoted) != 0 : cell[0] == '`')
+            fail_msg("%s: '%s' has the default %s; options.inc says \"%s\"", file, key, cell, want);
+        row++;
+    }
+    fclose(f);
+    if (!in_table)
+        fail_msg("%s: no '| key | default | meaning |' table", file);
+    if (options_key_info(row, NULL, NULL))
+        fail_msg("%s: its table stops after %zu keys; options.inc has more", file, row);
+}
+
+static void test_docs_list_the_table(void **state)
+{
+    (void)state;
+    assert_doc_table_matches("docs/options.md");
+    assert_doc_table_matches("README.md");
 }
 
 static void test_log_file_name(void **state)
@@ -346,9 +545,16 @@ int main(void)
         cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_too_long_values),
         cmocka_unit_test(test_long_value_is_cut_in_message),
-        cmocka_unit_test(test_error_leaves_config_untouched),
+        cmocka_unit_test(test_error_skips_only_the_bad_item),
+        cmocka_unit_test(test_bad_item_keeps_the_others),
+        cmocka_unit_test(test_resumes_after_a_bad_item),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_key_info_lists_every_key),
+        cmocka_unit_test(test_one_warning_per_bad_item),
+        cmocka_unit_test(test_key_defaults),
+        cmocka_unit_test(test_help_entries),
+        cmocka_unit_test(test_public_header_defaults),
+        cmocka_unit_test(test_docs_list_the_table),
         cmocka_unit_test(test_log_file_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
