@@ -127,10 +127,11 @@ bool dump_target_report_dir(pid_t pid, char *out, size_t outlen)
         if (strncmp(env + i, OPTIONS_NAME, sizeof OPTIONS_NAME - 1) == 0)
             options = env + i + sizeof OPTIONS_NAME - 1;
     }
-    char err[256];
     options_defaults(&cfg);
-    bool found = options && options_parse(options, &cfg, err, sizeof err) == 0 &&
-                 cfg.report_dir[0] && strlen(cfg.report_dir) < outlen;
+    /* As the shim does: a bad item does not stop the good ones (report_dir among them). */
+    if (options)
+        options_apply(options, &cfg, NULL, NULL);
+    bool found = cfg.report_dir[0] && strlen(cfg.report_dir) < outlen;
     if (found)
         memcpy(out, cfg.report_dir, strlen(cfg.report_dir) + 1);
     free(env);

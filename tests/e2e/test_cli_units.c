@@ -1,5 +1,6 @@
 /* The CLI's pure pieces: LD_PRELOAD and THREADLEAK_OPTIONS composition (checked against the real
  * options parser), ELF inspection, PATH resolution and report file names. */
+#include "dump_request.h"
 #include "elf_reader.h"
 #include "options.h"
 #include "preload_env.h"
@@ -10,6 +11,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -250,6 +255,36 @@ static void test_shim_candidates_beside_the_exe(void **state)
     assert_true(build_tree);
 }
 
+/* The shim applies every good option and skips a bad one, so `threadleak dump` must find the
+ * report_dir of a process whose THREADLEAK_OPTIONS also holds a typo. */
+static void test_dump_finds_report_dir_beside_a_typo(void **state)
+{
+    (void)state;
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        char *argv[] = {"sleep", "30", NULL};
+        char *envp[] = {"THREADLEAK_OPTIONS=bogus_key=1:report_dir=/tmp/tl-dir:exitcode=zero",
+                        NULL};
+        close(ready[0]);
+        fcntl(ready[1], F_SETFD, FD_CLOEXEC); /* closes at exec: the environ is in place */
+        execve("/bin/sleep", argv, envp);
+        _exit(127);
+    }
+    close(ready[1]);
+    char byte;
+    assert_int_equal(read(ready[0], &byte, 1), 0);
+    close(ready[0]);
+    char dir[256] = "";
+    bool found = dump_target_report_dir(child, dir, sizeof dir);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_true(found);
+    assert_string_equal(dir, "/tmp/tl-dir");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -271,6 +306,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_prog_resolve_follows_path),
         cmocka_unit_test(test_report_file_names),
         cmocka_unit_test(test_shim_candidates_beside_the_exe),
+        cmocka_unit_test(test_dump_finds_report_dir_beside_a_typo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
