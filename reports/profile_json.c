@@ -17,11 +17,10 @@ static void write_hex(struct tl__json_writer *w, uintptr_t v)
     tl__jw_string(w, buf);
 }
 
-static void write_frame(struct tl__json_writer *w, const struct thread_profile_location *loc,
-                        uint32_t k)
+static void write_frame(struct tl__json_writer *w, const struct tl__location *loc, uint32_t k)
 {
-    const struct thread_profile_line *line = &loc->lines[k];
-    bool outermost = k + 1 == loc->nlines;
+    const struct tl__frame *line = &loc->frames[k];
+    bool outermost = k + 1 == loc->nframes;
     tl__jw_begin_object(w);
     tl__jw_key(w, "pc");
     write_hex(w, loc->pc);
@@ -35,7 +34,7 @@ static void write_frame(struct tl__json_writer *w, const struct thread_profile_l
     else
         tl__jw_null(w);
     tl__jw_key(w, "module");
-    tl__jw_string(w, loc->module);
+    tl__jw_string(w, line->module);
     tl__jw_key(w, "offset");
     if (outermost && loc->offset_known)
         write_hex(w, loc->offset);
@@ -55,8 +54,8 @@ static void write_stack(struct tl__json_writer *w, const struct thread_profile *
     const struct thread_profile_stack *s = &p->stacks[stack];
     tl__jw_begin_array(w);
     for (uint32_t i = 0; i < s->depth; i++) {
-        const struct thread_profile_location *loc = &p->locations[s->locations[i]];
-        for (uint32_t k = 0; k < loc->nlines; k++)
+        const struct tl__location *loc = &p->locations[s->locations[i]];
+        for (uint32_t k = 0; k < loc->nframes; k++)
             write_frame(w, loc, k);
     }
     tl__jw_end_array(w);
