@@ -6,6 +6,7 @@
 #include "live_stacks.h"
 #include "registry.h"
 #include "scopes.h"
+#include "symbolize.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,13 @@
 /* What a verdict found, ready to render: leaked threads grouped, symbolised and named.
  *
- * This is the one structure that crosses from detector/ to reports/. Every string and array in it
- * is owned by the findings and freed by findings_free. */
+ * With the thread profile (profile_model.h), the structure that crosses from detector/ to
+ * reports/; both carry stacks in the one stack model (stack_model.h). Every array in it is owned by
+ * the findings and freed by findings_free; frame strings live as long as the symboliser's. */
 #ifndef THREADLEAK_FINDINGS_H
 #define THREADLEAK_FINDINGS_H
 
 #include "options.h"
-#include "symbolize.h"
+#include "stack_model.h"
 #include "thread_record.h"
 
 #include <stdbool.h>

@@ -6,18 +6,11 @@
 #ifndef THREADLEAK_SYMBOLIZE_H
 #define THREADLEAK_SYMBOLIZE_H
 
+#include "stack_model.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct tl__frame {
-    uintptr_t pc;
-    const char *function; /* demangled where possible; "??" when unknown */
-    const char *file;     /* NULL when there is no line info */
-    int line;             /* 0 when unknown */
-    const char *module;   /* path of the ELF object; NULL when unknown */
-    bool inlined;         /* a function inlined into the next frame (same pc) */
-};
 
 /* Symbolises n program counters. For return addresses (every frame of a captured stack except a
  * signal frame's first), the lookup uses pc - 1 so that the line is the call's, not the next one.

@@ -11,7 +11,6 @@
  *  - a record that has not exited but whose tid the dump did not see started after the dump
  *    listed /proc (or has not started yet): it is left for the next profile. */
 #include "thread_profile.h"
-#include "thread_profile_store.h"
 
 #include "check.h"
 #include "findings.h"
@@ -25,8 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_INLINED_LINES 16
-#define COPY_ATTEMPTS     8
+#define MAX_INLINED_FRAMES 16
+#define COPY_ATTEMPTS      8
 
 void thread_profile_options_from_config(const struct tl__config *cfg,
                                         struct thread_profile_options *out)
@@ -43,7 +42,7 @@ void thread_profile_options_from_config(const struct tl__config *cfg,
 
 /* dladdr knows exported symbols only; the offset is shown only when it names the same function
  * as the symboliser did, so that it is never measured from some unrelated symbol below. */
-static void find_offset(struct thread_profile_location *loc, const char *function)
+static void find_offset(struct tl__location *loc, const char *function)
 {
     Dl_info info;
     uintptr_t lookup = loc->return_address ? loc->pc - 1 : loc->pc;
@@ -59,24 +58,20 @@ static void find_offset(struct thread_profile_location *loc, const char *functio
 static uint32_t add_symbolised(struct thread_profile *p, uintptr_t pc, bool return_address,
                                const struct tl__frame *frames, size_t n)
 {
-    struct thread_profile_line lines[MAX_INLINED_LINES];
     struct tl__frame unknown = {.pc = pc, .function = "??"};
     if (n == 0) {
         frames = &unknown;
         n = 1;
     }
-    if (n > MAX_INLINED_LINES) {
-        frames += n - MAX_INLINED_LINES; /* keep the outermost: the function that holds pc */
-        n = MAX_INLINED_LINES;
+    if (n > MAX_INLINED_FRAMES) {
+        frames += n - MAX_INLINED_FRAMES; /* keep the outermost: the function that holds pc */
+        n = MAX_INLINED_FRAMES;
     }
-    for (size_t i = 0; i < n; i++)
-        lines[i] = (struct thread_profile_line){frames[i].function, frames[i].file, frames[i].line};
-    struct thread_profile_location loc = {
+    struct tl__location loc = {
         .pc = pc,
         .return_address = return_address,
-        .module = frames[n - 1].module,
-        .lines = lines,
-        .nlines = (uint32_t)n,
+        .frames = frames,
+        .nframes = (uint32_t)n,
     };
     if (frames[n - 1].function)
         find_offset(&loc, frames[n - 1].function);
@@ -85,12 +80,12 @@ static uint32_t add_symbolised(struct thread_profile *p, uintptr_t pc, bool retu
 
 static uint32_t location_of(struct thread_profile *p, uintptr_t pc, bool return_address)
 {
-    uint32_t known = store_find_location(p, p->private_arena, pc, return_address);
-    if (known != UINT32_MAX)
+    uint32_t known = thread_profile_find_location(p, pc, return_address);
+    if (known != THREAD_PROFILE_NO_LOCATION)
         return known;
-    struct tl__frame frames[MAX_INLINED_LINES];
+    struct tl__frame frames[MAX_INLINED_FRAMES];
     void *pcs[1] = {(void *)pc};
-    size_t n = symbolize_frames_inlined(pcs, 1, return_address, frames, MAX_INLINED_LINES);
+    size_t n = symbolize_frames_inlined(pcs, 1, return_address, frames, MAX_INLINED_FRAMES);
     return add_symbolised(p, pc, return_address, frames, n);
 }
 
@@ -156,7 +151,7 @@ static uint32_t live_stack_of(struct thread_profile *p, struct raw_cache *cache,
         if (pc == 0 || stack_capture_is_own_pc(pc))
             continue;
         uint32_t id = location_of(p, pc, !(i == 0 && first_is_pc));
-        if (id != UINT32_MAX)
+        if (id != THREAD_PROFILE_NO_LOCATION)
             ids[depth++] = id;
     }
     *slot = (struct raw_entry){(const void *const *)frames, n, first_is_pc,
@@ -164,8 +159,8 @@ static uint32_t live_stack_of(struct thread_profile *p, struct raw_cache *cache,
     return slot->stack;
 }
 
-/* A creation stack, without the interceptor frames above the user's pthread_create call. Inlined
- * frames come as runs sharing one pc; each run becomes one location. */
+/* A creation stack, without the interceptor frames above the user's pthread_create call. Its
+ * frames come as the findings have them, end to end; each location's run becomes one location. */
 static uint32_t creation_stack_of(struct thread_profile *p, struct raw_cache *cache,
                                   const struct tl__thread_info *info)
 {
@@ -178,16 +173,13 @@ static uint32_t creation_stack_of(struct thread_profile *p, struct raw_cache *ca
     size_t n = findings_creation_stack(info, frames);
     uint32_t ids[TL_MAX_FRAMES];
     uint32_t depth = 0;
-    for (size_t start = 0; start < n;) {
-        size_t end = start;
-        while (end + 1 < n && frames[end].inlined && frames[end + 1].pc == frames[start].pc)
-            end++;
-        uint32_t id = store_find_location(p, p->private_arena, frames[start].pc, true);
-        if (id == UINT32_MAX)
-            id = add_symbolised(p, frames[start].pc, true, frames + start, end - start + 1);
-        if (id != UINT32_MAX)
+    for (size_t start = 0, run; start < n; start += run) {
+        run = tl__location_length(frames + start, n - start);
+        uint32_t id = thread_profile_find_location(p, frames[start].pc, true);
+        if (id == THREAD_PROFILE_NO_LOCATION)
+            id = add_symbolised(p, frames[start].pc, true, frames + start, run);
+        if (id != THREAD_PROFILE_NO_LOCATION)
             ids[depth++] = id;
-        start = end + 1;
     }
     *slot = (struct raw_entry){(const void *const *)info->frames, info->nframes, false,
                                thread_profile_add_stack(p, ids, depth)};
@@ -201,10 +193,10 @@ static uint32_t start_stack_of(struct thread_profile *p, struct thread_profile_t
     if (!start_routine)
         return THREAD_PROFILE_NO_STACK;
     uint32_t id = location_of(p, (uintptr_t)start_routine, false);
-    if (id == UINT32_MAX)
+    if (id == THREAD_PROFILE_NO_LOCATION)
         return THREAD_PROFILE_NO_STACK;
-    const struct thread_profile_location *loc = &p->locations[id];
-    t->start_routine = loc->lines[loc->nlines - 1].function;
+    const struct tl__location *loc = &p->locations[id];
+    t->start_routine = loc->frames[loc->nframes - 1].function;
     if (strcmp(t->start_routine, "??") == 0)
         t->start_routine = symbolize_function_or_offset(start_routine);
     return thread_profile_add_stack(p, &id, 1);
@@ -340,9 +332,13 @@ static void fill_from_record(struct thread_profile_thread *t, const struct tl__t
     t->exited_ns = info->exited_ns;
 }
 
+/* The live dump is the run's: threads' kernel states are copied into the profile, and its stacks
+ * are needed only until they are symbolised. */
 struct take_run {
     struct thread_profile *p;
     const struct thread_profile_options *options;
+    struct live_stacks_dump dump;
+    bool has_dump;
     struct registry_copy rc;
     struct raw_cache live_cache, creation_cache;
 };
@@ -464,37 +460,38 @@ static int compare_threads(const void *pa, const void *pb)
     return (a->serial > b->serial) - (a->serial < b->serial);
 }
 
-static int dump_live(const struct thread_profile_options *o, struct thread_profile *p)
+static int dump_live(struct take_run *run)
 {
-    struct profile_store *s = p->private_arena;
+    const struct thread_profile_options *o = run->options;
+    struct thread_profile *p = run->p;
     struct live_stacks_options lo = {
         .signal = o->signal,
         .deadline_ms = o->deadline_ms,
         .nosignal = o->nosignal || o->states_only,
     };
-    int rc = live_stacks_dump(&lo, &s->dump);
+    int rc = live_stacks_dump(&lo, &run->dump);
     if (rc != 0)
         return rc;
-    s->has_dump = true;
-    p->signalled = s->dump.signal != 0;
-    p->signal = s->dump.signal;
-    p->signals_sent = s->dump.signalled;
-    p->answers = s->dump.answered;
-    p->process_threads = s->dump.count;
-    memcpy(p->message, s->dump.message, sizeof p->message);
+    run->has_dump = true;
+    p->signalled = run->dump.signal != 0;
+    p->signal = run->dump.signal;
+    p->signals_sent = run->dump.signalled;
+    p->answers = run->dump.answered;
+    p->process_threads = run->dump.count;
+    memcpy(p->message, run->dump.message, sizeof p->message);
     p->message[sizeof p->message - 1] = '\0';
     return 0;
 }
 
 static int merge(struct take_run *run)
 {
-    struct profile_store *s = run->p->private_arena;
+    const struct live_stacks_dump *dump = &run->dump;
     int rc = copy_registry(&run->rc);
-    if (rc == 0 && (!raw_cache_init(&run->live_cache, s->dump.count) ||
-                    !raw_cache_init(&run->creation_cache, s->dump.count + run->rc.count)))
+    if (rc == 0 && (!raw_cache_init(&run->live_cache, dump->count) ||
+                    !raw_cache_init(&run->creation_cache, dump->count + run->rc.count)))
         rc = -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < s->dump.count; i++)
-        rc = add_live_thread(run, &s->dump.threads[i]);
+    for (size_t i = 0; rc == 0 && i < dump->count; i++)
+        rc = add_live_thread(run, &dump->threads[i]);
     if (rc == 0)
         rc = add_exited_threads(run);
     count_exited_unjoined(run->p, &run->rc);
@@ -513,9 +510,11 @@ int thread_profile_take(const struct thread_profile_options *options, struct thr
     out->pid = getpid();
     out->taken_ns = tl__now_realtime_ns();
     struct take_run run = {.p = out, .options = options};
-    rc = dump_live(options, out);
+    rc = dump_live(&run);
     if (rc == 0)
         rc = merge(&run);
+    if (run.has_dump)
+        live_stacks_free(&run.dump);
     free(run.rc.infos);
     free(run.rc.listed);
     free(run.live_cache.slots);

@@ -1,20 +1,32 @@
-/* The profile's own memory: a bump arena for strings and stack arrays, growable arrays for
- * threads, locations and stacks, and hash indexes that intern strings, locations and stacks so
- * that equal ones are stored once. Everything is freed in one go by thread_profile_free. */
-#include "thread_profile.h"
+/* The profile's own memory: a bump arena for strings, frames, kernel states and stack arrays,
+ * growable arrays for threads, locations and stacks, and hash indexes that intern strings,
+ * locations and stacks so that equal ones are stored once. Everything is freed in one go by
+ * thread_profile_free. */
 #include "thread_profile_store.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_MIN   (64u * 1024u)
-#define INDEX_EMPTY UINT32_MAX
+#define CHUNK_MIN (64u * 1024u)
 
 struct chunk {
     struct chunk *next;
     size_t used, cap;
     max_align_t data[];
+};
+
+struct store_index {
+    uint32_t *slots; /* entry + 1; 0 = empty */
+    size_t cap, used;
+};
+
+struct profile_store {
+    struct chunk *chunks;
+    const char **strings;
+    size_t nstrings, strings_cap;
+    struct store_index strings_index, locations_index, stacks_index;
+    size_t threads_cap, locations_cap, stacks_cap;
 };
 
 static uint64_t hash_bytes(const void *data, size_t len, uint64_t h)
@@ -27,7 +39,7 @@ static uint64_t hash_bytes(const void *data, size_t len, uint64_t h)
 
 #define HASH_SEED 0xcbf29ce484222325u
 
-void *store_alloc(struct profile_store *s, size_t size)
+static void *store_alloc(struct profile_store *s, size_t size)
 {
     size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     struct chunk *c = s->chunks;
@@ -91,7 +103,7 @@ static uint64_t string_hash_of(const void *ctx, uint32_t entry)
     return hash_bytes(str, strlen(str), HASH_SEED);
 }
 
-const char *store_intern(struct profile_store *s, const char *str)
+static const char *store_intern(struct profile_store *s, const char *str)
 {
     if (!str)
         return NULL;
@@ -130,49 +142,61 @@ static uint64_t location_hash_of(const void *ctx, uint32_t entry)
     return location_key_hash(p->locations[entry].pc, p->locations[entry].return_address);
 }
 
-uint32_t store_find_location(const struct thread_profile *p, const struct profile_store *s,
-                             uintptr_t pc, bool return_address)
+uint32_t thread_profile_find_location(const struct thread_profile *p, uintptr_t pc,
+                                      bool return_address)
 {
-    const struct store_index *ix = &s->locations_index;
+    const struct store_index *ix =
+        &((const struct profile_store *)p->private_arena)->locations_index;
     if (!ix->cap)
-        return INDEX_EMPTY;
+        return THREAD_PROFILE_NO_LOCATION;
     size_t i = location_key_hash(pc, return_address) & (ix->cap - 1);
     for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1)) {
-        const struct thread_profile_location *l = &p->locations[ix->slots[i] - 1];
+        const struct tl__location *l = &p->locations[ix->slots[i] - 1];
         if (l->pc == pc && l->return_address == return_address)
             return ix->slots[i] - 1;
     }
-    return INDEX_EMPTY;
+    return THREAD_PROFILE_NO_LOCATION;
 }
 
-uint32_t thread_profile_add_location(struct thread_profile *p,
-                                     const struct thread_profile_location *loc)
+/* The arena's copy of loc's frames, with their strings interned; NULL on ENOMEM. */
+static const struct tl__frame *copy_frames(struct profile_store *s, const struct tl__location *loc)
+{
+    struct tl__frame *frames = store_alloc(s, loc->nframes * sizeof *frames);
+    if (!frames)
+        return NULL;
+    for (uint32_t k = 0; k < loc->nframes; k++) {
+        const struct tl__frame *from = &loc->frames[k];
+        frames[k] = (struct tl__frame){
+            .pc = loc->pc,
+            .function = store_intern(s, from->function ? from->function : "??"),
+            .file = store_intern(s, from->file),
+            .line = from->line,
+            .module = store_intern(s, from->module),
+            .inlined = k + 1 < loc->nframes,
+        };
+        if (!frames[k].function)
+            return NULL;
+    }
+    return frames;
+}
+
+uint32_t thread_profile_add_location(struct thread_profile *p, const struct tl__location *loc)
 {
     struct profile_store *s = p->private_arena;
-    uint32_t known = store_find_location(p, s, loc->pc, loc->return_address);
-    if (known != INDEX_EMPTY)
+    uint32_t known = thread_profile_find_location(p, loc->pc, loc->return_address);
+    if (known != THREAD_PROFILE_NO_LOCATION)
         return known;
     if (s->locations_index.used * 2 >= s->locations_index.cap &&
         !index_grow(&s->locations_index, location_hash_of, p))
-        return INDEX_EMPTY;
+        return THREAD_PROFILE_NO_LOCATION;
     if (!grow((void **)&p->locations, p->nlocations, &s->locations_cap, sizeof *p->locations))
-        return INDEX_EMPTY;
-    if (loc->nlines == 0)
-        return INDEX_EMPTY;
-    struct thread_profile_location copy = *loc;
-    struct thread_profile_line *lines = store_alloc(s, loc->nlines * sizeof *lines);
-    if (!lines)
-        return INDEX_EMPTY;
-    for (uint32_t k = 0; k < loc->nlines; k++) {
-        const char *function = loc->lines[k].function;
-        lines[k].function = store_intern(s, function ? function : "??");
-        lines[k].file = store_intern(s, loc->lines[k].file);
-        lines[k].line = loc->lines[k].line;
-        if (!lines[k].function)
-            return INDEX_EMPTY;
-    }
-    copy.lines = lines;
-    copy.module = store_intern(s, loc->module);
+        return THREAD_PROFILE_NO_LOCATION;
+    if (loc->nframes == 0)
+        return THREAD_PROFILE_NO_LOCATION;
+    struct tl__location copy = *loc;
+    copy.frames = copy_frames(s, loc);
+    if (!copy.frames)
+        return THREAD_PROFILE_NO_LOCATION;
     uint32_t index = (uint32_t)p->nlocations++;
     p->locations[index] = copy;
     struct store_index *ix = &s->locations_index;
@@ -233,8 +257,16 @@ struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p
     struct profile_store *s = p->private_arena;
     if (!grow((void **)&p->threads, p->count, &s->threads_cap, sizeof *p->threads))
         return NULL;
+    struct kernel_thread_state *kernel = NULL;
+    if (t->kernel) {
+        kernel = store_alloc(s, sizeof *kernel);
+        if (!kernel)
+            return NULL;
+        *kernel = *t->kernel;
+    }
     struct thread_profile_thread *slot = &p->threads[p->count++];
     *slot = *t;
+    slot->kernel = kernel;
     slot->start_routine = store_intern(s, t->start_routine);
     return slot;
 }
@@ -275,8 +307,6 @@ void thread_profile_free(struct thread_profile *p)
         free(s->strings_index.slots);
         free(s->locations_index.slots);
         free(s->stacks_index.slots);
-        if (s->has_dump)
-            live_stacks_free(&s->dump);
         free(s);
     }
     free(p->threads);

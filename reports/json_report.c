@@ -2,43 +2,20 @@
 #include "json_report.h"
 
 #include "atomic_file.h"
+#include "json_frame.h"
 #include "json_writer.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #ifndef THREADLEAK_VERSION_STRING
 #define THREADLEAK_VERSION_STRING "0.1.0"
 #endif
 
-static void write_frame(struct tl__json_writer *w, const struct tl__frame *frame)
-{
-    char pc[2 + 16 + 1];
-    snprintf(pc, sizeof pc, "0x%" PRIxPTR, frame->pc);
-    tl__jw_begin_object(w);
-    tl__jw_key(w, "pc");
-    tl__jw_string(w, pc);
-    tl__jw_key(w, "function");
-    tl__jw_string(w, frame->function != NULL ? frame->function : "??");
-    tl__jw_key(w, "file");
-    tl__jw_string(w, frame->file);
-    tl__jw_key(w, "line");
-    if (frame->line > 0)
-        tl__jw_int(w, frame->line);
-    else
-        tl__jw_null(w);
-    tl__jw_key(w, "module");
-    tl__jw_string(w, frame->module);
-    tl__jw_key(w, "inlined");
-    tl__jw_bool(w, frame->inlined);
-    tl__jw_end_object(w);
-}
-
 static void write_stack(struct tl__json_writer *w, const struct tl__frame *frames, size_t depth)
 {
     tl__jw_begin_array(w);
     for (size_t i = 0; frames != NULL && i < depth; i++)
-        write_frame(w, &frames[i]);
+        json_write_frame(w, &frames[i], JSON_FRAMES_EXIT_REPORT, NULL);
     tl__jw_end_array(w);
 }
 

@@ -3,7 +3,7 @@
 #ifndef THREADLEAK_PROFILE_FORMAT_H
 #define THREADLEAK_PROFILE_FORMAT_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -11,11 +11,19 @@ struct sort_ctx {
     enum profile_group_key key;
 };
 
+/* The stack a thread is grouped by: its current stack, else its start-routine stand-in, else
+ * THREAD_PROFILE_NO_STACK. *is_current says which. */
+static uint32_t grouping_stack(const struct thread_profile_thread *t, bool *is_current)
+{
+    *is_current = t->stack != THREAD_PROFILE_NO_STACK;
+    return *is_current ? t->stack : t->start_stack;
+}
+
 /* current stacks before start-routine stand-ins before no stack; then the stack index. */
 static uint64_t stack_rank(const struct thread_profile_thread *t)
 {
     bool current;
-    uint32_t stack = thread_profile_grouping_stack(t, &current);
+    uint32_t stack = grouping_stack(t, &current);
     if (stack == THREAD_PROFILE_NO_STACK)
         return UINT64_MAX;
     return ((uint64_t)(current ? 0 : 1) << 32) | stack;
@@ -81,7 +89,7 @@ int profile_group_threads(const struct thread_profile *p, enum profile_group_key
         while (end < n && same_group(&ctx, out->order[i], out->order[end]))
             end++;
         bool current;
-        uint32_t stack = thread_profile_grouping_stack(&p->threads[out->order[i]], &current);
+        uint32_t stack = grouping_stack(&p->threads[out->order[i]], &current);
         out->groups[out->ngroups++] = (struct profile_group){stack, current, end - i, i};
         i = end;
     }

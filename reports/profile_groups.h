@@ -4,7 +4,7 @@
 #ifndef THREADLEAK_PROFILE_GROUPS_H
 #define THREADLEAK_PROFILE_GROUPS_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -96,16 +96,16 @@ static void write_top_frames(FILE *out, const struct thread_profile *p,
         t->stack == THREAD_PROFILE_NO_STACK ? NULL : &p->stacks[t->stack];
     unsigned shown = 0;
     for (uint32_t i = 0; s && i < s->depth && shown < PROFILE_HTML_TOP_FRAMES; i++) {
-        const struct thread_profile_location *loc = &p->locations[s->locations[i]];
-        for (uint32_t k = 0; k < loc->nlines && shown < PROFILE_HTML_TOP_FRAMES; k++, shown++) {
-            const struct thread_profile_line *line = &loc->lines[k];
+        const struct tl__location *loc = &p->locations[s->locations[i]];
+        for (uint32_t k = 0; k < loc->nframes && shown < PROFILE_HTML_TOP_FRAMES; k++, shown++) {
+            const struct tl__frame *frame = &loc->frames[k];
             if (shown)
                 putc('\n', out);
-            profile_html_escape(out, line->function);
-            if (line->file) {
+            profile_html_escape(out, frame->function);
+            if (frame->file) {
                 fputs(" ", out);
-                profile_html_escape(out, line->file);
-                fprintf(out, ":%d", line->line);
+                profile_html_escape(out, frame->file);
+                fprintf(out, ":%d", frame->line);
             }
         }
     }

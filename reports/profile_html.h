@@ -5,7 +5,7 @@
 #ifndef THREADLEAK_PROFILE_HTML_H
 #define THREADLEAK_PROFILE_HTML_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stdio.h>
 

@@ -1,50 +1,15 @@
 /* The JSON form of a profile. Member order follows docs/threads-json-schema.md; every member is
- * always present, null when unknown. Frames are the exit report's frame objects plus `offset` and
- * `inlined`. */
+ * always present, null when unknown. Frames are the exit report's frame objects plus `offset`
+ * (json_frame.h). */
 #include "profile_json.h"
 
+#include "json_frame.h"
 #include "json_writer.h"
 #include "profile_format.h"
 
 #include <stdbool.h>
 
 #define NS_PER_MS 1000000u
-
-static void write_hex(struct tl__json_writer *w, uintptr_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "0x%lx", (unsigned long)v);
-    tl__jw_string(w, buf);
-}
-
-static void write_frame(struct tl__json_writer *w, const struct thread_profile_location *loc,
-                        uint32_t k)
-{
-    const struct thread_profile_line *line = &loc->lines[k];
-    bool outermost = k + 1 == loc->nlines;
-    tl__jw_begin_object(w);
-    tl__jw_key(w, "pc");
-    write_hex(w, loc->pc);
-    tl__jw_key(w, "function");
-    tl__jw_string(w, line->function);
-    tl__jw_key(w, "file");
-    tl__jw_string(w, line->file);
-    tl__jw_key(w, "line");
-    if (line->line > 0)
-        tl__jw_int(w, line->line);
-    else
-        tl__jw_null(w);
-    tl__jw_key(w, "module");
-    tl__jw_string(w, loc->module);
-    tl__jw_key(w, "offset");
-    if (outermost && loc->offset_known)
-        write_hex(w, loc->offset);
-    else
-        tl__jw_null(w);
-    tl__jw_key(w, "inlined");
-    tl__jw_bool(w, !outermost);
-    tl__jw_end_object(w);
-}
 
 static void write_stack(struct tl__json_writer *w, const struct thread_profile *p, uint32_t stack)
 {
@@ -54,11 +19,8 @@ static void write_stack(struct tl__json_writer *w, const struct thread_profile *
     }
     const struct thread_profile_stack *s = &p->stacks[stack];
     tl__jw_begin_array(w);
-    for (uint32_t i = 0; i < s->depth; i++) {
-        const struct thread_profile_location *loc = &p->locations[s->locations[i]];
-        for (uint32_t k = 0; k < loc->nlines; k++)
-            write_frame(w, loc, k);
-    }
+    for (uint32_t i = 0; i < s->depth; i++)
+        json_write_location(w, &p->locations[s->locations[i]], JSON_FRAMES_PROFILE);
     tl__jw_end_array(w);
 }
 

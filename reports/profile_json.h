@@ -3,7 +3,7 @@
 #ifndef THREADLEAK_PROFILE_JSON_H
 #define THREADLEAK_PROFILE_JSON_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stdio.h>
 

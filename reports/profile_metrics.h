@@ -10,7 +10,7 @@
 #ifndef THREADLEAK_PROFILE_METRICS_H
 #define THREADLEAK_PROFILE_METRICS_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stdio.h>
 

@@ -167,9 +167,9 @@ static bool grow_function_slots(struct encoder *e)
     return true;
 }
 
-static uint64_t function_id(struct encoder *e, const struct thread_profile_line *line)
+static uint64_t function_id(struct encoder *e, const struct tl__frame *frame)
 {
-    int64_t name = string_index(e, line->function), file = string_index(e, line->file);
+    int64_t name = string_index(e, frame->function), file = string_index(e, frame->file);
     if (e->failed || (e->nfunctions * 2 >= e->function_slots_cap && !grow_function_slots(e)))
         return 0;
     size_t i = function_hash(name, file) & (e->function_slots_cap - 1);
@@ -198,22 +198,22 @@ static uint64_t location_id(struct encoder *e, uint32_t index)
 {
     if (e->location_ids[index])
         return e->location_ids[index];
-    const struct thread_profile_location *loc = &e->p->locations[index];
+    const struct tl__location *loc = &e->p->locations[index];
     Location *l = arena_alloc(e, sizeof *l);
-    Line *lines = arena_alloc(e, loc->nlines * sizeof *lines);
-    Line **line_ptrs = arena_alloc(e, loc->nlines * sizeof *line_ptrs);
+    Line *lines = arena_alloc(e, loc->nframes * sizeof *lines);
+    Line **line_ptrs = arena_alloc(e, loc->nframes * sizeof *line_ptrs);
     if (!l || !lines || !line_ptrs)
         return 0;
     perftools__profiles__location__init(l);
     l->id = e->nlocations + 1;
     l->address = loc->pc;
-    for (uint32_t k = 0; k < loc->nlines; k++) {
+    for (uint32_t k = 0; k < loc->nframes; k++) {
         perftools__profiles__line__init(&lines[k]);
-        lines[k].function_id = function_id(e, &loc->lines[k]);
-        lines[k].line = loc->lines[k].line;
+        lines[k].function_id = function_id(e, &loc->frames[k]);
+        lines[k].line = loc->frames[k].line;
         line_ptrs[k] = &lines[k];
     }
-    l->n_line = loc->nlines;
+    l->n_line = loc->nframes;
     l->line = line_ptrs;
     e->locations[e->nlocations++] = l;
     e->location_ids[index] = l->id;

@@ -12,7 +12,7 @@
 #ifndef THREADLEAK_PROFILE_PPROF_H
 #define THREADLEAK_PROFILE_PPROF_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stddef.h>
 

@@ -13,15 +13,14 @@ static void write_debug1_frames(FILE *out, const struct thread_profile *p,
                                 const struct thread_profile_stack *s)
 {
     for (uint32_t i = 0; i < s->depth; i++) {
-        const struct thread_profile_location *loc = &p->locations[s->locations[i]];
-        for (uint32_t k = 0; k < loc->nlines; k++) {
-            const struct thread_profile_line *line = &loc->lines[k];
-            bool outermost = k + 1 == loc->nlines;
-            fprintf(out, "#\t0x%lx\t%s", (unsigned long)loc->pc, line->function);
-            if (outermost && loc->offset_known)
+        const struct tl__location *loc = &p->locations[s->locations[i]];
+        for (uint32_t k = 0; k < loc->nframes; k++) {
+            const struct tl__frame *frame = &loc->frames[k];
+            fprintf(out, "#\t0x%lx\t%s", (unsigned long)frame->pc, frame->function);
+            if (!frame->inlined && loc->offset_known)
                 fprintf(out, "+0x%lx", (unsigned long)loc->offset);
-            if (line->file)
-                fprintf(out, "\t%s:%d", line->file, line->line);
+            if (frame->file)
+                fprintf(out, "\t%s:%d", frame->file, frame->line);
             putc('\n', out);
         }
     }
@@ -59,16 +58,16 @@ int profile_write_debug1(FILE *out, const struct thread_profile *p)
 
 /* ---- debug=2 ---- */
 
-static void write_location(FILE *out, const struct thread_profile_location *loc)
+static void write_location(FILE *out, const struct tl__location *loc)
 {
-    for (uint32_t k = 0; k < loc->nlines; k++) {
-        const struct thread_profile_line *line = &loc->lines[k];
-        fprintf(out, "%s(...)\n\t", line->function);
-        if (line->file)
-            fprintf(out, "%s:%d", line->file, line->line);
+    for (uint32_t k = 0; k < loc->nframes; k++) {
+        const struct tl__frame *frame = &loc->frames[k];
+        fprintf(out, "%s(...)\n\t", frame->function);
+        if (frame->file)
+            fprintf(out, "%s:%d", frame->file, frame->line);
         else
-            fputs(loc->module ? loc->module : "??", out);
-        if (k + 1 == loc->nlines && loc->offset_known)
+            fputs(frame->module ? frame->module : "??", out);
+        if (!frame->inlined && loc->offset_known)
             fprintf(out, " +0x%lx", (unsigned long)loc->offset);
         putc('\n', out);
     }

@@ -22,7 +22,7 @@
 #ifndef THREADLEAK_PROFILE_TEXT_H
 #define THREADLEAK_PROFILE_TEXT_H
 
-#include "thread_profile.h"
+#include "profile_model.h"
 
 #include <stdio.h>
 

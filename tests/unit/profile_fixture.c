@@ -1,4 +1,4 @@
-/* The renderer tests' profile, built through the public builder functions of thread_profile.h. */
+/* The renderer tests' profile, built through the builder functions of thread_profile_store.h. */
 #include "profile_fixture.h"
 
 #include <assert.h>
@@ -9,31 +9,46 @@
 
 static struct kernel_thread_state kernel[FIXTURE_THREADS];
 
+/* A function at a location, as the stacks below list them. */
+struct fixture_line {
+    const char *function, *file;
+    int line;
+};
+
+#define MAX_LINES 4
+
 static uint32_t location(struct thread_profile *p, uintptr_t pc, bool ret, const char *module,
-                         uintptr_t offset, const struct thread_profile_line *lines, uint32_t nlines)
+                         uintptr_t offset, const struct fixture_line *lines, uint32_t nlines)
 {
-    struct thread_profile_location loc = {
+    struct tl__frame frames[MAX_LINES];
+    assert(nlines <= MAX_LINES);
+    for (uint32_t k = 0; k < nlines; k++)
+        frames[k] = (struct tl__frame){.pc = pc,
+                                       .function = lines[k].function,
+                                       .file = lines[k].file,
+                                       .line = lines[k].line,
+                                       .module = module,
+                                       .inlined = k + 1 < nlines};
+    struct tl__location loc = {
         .pc = pc,
         .return_address = ret,
         .offset_known = offset != 0,
         .offset = offset,
-        .module = module,
-        .lines = lines,
-        .nlines = nlines,
+        .frames = frames,
+        .nframes = nlines,
     };
     uint32_t id = thread_profile_add_location(p, &loc);
-    assert(id != UINT32_MAX);
+    assert(id != THREAD_PROFILE_NO_LOCATION);
     return id;
 }
 
 #define LINES(...)                                                                                 \
-    (const struct thread_profile_line[])                                                           \
+    (const struct fixture_line[])                                                                  \
     {                                                                                              \
         __VA_ARGS__                                                                                \
     }
 #define NLINES(...)                                                                                \
-    (uint32_t)(sizeof((const struct thread_profile_line[]){__VA_ARGS__}) /                         \
-               sizeof(struct thread_profile_line))
+    (uint32_t)(sizeof((const struct fixture_line[]){__VA_ARGS__}) / sizeof(struct fixture_line))
 #define LOC(p, pc, ret, module, offset, ...)                                                       \
     location(p, pc, ret, module, offset, LINES(__VA_ARGS__), NLINES(__VA_ARGS__))
 

@@ -119,9 +119,9 @@ static bool stack_has(const struct thread_profile *p, uint32_t stack, const char
         return false;
     const struct thread_profile_stack *s = &p->stacks[stack];
     for (uint32_t i = 0; i < s->depth; i++) {
-        const struct thread_profile_location *loc = &p->locations[s->locations[i]];
-        for (uint32_t k = 0; k < loc->nlines; k++) {
-            if (strcmp(loc->lines[k].function, function) == 0)
+        const struct tl__location *loc = &p->locations[s->locations[i]];
+        for (uint32_t k = 0; k < loc->nframes; k++) {
+            if (strcmp(loc->frames[k].function, function) == 0)
                 return true;
         }
     }

@@ -1,0 +1,124 @@
+/* A thread profile as it is rendered: every thread of the process at one moment, with its state,
+ * what the registry knows of it and its stacks in the one stack model (stack_model.h). The
+ * endpoint, on-demand dumps and any other report render from it; they never read the registry or
+ * /proc themselves, nor need to know how a profile is taken (thread_profile.h) or stored
+ * (thread_profile_store.h).
+ *
+ * A profile owns every string and array it points to (symbol names are copied out of the
+ * symboliser), so it can be rendered after the symboliser is closed and freed in any thread.
+ * Locations and stacks are deduplicated: threads with the same stack share one entry of `stacks`,
+ * so grouping by stack is comparing two integers. */
+#ifndef THREADLEAK_PROFILE_MODEL_H
+#define THREADLEAK_PROFILE_MODEL_H
+
+#include "kernel_state.h"
+#include "live_stacks.h"
+#include "stack_model.h"
+#include "thread_record.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define THREAD_PROFILE_NO_STACK    UINT32_MAX
+#define THREAD_PROFILE_MESSAGE_MAX 192
+
+enum thread_profile_state {
+    THREAD_PROFILE_RUNNING,         /* on a CPU or runnable (stat R) */
+    THREAD_PROFILE_WAITING,         /* asleep in the kernel (S, D, I): see kernel->wait */
+    THREAD_PROFILE_STOPPED,         /* stopped or traced (T, t) */
+    THREAD_PROFILE_EXITING,         /* finishing: a zombie, gone mid-read, or past its exit hook */
+    THREAD_PROFILE_EXITED_UNJOINED, /* finished, joinable, never joined: gone from /proc */
+    THREAD_PROFILE_STATE_COUNT,
+};
+
+enum thread_profile_duration {
+    THREAD_PROFILE_DURATION_NONE,     /* unknown, or running */
+    THREAD_PROFILE_DURATION_KNOWN,    /* state_ns is the time in this state (best effort) */
+    THREAD_PROFILE_DURATION_AT_LEAST, /* state_ns is a lower bound */
+};
+
+/* A distinct stack: indexes into locations, innermost first. */
+struct thread_profile_stack {
+    const uint32_t *locations;
+    uint32_t depth;
+};
+
+struct thread_profile_thread {
+    pid_t tid;
+    bool tracked;      /* the shim knows it (created through pthread_create/thrd_create, or main) */
+    bool is_collector; /* the thread that took the profile */
+    enum thread_profile_state state;
+    enum thread_profile_duration duration;
+    uint64_t state_ns; /* time in this state; see duration */
+    char name[TL_NAME_MAX];
+
+    /* From the registry; zero/empty when untracked. */
+    uint64_t serial;
+    uint32_t flags;            /* enum tl__thread_flag */
+    const char *start_routine; /* NULL when untracked or unknown */
+    pid_t creator_tid;         /* 0 when unknown */
+    bool creator_is_main;
+    char creator_name[TL_NAME_MAX];
+    uint64_t created_ns, exited_ns; /* CLOCK_REALTIME; 0 when unknown / still running */
+
+    /* Kernel state, read just before the thread was signalled; NULL for exited threads. Points
+     * into the profile. */
+    const struct kernel_thread_state *kernel;
+    enum live_stack_status stack_status;
+
+    uint32_t stack;          /* current stack, index into stacks; THREAD_PROFILE_NO_STACK */
+    uint32_t creation_stack; /* where it was created; THREAD_PROFILE_NO_STACK */
+    uint32_t start_stack;    /* one frame, the start routine: a stand-in for grouping threads
+                                that have no current stack; THREAD_PROFILE_NO_STACK */
+};
+
+struct thread_profile {
+    pid_t pid;
+    uint64_t taken_ns;   /* CLOCK_REALTIME when the profile was taken */
+    uint64_t elapsed_ns; /* how long taking it took */
+    bool signalled;      /* current stacks were asked for with signals */
+
+    struct thread_profile_thread *threads; /* sorted by tid; each tid at most once */
+    size_t count;
+    struct tl__location *locations;
+    size_t nlocations;
+    struct thread_profile_stack *stacks;
+    size_t nstacks;
+
+    size_t by_state[THREAD_PROFILE_STATE_COUNT];
+    uint64_t created_total;   /* registry_threads_created(): the program's threads since start */
+    size_t exited_unjoined;   /* tracked threads finished and never joined (tool ones excluded) */
+    size_t process_threads;   /* every task in /proc/self/task, threadleak's own included */
+    size_t tool_threads;      /* threadleak's and sanitizers' threads left out of `threads` */
+    size_t hidden_reused_tid; /* exited-unjoined threads not listed: a live thread has their tid */
+    int signal;               /* the dump signal used, 0 when none */
+    unsigned signals_sent, answers;
+    char message[THREAD_PROFILE_MESSAGE_MAX]; /* "" or the live dump's note */
+
+    void *private_arena; /* the store (thread_profile_store.h): strings, frames, indexes */
+};
+
+/* "running", "waiting", "stopped", "exiting", "exited_unjoined": stable names for machines. Inline
+ * so that renderers built apart from the detector (the HTTP module) need none of its objects. */
+static inline const char *thread_profile_state_name(enum thread_profile_state state)
+{
+    switch (state) {
+    case THREAD_PROFILE_RUNNING:
+        return "running";
+    case THREAD_PROFILE_WAITING:
+        return "waiting";
+    case THREAD_PROFILE_STOPPED:
+        return "stopped";
+    case THREAD_PROFILE_EXITING:
+        return "exiting";
+    case THREAD_PROFILE_EXITED_UNJOINED:
+        return "exited_unjoined";
+    case THREAD_PROFILE_STATE_COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+#endif
