@@ -11,6 +11,9 @@
  *      it reports if step 2 never ran, then applies the leak exit status with _exit;
  *   5. sanitizer runtimes' handlers, registered even earlier (ThreadSanitizer reports thread
  *      leaks there). When one is present we leave the status alone rather than cut it off. */
+#include "interpose_exit.h"
+
+#include "exit_report.h"
 #include "shim_state.h"
 
 #include <dlfcn.h>

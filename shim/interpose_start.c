@@ -1,6 +1,8 @@
 /* __libc_start_main, wrapped so that threadleak gets a moment right before main runs: the only
  * point where an exit handler can be registered after libc's own _dl_fini handler, and so run
  * before library destructors (see interpose_exit.c). Everything else passes through untouched. */
+#include "interpose_exit.h"
+
 #include "shim_state.h"
 
 #include <dlfcn.h>
