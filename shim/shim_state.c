@@ -34,26 +34,15 @@ static _Atomic pid_t registry_owner;
 
 static void observe_thread_exit(void *value);
 
-#define RESOLVE(field, name) tl__real.field = (__typeof__(tl__real.field))dlsym(RTLD_NEXT, name)
-
 static void resolve_interceptors(void)
 {
-    RESOLVE(pthread_create, "pthread_create");
-    RESOLVE(pthread_join, "pthread_join");
-    RESOLVE(pthread_tryjoin_np, "pthread_tryjoin_np");
-    RESOLVE(pthread_timedjoin_np, "pthread_timedjoin_np");
-    RESOLVE(pthread_clockjoin_np, "pthread_clockjoin_np");
-    RESOLVE(pthread_detach, "pthread_detach");
-    RESOLVE(pthread_exit, "pthread_exit");
-    RESOLVE(pthread_cancel, "pthread_cancel");
-    RESOLVE(pthread_setname_np, "pthread_setname_np");
-    RESOLVE(thrd_create, "thrd_create");
-    RESOLVE(thrd_join, "thrd_join");
-    RESOLVE(thrd_detach, "thrd_detach");
-    RESOLVE(thrd_exit, "thrd_exit");
-    RESOLVE(exit_now, "_exit");
-    RESOLVE(exit_now_c99, "_Exit");
-    RESOLVE(quick_exit, "quick_exit");
+#define RESOLVE(name)                          tl__real.name = (__typeof__(tl__real.name))dlsym(RTLD_NEXT, #name)
+#define TL__INTERCEPTOR(ret, name, params)     RESOLVE(name);
+#define TL__INTERCEPTOR_NORETURN(name, params) RESOLVE(name);
+#include "interceptors.inc"
+#undef TL__INTERCEPTOR
+#undef TL__INTERCEPTOR_NORETURN
+#undef RESOLVE
 }
 
 static void resolve_real_once(void)

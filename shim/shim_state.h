@@ -3,33 +3,13 @@
 #ifndef THREADLEAK_SHIM_STATE_H
 #define THREADLEAK_SHIM_STATE_H
 
+#include "interceptors.h"
 #include "options.h"
 #include "thread_record.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <threads.h>
-
-struct tl__real_functions {
-    int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-    int (*pthread_join)(pthread_t, void **);
-    int (*pthread_tryjoin_np)(pthread_t, void **);
-    int (*pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
-    int (*pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
-    int (*pthread_detach)(pthread_t);
-    void (*pthread_exit)(void *) __attribute__((noreturn));
-    int (*pthread_cancel)(pthread_t);
-    int (*pthread_setname_np)(pthread_t, const char *);
-    int (*thrd_create)(thrd_t *, thrd_start_t, void *);
-    int (*thrd_join)(thrd_t, int *);
-    int (*thrd_detach)(thrd_t);
-    void (*thrd_exit)(int) __attribute__((noreturn));
-    void (*exit_now)(int) __attribute__((noreturn));     /* _exit */
-    void (*exit_now_c99)(int) __attribute__((noreturn)); /* _Exit */
-    void (*quick_exit)(int) __attribute__((noreturn));
-};
 
 extern struct tl__real_functions tl__real;
 extern struct tl__config tl__cfg;
