@@ -34,15 +34,16 @@ static _Atomic pid_t registry_owner;
 
 static void observe_thread_exit(void *value);
 
+/* One entry of interceptors.inc: the definition after ours, NULL if libc has none. */
+#define RESOLVE(name) tl__real.name = (__typeof__(tl__real.name))dlsym(RTLD_NEXT, #name)
+
 static void resolve_interceptors(void)
 {
-#define RESOLVE(name)                          tl__real.name = (__typeof__(tl__real.name))dlsym(RTLD_NEXT, #name)
 #define TL__INTERCEPTOR(ret, name, params)     RESOLVE(name);
 #define TL__INTERCEPTOR_NORETURN(name, params) RESOLVE(name);
 #include "interceptors.inc"
 #undef TL__INTERCEPTOR
 #undef TL__INTERCEPTOR_NORETURN
-#undef RESOLVE
 }
 
 static void resolve_real_once(void)
