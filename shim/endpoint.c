@@ -8,6 +8,7 @@
 #include "dump_protocol.h"
 #include "endpoint_address.h"
 #include "endpoint_routes.h"
+#include "http/http_module.h"
 #include "live_stacks.h"
 #include "services_watch.h"
 #include "shim_state.h"
@@ -37,15 +38,22 @@ struct services {
 static struct services services;
 static const struct tl__http_module *module;
 
-static const struct tl__http_host host_table = {
-    .abi = TL_HTTP_MODULE_ABI,
-    .handle = endpoint_handle,
-};
-
-const struct tl__http_module *endpoint_module(void)
+static const struct tl__http_module *loaded_module(void)
 {
     return __atomic_load_n(&module, __ATOMIC_ACQUIRE);
 }
+
+/* The module's server thread runs this; the routes get the module rather than ask for it, so
+ * that calls go one way, from here to endpoint_routes.c. */
+static void handle(const struct tl__http_request *request, struct tl__http_response *response)
+{
+    endpoint_routes_answer(request, response, loaded_module());
+}
+
+static const struct tl__http_host host_table = {
+    .abi = TL_HTTP_MODULE_ABI,
+    .handle = handle,
+};
 
 /* The module lives next to the shim (build/lib, or the install's libdir); a copied shim falls
  * back to the loader's search path. */
@@ -88,7 +96,7 @@ static const struct tl__http_module *load_module(char *err, size_t errlen)
 /* A forked child must not hold the port its parent serves. */
 static void close_listener_in_child(void)
 {
-    const struct tl__http_module *m = endpoint_module();
+    const struct tl__http_module *m = loaded_module();
     int fd = m ? m->listen_fd() : -1;
     if (fd >= 0)
         close(fd);

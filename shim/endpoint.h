@@ -9,14 +9,9 @@
 #ifndef THREADLEAK_ENDPOINT_H
 #define THREADLEAK_ENDPOINT_H
 
-#include "http/http_module.h"
-
 /* Reads the configuration and starts what it asks for. Call once, after shim_init, outside of
  * it (it creates a thread). */
 void endpoint_services_start(void);
-
-/* The loaded HTTP module, NULL before the endpoint started. */
-const struct tl__http_module *endpoint_module(void);
 
 /* Limits the endpoint's server runs with (docs/endpoint.md). */
 #define ENDPOINT_MAX_CONNECTIONS 64

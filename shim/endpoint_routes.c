@@ -2,7 +2,6 @@
  * each request takes its own profile, renders it into a memory stream and frees it. */
 #include "endpoint_routes.h"
 
-#include "endpoint.h"
 #include "endpoint_address.h"
 #include "profile_html.h"
 #include "profile_json.h"
@@ -110,7 +109,8 @@ static int render_text(enum rendering how, const struct thread_profile *p, char 
     return rc;
 }
 
-static int render(enum rendering how, const struct thread_profile *p, struct tl__http_response *r)
+static int render(enum rendering how, const struct thread_profile *p, struct tl__http_response *r,
+                  const struct tl__http_module *m)
 {
     static const char *const types[] = {
         [RENDER_HTML] = HTML_TYPE,   [RENDER_DEBUG1] = TEXT_TYPE,
@@ -121,7 +121,6 @@ static int render(enum rendering how, const struct thread_profile *p, struct tl_
     r->content_type = types[how];
     if (how != RENDER_PPROF)
         return render_text(how, p, &r->body, &r->length);
-    const struct tl__http_module *m = endpoint_module();
     unsigned char *bytes = NULL;
     if (!m || m->encode_pprof(p, &bytes, &r->length) != 0)
         return -1;
@@ -130,7 +129,7 @@ static int render(enum rendering how, const struct thread_profile *p, struct tl_
     return 0;
 }
 
-static void answer(enum rendering how, struct tl__http_response *r)
+static void answer(enum rendering how, struct tl__http_response *r, const struct tl__http_module *m)
 {
     struct thread_profile_options options;
     thread_profile_options_from_config(&tl__cfg, &options);
@@ -140,7 +139,7 @@ static void answer(enum rendering how, struct tl__http_response *r)
         set_text(r, 500, "threadleak: cannot take a thread profile\n");
         return;
     }
-    if (render(how, &p, r) != 0) {
+    if (render(how, &p, r, m) != 0) {
         free(r->body);
         *r = (struct tl__http_response){0};
         set_text(r, 500, "threadleak: cannot render the thread profile\n");
@@ -148,7 +147,8 @@ static void answer(enum rendering how, struct tl__http_response *r)
     thread_profile_free(&p);
 }
 
-void endpoint_handle(const struct tl__http_request *req, struct tl__http_response *r)
+void endpoint_routes_answer(const struct tl__http_request *req, struct tl__http_response *r,
+                            const struct tl__http_module *m)
 {
     *r = (struct tl__http_response){0};
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -169,5 +169,5 @@ void endpoint_handle(const struct tl__http_request *req, struct tl__http_respons
         set_text(r, 400, "threadleak: use ?debug=0, 1 or 2, or ?format=json\n");
         return;
     }
-    answer((enum rendering)how, r);
+    answer((enum rendering)how, r, m);
 }

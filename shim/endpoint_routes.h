@@ -15,7 +15,10 @@
 
 #include "http/http_module.h"
 
-/* The shim's tl__http_host.handle. */
-void endpoint_handle(const struct tl__http_request *request, struct tl__http_response *response);
+/* Answers one request. module is the loaded HTTP module, whose pprof encoder the pprof rendering
+ * uses. Called by endpoint.c's tl__http_host.handle; calls nothing of endpoint.c back. */
+void endpoint_routes_answer(const struct tl__http_request *request,
+                            struct tl__http_response *response,
+                            const struct tl__http_module *module);
 
 #endif

@@ -1,6 +1,8 @@
 /* The report at process exit: run the check once (detector/check.h), render it where the
  * configuration says, and decide the exit status. Runs in the exiting thread while other threads
  * may still run, so it only reads the registry through lock-free copies. */
+#include "exit_report.h"
+
 #include "shim_state.h"
 
 #include "check.h"

@@ -8,8 +8,6 @@
 
 #include <threads.h>
 
-#define TL_EXPORT __attribute__((visibility("default")))
-
 static int c11_trampoline(void *p)
 {
     struct tl__thread_record *r = p;
@@ -18,7 +16,7 @@ static int c11_trampoline(void *p)
     return ((thrd_start_t)(void (*)(void))r->launch_fn)(r->launch_arg);
 }
 
-TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
+TL__WRAPPER(int, thrd_create, thrd_t *thr, thrd_start_t func, void *arg)
 {
     shim_init();
     struct tl__thread_record *r =
@@ -30,7 +28,7 @@ TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
     return rc;
 }
 
-TL_EXPORT int thrd_join(thrd_t thr, int *res)
+TL__WRAPPER(int, thrd_join, thrd_t thr, int *res)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thr);
@@ -40,7 +38,7 @@ TL_EXPORT int thrd_join(thrd_t thr, int *res)
     return rc;
 }
 
-TL_EXPORT int thrd_detach(thrd_t thr)
+TL__WRAPPER(int, thrd_detach, thrd_t thr)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thr);
@@ -50,7 +48,7 @@ TL_EXPORT int thrd_detach(thrd_t thr)
     return rc;
 }
 
-TL_EXPORT void thrd_exit(int res)
+TL__WRAPPER(void, thrd_exit, int res)
 {
     shim_resolve_real();
     tl__real.thrd_exit(res);

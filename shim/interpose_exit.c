@@ -11,6 +11,9 @@
  *      it reports if step 2 never ran, then applies the leak exit status with _exit;
  *   5. sanitizer runtimes' handlers, registered even earlier (ThreadSanitizer reports thread
  *      leaks there). When one is present we leave the status alone rather than cut it off. */
+#include "interpose_exit.h"
+
+#include "exit_report.h"
 #include "shim_state.h"
 
 #include <dlfcn.h>
@@ -19,8 +22,6 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define TL_EXPORT __attribute__((visibility("default")))
 
 static pid_t process_pid;        /* getpid() as of start-up or the last fork */
 static int status_override = -1; /* what the leak verdict wants the exit status to be */
@@ -64,7 +65,7 @@ static void finish_at_exit(int status, void *unused)
     }
     /* stdio is flushed after all exit handlers, which we are about to cut short. */
     fflush(NULL);
-    tl__real.exit_now(status_override);
+    tl__real._exit(status_override);
 }
 
 static void quick_exit_observer(void)
@@ -72,7 +73,7 @@ static void quick_exit_observer(void)
     int wanted = exit_report_run(quick_exit_status);
     if (wanted != quick_exit_status) {
         fflush(NULL);
-        tl__real.exit_now(wanted);
+        tl__real._exit(wanted);
     }
 }
 
@@ -89,23 +90,23 @@ void shim_register_main_exit_hook(void)
     on_exit(report_at_exit, NULL);
 }
 
-TL_EXPORT void _exit(int status)
+TL__WRAPPER(void, _exit, int status)
 {
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    tl__real.exit_now(status);
+    tl__real._exit(status);
 }
 
-TL_EXPORT void _Exit(int status)
+TL__WRAPPER(void, _Exit, int status)
 {
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    tl__real.exit_now_c99(status);
+    tl__real._Exit(status);
 }
 
-TL_EXPORT void quick_exit(int status)
+TL__WRAPPER(void, quick_exit, int status)
 {
     shim_resolve_real();
     quick_exit_status = status;

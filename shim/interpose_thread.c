@@ -14,8 +14,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#define TL_EXPORT __attribute__((visibility("default")))
-
 static void *thread_trampoline(void *p)
 {
     struct tl__thread_record *r = p;
@@ -23,8 +21,8 @@ static void *thread_trampoline(void *p)
     return r->launch_fn(r->launch_arg);
 }
 
-TL_EXPORT int pthread_create(pthread_t *restrict thread, const pthread_attr_t *restrict attr,
-                             void *(*start)(void *), void *restrict arg)
+TL__WRAPPER(int, pthread_create, pthread_t *restrict thread, const pthread_attr_t *restrict attr,
+            void *(*start)(void *), void *restrict arg)
 {
     shim_init();
     struct tl__thread_record *r = thread_launch_prepare(attr, start, arg, 0);
@@ -45,28 +43,29 @@ TL_EXPORT int pthread_create(pthread_t *restrict thread, const pthread_attr_t *r
         registry_thread_joined(r);                                                                 \
     return rc
 
-TL_EXPORT int pthread_join(pthread_t thread, void **retval)
+TL__WRAPPER(int, pthread_join, pthread_t thread, void **retval)
 {
     JOIN_WRAPPER(tl__real.pthread_join(thread, retval));
 }
 
-TL_EXPORT int pthread_tryjoin_np(pthread_t thread, void **retval)
+TL__WRAPPER(int, pthread_tryjoin_np, pthread_t thread, void **retval)
 {
     JOIN_WRAPPER(tl__real.pthread_tryjoin_np(thread, retval));
 }
 
-TL_EXPORT int pthread_timedjoin_np(pthread_t thread, void **retval, const struct timespec *abstime)
+TL__WRAPPER(int, pthread_timedjoin_np, pthread_t thread, void **retval,
+            const struct timespec *abstime)
 {
     JOIN_WRAPPER(tl__real.pthread_timedjoin_np(thread, retval, abstime));
 }
 
-TL_EXPORT int pthread_clockjoin_np(pthread_t thread, void **retval, clockid_t clock,
-                                   const struct timespec *abstime)
+TL__WRAPPER(int, pthread_clockjoin_np, pthread_t thread, void **retval, clockid_t clock,
+            const struct timespec *abstime)
 {
     JOIN_WRAPPER(tl__real.pthread_clockjoin_np(thread, retval, clock, abstime));
 }
 
-TL_EXPORT int pthread_detach(pthread_t thread)
+TL__WRAPPER(int, pthread_detach, pthread_t thread)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thread);
@@ -76,7 +75,7 @@ TL_EXPORT int pthread_detach(pthread_t thread)
     return rc;
 }
 
-TL_EXPORT int pthread_cancel(pthread_t thread)
+TL__WRAPPER(int, pthread_cancel, pthread_t thread)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thread);
@@ -86,7 +85,7 @@ TL_EXPORT int pthread_cancel(pthread_t thread)
     return rc;
 }
 
-TL_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
+TL__WRAPPER(int, pthread_setname_np, pthread_t thread, const char *name)
 {
     shim_resolve_real();
     int rc = tl__real.pthread_setname_np(thread, name);
@@ -101,7 +100,7 @@ TL_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 /* The exit itself is observed by the pthread key destructor, which runs for every way a thread
  * can end; the wrapper exists so that a preloaded shim sees the call and for symmetry with
  * thrd_exit. */
-TL_EXPORT void pthread_exit(void *retval)
+TL__WRAPPER(void, pthread_exit, void *retval)
 {
     shim_resolve_real();
     tl__real.pthread_exit(retval);

@@ -1,34 +1,15 @@
 /* State shared by the shim's wrappers: the real libc functions, the configuration, and what each
- * thread knows about itself. Internal to the shim. */
+ * thread knows about itself (shim_state.c). Internal to the shim. */
 #ifndef THREADLEAK_SHIM_STATE_H
 #define THREADLEAK_SHIM_STATE_H
 
+#include "interceptors.h"
 #include "options.h"
 #include "thread_record.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <threads.h>
-
-struct tl__real_functions {
-    int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-    int (*pthread_join)(pthread_t, void **);
-    int (*pthread_tryjoin_np)(pthread_t, void **);
-    int (*pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
-    int (*pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
-    int (*pthread_detach)(pthread_t);
-    void (*pthread_exit)(void *) __attribute__((noreturn));
-    int (*pthread_cancel)(pthread_t);
-    int (*pthread_setname_np)(pthread_t, const char *);
-    int (*thrd_create)(thrd_t *, thrd_start_t, void *);
-    int (*thrd_join)(thrd_t, int *);
-    int (*thrd_detach)(thrd_t);
-    void (*thrd_exit)(int) __attribute__((noreturn));
-    void (*exit_now)(int) __attribute__((noreturn));     /* _exit */
-    void (*exit_now_c99)(int) __attribute__((noreturn)); /* _Exit */
-    void (*quick_exit)(int) __attribute__((noreturn));
-};
+#include <sys/types.h>
 
 extern struct tl__real_functions tl__real;
 extern struct tl__config tl__cfg;
@@ -45,9 +26,14 @@ extern TL_TLS unsigned tl__self_creations;        /* how many threads this threa
  * constructor has run, for threads that other libraries' constructors create. */
 void shim_resolve_real(void);
 
-/* Everything else (configuration, libunwind, the main thread, exit hooks), once. */
-void shim_init(void);
+/* Start-up is complete (shim_init returned): the exit report may run. */
 bool shim_ready(void);
+void shim_set_ready(void);
+
+/* Everything else (configuration, libunwind, the main thread, exit hooks), once. Defined by the
+ * start-up unit, shim_init.c, which depends on this one and not the other way round; declared
+ * here because the wrappers and the test API call it before anything else. */
+void shim_init(void);
 
 /* The calling thread's kernel tid, cached. Async-signal-safe. */
 pid_t shim_current_tid(void);
@@ -59,16 +45,11 @@ void shim_mark_current_thread_as_tool(void);
 void shim_attach_exit_observer(struct tl__thread_record *r);
 
 /* fork: a child adopts the registry on its first thread creation or in our atfork handler,
- * whichever runs first. shim_check_fork is a relaxed load outside of a fork. */
+ * whichever runs first. shim_check_fork is a relaxed load outside of a fork; shim_fork_begin and
+ * shim_fork_end bracket a fork in the parent and the child (shim_init.c registers them). */
 void shim_check_fork(void);
 void shim_adopt_forked_child(void);
-
-/* Exit paths (interpose_exit.c): hooks registered by the constructor, and the one registered
- * when main starts (interpose_start.c). */
-void shim_register_exit_hooks(void);
-void shim_register_main_exit_hook(void);
-
-/* Runs the exit verdict once and reports; returns the status the process should end with. */
-int exit_report_run(int status);
+void shim_fork_begin(void);
+void shim_fork_end(void);
 
 #endif

@@ -1,0 +1,137 @@
+/* The shim's state: the real libc functions behind the wrappers, the configuration, each
+ * thread's identity, and the registry's owner across fork. Everything here is safe to reach
+ * before the constructor has run, from the first wrapper call of another library's constructor. */
+#include "shim_state.h"
+
+#include "cxx_threads.h"
+#include "live_stacks.h"
+#include "registry.h"
+#include "sanitizer_interplay.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct tl__real_functions tl__real;
+struct tl__config tl__cfg;
+
+TL_TLS struct tl__thread_record *tl__self;
+TL_TLS pid_t tl__self_tid;
+TL_TLS uint32_t tl__self_scope;
+TL_TLS bool tl__self_is_tool;
+TL_TLS unsigned tl__self_creations;
+
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static atomic_bool ready;
+static pthread_key_t exit_key;
+
+/* Set while a fork is under way (shim_fork_begin to shim_fork_end): a forked child may not have
+ * adopted the registry yet (see shim_adopt_forked_child). */
+static atomic_bool fork_in_progress;
+static _Atomic pid_t registry_owner;
+
+static void observe_thread_exit(void *value);
+
+/* One entry of interceptors.inc: the definition after ours, NULL if libc has none. */
+#define RESOLVE(name) tl__real.name = (__typeof__(tl__real.name))dlsym(RTLD_NEXT, #name)
+
+static void resolve_interceptors(void)
+{
+#define TL__INTERCEPTOR(ret, name, params)     RESOLVE(name);
+#define TL__INTERCEPTOR_NORETURN(name, params) RESOLVE(name);
+#include "interceptors.inc"
+#undef TL__INTERCEPTOR
+#undef TL__INTERCEPTOR_NORETURN
+}
+
+static void resolve_real_once(void)
+{
+    resolve_interceptors();
+    sanitizer_interplay_init((void *)tl__real.pthread_create);
+    cxx_threads_init();
+    atomic_store(&registry_owner, (pid_t)syscall(SYS_getpid));
+    pthread_key_create(&exit_key, observe_thread_exit);
+}
+
+void shim_resolve_real(void)
+{
+    pthread_once(&real_once, resolve_real_once);
+}
+
+bool shim_ready(void)
+{
+    return atomic_load_explicit(&ready, memory_order_acquire);
+}
+
+void shim_set_ready(void)
+{
+    atomic_store(&ready, true);
+}
+
+pid_t shim_current_tid(void)
+{
+    if (tl__self_tid == 0)
+        tl__self_tid = (pid_t)syscall(SYS_gettid);
+    return tl__self_tid;
+}
+
+void shim_mark_current_thread_as_tool(void)
+{
+    tl__self_is_tool = true;
+    if (tl__self)
+        registry_set_flags(tl__self, TL_F_TOOL);
+}
+
+static void observe_thread_exit(void *value)
+{
+    struct tl__thread_record *r = value;
+    char name[TL_NAME_MAX] = "";
+    prctl(PR_GET_NAME, name, 0, 0, 0);
+    if (tl__self == r)
+        tl__self = NULL;
+    registry_thread_exited(r, name);
+}
+
+void shim_attach_exit_observer(struct tl__thread_record *r)
+{
+    pthread_setspecific(exit_key, r);
+}
+
+/* The child of a fork keeps only the forking thread. This runs from whichever comes first in
+ * the child: our atfork handler, or a thread creation from another library's atfork handler that
+ * ran before ours (ThreadSanitizer restarts its background thread there). No lock is held across
+ * fork, so that creation cannot deadlock; the child simply starts the registry afresh. */
+void shim_adopt_forked_child(void)
+{
+    pid_t now = (pid_t)syscall(SYS_getpid);
+    pid_t owner = atomic_load(&registry_owner);
+    if (owner == now || !atomic_compare_exchange_strong(&registry_owner, &owner, now))
+        return;
+    tl__self_tid = 0;
+    struct tl__thread_record *self = tl__self;
+    if (self) {
+        self->info.tid = shim_current_tid();
+        self->info.handle = pthread_self();
+        atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
+    }
+    registry_fork_child(self);
+    live_stacks_fork_child(); /* a dump running in another thread left its lock held */
+}
+
+void shim_check_fork(void)
+{
+    if (atomic_load_explicit(&fork_in_progress, memory_order_relaxed))
+        shim_adopt_forked_child();
+}
+
+void shim_fork_begin(void)
+{
+    atomic_store(&fork_in_progress, true);
+}
+
+void shim_fork_end(void)
+{
+    atomic_store(&fork_in_progress, false);
+}
