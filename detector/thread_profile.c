@@ -17,6 +17,7 @@
 #include "registry.h"
 #include "stack_capture.h"
 #include "symbolize.h"
+#include "toolbox.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -114,9 +115,9 @@ static bool raw_cache_init(struct raw_cache *c, size_t entries)
 
 static size_t raw_hash(const void *const *frames, uint32_t n, bool first_is_pc)
 {
-    uint64_t h = 0xcbf29ce484222325u ^ n ^ ((uint64_t)first_is_pc << 32);
+    uint64_t h = TL__HASH_SEED ^ n ^ ((uint64_t)first_is_pc << 32);
     for (uint32_t i = 0; i < n; i++)
-        h = (h ^ (uintptr_t)frames[i]) * 0x100000001b3u;
+        h = tl__hash_word(h, (uintptr_t)frames[i]);
     return (size_t)(h ^ (h >> 29));
 }
 
@@ -506,9 +507,9 @@ int thread_profile_take(const struct thread_profile_options *options, struct thr
     int rc = thread_profile_init_empty(out);
     if (rc != 0)
         return rc;
-    uint64_t start = tl__now_monotonic_ns();
+    uint64_t start = tl__monotonic_ns();
     out->pid = getpid();
-    out->taken_ns = tl__now_realtime_ns();
+    out->taken_ns = tl__realtime_ns();
     struct take_run run = {.p = out, .options = options};
     rc = dump_live(&run);
     if (rc == 0)
@@ -526,6 +527,6 @@ int thread_profile_take(const struct thread_profile_options *options, struct thr
     qsort(out->threads, out->count, sizeof *out->threads, compare_threads);
     out->created_total = registry_threads_created();
     thread_profile_count_states(out);
-    out->elapsed_ns = tl__now_monotonic_ns() - start;
+    out->elapsed_ns = tl__monotonic_ns() - start;
     return 0;
 }

@@ -4,6 +4,8 @@
  * thread_profile_free. */
 #include "thread_profile_store.h"
 
+#include "toolbox.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +31,6 @@ struct profile_store {
     size_t threads_cap, locations_cap, stacks_cap;
 };
 
-static uint64_t hash_bytes(const void *data, size_t len, uint64_t h)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 0x100000001b3u;
-    return h;
-}
-
-#define HASH_SEED 0xcbf29ce484222325u
-
 static void *store_alloc(struct profile_store *s, size_t size)
 {
     size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
@@ -56,20 +48,6 @@ static void *store_alloc(struct profile_store *s, size_t size)
     void *p = (char *)c->data + c->used;
     c->used += size;
     return p;
-}
-
-/* Grows *items (count used, *cap allocated) so that one more fits. */
-static bool grow(void **items, size_t count, size_t *cap, size_t item_size)
-{
-    if (count < *cap)
-        return true;
-    size_t next = *cap ? *cap * 2 : 16;
-    void *p = realloc(*items, next * item_size);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = next;
-    return true;
 }
 
 /* Open-addressing index of uint32 entries; slots hold entry + 1 so that 0 is empty. */
@@ -100,7 +78,7 @@ static uint64_t string_hash_of(const void *ctx, uint32_t entry)
 {
     const struct profile_store *s = ctx;
     const char *str = s->strings[entry];
-    return hash_bytes(str, strlen(str), HASH_SEED);
+    return tl__hash_bytes(TL__HASH_SEED, str, strlen(str));
 }
 
 static const char *store_intern(struct profile_store *s, const char *str)
@@ -112,14 +90,15 @@ static const char *store_intern(struct profile_store *s, const char *str)
         return NULL;
     size_t len = strlen(str);
     struct store_index *ix = &s->strings_index;
-    size_t i = hash_bytes(str, len, HASH_SEED) & (ix->cap - 1);
+    size_t i = tl__hash_bytes(TL__HASH_SEED, str, len) & (ix->cap - 1);
     for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1)) {
         const char *known = s->strings[ix->slots[i] - 1];
         if (strcmp(known, str) == 0)
             return known;
     }
     char *copy = store_alloc(s, len + 1);
-    if (!copy || !grow((void **)&s->strings, s->nstrings, &s->strings_cap, sizeof *s->strings))
+    if (!copy ||
+        !tl__grow((void **)&s->strings, s->nstrings, &s->strings_cap, sizeof *s->strings, 16))
         return NULL;
     memcpy(copy, str, len + 1);
     s->strings[s->nstrings] = copy;
@@ -132,8 +111,8 @@ static const char *store_intern(struct profile_store *s, const char *str)
 
 static uint64_t location_key_hash(uintptr_t pc, bool return_address)
 {
-    uint64_t h = hash_bytes(&pc, sizeof pc, HASH_SEED);
-    return hash_bytes(&return_address, 1, h);
+    uint64_t h = tl__hash_bytes(TL__HASH_SEED, &pc, sizeof pc);
+    return tl__hash_bytes(h, &return_address, 1);
 }
 
 static uint64_t location_hash_of(const void *ctx, uint32_t entry)
@@ -189,7 +168,8 @@ uint32_t thread_profile_add_location(struct thread_profile *p, const struct tl__
     if (s->locations_index.used * 2 >= s->locations_index.cap &&
         !index_grow(&s->locations_index, location_hash_of, p))
         return THREAD_PROFILE_NO_LOCATION;
-    if (!grow((void **)&p->locations, p->nlocations, &s->locations_cap, sizeof *p->locations))
+    if (!tl__grow((void **)&p->locations, p->nlocations, &s->locations_cap, sizeof *p->locations,
+                  16))
         return THREAD_PROFILE_NO_LOCATION;
     if (loc->nframes == 0)
         return THREAD_PROFILE_NO_LOCATION;
@@ -212,7 +192,7 @@ uint32_t thread_profile_add_location(struct thread_profile *p, const struct tl__
 
 static uint64_t stack_key_hash(const uint32_t *locations, uint32_t depth)
 {
-    return hash_bytes(locations, depth * sizeof *locations, HASH_SEED ^ depth);
+    return tl__hash_bytes(TL__HASH_SEED ^ depth, locations, depth * sizeof *locations);
 }
 
 static uint64_t stack_hash_of(const void *ctx, uint32_t entry)
@@ -239,7 +219,7 @@ uint32_t thread_profile_add_stack(struct thread_profile *p, const uint32_t *loca
             return ix->slots[i] - 1;
     }
     uint32_t *copy = store_alloc(s, depth * sizeof *copy);
-    if (!copy || !grow((void **)&p->stacks, p->nstacks, &s->stacks_cap, sizeof *p->stacks))
+    if (!copy || !tl__grow((void **)&p->stacks, p->nstacks, &s->stacks_cap, sizeof *p->stacks, 16))
         return THREAD_PROFILE_NO_STACK;
     memcpy(copy, locations, depth * sizeof *copy);
     uint32_t index = (uint32_t)p->nstacks++;
@@ -255,7 +235,7 @@ struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p
                                                         const struct thread_profile_thread *t)
 {
     struct profile_store *s = p->private_arena;
-    if (!grow((void **)&p->threads, p->count, &s->threads_cap, sizeof *p->threads))
+    if (!tl__grow((void **)&p->threads, p->count, &s->threads_cap, sizeof *p->threads, 16))
         return NULL;
     struct kernel_thread_state *kernel = NULL;
     if (t->kernel) {

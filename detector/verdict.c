@@ -5,6 +5,7 @@
 #include "verdict.h"
 
 #include "registry.h"
+#include "toolbox.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,7 @@ int verdict_run(const struct tl__verdict_request *req, struct tl__verdict *out)
     struct decisions d = {0};
     struct tl__thread_info *all = NULL;
     size_t cap = 0, n = 0;
-    uint64_t deadline = tl__now_monotonic_ns() + (uint64_t)req->linger_ms * 1000000u;
+    uint64_t deadline = tl__monotonic_ns() + (uint64_t)req->linger_ms * 1000000u;
     bool out_of_time = false;
     for (;;) {
         /* Read the epoch before looking, so an exit between the look and the wait wakes us. */

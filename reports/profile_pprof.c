@@ -6,6 +6,7 @@
 
 #include "profile_groups.h"
 #include "profile.pb-c.h"
+#include "toolbox.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,25 +77,10 @@ static void *arena_alloc(struct encoder *e, size_t size)
 
 static bool grow(struct encoder *e, void **items, size_t count, size_t *cap, size_t item_size)
 {
-    if (count < *cap)
+    if (tl__grow(items, count, cap, item_size, 64))
         return true;
-    size_t next = *cap ? *cap * 2 : 64;
-    void *ptr = realloc(*items, next * item_size);
-    if (!ptr) {
-        e->failed = true;
-        return false;
-    }
-    *items = ptr;
-    *cap = next;
-    return true;
-}
-
-static uint64_t hash_string(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-    return h;
+    e->failed = true;
+    return false;
 }
 
 /* ---- string table ---- */
@@ -108,7 +94,7 @@ static bool grow_string_slots(struct encoder *e)
         return false;
     }
     for (size_t i = 1; i < e->nstrings; i++) {
-        size_t j = hash_string(e->strings[i]) & (cap - 1);
+        size_t j = tl__hash_string(TL__HASH_SEED, e->strings[i]) & (cap - 1);
         while (slots[j])
             j = (j + 1) & (cap - 1);
         slots[j] = (uint32_t)i + 1;
@@ -126,7 +112,7 @@ static int64_t string_index(struct encoder *e, const char *s)
         return 0;
     if (e->nstrings * 2 >= e->string_slots_cap && !grow_string_slots(e))
         return 0;
-    size_t i = hash_string(s) & (e->string_slots_cap - 1);
+    size_t i = tl__hash_string(TL__HASH_SEED, s) & (e->string_slots_cap - 1);
     for (; e->string_slots[i]; i = (i + 1) & (e->string_slots_cap - 1)) {
         uint32_t index = e->string_slots[i] - 1;
         if (strcmp(e->strings[index], s) == 0)

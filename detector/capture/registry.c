@@ -7,6 +7,7 @@
 
 #include "quiet_copy.h"
 #include "record_pool.h"
+#include "toolbox.h"
 
 #include <linux/futex.h>
 #include <sched.h>
@@ -28,20 +29,6 @@ static _Atomic uint64_t threads_created;
 static _Atomic uint64_t threads_live;
 static _Atomic uint32_t exit_epoch;
 static _Atomic uint32_t exit_waiters;
-
-uint64_t tl__now_realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t tl__now_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static struct hash_bucket *bucket_for(pthread_t handle)
 {
@@ -93,7 +80,7 @@ struct tl__thread_record *registry_new_record(void)
     quiet_zero(&r->info, sizeof r->info);
     r->hash_next = NULL;
     r->info.serial = atomic_fetch_add_explicit(&next_serial, 1, memory_order_relaxed);
-    r->info.created_ns = tl__now_realtime_ns();
+    r->info.created_ns = tl__realtime_ns();
     atomic_store_explicit(&r->flags, TL_F_IN_USE | TL_F_CREATOR_HOLD, memory_order_release);
     registry_write_end(r);
     atomic_fetch_add_explicit(&threads_live, 1, memory_order_relaxed);
@@ -219,7 +206,7 @@ static void exit_event(void)
 void registry_thread_exited(struct tl__thread_record *r, const char *final_name)
 {
     registry_write_begin(r);
-    r->info.exited_ns = tl__now_realtime_ns();
+    r->info.exited_ns = tl__realtime_ns();
     if (final_name && final_name[0])
         quiet_copy_string(r->info.name, final_name, TL_NAME_MAX);
     registry_write_end(r);
@@ -324,7 +311,7 @@ bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns)
             moved = true;
             break;
         }
-        uint64_t now = tl__now_monotonic_ns();
+        uint64_t now = tl__monotonic_ns();
         if (now >= deadline_ns)
             break;
         uint64_t left = deadline_ns - now;

@@ -63,8 +63,4 @@ bool registry_wait_exit(uint32_t seen_epoch, uint64_t deadline_ns);
  * locks and chains are rebuilt, so nothing needs to be held across the fork. */
 void registry_fork_child(struct tl__thread_record *keep);
 
-/* CLOCK_REALTIME and CLOCK_MONOTONIC in nanoseconds; async-signal-safe. */
-uint64_t tl__now_realtime_ns(void);
-uint64_t tl__now_monotonic_ns(void);
-
 #endif

@@ -17,7 +17,7 @@ for level in -O0 -O1 -O2 -O3; do
     for path in "$src"/detector/capture/*.c; do
         file=$(basename "$path" .c)
         "$cc" "$level" -std=c17 -D_GNU_SOURCE -I"$src/detector/capture" -I"$src/detector" \
-            -I"$src/include" -c "$path" -o "$out/$file.o"
+            -I"$src/common" -I"$src/include" -c "$path" -o "$out/$file.o"
         checked=$((checked + 1))
         calls=$(nm -u "$out/$file.o" | awk '$2 ~ /^(mem|str|bcopy|bzero)/ { print $2 }')
         if [ -n "$calls" ]; then
