@@ -2,6 +2,8 @@
  * the shim, inside the target, that must never spawn. */
 #include "child_wait.h"
 
+#include "toolbox.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -166,13 +168,6 @@ int child_wait_prog(pid_t pid)
     return status;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Waits for a SIGCHLD (blocked, so none is missed), a forwarded signal, or the deadline. */
 static void wait_for_sigchld(double seconds)
 {
@@ -236,17 +231,17 @@ static size_t list_children(struct tl__straggler *out, size_t max)
 size_t child_wait_descendants(double timeout_s, struct tl__straggler *out, size_t max,
                               double *waited_s)
 {
-    double start = now_seconds(), deadline = start + timeout_s;
+    double start = tl__monotonic_seconds(), deadline = start + timeout_s;
     for (;;) {
         pid_t r = waitpid(-1, NULL, WNOHANG);
         if (r > 0)
             continue;
         if (r < 0 && errno == EINTR)
             continue;
-        *waited_s = now_seconds() - start;
+        *waited_s = tl__monotonic_seconds() - start;
         if (r < 0)
             return 0; /* ECHILD: nobody left */
-        double left = deadline - now_seconds();
+        double left = deadline - tl__monotonic_seconds();
         if (stop_requested || left <= 0)
             break;
         wait_for_sigchld(left);

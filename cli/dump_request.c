@@ -3,8 +3,10 @@
 
 #include "dump_protocol.h"
 #include "options.h"
+#include "toolbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,9 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_NS      (20 * 1000 * 1000)
-#define ENVIRON_MAX  (1024 * 1024)
-#define OPTIONS_NAME "THREADLEAK_OPTIONS="
+#define POLL_NS     (20 * 1000 * 1000)
+#define ENVIRON_MAX (1024 * 1024)
+/* A debug=2 dump of 10,000 threads is a few MiB; the bound only stops a runaway file. */
+#define DUMP_MAX_BYTES (256u << 20)
+#define OPTIONS_NAME   "THREADLEAK_OPTIONS="
 
 static int request_signal(void)
 {
@@ -153,24 +157,6 @@ long dump_request_number(void)
     return (long)((mix & 0x7ffffffeu) | 1u);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    char chunk[8192];
-    size_t n;
-    while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(f);
-    if (mem)
-        fclose(mem);
-    return text;
-}
-
 static bool names_request(const char *text, pid_t pid, long request)
 {
     char header[160];
@@ -185,7 +171,7 @@ char *dump_request_wait(const char *report_dir, pid_t pid, long request, double 
     snprintf(path, sizeof path, "%s/%s", report_dir, name);
     long polls = (long)(timeout_s * 1e9 / POLL_NS) + 1;
     for (long i = 0; i < polls; i++) {
-        char *text = read_file(path);
+        char *text = tl__read_file_at(AT_FDCWD, path, DUMP_MAX_BYTES, NULL);
         if (text && names_request(text, pid, request))
             return text;
         free(text);

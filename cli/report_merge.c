@@ -3,7 +3,7 @@
  * fields this CLI does not know about survive the merge. */
 #include "report_merge.h"
 
-#include "read_file_at.h"
+#include "toolbox.h"
 
 #include "json_reader.h"
 #include "report_dir.h"
@@ -88,7 +88,7 @@ static void load_report(struct merge *m, struct process_report *r)
     char name[64], err[160];
     snprintf(name, sizeof name, "threadleak.%ld.json", (long)r->pid);
     size_t len;
-    char *buf = read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
+    char *buf = tl__read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
     if (!buf) {
         warn_unusable(m, r->pid, "cannot be read (%s)", strerror(errno));
         return;
@@ -175,7 +175,7 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     char name[64];
     snprintf(name, sizeof name, "threadleak.%ld.txt", (long)r->pid);
     size_t len;
-    char *text = read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
+    char *text = tl__read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
     if (!text) {
         fprintf(m->warnings,
                 "threadleak: warning: text report %s/%s is missing (%s); its JSON report lists "

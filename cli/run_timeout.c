@@ -6,6 +6,7 @@
 
 #include "child_wait.h"
 #include "dump_request.h"
+#include "toolbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,13 +20,6 @@
 
 #define MAX_TREE 4096
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* True once pid has exited (not reaped), false when the deadline passed first. */
 static bool exited_before(pid_t pid, double deadline)
 {
@@ -38,7 +32,7 @@ static bool exited_before(pid_t pid, double deadline)
         int rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT);
         if ((rc == 0 && info.si_pid == pid) || (rc < 0 && errno == ECHILD))
             return true;
-        double left = deadline - now_s();
+        double left = deadline - tl__monotonic_seconds();
         if (left <= 0)
             return false;
         struct timespec wait = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
@@ -125,10 +119,10 @@ static void dump_tree(const char *report_dir)
     size_t count = request_dumps(tree, n, asked);
     fprintf(stderr, "threadleak: thread dumps of %zu of %zu processes follow (on their stderr)\n",
             count, n);
-    double deadline = now_s() + TL_TIMEOUT_DUMP_WAIT_S;
+    double deadline = tl__monotonic_seconds() + TL_TIMEOUT_DUMP_WAIT_S;
     size_t written = 0;
     for (size_t i = 0; i < count; i++) {
-        double left = deadline - now_s();
+        double left = deadline - tl__monotonic_seconds();
         char *text =
             left > 0 ? dump_request_wait(report_dir, asked[i].pid, asked[i].request, left) : NULL;
         written += text != NULL;
@@ -153,7 +147,7 @@ static void kill_tree(void)
 int run_timeout_wait(pid_t pid, double timeout_s, const char *report_dir, bool *timed_out)
 {
     *timed_out = false;
-    if (!exited_before(pid, now_s() + timeout_s)) {
+    if (!exited_before(pid, tl__monotonic_seconds() + timeout_s)) {
         *timed_out = true;
         fprintf(stderr, "threadleak: process %ld still running after %g s (--timeout)\n", (long)pid,
                 timeout_s);

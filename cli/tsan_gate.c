@@ -3,7 +3,7 @@
  * are moved into one set, in the order of report_merge: the target's first, then by pid. */
 #include "tsan_gate.h"
 
-#include "read_file_at.h"
+#include "toolbox.h"
 
 #include "json_writer.h"
 #include "tsan_env.h"
@@ -70,7 +70,7 @@ static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t
                    struct tl__tsan_gate *g, FILE *warnings)
 {
     size_t len;
-    char *text = read_file_at(dirfd, log->name, MAX_LOG_SIZE, &len);
+    char *text = tl__read_file_at(dirfd, log->name, MAX_LOG_SIZE, &len);
     if (!text) {
         fprintf(warnings, "threadleak: warning: ThreadSanitizer log %s/%s cannot be read (%s)\n",
                 dir, log->name, strerror(errno));
