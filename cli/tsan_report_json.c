@@ -2,33 +2,24 @@
  * into its merged report and its TSan document. */
 #include "tsan_report.h"
 
+#include "json_frame.h"
 #include "json_writer.h"
 
 #include <string.h>
 
-static void write_uint_or_null(struct tl__json_writer *w, const char *key, unsigned value)
-{
-    tl__jw_key(w, key);
-    if (value)
-        tl__jw_int(w, value);
-    else
-        tl__jw_null(w);
-}
-
+/* A parsed frame is a frame of the one stack model plus what TSan printed beside it (a column,
+ * the offset in its module), written by the one JSON frame writer. */
 static void write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *f)
 {
-    tl__jw_begin_object(w);
-    tl__jw_key(w, "function");
-    tl__jw_string(w, f->function);
-    tl__jw_key(w, "file");
-    tl__jw_string(w, f->file);
-    write_uint_or_null(w, "line", f->line);
-    write_uint_or_null(w, "column", f->column);
-    tl__jw_key(w, "module");
-    tl__jw_string(w, f->module);
-    tl__jw_key(w, "offset");
-    tl__jw_uint64(w, f->module_offset);
-    tl__jw_end_object(w);
+    const struct tl__frame frame = {
+        .function = f->function,
+        .file = f->file,
+        .line = (int)f->line,
+        .module = f->module,
+    };
+    const struct json_frame_extras printed = {.column = f->column,
+                                              .module_offset = f->module_offset};
+    json_write_frame(w, &frame, JSON_FRAMES_TSAN, &printed);
 }
 
 static void write_stack(struct tl__json_writer *w, const struct tl__tsan_stack *s)
