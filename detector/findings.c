@@ -234,21 +234,6 @@ struct tl__findings *findings_build(const struct tl__thread_info *leaks, size_t 
     return f;
 }
 
-static const struct live_stack_thread *live_thread(const struct live_stacks_dump *live, pid_t tid)
-{
-    size_t lo = 0, hi = live ? live->count : 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (live->threads[mid].tid == tid)
-            return &live->threads[mid];
-        if (live->threads[mid].tid < tid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 static void attach_current_stack(struct tl__leak_group *g, const struct live_stack_thread *t)
 {
     if (!t || t->status != LIVE_STACK_OK || t->nframes == 0 || g->current_stack)
@@ -275,7 +260,7 @@ void findings_attach_live(struct tl__findings *f, const struct live_stacks_dump 
             continue;
         for (unsigned k = 0; k < g->count; k++) {
             struct tl__leaked_thread *lt = &g->threads[k];
-            const struct live_stack_thread *t = live_thread(live, lt->tid);
+            const struct live_stack_thread *t = live_stacks_find(live, lt->tid);
             struct kernel_thread_state st;
             if (t && t->kernel.tid == lt->tid)
                 st = t->kernel;
