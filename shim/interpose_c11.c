@@ -1,6 +1,7 @@
 /* C11 <threads.h>. Since glibc 2.34 thrd_create, thrd_join and thrd_detach call libc's internal
  * pthread functions directly, not through the PLT, so they need wrappers of their own. Same shape
  * as the pthread wrappers. */
+#include "shim_init.h"
 #include "shim_state.h"
 #include "thread_launch.h"
 

@@ -5,6 +5,7 @@
  * pthread_create's path (create_tracked, thread_trampoline) is async-signal-safe and does not
  * call malloc: the registry is mmap-backed and lock-free, and stack capture is allocation-free
  * (see detector/capture/stack_capture.h for the one exception, once per busy creator). */
+#include "shim_init.h"
 #include "shim_state.h"
 #include "thread_launch.h"
 

@@ -2,6 +2,8 @@
  * wiring the fork and exit hooks, then the services. Runs from the constructor, or earlier from
  * the first wrapper call when another library's constructor creates a thread before ours has run.
  * The state all this fills in is shim_state.c's. */
+#include "shim_init.h"
+
 #include "shim_state.h"
 
 #include "endpoint.h"

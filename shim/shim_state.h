@@ -30,11 +30,6 @@ void shim_resolve_real(void);
 bool shim_ready(void);
 void shim_set_ready(void);
 
-/* Everything else (configuration, libunwind, the main thread, exit hooks), once. Defined by the
- * start-up unit, shim_init.c, which depends on this one and not the other way round; declared
- * here because the wrappers and the test API call it before anything else. */
-void shim_init(void);
-
 /* The calling thread's kernel tid, cached. Async-signal-safe. */
 pid_t shim_current_tid(void);
 

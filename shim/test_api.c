@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "scopes.h"
+#include "shim_init.h"
 #include "shim_state.h"
 #include "text_report.h"
 

@@ -3,6 +3,7 @@
 #include "test_api_internal.h"
 
 #include "registry.h"
+#include "shim_init.h"
 #include "shim_state.h"
 
 #include <stdlib.h>
