@@ -25,8 +25,7 @@ static void write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *
 static void write_stack(struct tl__json_writer *w, const struct tl__tsan_stack *s)
 {
     tl__jw_begin_object(w);
-    tl__jw_key(w, "title");
-    tl__jw_string(w, s->title);
+    tl__jw_member_string(w, "title", s->title);
     tl__jw_key(w, "frames");
     tl__jw_begin_array(w);
     for (size_t i = 0; i < s->nframes; i++)
@@ -38,21 +37,14 @@ static void write_stack(struct tl__json_writer *w, const struct tl__tsan_stack *
 static void write_finding(struct tl__json_writer *w, const struct tl__tsan_finding *r)
 {
     tl__jw_begin_object(w);
-    tl__jw_key(w, "kind");
-    tl__jw_string(w, r->kind);
-    tl__jw_key(w, "summary");
-    tl__jw_string(w, r->summary);
-    tl__jw_key(w, "pid");
-    tl__jw_int(w, r->pid);
-    tl__jw_key(w, "count");
-    tl__jw_int(w, r->count);
+    tl__jw_member_string(w, "kind", r->kind);
+    tl__jw_member_string(w, "summary", r->summary);
+    tl__jw_member_int(w, "pid", r->pid);
+    tl__jw_member_int(w, "count", r->count);
     if (strcmp(r->kind, "thread leak") == 0) {
-        tl__jw_key(w, "thread_state");
-        tl__jw_string(w, tsan_thread_state_name(r->leak_state));
-        tl__jw_key(w, "created_by");
-        tl__jw_string(w, r->created_by);
-        tl__jw_key(w, "created_by_function");
-        tl__jw_string(w, r->creator_function);
+        tl__jw_member_string(w, "thread_state", tsan_thread_state_name(r->leak_state));
+        tl__jw_member_string(w, "created_by", r->created_by);
+        tl__jw_member_string(w, "created_by_function", r->creator_function);
     }
     tl__jw_key(w, "stacks");
     tl__jw_begin_array(w);
@@ -75,10 +67,8 @@ void tsan_report_write_messages(struct tl__json_writer *w, const struct tl__tsan
     tl__jw_begin_array(w);
     for (size_t i = 0; i < set->nmessages; i++) {
         tl__jw_begin_object(w);
-        tl__jw_key(w, "pid");
-        tl__jw_int(w, set->messages[i].pid);
-        tl__jw_key(w, "text");
-        tl__jw_string(w, set->messages[i].text);
+        tl__jw_member_int(w, "pid", set->messages[i].pid);
+        tl__jw_member_string(w, "text", set->messages[i].text);
         tl__jw_end_object(w);
     }
     tl__jw_end_array(w);
@@ -93,8 +83,7 @@ int tsan_report_write_json(FILE *out, const struct tl__tsan_report_set *set)
     tsan_report_write_findings(&w, set);
     tl__jw_key(&w, "tsan_messages");
     tsan_report_write_messages(&w, set);
-    tl__jw_key(&w, "reported_warnings");
-    tl__jw_int(&w, set->reported_warnings);
+    tl__jw_member_int(&w, "reported_warnings", set->reported_warnings);
     tl__jw_end_object(&w);
     return tl__jw_finish(&w);
 }

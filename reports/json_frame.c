@@ -30,8 +30,7 @@ static void write_offset(struct tl__json_writer *w, unsigned members,
         else
             tl__jw_null(w);
     } else if (members & JSON_FRAME_MODULE_OFFSET) {
-        tl__jw_key(w, "offset");
-        tl__jw_uint64(w, x ? x->module_offset : 0);
+        tl__jw_member_uint64(w, "offset", x ? x->module_offset : 0);
     }
 }
 
@@ -44,19 +43,15 @@ void json_write_frame(struct tl__json_writer *w, const struct tl__frame *frame, 
         tl__jw_key(w, "pc");
         write_hex(w, frame->pc);
     }
-    tl__jw_key(w, "function");
-    tl__jw_string(w, frame->function != NULL ? frame->function : unknown);
-    tl__jw_key(w, "file");
-    tl__jw_string(w, frame->file);
+    tl__jw_member_string(w, "function", frame->function != NULL ? frame->function : unknown);
+    tl__jw_member_string(w, "file", frame->file);
     write_positive_or_null(w, "line", frame->line);
     if (members & JSON_FRAME_COLUMN)
         write_positive_or_null(w, "column", extras ? extras->column : 0);
-    tl__jw_key(w, "module");
-    tl__jw_string(w, frame->module);
+    tl__jw_member_string(w, "module", frame->module);
     write_offset(w, members, extras);
     if (members & JSON_FRAME_INLINED) {
-        tl__jw_key(w, "inlined");
-        tl__jw_bool(w, frame->inlined);
+        tl__jw_member_bool(w, "inlined", frame->inlined);
     }
     tl__jw_end_object(w);
 }

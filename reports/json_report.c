@@ -66,26 +66,19 @@ static void write_creator(struct tl__json_writer *w, const struct tl__leak_group
         tl__jw_null(w);
     tl__jw_key(w, "name");
     tl__jw_string_len(w, g->creator_name, strnlen(g->creator_name, TL_NAME_MAX));
-    tl__jw_key(w, "main");
-    tl__jw_bool(w, g->creator_is_main);
+    tl__jw_member_bool(w, "main", g->creator_is_main);
     tl__jw_end_object(w);
 }
 
 static void write_group(struct tl__json_writer *w, const struct tl__leak_group *g)
 {
     tl__jw_begin_object(w);
-    tl__jw_key(w, "count");
-    tl__jw_uint64(w, g->count);
-    tl__jw_key(w, "state");
-    tl__jw_string(w, g->state == TL_LEAK_RUNNING ? "running" : "exited");
-    tl__jw_key(w, "detached");
-    tl__jw_bool(w, g->detached);
-    tl__jw_key(w, "c11");
-    tl__jw_bool(w, g->c11);
-    tl__jw_key(w, "start_routine");
-    tl__jw_string(w, g->start_routine != NULL ? g->start_routine : "??");
-    tl__jw_key(w, "scope");
-    tl__jw_string(w, g->scope);
+    tl__jw_member_uint64(w, "count", g->count);
+    tl__jw_member_string(w, "state", g->state == TL_LEAK_RUNNING ? "running" : "exited");
+    tl__jw_member_bool(w, "detached", g->detached);
+    tl__jw_member_bool(w, "c11", g->c11);
+    tl__jw_member_string(w, "start_routine", g->start_routine != NULL ? g->start_routine : "??");
+    tl__jw_member_string(w, "scope", g->scope);
     write_thread_arrays(w, g);
     write_creator(w, g);
     tl__jw_key(w, "creation_stack");
@@ -102,19 +95,15 @@ static void write_group(struct tl__json_writer *w, const struct tl__leak_group *
 
 static void write_process(struct tl__json_writer *w, const struct tl__findings *f)
 {
-    tl__jw_key(w, "pid");
-    tl__jw_int(w, f->pid);
-    tl__jw_key(w, "ppid");
-    tl__jw_int(w, f->ppid);
-    tl__jw_key(w, "exe");
-    tl__jw_string(w, f->exe);
+    tl__jw_member_int(w, "pid", f->pid);
+    tl__jw_member_int(w, "ppid", f->ppid);
+    tl__jw_member_string(w, "exe", f->exe);
     tl__jw_key(w, "argv");
     tl__jw_begin_array(w);
     for (char **arg = f->argv; arg != NULL && *arg != NULL; arg++)
         tl__jw_string(w, *arg);
     tl__jw_end_array(w);
-    tl__jw_key(w, "mode");
-    tl__jw_string(w, f->mode != NULL ? f->mode : "all");
+    tl__jw_member_string(w, "mode", f->mode != NULL ? f->mode : "all");
 }
 
 /* Last in the document, so that a reader of a streamed report sees totals only once all leaks
@@ -123,12 +112,9 @@ static void write_summary(struct tl__json_writer *w, const struct tl__findings *
 {
     tl__jw_key(w, "summary");
     tl__jw_begin_object(w);
-    tl__jw_key(w, "threads_created");
-    tl__jw_uint64(w, f->threads_created);
-    tl__jw_key(w, "leaked");
-    tl__jw_uint64(w, f->leaked);
-    tl__jw_key(w, "suppressed");
-    tl__jw_uint64(w, f->suppressed);
+    tl__jw_member_uint64(w, "threads_created", f->threads_created);
+    tl__jw_member_uint64(w, "leaked", f->leaked);
+    tl__jw_member_uint64(w, "suppressed", f->suppressed);
     tl__jw_end_object(w);
 }
 
@@ -137,12 +123,9 @@ int report_write_json(FILE *out, const struct tl__findings *f)
     struct tl__json_writer w;
     tl__jw_init(&w, out);
     tl__jw_begin_object(&w);
-    tl__jw_key(&w, "tool");
-    tl__jw_string(&w, "threadleak");
-    tl__jw_key(&w, "version");
-    tl__jw_string(&w, THREADLEAK_VERSION_STRING);
-    tl__jw_key(&w, "schema");
-    tl__jw_int(&w, TL_JSON_SCHEMA_VERSION);
+    tl__jw_member_string(&w, "tool", "threadleak");
+    tl__jw_member_string(&w, "version", THREADLEAK_VERSION_STRING);
+    tl__jw_member_int(&w, "schema", TL_JSON_SCHEMA_VERSION);
     write_process(&w, f);
     tl__jw_key(&w, "leaks");
     tl__jw_begin_array(&w);

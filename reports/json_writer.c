@@ -248,6 +248,30 @@ void tl__jw_null(struct tl__json_writer *w)
     put_literal(w, "null");
 }
 
+void tl__jw_member_string(struct tl__json_writer *w, const char *key, const char *s)
+{
+    tl__jw_key(w, key);
+    tl__jw_string(w, s);
+}
+
+void tl__jw_member_int(struct tl__json_writer *w, const char *key, int64_t v)
+{
+    tl__jw_key(w, key);
+    tl__jw_int(w, v);
+}
+
+void tl__jw_member_uint64(struct tl__json_writer *w, const char *key, uint64_t v)
+{
+    tl__jw_key(w, key);
+    tl__jw_uint64(w, v);
+}
+
+void tl__jw_member_bool(struct tl__json_writer *w, const char *key, bool v)
+{
+    tl__jw_key(w, key);
+    tl__jw_bool(w, v);
+}
+
 int tl__jw_finish(struct tl__json_writer *w)
 {
     if (!w->failed && w->done)

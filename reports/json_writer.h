@@ -48,6 +48,12 @@ void tl__jw_uint64(struct tl__json_writer *w, uint64_t v);
 void tl__jw_bool(struct tl__json_writer *w, bool v);
 void tl__jw_null(struct tl__json_writer *w);
 
+/* A whole object member, its key then its value: what most writers write. */
+void tl__jw_member_string(struct tl__json_writer *w, const char *key, const char *s);
+void tl__jw_member_int(struct tl__json_writer *w, const char *key, int64_t v);
+void tl__jw_member_uint64(struct tl__json_writer *w, const char *key, uint64_t v);
+void tl__jw_member_bool(struct tl__json_writer *w, const char *key, bool v);
+
 /* Ends the document with a newline and flushes. Returns 0 when exactly one complete top-level
  * value was written without error, -1 otherwise. */
 int tl__jw_finish(struct tl__json_writer *w);

@@ -36,10 +36,8 @@ static void write_creator(struct tl__json_writer *w, const struct thread_profile
         tl__jw_int(w, t->creator_tid);
     else
         tl__jw_null(w);
-    tl__jw_key(w, "name");
-    tl__jw_string(w, t->creator_name);
-    tl__jw_key(w, "main");
-    tl__jw_bool(w, t->creator_is_main);
+    tl__jw_member_string(w, "name", t->creator_name);
+    tl__jw_member_bool(w, "main", t->creator_is_main);
     tl__jw_end_object(w);
 }
 
@@ -50,22 +48,18 @@ static void write_duration(struct tl__json_writer *w, const struct thread_profil
         tl__jw_null(w);
     else
         tl__jw_uint64(w, t->state_ns / NS_PER_MS);
-    tl__jw_key(w, "state_ms_at_least");
-    tl__jw_bool(w, t->duration == THREAD_PROFILE_DURATION_AT_LEAST);
+    tl__jw_member_bool(w, "state_ms_at_least", t->duration == THREAD_PROFILE_DURATION_AT_LEAST);
 }
 
 static void write_kernel(struct tl__json_writer *w, const struct thread_profile_thread *t)
 {
     const struct kernel_thread_state *k = t->kernel;
     char state[2] = {k ? k->state : '\0', '\0'};
-    tl__jw_key(w, "wait");
-    tl__jw_string(w, k && t->state == THREAD_PROFILE_WAITING ? k->wait : NULL);
-    tl__jw_key(w, "kernel_state");
-    tl__jw_string(w, k && k->error == 0 ? state : NULL);
-    tl__jw_key(w, "wchan");
-    tl__jw_string(w, k && k->wchan[0] ? k->wchan : NULL);
-    tl__jw_key(w, "syscall");
-    tl__jw_string(w, k && k->syscall_state == KERNEL_SYSCALL_IN ? k->syscall_name : NULL);
+    tl__jw_member_string(w, "wait", k && t->state == THREAD_PROFILE_WAITING ? k->wait : NULL);
+    tl__jw_member_string(w, "kernel_state", k && k->error == 0 ? state : NULL);
+    tl__jw_member_string(w, "wchan", k && k->wchan[0] ? k->wchan : NULL);
+    tl__jw_member_string(w, "syscall",
+                         k && k->syscall_state == KERNEL_SYSCALL_IN ? k->syscall_name : NULL);
 }
 
 static void write_flags(struct tl__json_writer *w, const struct thread_profile_thread *t)
@@ -79,8 +73,7 @@ static void write_flags(struct tl__json_writer *w, const struct thread_profile_t
                  {"c11", TL_F_C11},
                  {"tool", TL_F_TOOL}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        tl__jw_key(w, flags[i].key);
-        tl__jw_bool(w, (t->flags & flags[i].flag) != 0);
+        tl__jw_member_bool(w, flags[i].key, (t->flags & flags[i].flag) != 0);
     }
 }
 
@@ -88,28 +81,24 @@ static void write_thread(struct tl__json_writer *w, const struct thread_profile 
                          const struct thread_profile_thread *t)
 {
     tl__jw_begin_object(w);
-    tl__jw_key(w, "tid");
-    tl__jw_int(w, t->tid);
-    tl__jw_key(w, "name");
-    tl__jw_string(w, t->name);
-    tl__jw_key(w, "tracked");
-    tl__jw_bool(w, t->tracked);
+    tl__jw_member_int(w, "tid", t->tid);
+    tl__jw_member_string(w, "name", t->name);
+    tl__jw_member_bool(w, "tracked", t->tracked);
     tl__jw_key(w, "serial");
     if (t->tracked)
         tl__jw_uint64(w, t->serial);
     else
         tl__jw_null(w);
-    tl__jw_key(w, "state");
-    tl__jw_string(w, thread_profile_state_name(t->state));
+    tl__jw_member_string(w, "state", thread_profile_state_name(t->state));
     write_duration(w, t);
     write_kernel(w, t);
     write_flags(w, t);
-    tl__jw_key(w, "start_routine");
-    tl__jw_string(w, t->start_routine);
+    tl__jw_member_string(w, "start_routine", t->start_routine);
     tl__jw_key(w, "created_by");
     write_creator(w, t);
-    tl__jw_key(w, "stack_status");
-    tl__jw_string(w, t->stack != THREAD_PROFILE_NO_STACK ? "ok" : profile_missing_stack_reason(t));
+    tl__jw_member_string(w, "stack_status",
+                         t->stack != THREAD_PROFILE_NO_STACK ? "ok"
+                                                             : profile_missing_stack_reason(t));
     tl__jw_key(w, "current_stack");
     write_stack(w, p, t->stack);
     tl__jw_key(w, "creation_stack");
@@ -120,44 +109,34 @@ static void write_thread(struct tl__json_writer *w, const struct thread_profile 
 static void write_totals(struct tl__json_writer *w, const struct thread_profile *p)
 {
     tl__jw_begin_object(w);
-    tl__jw_key(w, "threads");
-    tl__jw_uint64(w, p->count);
+    tl__jw_member_uint64(w, "threads", p->count);
     tl__jw_key(w, "by_state");
     tl__jw_begin_object(w);
     for (int s = 0; s < THREAD_PROFILE_STATE_COUNT; s++) {
-        tl__jw_key(w, thread_profile_state_name((enum thread_profile_state)s));
-        tl__jw_uint64(w, p->by_state[s]);
+        tl__jw_member_uint64(w, thread_profile_state_name((enum thread_profile_state)s),
+                             p->by_state[s]);
     }
     tl__jw_end_object(w);
-    tl__jw_key(w, "created_total");
-    tl__jw_uint64(w, p->created_total);
-    tl__jw_key(w, "exited_unjoined");
-    tl__jw_uint64(w, p->exited_unjoined);
-    tl__jw_key(w, "process_threads");
-    tl__jw_uint64(w, p->process_threads);
-    tl__jw_key(w, "tool_threads");
-    tl__jw_uint64(w, p->tool_threads);
-    tl__jw_key(w, "hidden_reused_tid");
-    tl__jw_uint64(w, p->hidden_reused_tid);
+    tl__jw_member_uint64(w, "created_total", p->created_total);
+    tl__jw_member_uint64(w, "exited_unjoined", p->exited_unjoined);
+    tl__jw_member_uint64(w, "process_threads", p->process_threads);
+    tl__jw_member_uint64(w, "tool_threads", p->tool_threads);
+    tl__jw_member_uint64(w, "hidden_reused_tid", p->hidden_reused_tid);
     tl__jw_end_object(w);
 }
 
 static void write_collection(struct tl__json_writer *w, const struct thread_profile *p)
 {
     tl__jw_begin_object(w);
-    tl__jw_key(w, "elapsed_us");
-    tl__jw_uint64(w, p->elapsed_ns / 1000u);
+    tl__jw_member_uint64(w, "elapsed_us", p->elapsed_ns / 1000u);
     tl__jw_key(w, "signal");
     if (p->signal)
         tl__jw_int(w, p->signal);
     else
         tl__jw_null(w);
-    tl__jw_key(w, "signalled");
-    tl__jw_uint64(w, p->signals_sent);
-    tl__jw_key(w, "answered");
-    tl__jw_uint64(w, p->answers);
-    tl__jw_key(w, "message");
-    tl__jw_string(w, p->message);
+    tl__jw_member_uint64(w, "signalled", p->signals_sent);
+    tl__jw_member_uint64(w, "answered", p->answers);
+    tl__jw_member_string(w, "message", p->message);
     tl__jw_end_object(w);
 }
 
@@ -166,18 +145,12 @@ int profile_write_json(FILE *out, const struct thread_profile *p)
     struct tl__json_writer w;
     tl__jw_init(&w, out);
     tl__jw_begin_object(&w);
-    tl__jw_key(&w, "tool");
-    tl__jw_string(&w, "threadleak");
-    tl__jw_key(&w, "kind");
-    tl__jw_string(&w, "threads");
-    tl__jw_key(&w, "schema");
-    tl__jw_int(&w, PROFILE_JSON_SCHEMA);
-    tl__jw_key(&w, "pid");
-    tl__jw_int(&w, p->pid);
-    tl__jw_key(&w, "time_unix_ns");
-    tl__jw_uint64(&w, p->taken_ns);
-    tl__jw_key(&w, "stacks");
-    tl__jw_string(&w, p->signalled ? "signal" : "nosignal");
+    tl__jw_member_string(&w, "tool", "threadleak");
+    tl__jw_member_string(&w, "kind", "threads");
+    tl__jw_member_int(&w, "schema", PROFILE_JSON_SCHEMA);
+    tl__jw_member_int(&w, "pid", p->pid);
+    tl__jw_member_uint64(&w, "time_unix_ns", p->taken_ns);
+    tl__jw_member_string(&w, "stacks", p->signalled ? "signal" : "nosignal");
     tl__jw_key(&w, "collection");
     write_collection(&w, p);
     tl__jw_key(&w, "totals");

@@ -228,6 +228,40 @@ static void test_integers(void **state)
     free(c.text);
 }
 
+/* A member writes exactly what its key and its value would, one after the other. */
+static void test_members_equal_key_then_value(void **state)
+{
+    (void)state;
+    struct capture a, b;
+    capture_open(&a);
+    tl__jw_begin_object(&a.w);
+    tl__jw_member_string(&a.w, "s", "x\"y");
+    tl__jw_member_string(&a.w, "none", NULL);
+    tl__jw_member_int(&a.w, "i", -5);
+    tl__jw_member_uint64(&a.w, "u", UINT64_MAX);
+    tl__jw_member_bool(&a.w, "b", true);
+    tl__jw_end_object(&a.w);
+    assert_int_equal(capture_close(&a), 0);
+    capture_open(&b);
+    tl__jw_begin_object(&b.w);
+    tl__jw_key(&b.w, "s");
+    tl__jw_string(&b.w, "x\"y");
+    tl__jw_key(&b.w, "none");
+    tl__jw_string(&b.w, NULL);
+    tl__jw_key(&b.w, "i");
+    tl__jw_int(&b.w, -5);
+    tl__jw_key(&b.w, "u");
+    tl__jw_uint64(&b.w, UINT64_MAX);
+    tl__jw_key(&b.w, "b");
+    tl__jw_bool(&b.w, true);
+    tl__jw_end_object(&b.w);
+    assert_int_equal(capture_close(&b), 0);
+    assert_string_equal(a.text, b.text);
+    assert_non_null(strstr(a.text, "\"u\": 18446744073709551615"));
+    free(a.text);
+    free(b.text);
+}
+
 static void test_keys_are_escaped(void **state)
 {
     (void)state;
@@ -375,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_replaced),
         cmocka_unit_test(test_every_byte_round_trips),
         cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_members_equal_key_then_value),
         cmocka_unit_test(test_keys_are_escaped),
         cmocka_unit_test(test_misuse_is_reported),
         cmocka_unit_test(test_deepest_allowed_nesting),
