@@ -28,34 +28,57 @@ static bool color_for(FILE *out)
     return out == stderr && isatty(STDERR_FILENO);
 }
 
-static void write_text_report(const struct tl__findings *f)
+/* Where the text report goes: the stderr the process started with, or log_path. fd 2 is written
+ * only while it is still that stderr: a program that closed fd 2 and opened a data file (which
+ * then got fd 2) would otherwise find the report appended to its data. The same holds for our
+ * own error lines. */
+struct text_destination {
+    FILE *out;                /* NULL: the text report is not written */
+    const char *skipped;      /* why not, for the JSON report; NULL when written as configured */
+    const char *stderr_moved; /* shim_stderr_changed(): NULL while fd 2 is the start-up stderr */
+};
+
+static void open_text_destination(struct text_destination *d, bool leaked)
 {
-    if (tl__cfg.quiet)
+    d->out = NULL;
+    d->skipped = NULL;
+    d->stderr_moved = shim_stderr_changed();
+    if (!leaked || tl__cfg.quiet)
         return;
-    bool to_stderr = !tl__cfg.log_path[0] || strcmp(tl__cfg.log_path, "stderr") == 0;
-    FILE *out = stderr;
-    if (!to_stderr) {
+    if (tl__cfg.log_path[0] && strcmp(tl__cfg.log_path, "stderr") != 0) {
         char path[PATH_MAX + 32];
         snprintf(path, sizeof path, "%s.%d", tl__cfg.log_path, (int)getpid());
-        out = fopen(path, "we");
-        if (!out) {
+        d->out = fopen(path, "we");
+        if (d->out)
+            return;
+        if (!d->stderr_moved)
             fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(errno));
-            out = stderr;
-        }
     }
-    report_write_text(out, f, color_for(out));
-    if (out != stderr)
-        fclose(out);
+    if (d->stderr_moved)
+        d->skipped = d->stderr_moved;
+    else
+        d->out = stderr;
+}
+
+static void write_text_report(const struct text_destination *d, const struct tl__findings *f)
+{
+    if (!d->out)
+        return;
+    report_write_text(d->out, f, color_for(d->out));
+    if (d->out != stderr)
+        fclose(d->out);
     else
         fflush(stderr);
 }
 
-static void write_report_files(const struct tl__findings *f)
+static void write_report_files(const struct text_destination *d, const struct tl__findings *f)
 {
     if (!tl__cfg.report_dir[0])
         return;
     char path[PATH_MAX + 64];
-    if (report_write_json_file_atomic(tl__cfg.report_dir, f, path, sizeof path) != 0)
+    if (report_write_json_file_atomic_ex(tl__cfg.report_dir, f, d->skipped, path, sizeof path) !=
+            0 &&
+        !d->stderr_moved)
         fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
                 strerror(errno));
     if (f->leaked)
@@ -77,9 +100,11 @@ int exit_report_run(int status)
     struct tl__findings *f = check.findings;
     int result = status;
     if (f) {
-        write_report_files(f);
+        struct text_destination dest;
+        open_text_destination(&dest, f->leaked > 0);
+        write_report_files(&dest, f);
+        write_text_report(&dest, f);
         if (f->leaked) {
-            write_text_report(f);
             if (status == 0 && tl__cfg.exitcode != 0)
                 result = tl__cfg.exitcode;
         }
