@@ -33,16 +33,26 @@ static bool color_for(FILE *out)
  * then got fd 2) would otherwise find the report appended to its data. The same holds for our
  * own error lines. */
 struct text_destination {
-    FILE *out;                /* NULL: the text report is not written */
-    const char *skipped;      /* why not, for the JSON report; NULL when written as configured */
-    const char *stderr_moved; /* shim_stderr_changed(): NULL while fd 2 is the start-up stderr */
+    FILE *out;           /* NULL: the text report is not written */
+    const char *skipped; /* why not, for the JSON report; NULL when written as configured */
+    bool asked;          /* moved holds shim_stderr_changed()'s answer */
+    const char *moved;
 };
+
+/* shim_stderr_changed, asked at most once and only when something is about to go to fd 2: a
+ * clean process under the CLI (quiet=1) pays nothing. */
+static const char *stderr_moved(struct text_destination *d)
+{
+    if (!d->asked) {
+        d->moved = shim_stderr_changed();
+        d->asked = true;
+    }
+    return d->moved;
+}
 
 static void open_text_destination(struct text_destination *d, bool leaked)
 {
-    d->out = NULL;
-    d->skipped = NULL;
-    d->stderr_moved = shim_stderr_changed();
+    *d = (struct text_destination){0};
     if (!leaked || tl__cfg.quiet)
         return;
     if (tl__cfg.log_path[0] && strcmp(tl__cfg.log_path, "stderr") != 0) {
@@ -51,11 +61,12 @@ static void open_text_destination(struct text_destination *d, bool leaked)
         d->out = fopen(path, "we");
         if (d->out)
             return;
-        if (!d->stderr_moved)
-            fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(errno));
+        int error = errno;
+        if (!stderr_moved(d))
+            fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(error));
     }
-    if (d->stderr_moved)
-        d->skipped = d->stderr_moved;
+    if (stderr_moved(d))
+        d->skipped = stderr_moved(d);
     else
         d->out = stderr;
 }
@@ -71,16 +82,18 @@ static void write_text_report(const struct text_destination *d, const struct tl_
         fflush(stderr);
 }
 
-static void write_report_files(const struct text_destination *d, const struct tl__findings *f)
+static void write_report_files(struct text_destination *d, const struct tl__findings *f)
 {
     if (!tl__cfg.report_dir[0])
         return;
     char path[PATH_MAX + 64];
     if (report_write_json_file_atomic_ex(tl__cfg.report_dir, f, d->skipped, path, sizeof path) !=
-            0 &&
-        !d->stderr_moved)
-        fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
-                strerror(errno));
+        0) {
+        int error = errno;
+        if (!stderr_moved(d))
+            fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
+                    strerror(error));
+    }
     if (f->leaked)
         report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);
