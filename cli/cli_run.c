@@ -87,6 +87,9 @@ static int make_report_dir(struct run *r)
         return TL_STATUS_TOOL_FAILED;
     }
     r->private_dir = !r->opt.keep_reports;
+    /* The run's own subdirectory of DIR, named here so that `threadleak merge` can be given it. */
+    if (r->opt.keep_reports && !r->opt.quiet)
+        fprintf(stderr, "threadleak: reports kept in %s\n", r->report_dir);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* `threadleak`: the command line front end. main only picks the subcommand; each one lives in
  * its own file. A new subcommand (such as `threadleak dump PID`) is one row in `commands`. */
 #include "cli_dump.h"
+#include "cli_merge.h"
 #include "cli_run.h"
 #include "run_options.h"
 
@@ -23,6 +24,9 @@ static const struct command commands[] = {
      cli_run_main},
     {"dump", "[--timeout DURATION] PID",
      "print a thread dump of PID, a process running under threadleak", cli_dump_main},
+    {"merge", "[--json FILE] DIR...",
+     "merge the reports kept by 'run --keep-reports' (one run's subdirectory, or many)",
+     cli_merge_main},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REPORT_PREFIX "threadleak."
@@ -65,7 +66,7 @@ int report_dir_create_private(char *out, size_t outlen, char *err, size_t errlen
     return 0;
 }
 
-static bool holds_reports(const char *dir)
+bool report_dir_holds_reports(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -76,6 +77,32 @@ static bool holds_reports(const char *dir)
         found = report_file_pid(e->d_name, "json", &pid);
     closedir(d);
     return found;
+}
+
+/* DIR/run.<UTC time>.<pid>: sorts by start time, and unique among runs that share DIR at the same
+ * time (their pids differ); .N covers a pid reused within the same second. */
+static int make_run_subdir(const char *dir, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    for (unsigned n = 0; n < 100; n++) {
+        int len = n == 0
+                      ? snprintf(path, pathlen, "%s/run.%s.%ld", dir, stamp, (long)getpid())
+                      : snprintf(path, pathlen, "%s/run.%s.%ld.%u", dir, stamp, (long)getpid(), n);
+        if (len < 0 || (size_t)len >= pathlen) {
+            snprintf(err, errlen, "--keep-reports %s: path too long", dir);
+            return -1;
+        }
+        if (mkdir(path, 0777) == 0)
+            return 0;
+        if (errno != EEXIST)
+            break;
+    }
+    snprintf(err, errlen, "--keep-reports %s: cannot create a directory for this run: %s", dir,
+             strerror(errno));
+    return -1;
 }
 
 int report_dir_prepare_kept(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
@@ -89,14 +116,20 @@ int report_dir_prepare_kept(const char *dir, char *out, size_t outlen, char *err
         snprintf(err, errlen, "--keep-reports %s: not a directory", dir);
         return -1;
     }
-    if (holds_reports(dir)) {
-        snprintf(err, errlen,
-                 "--keep-reports %s already holds threadleak.PID.json reports from another run; "
-                 "give an empty or new directory",
-                 dir);
+    char parent[PATH_MAX], run[PATH_MAX + 64];
+    if (absolute_path(dir, parent, sizeof parent, err, errlen) != 0 ||
+        make_run_subdir(parent, run, sizeof run, err, errlen) != 0)
+        return -1;
+    if (report_dir_holds_reports(run)) { /* cannot happen for a new directory; stays a guard */
+        snprintf(err, errlen, "--keep-reports %s already holds threadleak.PID.json reports", run);
         return -1;
     }
-    return absolute_path(dir, out, outlen, err, errlen);
+    if (strlen(run) >= outlen) {
+        snprintf(err, errlen, "%s: path too long", run);
+        return -1;
+    }
+    strcpy(out, run);
+    return 0;
 }
 
 int report_dir_remove(const char *dir, char *err, size_t errlen)

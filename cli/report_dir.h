@@ -12,10 +12,15 @@
  * absolute. Returns 0, or -1 with a message in err. */
 int report_dir_create_private(char *out, size_t outlen, char *err, size_t errlen);
 
-/* The --keep-reports DIR: created when missing, made absolute, and refused when it already holds
- * threadleak.PID.json files, which would be merged as if this run had written them. Returns 0, or
- * -1 with a message in err. */
+/* The --keep-reports DIR: created when missing, and given a subdirectory of this run's own,
+ * DIR/run.YYYYMMDDTHHMMSSZ.PID (a suffix .N when that exists), whose absolute path goes to out.
+ * Runs sharing DIR (CI shards) thus never see each other's reports. The subdirectory is made with
+ * mkdir, which fails when it exists, so a fresh one is always empty. Returns 0, or -1 with a
+ * message in err. */
 int report_dir_prepare_kept(const char *dir, char *out, size_t outlen, char *err, size_t errlen);
+
+/* Whether dir directly holds threadleak.PID.json reports (false when it cannot be read). */
+bool report_dir_holds_reports(const char *dir);
 
 /* Removes a private directory and every file in it. Returns 0, or -1 with a message in err (for
  * example when a process still running wrote into it at the last moment). */

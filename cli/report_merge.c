@@ -27,6 +27,7 @@
 #define MAX_REPORT_SIZE (256u << 20) /* far beyond any real report; stops a runaway file */
 
 struct process_report {
+    size_t dir; /* index into merge.dirs */
     pid_t pid;
     bool readable;
     unsigned long leaked;
@@ -35,8 +36,9 @@ struct process_report {
 };
 
 struct merge {
-    int dirfd;
-    const char *dir;
+    const char *const *dirs; /* one run's directory, or several for `threadleak merge` */
+    int *dirfds;
+    size_t ndirs;
     pid_t target;
     struct process_report *reports;
     size_t count, cap;
@@ -53,10 +55,12 @@ static void trim(char **text, size_t *len)
     *len -= lead;
 }
 
-__attribute__((format(printf, 3, 4))) static void warn_unusable(struct merge *m, pid_t pid,
-                                                                const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+warn_unusable(struct merge *m, const struct process_report *r, const char *fmt, ...)
 {
-    fprintf(m->warnings, "threadleak: warning: report %s/threadleak.%ld.json ", m->dir, (long)pid);
+    pid_t pid = r->pid;
+    fprintf(m->warnings, "threadleak: warning: report %s/threadleak.%ld.json ", m->dirs[r->dir],
+            (long)pid);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(m->warnings, fmt, ap);
@@ -88,20 +92,20 @@ static void load_report(struct merge *m, struct process_report *r)
     char name[64], err[160];
     snprintf(name, sizeof name, "threadleak.%ld.json", (long)r->pid);
     size_t len;
-    char *buf = tl__read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
+    char *buf = tl__read_file_at(m->dirfds[r->dir], name, MAX_REPORT_SIZE, &len);
     if (!buf) {
-        warn_unusable(m, r->pid, "cannot be read (%s)", strerror(errno));
+        warn_unusable(m, r, "cannot be read (%s)", strerror(errno));
         return;
     }
     struct tl__json *root = tl__json_parse(buf, len, err, sizeof err);
     if (!root) {
-        warn_unusable(m, r->pid, "is not valid JSON (%s)", err);
+        warn_unusable(m, r, "is not valid JSON (%s)", err);
         free(buf);
         return;
     }
     const char *problem = check_fields(root, r->pid, &r->leaked);
     if (problem) {
-        warn_unusable(m, r->pid, "%s", problem);
+        warn_unusable(m, r, "%s", problem);
         free(buf);
     } else {
         const char *exe = tl__json_string(tl__json_get(root, "exe"));
@@ -115,7 +119,7 @@ static void load_report(struct merge *m, struct process_report *r)
     tl__json_free(root);
 }
 
-static int add_report(struct merge *m, pid_t pid)
+static int add_report(struct merge *m, size_t dir, pid_t pid)
 {
     if (m->count == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
@@ -125,13 +129,13 @@ static int add_report(struct merge *m, pid_t pid)
         m->reports = grown;
         m->cap = cap;
     }
-    m->reports[m->count++] = (struct process_report){.pid = pid};
+    m->reports[m->count++] = (struct process_report){.dir = dir, .pid = pid};
     return 0;
 }
 
-static int collect_reports(struct merge *m)
+static int collect_reports(struct merge *m, size_t dir)
 {
-    int fd = dup(m->dirfd);
+    int fd = dup(m->dirfds[dir]);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)
@@ -142,7 +146,7 @@ static int collect_reports(struct merge *m)
     for (struct dirent *e; rc == 0 && (e = readdir(d));) {
         pid_t pid;
         if (report_file_pid(e->d_name, "json", &pid))
-            rc = add_report(m, pid);
+            rc = add_report(m, dir, pid);
     }
     closedir(d);
     return rc;
@@ -150,9 +154,13 @@ static int collect_reports(struct merge *m)
 
 static pid_t sort_target; /* qsort has no context argument */
 
+/* Directory by directory in the order given; within one, the target first, then by pid. */
 static int by_target_then_pid(const void *a, const void *b)
 {
-    pid_t x = ((const struct process_report *)a)->pid, y = ((const struct process_report *)b)->pid;
+    const struct process_report *ra = a, *rb = b;
+    if (ra->dir != rb->dir)
+        return ra->dir < rb->dir ? -1 : 1;
+    pid_t x = ra->pid, y = rb->pid;
     if (x == y)
         return 0;
     if (x == sort_target)
@@ -175,12 +183,13 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     char name[64];
     snprintf(name, sizeof name, "threadleak.%ld.txt", (long)r->pid);
     size_t len;
-    char *text = tl__read_file_at(m->dirfd, name, MAX_REPORT_SIZE, &len);
+    char *text = tl__read_file_at(m->dirfds[r->dir], name, MAX_REPORT_SIZE, &len);
     if (!text) {
         fprintf(m->warnings,
                 "threadleak: warning: text report %s/%s is missing (%s); its JSON report lists "
                 "%lu leaked %s\n",
-                m->dir, name, strerror(errno), r->leaked, plural(r->leaked, "thread", "threads"));
+                m->dirs[r->dir], name, strerror(errno), r->leaked,
+                plural(r->leaked, "thread", "threads"));
         return;
     }
     fwrite(text, 1, len, out);
@@ -248,7 +257,12 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
     for (size_t i = 0; i < m->count; i++) {
         if (m->reports[i].readable)
             continue;
-        fprintf(out, "%s\"threadleak.%ld.json\"", sep, (long)m->reports[i].pid);
+        /* With several directories a file name alone would not say which run it came from. */
+        if (m->ndirs > 1)
+            fprintf(out, "%s\"%s/threadleak.%ld.json\"", sep, m->dirs[m->reports[i].dir],
+                    (long)m->reports[i].pid);
+        else
+            fprintf(out, "%s\"threadleak.%ld.json\"", sep, (long)m->reports[i].pid);
         sep = ", ";
     }
     fputs("],\n", out);
@@ -324,12 +338,26 @@ int report_merge_dir(const char *dir, pid_t target_pid, struct tl__merge_result 
 int report_merge_dir_extras(const char *dir, pid_t target_pid,
                             const struct tl__merge_extras *extras, struct tl__merge_result *out)
 {
+    return report_merge_dirs(&dir, 1, target_pid, extras, out);
+}
+
+int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
+                      const struct tl__merge_extras *extras, struct tl__merge_result *out)
+{
     memset(out, 0, sizeof *out);
-    struct merge m = {.dir = dir, .target = target_pid, .extras = extras};
-    m.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (m.dirfd < 0)
+    struct merge m = {.dirs = dirs, .ndirs = ndirs, .target = target_pid, .extras = extras};
+    m.dirfds = malloc((ndirs ? ndirs : 1) * sizeof *m.dirfds);
+    if (!m.dirfds)
         return -1;
-    int rc = collect_reports(&m);
+    size_t opened = 0;
+    int rc = 0;
+    for (; rc == 0 && opened < ndirs; opened++) {
+        m.dirfds[opened] = open(dirs[opened], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m.dirfds[opened] < 0)
+            rc = -1;
+        else
+            rc = collect_reports(&m, opened);
+    }
     if (rc == 0) {
         sort_target = target_pid;
         if (m.count > 1)
@@ -338,7 +366,10 @@ int report_merge_dir_extras(const char *dir, pid_t target_pid,
     }
     int saved = rc ? (errno ? errno : ENOMEM) : 0;
     free_reports(&m);
-    close(m.dirfd);
+    for (size_t i = 0; i < opened; i++)
+        if (m.dirfds[i] >= 0)
+            close(m.dirfds[i]);
+    free(m.dirfds);
     if (rc != 0) {
         report_merge_free(out);
         errno = saved;

@@ -43,6 +43,13 @@ struct tl__merge_extras {
 int report_merge_dir_extras(const char *dir, pid_t target_pid,
                             const struct tl__merge_extras *extras, struct tl__merge_result *out);
 
+/* Several report directories (runs) into one result, for `threadleak merge`: directory by
+ * directory in the order given, each as report_merge_dir orders it. With more than one directory,
+ * the JSON's "unreadable" entries are DIR/threadleak.PID.json paths rather than file names.
+ * Returns 0, or -1 with errno set when a directory cannot be read or memory runs out. */
+int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
+                      const struct tl__merge_extras *extras, struct tl__merge_result *out);
+
 void report_merge_free(struct tl__merge_result *r);
 
 #endif

@@ -120,6 +120,11 @@ static void write_summary(struct tl__json_writer *w, const struct tl__findings *
 
 int report_write_json(FILE *out, const struct tl__findings *f)
 {
+    return report_write_json_ex(out, f, NULL);
+}
+
+int report_write_json_ex(FILE *out, const struct tl__findings *f, const char *text_report)
+{
     struct tl__json_writer w;
     tl__jw_init(&w, out);
     tl__jw_begin_object(&w);
@@ -132,20 +137,37 @@ int report_write_json(FILE *out, const struct tl__findings *f)
     for (size_t i = 0; i < f->ngroups; i++)
         write_group(&w, &f->groups[i]);
     tl__jw_end_array(&w);
+    /* Present only when it says something: the text report was not written where configured
+     * (fd 2 had become one of the program's own files). Absent, everything went as configured. */
+    if (text_report)
+        tl__jw_member_string(&w, "text_report", text_report);
     write_summary(&w, f);
     tl__jw_end_object(&w);
     return tl__jw_finish(&w);
 }
 
+struct json_content {
+    const struct tl__findings *f;
+    const char *text_report;
+};
+
 static int write_json_content(FILE *out, const void *ctx)
 {
-    return report_write_json(out, ctx);
+    const struct json_content *c = ctx;
+    return report_write_json_ex(out, c->f, c->text_report);
 }
 
 int report_write_json_file_atomic(const char *dir, const struct tl__findings *f, char *path_out,
                                   size_t path_len)
 {
+    return report_write_json_file_atomic_ex(dir, f, NULL, path_out, path_len);
+}
+
+int report_write_json_file_atomic_ex(const char *dir, const struct tl__findings *f,
+                                     const char *text_report, char *path_out, size_t path_len)
+{
     char name[64];
     snprintf(name, sizeof name, "threadleak.%ld.json", (long)f->pid);
-    return tl__write_file_atomic(dir, name, write_json_content, f, path_out, path_len);
+    const struct json_content c = {f, text_report};
+    return tl__write_file_atomic(dir, name, write_json_content, &c, path_out, path_len);
 }

@@ -16,9 +16,17 @@
  * stream reported an error. */
 int report_write_json(FILE *out, const struct tl__findings *f);
 
+/* report_write_json, plus the exit report's "text_report" member (placed before "summary") when
+ * text_report is not NULL: why the text report was not written where it was configured to go. */
+int report_write_json_ex(FILE *out, const struct tl__findings *f, const char *text_report);
+
 /* Writes DIR/threadleak.<pid>.json atomically (temp file in DIR, fsync, rename; mode 0644).
  * path_out, when not NULL, receives the final path. Returns 0, or -1 with errno set. */
 int report_write_json_file_atomic(const char *dir, const struct tl__findings *f, char *path_out,
                                   size_t path_len);
+
+/* report_write_json_file_atomic, with report_write_json_ex's text_report. */
+int report_write_json_file_atomic_ex(const char *dir, const struct tl__findings *f,
+                                     const char *text_report, char *path_out, size_t path_len);
 
 #endif

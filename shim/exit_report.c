@@ -28,36 +28,72 @@ static bool color_for(FILE *out)
     return out == stderr && isatty(STDERR_FILENO);
 }
 
-static void write_text_report(const struct tl__findings *f)
+/* Where the text report goes: the stderr the process started with, or log_path. fd 2 is written
+ * only while it is still that stderr: a program that closed fd 2 and opened a data file (which
+ * then got fd 2) would otherwise find the report appended to its data. The same holds for our
+ * own error lines. */
+struct text_destination {
+    FILE *out;           /* NULL: the text report is not written */
+    const char *skipped; /* why not, for the JSON report; NULL when written as configured */
+    bool asked;          /* moved holds shim_stderr_changed()'s answer */
+    const char *moved;
+};
+
+/* shim_stderr_changed, asked at most once and only when something is about to go to fd 2: a
+ * clean process under the CLI (quiet=1) pays nothing. */
+static const char *stderr_moved(struct text_destination *d)
 {
-    if (tl__cfg.quiet)
+    if (!d->asked) {
+        d->moved = shim_stderr_changed();
+        d->asked = true;
+    }
+    return d->moved;
+}
+
+static void open_text_destination(struct text_destination *d, bool leaked)
+{
+    *d = (struct text_destination){0};
+    if (!leaked || tl__cfg.quiet)
         return;
-    bool to_stderr = !tl__cfg.log_path[0] || strcmp(tl__cfg.log_path, "stderr") == 0;
-    FILE *out = stderr;
-    if (!to_stderr) {
+    if (tl__cfg.log_path[0] && strcmp(tl__cfg.log_path, "stderr") != 0) {
         char path[PATH_MAX + 32];
         snprintf(path, sizeof path, "%s.%d", tl__cfg.log_path, (int)getpid());
-        out = fopen(path, "we");
-        if (!out) {
-            fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(errno));
-            out = stderr;
-        }
+        d->out = fopen(path, "we");
+        if (d->out)
+            return;
+        int error = errno;
+        if (!stderr_moved(d))
+            fprintf(stderr, "threadleak: cannot write log_path %s: %s\n", path, strerror(error));
     }
-    report_write_text(out, f, color_for(out));
-    if (out != stderr)
-        fclose(out);
+    if (stderr_moved(d))
+        d->skipped = stderr_moved(d);
+    else
+        d->out = stderr;
+}
+
+static void write_text_report(const struct text_destination *d, const struct tl__findings *f)
+{
+    if (!d->out)
+        return;
+    report_write_text(d->out, f, color_for(d->out));
+    if (d->out != stderr)
+        fclose(d->out);
     else
         fflush(stderr);
 }
 
-static void write_report_files(const struct tl__findings *f)
+static void write_report_files(struct text_destination *d, const struct tl__findings *f)
 {
     if (!tl__cfg.report_dir[0])
         return;
     char path[PATH_MAX + 64];
-    if (report_write_json_file_atomic(tl__cfg.report_dir, f, path, sizeof path) != 0)
-        fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
-                strerror(errno));
+    if (report_write_json_file_atomic_ex(tl__cfg.report_dir, f, d->skipped, path, sizeof path) !=
+        0) {
+        int error = errno;
+        if (!stderr_moved(d))
+            fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
+                    strerror(error));
+    }
     if (f->leaked)
         report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);
@@ -77,9 +113,11 @@ int exit_report_run(int status)
     struct tl__findings *f = check.findings;
     int result = status;
     if (f) {
-        write_report_files(f);
+        struct text_destination dest;
+        open_text_destination(&dest, f->leaked > 0);
+        write_report_files(&dest, f);
+        write_text_report(&dest, f);
         if (f->leaked) {
-            write_text_report(f);
             if (status == 0 && tl__cfg.exitcode != 0)
                 result = tl__cfg.exitcode;
         }

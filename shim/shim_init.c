@@ -70,6 +70,7 @@ static void read_options(void)
 static void init_once_body(void)
 {
     int saved_errno = errno;
+    shim_note_start_stderr();
     shim_resolve_real();
     read_options();
     stack_capture_init();

@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,6 +34,15 @@ static atomic_bool fork_in_progress;
 static _Atomic pid_t registry_owner;
 
 static void observe_thread_exit(void *value);
+
+/* What fd 2 was at start-up. The identity (device, inode, and for devices the device number and
+ * type), not the descriptor: holding a dup of it would be a descriptor the host can see. */
+static struct {
+    bool open;
+    dev_t dev, rdev;
+    ino_t ino;
+    mode_t type;
+} start_stderr;
 
 /* One entry of interceptors.inc: the definition after ours, NULL if libc has none. */
 #define RESOLVE(name) tl__real.name = (__typeof__(tl__real.name))dlsym(RTLD_NEXT, #name)
@@ -75,6 +85,31 @@ pid_t shim_current_tid(void)
     if (tl__self_tid == 0)
         tl__self_tid = (pid_t)syscall(SYS_gettid);
     return tl__self_tid;
+}
+
+void shim_note_start_stderr(void)
+{
+    struct stat st;
+    start_stderr.open = fstat(STDERR_FILENO, &st) == 0;
+    if (start_stderr.open) {
+        start_stderr.dev = st.st_dev;
+        start_stderr.ino = st.st_ino;
+        start_stderr.rdev = st.st_rdev;
+        start_stderr.type = st.st_mode & S_IFMT;
+    }
+}
+
+const char *shim_stderr_changed(void)
+{
+    if (!start_stderr.open)
+        return "skipped: the process started without fd 2";
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return "skipped: fd 2 is no longer the stderr the process started with";
+    if (st.st_dev != start_stderr.dev || st.st_ino != start_stderr.ino ||
+        st.st_rdev != start_stderr.rdev || (st.st_mode & S_IFMT) != start_stderr.type)
+        return "skipped: fd 2 is no longer the stderr the process started with";
+    return NULL;
 }
 
 void shim_mark_current_thread_as_tool(void)

@@ -39,6 +39,13 @@ void shim_mark_current_thread_as_tool(void);
 /* The pthread key whose destructor observes every thread's exit. */
 void shim_attach_exit_observer(struct tl__thread_record *r);
 
+/* The stderr the process started with, so that the exit report never follows fd 2 into a file
+ * the program opened after closing it (issue 16). shim_note_start_stderr runs once at start-up:
+ * one fstat(2), no descriptor kept. shim_stderr_changed returns NULL while fd 2 is still that
+ * file, else why not (a fixed sentence, for the JSON report); it costs one fstat(2). */
+void shim_note_start_stderr(void);
+const char *shim_stderr_changed(void);
+
 /* fork: a child adopts the registry on its first thread creation or in our atfork handler,
  * whichever runs first. shim_check_fork is a relaxed load outside of a fork; shim_fork_begin and
  * shim_fork_end bracket a fork in the parent and the child (shim_init.c registers them). */

@@ -209,27 +209,40 @@ static void test_run_timeout_dumps_then_kills(void **state)
 }
 
 /* The first DIR/threadleak.PID.http: its pid, and the address in where. */
+/* The endpoint file threadleak.PID.http in dir or, for --keep-reports DIR, in the run's own
+ * subdirectory DIR/run.*; 0 when there is none yet. */
+static pid_t scan_for_endpoint(const char *dir, char *where, size_t len, bool descend)
+{
+    DIR *d = opendir(dir);
+    pid_t found = 0;
+    for (struct dirent *e; d && !found && (e = readdir(d));) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (descend && strncmp(e->d_name, "run.", 4) == 0) {
+            found = scan_for_endpoint(path, where, len, false);
+            continue;
+        }
+        long pid;
+        char tail[16];
+        if (sscanf(e->d_name, "threadleak.%ld.%15s", &pid, tail) != 2 || strcmp(tail, "http") != 0)
+            continue;
+        char *line = wait_for_line_file(path, 1000);
+        assert_non_null(line);
+        snprintf(where, len, "%s", line);
+        free(line);
+        found = (pid_t)pid;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 static pid_t find_endpoint(const char *dir, char *where, size_t len)
 {
     for (int i = 0; i < 1500; i++) {
-        DIR *d = opendir(dir);
-        for (struct dirent *e; d && (e = readdir(d));) {
-            long pid;
-            char tail[16];
-            if (sscanf(e->d_name, "threadleak.%ld.%15s", &pid, tail) != 2 ||
-                strcmp(tail, "http") != 0)
-                continue;
-            char path[600];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            char *line = wait_for_line_file(path, 1000);
-            closedir(d);
-            assert_non_null(line);
-            snprintf(where, len, "%s", line);
-            free(line);
-            return (pid_t)pid;
-        }
-        if (d)
-            closedir(d);
+        pid_t pid = scan_for_endpoint(dir, where, len, true);
+        if (pid)
+            return pid;
         usleep(10000);
     }
     fail_msg("no endpoint file in %s", dir);

@@ -1,0 +1,225 @@
+/* `threadleak merge`: the reports that `threadleak run --keep-reports DIR` kept, each run in its
+ * own subdirectory DIR/run.*, merged into one report as `run` prints it. Each argument is a run's
+ * subdirectory, or a directory holding many (DIR itself): its reports, then those of each
+ * subdirectory, by name. Only threadleak's per-process reports are read; TSan logs are not. */
+#include "cli_merge.h"
+
+#include "cli_run.h"
+#include "options.h"
+#include "report_dir.h"
+#include "report_merge.h"
+#include "run_options.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct merge_options {
+    const char *json_path; /* --json FILE ("-" = stdout); NULL when not given */
+    int exitcode;          /* --exitcode N, default the shim's exitcode */
+    bool quiet;
+    bool help;
+};
+
+static void usage(FILE *out, int exitcode)
+{
+    fprintf(out,
+            "Usage: threadleak merge [options] DIR...\n"
+            "\n"
+            "Merges the reports that 'threadleak run --keep-reports' kept into one report, as\n"
+            "'run' prints it. Each DIR is one run's directory (DIR/run.*, as run printed it) or\n"
+            "a directory that holds many (the --keep-reports DIR itself): its reports and those\n"
+            "of each of its subdirectories are read.\n"
+            "\n"
+            "Options:\n"
+            "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
+            "  --exitcode N            exit status when threads leaked (0..255, default %d;\n"
+            "                          0 = report only)\n"
+            "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
+            "  -h, --help              show this help\n"
+            "\n"
+            "Exit status: 0 when nothing leaked; %d (or --exitcode) when threads leaked; 2 for a\n"
+            "usage error; 125 when a DIR cannot be read or --json cannot be written.\n",
+            exitcode, exitcode);
+}
+
+static int usage_error(const char *fmt, const char *what)
+{
+    fputs("threadleak merge: ", stderr);
+    fprintf(stderr, fmt, what);
+    fputs("\nTry 'threadleak merge --help'.\n", stderr);
+    return TL_STATUS_USAGE;
+}
+
+static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
+{
+    enum { OPT_JSON = 256, OPT_EXITCODE };
+    static const struct option longopts[] = {
+        {"json", required_argument, NULL, OPT_JSON},
+        {"exitcode", required_argument, NULL, OPT_EXITCODE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct tl__config defaults;
+    options_defaults(&defaults);
+    *o = (struct merge_options){.exitcode = defaults.exitcode};
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1;) {
+        char *end;
+        long v;
+        switch (c) {
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
+        case OPT_EXITCODE:
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 0 || v > 255)
+                return usage_error("--exitcode '%s': want 0..255", optarg);
+            o->exitcode = (int)v;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            o->help = true;
+            return 0;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "no report directory given");
+    *first_dir = optind;
+    return 0;
+}
+
+struct dir_list {
+    char **paths;
+    size_t count, cap;
+};
+
+/* A run named twice (DIR and DIR/run.X) would count its processes twice: paths are compared
+ * resolved. */
+static int add_dir(struct dir_list *l, const char *path)
+{
+    char resolved[PATH_MAX];
+    if (realpath(path, resolved))
+        path = resolved;
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->paths[i], path) == 0)
+            return 0;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **grown = realloc(l->paths, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        l->paths = grown;
+        l->cap = cap;
+    }
+    if (!(l->paths[l->count] = strdup(path)))
+        return -1;
+    l->count++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* arg's own reports, then each subdirectory's that holds any, by name. */
+static int expand(struct dir_list *l, const char *arg)
+{
+    DIR *d = opendir(arg);
+    if (!d) {
+        fprintf(stderr, "threadleak: cannot read %s: %s\n", arg, strerror(errno));
+        return -1;
+    }
+    int rc = report_dir_holds_reports(arg) ? add_dir(l, arg) : 0;
+    size_t first_sub = l->count;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX];
+        struct stat st;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", arg, e->d_name) >= sizeof path ||
+            stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !report_dir_holds_reports(path))
+            continue;
+        rc = add_dir(l, path);
+    }
+    closedir(d);
+    if (rc != 0)
+        fprintf(stderr, "threadleak: out of memory\n");
+    else if (l->count > first_sub + 1)
+        qsort(l->paths + first_sub, l->count - first_sub, sizeof *l->paths, by_name);
+    return rc;
+}
+
+static int write_json_file(const char *path, const char *json)
+{
+    bool to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "we");
+    if (!f) {
+        fprintf(stderr, "threadleak: --json %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    bool ok = fputs(json, f) >= 0;
+    ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, "threadleak: --json %s: write failed\n", path);
+    return ok ? 0 : -1;
+}
+
+static int merge_and_report(const struct merge_options *o, const struct dir_list *l)
+{
+    struct tl__merge_result m;
+    if (report_merge_dirs((const char *const *)l->paths, l->count, 0, NULL, &m) != 0) {
+        fprintf(stderr, "threadleak: cannot read the reports: %s\n", strerror(errno));
+        return TL_STATUS_TOOL_FAILED;
+    }
+    fputs(m.warnings, stderr);
+    if (m.processes == 0)
+        fputs("threadleak: warning: no threadleak.PID.json report in the directories given\n",
+              stderr);
+    if (!o->quiet)
+        fputs(m.text, stderr);
+    int status = m.leaked_threads > 0 ? o->exitcode : 0;
+    if (o->json_path && write_json_file(o->json_path, m.json) != 0)
+        status = TL_STATUS_TOOL_FAILED;
+    report_merge_free(&m);
+    return status;
+}
+
+int cli_merge_main(int argc, char **argv)
+{
+    struct merge_options o;
+    int first = 0;
+    int status = parse(argc, argv, &o, &first);
+    if (status != 0)
+        return status;
+    if (o.help) {
+        usage(stdout, o.exitcode);
+        return 0;
+    }
+    struct dir_list l = {0};
+    for (int i = first; status == 0 && i < argc; i++)
+        if (expand(&l, argv[i]) != 0)
+            status = TL_STATUS_TOOL_FAILED;
+    if (status == 0)
+        status = merge_and_report(&o, &l);
+    for (size_t i = 0; i < l.count; i++)
+        free(l.paths[i]);
+    free(l.paths);
+    return status;
+}
