@@ -18,7 +18,7 @@
 
 static void write_report(const char *dir, long pid, unsigned leaked)
 {
-    char path[4300], text[1024];
+    char path[4300], text[8192]; /* room for any dir the caller passes */
     snprintf(path, sizeof path, "%s/threadleak.%ld.json", dir, pid);
     snprintf(text, sizeof text,
              "{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %ld, \"exe\": \"%s\", "
