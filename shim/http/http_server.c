@@ -5,7 +5,8 @@
  * request is answered by the shim's handle function, which builds the whole response in memory
  * first; this thread then only copies bytes to sockets. No request body is ever read: anything
  * but GET and HEAD is answered 405 at once. Limits (connections, per address, timeouts, header
- * memory) come from the shim. MHD's own logging stays off, so the host's stderr is untouched.
+ * memory) come from the shim. MHD's own logging goes to a buffer, read only when the server
+ * cannot start, so the host's stderr is untouched.
  *
  * No client can starve the endpoint (docs/reliability.md). libmicrohttpd's timeout counts
  * inactivity, so a client that sends a byte a second keeps its slot for ever; and its limits
@@ -19,8 +20,10 @@
 
 #include "profile_pprof.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +66,8 @@ static struct MHD_Daemon *daemon_handle;
 static const struct tl__http_host *host;
 static struct slot *slots;
 static unsigned slot_count, kept_max, per_address_max;
+static pthread_t starter;
+static char start_error[256];
 
 /* Set by uri_log for a request whose query is refused; its address is the mark. */
 static char query_too_long;
@@ -332,6 +337,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
 /* --- start --- */
 
+/* libmicrohttpd says why it cannot start only through its log: keep what it says in the
+ * starting thread (the polling thread's messages are dropped, so nothing races on the buffer). */
+static void on_log(void *cls, const char *format, va_list ap)
+{
+    (void)cls;
+    if (!pthread_equal(pthread_self(), starter))
+        return;
+    vsnprintf(start_error, sizeof start_error, format, ap);
+    size_t len = strlen(start_error);
+    while (len > 0 && (start_error[len - 1] == '\n' || start_error[len - 1] == '.'))
+        start_error[--len] = '\0';
+}
+
+/* What libmicrohttpd said, in the endpoint's terms. Its bind message names the port it was
+ * given, which is 0 with MHD_OPTION_SOCK_ADDR: only the system's reason is kept. Its thread
+ * message for EAGAIN does not name the error. */
+static void explain_start_failure(int error, char *err, size_t errlen)
+{
+    const char *reason = strrchr(start_error, ':');
+    reason = reason ? reason + 2 : start_error;
+    if (strstr(start_error, "bind"))
+        snprintf(err, errlen, "cannot listen: %s", reason);
+    else if (strstr(start_error, "thread") && strstr(start_error, "system limit"))
+        snprintf(err, errlen,
+                 "cannot create the server's thread: %s (the limit on threads is reached, "
+                 "RLIMIT_NPROC or kernel.threads-max, or memory is short)",
+                 strerror(EAGAIN));
+    else if (strstr(start_error, "thread"))
+        snprintf(err, errlen, "cannot create the server's thread: %s", reason);
+    else if (start_error[0])
+        snprintf(err, errlen, "libmicrohttpd cannot start: %s", start_error);
+    else /* its messages compiled out: the last error is all there is */
+        snprintf(err, errlen, "libmicrohttpd cannot start (%s)", strerror(error));
+}
+
 static int start(const struct tl__http_host *shim, const struct sockaddr *addr, socklen_t addr_len,
                  const struct tl__http_limits *limits, unsigned *port, char *err, size_t errlen)
 {
@@ -349,7 +389,9 @@ static int start(const struct tl__http_host *shim, const struct sockaddr *addr, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    starter = pthread_self();
+    start_error[0] = '\0';
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* The per-address limit is this module's (on_accept): libmicrohttpd's would refuse a
@@ -360,9 +402,10 @@ static int start(const struct tl__http_host *shim, const struct sockaddr *addr, 
         limits->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->memory_per_conn,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, limits->listen_backlog, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_END);
     if (!daemon_handle) {
-        snprintf(err, errlen, "cannot listen (address in use, or not available)");
+        explain_start_failure(errno, err, errlen);
         free(slots);
         slots = NULL;
         return -1;

@@ -2,7 +2,8 @@
  * head one byte a second (48 from 127.0.0.1, the per-address limit, and 16 from 127.0.0.2) and
  * reconnect whenever the server closes them, a normal client's requests are timed and must each
  * be served within 1 s; a request with 500 query arguments gets 414 at once instead of silence;
- * two Host headers, and HTTP/1.1 without one, get 400.
+ * two Host headers, and HTTP/1.1 without one, get 400. And when the endpoint cannot start, its
+ * line says why (item 7): a port in use, or no thread to be had under RLIMIT_NPROC.
  *
  * All traffic goes to the program's loopback port; connections are bounded (64 slow ones at a
  * time) and so is every wait. The bound of 1 s is generous (served times here are a few ms) so
@@ -24,7 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,6 +300,84 @@ static void test_host_header_must_be_one(void **state)
     }
 }
 
+/* The shim's stderr of `sleep 0.3` run with http=address (loopback), as nobody with at most
+ * nproc tasks when nproc is not 0. */
+static char *endpoint_start_line(const char *address, unsigned nproc)
+{
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out[1], STDERR_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        static char options[128], preload[600];
+        snprintf(options, sizeof options, "THREADLEAK_OPTIONS=http=%s", address);
+        snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim_path);
+        putenv(options);
+        putenv(preload);
+        if (nproc) {
+            struct rlimit limit = {nproc, nproc};
+            if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+                setresuid(65534, 65534, 65534) != 0 || setrlimit(RLIMIT_NPROC, &limit) != 0)
+                _exit(126);
+        }
+        execl("/bin/sleep", "sleep", "0.3", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char *text = calloc(1, 4096);
+    size_t have = 0;
+    struct pollfd p = {.fd = out[0], .events = POLLIN};
+    while (have < 4095 && poll(&p, 1, 10000) == 1) {
+        ssize_t n = read(out[0], text + have, 4095 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    close(out[0]);
+    assert_true(wait_exit(pid, 10000) >= 0);
+    return text;
+}
+
+static void test_start_failures_say_why(void **state)
+{
+    (void)state;
+    int busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t len = sizeof addr;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    assert_int_equal(bind(busy, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(busy, 1), 0);
+    assert_int_equal(getsockname(busy, (struct sockaddr *)&addr, &len), 0);
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%u", ntohs(addr.sin_port));
+    char *text = endpoint_start_line(address, 0);
+    close(busy);
+    print_message("# port in use: %s", text);
+    assert_non_null(strstr(text, " not started: cannot listen: Address already in use\n"));
+    free(text);
+
+    /* RLIMIT_NPROC binds only other users than root: as nobody, 2 tasks are the program and
+     * the services thread, so libmicrohttpd's thread is refused (EAGAIN) */
+    if (geteuid() != 0)
+        skip();
+    text = endpoint_start_line("127.0.0.1:0", 2);
+    print_message("# under RLIMIT_NPROC: %s", text);
+    if (strstr(text, "cannot be preloaded")) { /* nobody cannot read this build tree */
+        free(text);
+        skip();
+    }
+    if (strstr(text, "cannot start the services thread")) {
+        /* another process of nobody's took the one task left: nothing to judge */
+        free(text);
+        skip();
+    }
+    assert_non_null(strstr(text, " not started: cannot create the server's thread: Resource "
+                                 "temporarily unavailable"));
+    assert_null(strstr(text, "listen"));
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -308,6 +390,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_slowloris_does_not_starve_a_normal_client),
         cmocka_unit_test(test_many_query_arguments_get_414),
         cmocka_unit_test(test_host_header_must_be_one),
+        cmocka_unit_test(test_start_failures_say_why),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
