@@ -45,13 +45,16 @@ struct tl__http_host {
     void (*handle)(const struct tl__http_request *request, struct tl__http_response *response);
 };
 
-/* Resource limits of the server (see docs/endpoint.md for the values the shim uses). */
+/* Resource limits of the server (see docs/endpoint.md for the values the shim uses). The module
+ * keeps CLOSING_HEADROOM (16) fewer connections open than `connections`, and makes room for a
+ * newcomer by closing the connection that has waited longest for its request head
+ * (http_server.c, docs/reliability.md). */
 struct tl__http_limits {
-    unsigned connections;   /* at once, over all clients */
-    unsigned per_ip;        /* at once from one address: every client is local, so below the
-                               total, to leave room for a second client */
-    unsigned timeout_s;     /* an idle or slow connection is closed after this */
-    size_t memory_per_conn; /* request line and headers must fit: larger requests get 431 */
+    unsigned connections;   /* at once, over all clients: bounds descriptors and memory */
+    unsigned per_ip;        /* kept open from one address (at most the kept total) */
+    unsigned timeout_s;     /* a connection without progress is closed after this; the request
+                               head has a deadline of its own, 2 s, in the module */
+    size_t memory_per_conn; /* request line and headers must fit: larger requests get 414 or 431 */
     unsigned listen_backlog;
 };
 

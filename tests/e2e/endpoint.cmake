@@ -27,3 +27,7 @@ endfunction()
 tl_endpoint_e2e(endpoint 600)
 tl_endpoint_e2e(endpoint_hostile 600)
 tl_endpoint_e2e(endpoint_dump 300)
+# Slow clients, long queries and bad Host headers against the endpoint while a normal client's
+# requests are timed (docs/reliability.md, "An endpoint no client can starve"): about 15 s.
+tl_endpoint_e2e(endpoint_starve 120)
+set_tests_properties(endpoint_starve PROPERTIES LABELS "e2e;reliability")
