@@ -11,12 +11,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define SEND_BUFFER   (4 << 20) /* capped by net.core.wmem_max; the reader drains anyway */
@@ -35,13 +38,47 @@ static int gate_fd_target(void)
     return top > GATE_FD_FLOOR ? (int)top : GATE_FD_FLOOR;
 }
 
+/* The named way in: an abstract address nobody can guess, in the CLI's network namespace. A
+ * notice there is accepted only from the pid it names (SO_PASSCRED), so that a process outside
+ * the run cannot mark one of the run's processes as delivered. Returns the socket, or -1. */
+static int bind_named(char *name, size_t namelen)
+{
+    unsigned char random[8];
+    if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random)
+        return -1;
+    int n = snprintf(name, namelen, "threadleak-gate.%ld.", (long)getpid());
+    for (size_t i = 0; i < sizeof random && n > 0 && (size_t)n + 3 <= namelen; i++)
+        n += snprintf(name + n, namelen - (size_t)n, "%02x", random[i]);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t len = strlen(name);
+    memcpy(addr.sun_path + 1, name, len);
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&addr,
+             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int gate_channel_open(struct tl__gate_channel *g, char *err, size_t errlen)
 {
     memset(g, 0, sizeof *g);
-    g->recv_fd = g->send_fd = g->stop_pipe[0] = g->stop_pipe[1] = -1;
+    g->recv_fd = g->send_fd = g->named_fd = g->stop_pipe[0] = g->stop_pipe[1] = -1;
+    char name[TL_GATE_NAME_MAX + 1];
+    g->named_fd = bind_named(name, sizeof name);
+    if (g->named_fd < 0) {
+        snprintf(err, errlen, "cannot make the gate channel: %s", strerror(errno));
+        return -1;
+    }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
         snprintf(err, errlen, "cannot make the gate channel: %s", strerror(errno));
+        gate_channel_free(g);
         return -1;
     }
     int size = SEND_BUFFER;
@@ -55,13 +92,14 @@ int gate_channel_open(struct tl__gate_channel *g, char *err, size_t errlen)
         close(sv[1]);
         if (fd >= 0)
             close(fd);
+        gate_channel_free(g);
         return -1;
     }
     close(sv[1]);
     g->recv_fd = sv[0];
     g->send_fd = fd;
-    char value[64];
-    snprintf(value, sizeof value, TL_GATE_ENV_FORMAT, fd, (unsigned long)st.st_ino);
+    char value[TL_GATE_NAME_MAX + 64];
+    snprintf(value, sizeof value, TL_GATE_ENV_FORMAT, fd, (unsigned long)st.st_ino, name);
     if (setenv(TL_GATE_ENV, value, 1) != 0) {
         snprintf(err, errlen, "%s", strerror(errno));
         gate_channel_free(g);
@@ -80,8 +118,9 @@ static void add_event(struct tl__gate_channel *g, const struct tl__gate_event *e
     g->events[g->count++] = *e;
 }
 
-/* One record; anything that does not parse is ignored (it cannot come from the shim). */
-static void parse_record(struct tl__gate_channel *g, char *rec)
+/* One record; anything that does not parse is ignored (it cannot come from the shim), and so is
+ * a record from the named socket whose pid is not its sender's (sender > 0). */
+static void parse_record(struct tl__gate_channel *g, char *rec, pid_t sender)
 {
     struct tl__gate_event e = {0};
     long pid;
@@ -96,35 +135,73 @@ static void parse_record(struct tl__gate_channel *g, char *rec)
     } else {
         return;
     }
-    if (pid <= 0)
+    if (pid <= 0 || (sender > 0 && pid != sender)) {
+        free(e.exe);
         return;
+    }
     e.pid = (pid_t)pid;
     add_event(g, &e);
 }
 
-static void drain(struct tl__gate_channel *g)
+/* The sender's pid from SCM_CREDENTIALS; 0 when there is none, which drops the record. */
+static pid_t sender_pid(struct msghdr *msg)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            return cred.pid;
+        }
+    }
+    return 0;
+}
+
+/* Reads what fd holds. named: the records must carry their sender's credentials. */
+static void drain_fd(struct tl__gate_channel *g, int fd, bool named)
 {
     char rec[TL_GATE_RECORD_MAX + 1];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+        struct cmsghdr align;
+    } control;
     for (;;) {
-        ssize_t n = recv(g->recv_fd, rec, sizeof rec - 1, MSG_DONTWAIT);
+        struct iovec iov = {rec, sizeof rec - 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (named) {
+            msg.msg_control = control.buf;
+            msg.msg_controllen = sizeof control.buf;
+        }
+        ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return; /* EAGAIN: nothing queued */
         rec[n] = '\0';
-        parse_record(g, rec);
+        pid_t sender = 0;
+        if (named && (sender = sender_pid(&msg)) <= 0)
+            continue;
+        parse_record(g, rec, sender);
     }
+}
+
+static void drain(struct tl__gate_channel *g)
+{
+    if (g->recv_fd >= 0)
+        drain_fd(g, g->recv_fd, false);
+    if (g->named_fd >= 0)
+        drain_fd(g, g->named_fd, true);
 }
 
 static void *reader_main(void *arg)
 {
     struct tl__gate_channel *g = arg;
     for (;;) {
-        struct pollfd p[2] = {{g->recv_fd, POLLIN, 0}, {g->stop_pipe[0], POLLIN, 0}};
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        struct pollfd p[3] = {
+            {g->stop_pipe[0], POLLIN, 0}, {g->recv_fd, POLLIN, 0}, {g->named_fd, POLLIN, 0}};
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
             break;
         drain(g);
-        if (p[1].revents)
+        if (p[0].revents)
             break;
     }
     drain(g); /* everything sent before the stop: the processes that sent it have exited */
@@ -155,7 +232,7 @@ void gate_channel_stop(struct tl__gate_channel *g)
         (void)ignored;
         pthread_join(g->reader, NULL);
         g->reading = false;
-    } else if (g->recv_fd >= 0) {
+    } else {
         drain(g);
     }
 }
@@ -163,7 +240,7 @@ void gate_channel_stop(struct tl__gate_channel *g)
 void gate_channel_free(struct tl__gate_channel *g)
 {
     gate_channel_stop(g);
-    int *fds[] = {&g->recv_fd, &g->send_fd, &g->stop_pipe[0], &g->stop_pipe[1]};
+    int *fds[] = {&g->recv_fd, &g->send_fd, &g->named_fd, &g->stop_pipe[0], &g->stop_pipe[1]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
@@ -253,7 +330,7 @@ struct tl__undelivered *gate_channel_undelivered(const struct tl__gate_channel *
     qsort(order, g->count, sizeof *order, by_pid_then_arrival);
     for (size_t i = 0; i < g->count;) {
         pid_t pid = g->events[order[i]].pid;
-        const struct tl__gate_event *last = NULL;
+        const struct tl__gate_event *last = NULL, *lost = NULL;
         const char *exe = NULL;
         bool said_start = false;
         for (; i < g->count && g->events[order[i]].pid == pid; i++) {
@@ -262,6 +339,9 @@ struct tl__undelivered *gate_channel_undelivered(const struct tl__gate_channel *
                 said_start = true;
                 exe = last->exe;
             }
+            /* The two sockets are read in turn, so a start sent through the inherited one may
+             * be read after a lost sent through the named one: a lost counts until a done. */
+            lost = last->kind == 'l' ? last : last->kind == 'd' ? NULL : lost;
         }
         *started += said_start;
         if (last->kind == 'd' || (last->kind == 's' && report_exists(dir, pid)))
@@ -269,7 +349,7 @@ struct tl__undelivered *gate_channel_undelivered(const struct tl__gate_channel *
         struct tl__undelivered *u = &out[(*count)++];
         u->pid = pid;
         u->exe = exe && *exe ? exe : "?";
-        classify(u, last->kind, last->err, reaped);
+        classify(u, lost ? 'l' : last->kind, lost ? lost->err : 0, reaped);
     }
     free(order);
     if (*count == 0) {

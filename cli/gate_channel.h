@@ -21,7 +21,8 @@ struct tl__gate_event {
 };
 
 struct tl__gate_channel {
-    int recv_fd, send_fd; /* -1 when closed */
+    int recv_fd, send_fd; /* the socket pair's ends; -1 when closed */
+    int named_fd;         /* bound to the abstract name, SO_PASSCRED; -1 when closed */
     int stop_pipe[2];     /* tells the reader thread to drain and end */
     pthread_t reader;
     bool reading;
@@ -30,9 +31,9 @@ struct tl__gate_channel {
     bool overflowed; /* out of memory: the CLI cannot vouch for the run */
 };
 
-/* Makes the socket pair, moves the sending end to a high descriptor without close-on-exec and
- * sets THREADLEAK_GATE in the environment, so that PROG and everything it starts inherit it.
- * Returns 0, or -1 with a message in err. */
+/* Makes the socket pair, moves the sending end to a high descriptor without close-on-exec, binds
+ * the named socket and sets THREADLEAK_GATE in the environment, so that PROG and everything it
+ * starts inherit them. Returns 0, or -1 with a message in err. */
 int gate_channel_open(struct tl__gate_channel *g, char *err, size_t errlen);
 
 /* After PROG was started: closes the CLI's copy of the sending end and starts reading, in a

@@ -134,15 +134,33 @@ static void test_unwritable_directory_fails_closed(void **state)
     gate_run_free(&g);
 }
 
-/* Closing every descriptor takes the gate's with it, so not even "lost" can be sent: the start
- * notice, sent before main, is what fails the run. */
+/* Closing every descriptor takes the gate's inherited one with it: the start notice was sent
+ * before main, and the "lost" notice goes through the named socket. */
 static void test_closed_fds_and_unwritable_directory_fail_closed(void **state)
 {
     (void)state;
     struct gate_run g = run_steps((const char *const[]){"leak", "closefds", "unwritable", NULL});
     assert_int_equal(g.r.status, STATUS_UNDELIVERED);
-    const struct tl__json *u = assert_one_undelivered(&g, "exited", "test_cli_gate_prog");
-    assert_int_equal(tl__json_int(tl__json_get(u, "exit_status")), 0);
+    assert_one_undelivered(&g, "lost", "test_cli_gate_prog");
+    assert_non_null(strstr(g.r.err, "could not write its report (Permission denied)"));
+    gate_run_free(&g);
+}
+
+/* A child whose parent closed every descriptor before executing it (as Python's subprocess does
+ * by default) never had the gate's descriptor: it speaks through the named socket. */
+static void test_child_without_the_descriptor_still_fails_closed(void **state)
+{
+    (void)state;
+    struct gate_run g =
+        run_steps((const char *const[]){"closefds", "child-rest", "leak", "unwritable", NULL});
+    assert_int_equal(g.r.status, STATUS_UNDELIVERED);
+    const struct tl__json *u = assert_one_undelivered(&g, "lost", "test_cli_gate_prog");
+    assert_int_equal(summary_int(&g, "started"), 2);
+    /* The child, not PROG: PROG delivered (through the named socket too). */
+    assert_int_equal(tl__json_length(tl__json_get(g.json, "processes")), 1);
+    int64_t prog_pid =
+        tl__json_int(tl__json_get(tl__json_index(tl__json_get(g.json, "processes"), 0), "pid"));
+    assert_true(tl__json_int(tl__json_get(u, "pid")) != prog_pid);
     gate_run_free(&g);
 }
 
@@ -249,6 +267,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unwritable_directory_fails_closed),
         cmocka_unit_test(test_closed_fds_and_unwritable_directory_fail_closed),
         cmocka_unit_test(test_closed_fds_alone_still_reports_the_leak),
+        cmocka_unit_test(test_child_without_the_descriptor_still_fails_closed),
         cmocka_unit_test(test_killed_program_is_named_as_killed),
         cmocka_unit_test(test_killed_grandchild_fails_closed),
         cmocka_unit_test(test_exec_into_preloaded_counts_once),
