@@ -310,6 +310,14 @@ static int report(struct run *r)
     return result;
 }
 
+/* Out of memory while counting who delivered: the gate cannot vouch for the run, so it fails. */
+static int report_unaccounted(void)
+{
+    fprintf(stderr, "threadleak: cannot tell which processes delivered their reports: out of "
+                    "memory\n");
+    return TL_STATUS_TOOL_FAILED;
+}
+
 static void remove_report_dir(const struct run *r)
 {
     char err[PATH_MAX + 256];
@@ -349,11 +357,13 @@ static int run_under_shim(struct run *r)
         warn_stragglers(r);
         gate_channel_stop(&r->gate);
         /* After --timeout every process was killed on purpose: 124 says so, and nothing else. */
-        if (!r->timed_out)
-            r->undelivered =
-                gate_channel_undelivered(&r->gate, r->report_dir, r->pid, child_wait_reaped_status,
-                                         &r->nundelivered, &r->nstarted);
-        status = r->timed_out ? TL_STATUS_TIMED_OUT : final_status(r, report(r));
+        if (r->timed_out)
+            status = TL_STATUS_TIMED_OUT;
+        else if (gate_channel_undelivered(&r->gate, r->report_dir, r->pid, child_wait_reaped_status,
+                                          &r->undelivered, &r->nundelivered, &r->nstarted) != 0)
+            status = report_unaccounted();
+        else
+            status = final_status(r, report(r));
     }
     remove_report_dir(r);
     tsan_env_free(&r->tsan);

@@ -68,6 +68,7 @@ static int bind_named(char *name, size_t namelen)
 int gate_channel_open(struct tl__gate_channel *g, char *err, size_t errlen)
 {
     memset(g, 0, sizeof *g);
+    g->open = true;
     g->recv_fd = g->send_fd = g->named_fd = g->stop_pipe[0] = g->stop_pipe[1] = -1;
     char name[TL_GATE_NAME_MAX + 1];
     g->named_fd = bind_named(name, sizeof name);
@@ -227,6 +228,8 @@ int gate_channel_listen(struct tl__gate_channel *g)
 
 void gate_channel_stop(struct tl__gate_channel *g)
 {
+    if (!g->open)
+        return;
     if (g->reading) {
         ssize_t ignored = write(g->stop_pipe[1], "x", 1);
         (void)ignored;
@@ -239,6 +242,8 @@ void gate_channel_stop(struct tl__gate_channel *g)
 
 void gate_channel_free(struct tl__gate_channel *g)
 {
+    if (!g->open)
+        return;
     gate_channel_stop(g);
     int *fds[] = {&g->recv_fd, &g->send_fd, &g->named_fd, &g->stop_pipe[0], &g->stop_pipe[1]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
@@ -251,6 +256,7 @@ void gate_channel_free(struct tl__gate_channel *g)
     free(g->events);
     g->events = NULL;
     g->count = g->cap = 0;
+    g->open = false;
 }
 
 /* --- the verdict ------------------------------------------------------------------------------ */
@@ -309,19 +315,22 @@ static void classify(struct tl__undelivered *u, char last, int err, tl__gate_rea
     }
 }
 
-struct tl__undelivered *gate_channel_undelivered(const struct tl__gate_channel *g, const char *dir,
-                                                 pid_t target, tl__gate_reaped_fn *reaped,
-                                                 size_t *count, size_t *started)
+int gate_channel_undelivered(const struct tl__gate_channel *g, const char *dir, pid_t target,
+                             tl__gate_reaped_fn *reaped, struct tl__undelivered **result,
+                             size_t *count, size_t *started)
 {
+    *result = NULL;
     *count = *started = 0;
+    if (g->overflowed)
+        return -1;
     if (g->count == 0)
-        return NULL;
+        return 0;
     size_t *order = malloc(g->count * sizeof *order);
     struct tl__undelivered *out = calloc(g->count, sizeof *out);
     if (!order || !out) {
         free(order);
         free(out);
-        return NULL;
+        return -1;
     }
     for (size_t i = 0; i < g->count; i++)
         order[i] = i;
@@ -352,11 +361,11 @@ struct tl__undelivered *gate_channel_undelivered(const struct tl__gate_channel *
         classify(u, lost ? 'l' : last->kind, lost ? lost->err : 0, reaped);
     }
     free(order);
-    if (*count == 0) {
+    if (*count == 0)
         free(out);
-        return NULL;
-    }
-    return out;
+    else
+        *result = out;
+    return 0;
 }
 
 void gate_undelivered_reason(const struct tl__undelivered *u, char *out, size_t outlen)

@@ -21,6 +21,7 @@ struct tl__gate_event {
 };
 
 struct tl__gate_channel {
+    bool open;            /* gate_channel_open ran: there is something to free */
     int recv_fd, send_fd; /* the socket pair's ends; -1 when closed */
     int named_fd;         /* bound to the abstract name, SO_PASSCRED; -1 when closed */
     int stop_pipe[2];     /* tells the reader thread to drain and end */
@@ -67,11 +68,12 @@ typedef bool tl__gate_reaped_fn(pid_t pid, int *wstatus);
 
 /* Every pid whose last notice is "start" or "lost", unless (for "start") dir holds its
  * threadleak.PID.json: a host that closed the gate's descriptor still delivers through the
- * directory. Sorted with target first, then by pid. Returns a malloc'd array (NULL when none),
- * its length in *count, and in *started how many processes said "start". */
-struct tl__undelivered *gate_channel_undelivered(const struct tl__gate_channel *g, const char *dir,
-                                                 pid_t target, tl__gate_reaped_fn *reaped,
-                                                 size_t *count, size_t *started);
+ * directory. Sorted with target first, then by pid. Sets *out to a malloc'd array (NULL when
+ * none), its length in *count, and in *started how many processes said "start". Returns 0, or -1
+ * when memory ran out, now or while notices arrived: the CLI then cannot vouch for the run. */
+int gate_channel_undelivered(const struct tl__gate_channel *g, const char *dir, pid_t target,
+                             tl__gate_reaped_fn *reaped, struct tl__undelivered **out,
+                             size_t *count, size_t *started);
 
 /* "could not write its report (Permission denied)", "was killed by signal 9 (SIGKILL)", ... */
 void gate_undelivered_reason(const struct tl__undelivered *u, char *out, size_t outlen);

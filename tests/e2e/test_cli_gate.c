@@ -4,6 +4,7 @@
  *
  * Arguments: CLI, the real shim, test_cli_gate_prog, and a static program (or "none"). The
  * setuid and chroot cases need root and are skipped with a message otherwise. */
+#include "gate_status.h"
 #include "json_reader.h"
 #include "test_cli_helpers.h"
 
@@ -251,6 +252,31 @@ static void test_many_clean_processes_all_deliver(void **state)
     cli_result_free(&r);
 }
 
+/* The status's precedence: PROG's own, then 125, then the findings' --exitcode, then 67. */
+static void test_undelivered_status_precedence(void **state)
+{
+    (void)state;
+    struct tl__gate_outcome o = {
+        .tsan_exitcode = 66, .fail_on = TL_FAIL_ON_DEFAULT, .exitcode = 66, .undelivered = 1};
+    assert_int_equal(gate_final_status(&o), STATUS_UNDELIVERED);
+    o.prog_wait_status = 3 << 8; /* exited 3 */
+    assert_int_equal(gate_final_status(&o), 3);
+    o.prog_wait_status = SIGKILL;
+    assert_int_equal(gate_final_status(&o), 128 + SIGKILL);
+    o.prog_wait_status = 0;
+    o.leaked = 1;
+    assert_int_equal(gate_final_status(&o), 66);
+    o.exitcode = 0; /* leaks reported, not failing: the undelivered process still fails */
+    assert_int_equal(gate_final_status(&o), STATUS_UNDELIVERED);
+    o.fail_on = 0;
+    assert_int_equal(gate_final_status(&o), STATUS_UNDELIVERED);
+    o.leaked = -1;
+    assert_int_equal(gate_final_status(&o), 125);
+    o.leaked = 0;
+    o.undelivered = 0;
+    assert_int_equal(gate_final_status(&o), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -262,6 +288,7 @@ int main(int argc, char **argv)
     gate_prog = argv[3];
     static_prog = cli_optional_path(argv[4]);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_undelivered_status_precedence),
         cmocka_unit_test(test_setuid_program_fails_closed),
         cmocka_unit_test(test_chrooted_program_fails_closed),
         cmocka_unit_test(test_unwritable_directory_fails_closed),
