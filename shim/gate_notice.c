@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -44,14 +45,18 @@ static void gate_send_named(const char *record, size_t len)
     if (name_len == 0 || name_len + 1 > sizeof addr.sun_path)
         return;
     memcpy(addr.sun_path + 1, gate_name, name_len); /* sun_path[0] = '\0': abstract */
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return;
-    (void)sendto(fd, record, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr,
-                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + name_len));
-    close(fd);
+    (void)syscall(SYS_sendto, fd, record, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+                  (struct sockaddr *)&addr,
+                  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + name_len));
+    (void)syscall(SYS_close, fd);
 }
 
+/* Every call that sends, opens or closes is a raw system call: libc's send, sendto and close are
+ * cancellation points (a thread exiting with a cancellation pending would be cancelled inside
+ * our notice), and ThreadSanitizer's interceptors would record a release on the descriptor. */
 static void gate_send(const char *record, int len)
 {
     if (len <= 0)
@@ -60,7 +65,8 @@ static void gate_send(const char *record, int len)
         len = TL_GATE_RECORD_MAX - 1;
     /* A datagram: the record arrives whole or not at all. */
     if (gate_still_ours())
-        (void)send(gate_fd, record, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)syscall(SYS_sendto, gate_fd, record, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL,
+                      0);
     else
         gate_send_named(record, (size_t)len);
 }
