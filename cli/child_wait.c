@@ -23,6 +23,32 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static volatile sig_atomic_t target_pid;     /* > 0 while the target runs */
 static volatile sig_atomic_t stop_requested; /* a forwarded signal arrived after it exited */
 static sigset_t original_mask;
+
+/* The wait status of every process the CLI reaped: the gate says how a process that delivered no
+ * report ended, when the CLI can know (its own child, or an orphan handed to it). */
+struct reaped {
+    pid_t pid;
+    int status;
+};
+static struct reaped *reaped_list;
+static size_t reaped_count, reaped_cap;
+
+static void note_reaped(pid_t pid, int status)
+{
+    if (tl__grow((void **)&reaped_list, reaped_count, &reaped_cap, sizeof *reaped_list, 64))
+        reaped_list[reaped_count++] = (struct reaped){pid, status};
+}
+
+bool child_wait_reaped_status(pid_t pid, int *wstatus)
+{
+    for (size_t i = reaped_count; i-- > 0;) { /* the latest, should the pid have been reused */
+        if (reaped_list[i].pid == pid) {
+            *wstatus = reaped_list[i].status;
+            return true;
+        }
+    }
+    return false;
+}
 static struct sigaction original_actions[FORWARDED_COUNT];
 static struct sigaction original_sigchld;
 
@@ -157,6 +183,8 @@ int child_wait_prog(pid_t pid)
     int status = 0;
     for (;;) {
         pid_t r = waitpid(-1, &status, 0);
+        if (r > 0)
+            note_reaped(r, status);
         if (r == pid)
             break;
         if (r < 0 && errno != EINTR) {
@@ -233,9 +261,12 @@ size_t child_wait_descendants(double timeout_s, struct tl__straggler *out, size_
 {
     double start = tl__monotonic_seconds(), deadline = start + timeout_s;
     for (;;) {
-        pid_t r = waitpid(-1, NULL, WNOHANG);
-        if (r > 0)
+        int status;
+        pid_t r = waitpid(-1, &status, WNOHANG);
+        if (r > 0) {
+            note_reaped(r, status);
             continue;
+        }
         if (r < 0 && errno == EINTR)
             continue;
         *waited_s = tl__monotonic_seconds() - start;

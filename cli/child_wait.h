@@ -4,6 +4,7 @@
 #ifndef THREADLEAK_CLI_CHILD_WAIT_H
 #define THREADLEAK_CLI_CHILD_WAIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -33,6 +34,10 @@ int child_wait_prog(pid_t pid);
  * running; up to max of them are described in out, and *waited_s says how long it waited. */
 size_t child_wait_descendants(double timeout_s, struct tl__straggler *out, size_t max,
                               double *waited_s);
+
+/* The wait status of pid when the CLI reaped it (child_wait_prog, child_wait_descendants): the
+ * target, and orphans that PR_SET_CHILD_SUBREAPER handed to the CLI. False when it did not. */
+bool child_wait_reaped_status(pid_t pid, int *wstatus);
 
 /* The exit status of the CLI for a wait status: the code, or 128 + signal number. */
 int child_exit_status(int wstatus);

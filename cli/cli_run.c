@@ -4,6 +4,7 @@
 #include "cli_run.h"
 
 #include "child_wait.h"
+#include "gate_channel.h"
 #include "gate_status.h"
 #include "options.h"
 #include "preload_env.h"
@@ -36,10 +37,13 @@ struct run {
     bool private_dir; /* made here, removed at the end */
     pid_t pid;
     int wait_status;
-    struct tl__tsan_env tsan;    /* TSAN_OPTIONS and TSan's exitcode */
-    unsigned long tsan_findings; /* over every process of the run */
-    bool prog_tsan_reported;     /* PROG's own process reported to TSan */
-    bool timed_out;              /* --timeout expired: dumped and killed */
+    struct tl__tsan_env tsan;     /* TSAN_OPTIONS and TSan's exitcode */
+    unsigned long tsan_findings;  /* over every process of the run */
+    bool prog_tsan_reported;      /* PROG's own process reported to TSan */
+    bool timed_out;               /* --timeout expired: dumped and killed */
+    struct tl__gate_channel gate; /* who started under the shim, who delivered */
+    struct tl__undelivered *undelivered;
+    size_t nundelivered, nstarted;
 };
 
 static void error_line(const char *msg)
@@ -157,6 +161,10 @@ static int set_environment(struct run *r)
         error_line(err);
     if (status == 0 && set_tsan_options(r) != 0)
         status = TL_STATUS_TOOL_FAILED;
+    if (status == 0 && gate_channel_open(&r->gate, err, sizeof err) != 0) {
+        error_line(err);
+        status = TL_STATUS_TOOL_FAILED;
+    }
     /* The CLI itself is already loaded: LD_PRELOAD only affects what it executes. */
     if (status == 0 &&
         (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("THREADLEAK_OPTIONS", options, 1) != 0 ||
@@ -181,6 +189,11 @@ static int start_program(struct run *r)
         fprintf(stderr, "threadleak: cannot execute %s: %s\n", r->prog.path, strerror(exec_errno));
         return exec_errno == ENOENT ? TL_STATUS_NOT_FOUND : TL_STATUS_CANNOT_RUN;
     }
+    /* Without the reader the notices are read at the end only: a full queue then drops some,
+     * and a dropped "start" makes that process as silent as it was before the gate had one. */
+    if (gate_channel_listen(&r->gate) != 0)
+        fprintf(stderr, "threadleak: warning: cannot start reading the gate channel: %s\n",
+                strerror(errno));
     return 0;
 }
 
@@ -228,6 +241,25 @@ static int collect_tsan(struct run *r, struct tl__tsan_gate *g)
     return 0;
 }
 
+/* One line per process that started under the shim and delivered no report, then a summary.
+ * They go last, after the reports, where a CI log is read first. */
+static void print_undelivered(const struct run *r)
+{
+    for (size_t i = 0; i < r->nundelivered; i++) {
+        const struct tl__undelivered *u = &r->undelivered[i];
+        char reason[512];
+        gate_undelivered_reason(u, reason, sizeof reason);
+        fprintf(stderr, "threadleak: process %ld (%s) delivered no report: it %s\n", (long)u->pid,
+                u->exe, reason);
+    }
+    if (r->nundelivered > 0)
+        fprintf(stderr,
+                "threadleak: %zu %s started under the shim and delivered no report; threadleak "
+                "cannot vouch for %s, so the run fails\n",
+                r->nundelivered, r->nundelivered == 1 ? "process" : "processes",
+                r->nundelivered == 1 ? "it" : "them");
+}
+
 /* Prints the merged report and writes --json. Returns whether threads leaked (1), none did (0),
  * or the reports could not be read or written (-1). */
 static int report(struct run *r)
@@ -239,20 +271,32 @@ static int report(struct run *r)
     snprintf(count, sizeof count, "%zu", g.set.nfindings);
     const char *elf = r->prog.interpreter[0] ? r->prog.interpreter : r->prog.path;
     bool instrumented = tsan_build_of(elf, &r->prog.elf) != TL_TSAN_BUILD_NONE;
+    char *undelivered_json = gate_undelivered_json(r->undelivered, r->nundelivered);
+    if (!undelivered_json) {
+        tsan_gate_free(&g);
+        return -1;
+    }
+    char started[32], undelivered[32];
+    snprintf(started, sizeof started, "%zu", r->nstarted);
+    snprintf(undelivered, sizeof undelivered, "%zu", r->nundelivered);
     const struct tl__merge_member top[] = {{"tsan_instrumented", instrumented ? "true" : "false"},
                                            {"tsan_findings", g.findings_json},
-                                           {"tsan_messages", g.messages_json}};
-    const struct tl__merge_member summary[] = {{"tsan_findings", count}};
-    const struct tl__merge_extras extras = {top, 3, summary, 1};
+                                           {"tsan_messages", g.messages_json},
+                                           {"undelivered", undelivered_json}};
+    const struct tl__merge_member summary[] = {
+        {"tsan_findings", count}, {"started", started}, {"undelivered", undelivered}};
+    const struct tl__merge_extras extras = {top, 4, summary, 3};
     struct tl__merge_result m;
     if (report_merge_dir_extras(r->report_dir, r->pid, &extras, &m) != 0) {
         fprintf(stderr, "threadleak: cannot read the reports in %s: %s\n", r->report_dir,
                 strerror(errno));
         tsan_gate_free(&g);
+        free(undelivered_json);
         return -1;
     }
+    free(undelivered_json);
     fputs(m.warnings, stderr);
-    if (m.processes == 0 && WIFEXITED(r->wait_status))
+    if (m.processes == 0 && r->nstarted == 0 && r->nundelivered == 0 && WIFEXITED(r->wait_status))
         fprintf(stderr,
                 "threadleak: warning: no process wrote a report; was the shim (%s) loaded?\n",
                 r->shim);
@@ -260,12 +304,21 @@ static int report(struct run *r)
         fputs(m.text, stderr);
         fputs(g.text, stderr);
     }
+    print_undelivered(r); /* even with -q: it decides the status */
     int result = m.leaked_threads > 0 ? 1 : 0;
     if (r->opt.json_path && write_json_file(r->opt.json_path, m.json) != 0)
         result = -1;
     report_merge_free(&m);
     tsan_gate_free(&g);
     return result;
+}
+
+/* Out of memory while counting who delivered: the gate cannot vouch for the run, so it fails. */
+static int report_unaccounted(void)
+{
+    fprintf(stderr, "threadleak: cannot tell which processes delivered their reports: out of "
+                    "memory\n");
+    return TL_STATUS_TOOL_FAILED;
 }
 
 static void remove_report_dir(const struct run *r)
@@ -287,6 +340,7 @@ static int final_status(const struct run *r, int leaked)
         .tsan_exitcode = r->tsan.exitcode,
         .fail_on = r->opt.fail_on,
         .exitcode = r->opt.exitcode,
+        .undelivered = r->nundelivered,
     };
     return gate_final_status(&o);
 }
@@ -304,10 +358,20 @@ static int run_under_shim(struct run *r)
                                                                r->report_dir, &r->timed_out)
                                             : child_wait_prog(r->pid);
         warn_stragglers(r);
-        status = r->timed_out ? TL_STATUS_TIMED_OUT : final_status(r, report(r));
+        gate_channel_stop(&r->gate);
+        /* After --timeout every process was killed on purpose: 124 says so, and nothing else. */
+        if (r->timed_out)
+            status = TL_STATUS_TIMED_OUT;
+        else if (gate_channel_undelivered(&r->gate, r->report_dir, r->pid, child_wait_reaped_status,
+                                          &r->undelivered, &r->nundelivered, &r->nstarted) != 0)
+            status = report_unaccounted();
+        else
+            status = final_status(r, report(r));
     }
     remove_report_dir(r);
     tsan_env_free(&r->tsan);
+    gate_channel_free(&r->gate);
+    free(r->undelivered);
     return status;
 }
 

@@ -4,6 +4,7 @@
 #include "gate_status.h"
 
 #include "child_wait.h"
+#include "gate_channel.h"
 
 #include <string.h>
 #include <sys/wait.h>
@@ -53,5 +54,7 @@ int gate_final_status(const struct tl__gate_outcome *o)
         return TL_STATUS_TOOL_FAILED;
     bool fail = ((o->fail_on & TL_FAIL_ON_LEAKS) && o->leaked > 0) ||
                 ((o->fail_on & TL_FAIL_ON_RACES) && o->tsan_findings > 0);
-    return fail ? o->exitcode : 0;
+    if (fail && o->exitcode != 0)
+        return o->exitcode;
+    return o->undelivered > 0 ? TL_STATUS_UNDELIVERED : 0;
 }

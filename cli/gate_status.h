@@ -6,6 +6,7 @@
 #include "cli_run.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum tl__fail_on {
     TL_FAIL_ON_LEAKS = 1u << 0, /* leaked threads */
@@ -25,12 +26,15 @@ struct tl__gate_outcome {
     int tsan_exitcode;           /* the status TSan exits with after findings (66) */
     unsigned fail_on;            /* enum tl__fail_on bits */
     int exitcode;                /* --exitcode */
+    size_t undelivered;          /* processes that started under the shim and sent no report */
 };
 
 /* PROG's own status when it is non-zero: 128+N for signal N, or its exit code, unless that code
  * is TSan's exitcode and PROG's process reported TSan findings (TSan replaced PROG's status).
- * Otherwise 125 when the reports were lost, else o->exitcode when a failing category has findings,
- * else 0. */
+ * Otherwise 125 when the reports were lost, else o->exitcode when a failing category has findings
+ * (and o->exitcode is not 0), else TL_STATUS_UNDELIVERED (67) when a process delivered no report:
+ * the gate fails closed, whatever --fail-on and --exitcode say, because what it did not see may
+ * have leaked. Else 0. */
 int gate_final_status(const struct tl__gate_outcome *o);
 
 #endif

@@ -100,7 +100,10 @@ void run_options_usage(FILE *out)
             "threads leaked or ThreadSanitizer reported (see --fail-on) and PROG exited 0, or\n"
             "with the status TSan gives it after findings; 2 for a usage error; 125 when\n"
             "threadleak itself failed; 126 when PROG cannot be run under the shim; 127 when it\n"
-            "is not found or not executable; 124 when --timeout expired. The user's\n"
+            "is not found or not executable; 124 when --timeout expired; 67 when PROG\n"
+            "exited 0 and a process that started under the shim delivered no report (it\n"
+            "could not write it after setuid or chroot, was killed, or executed a static\n"
+            "program): the gate fails closed and names each one. The user's\n"
             "THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
             shim->exitcode, TL__OPTION_MS_MAX, shim->linger_ms, shim->exitcode);
 }

@@ -3,6 +3,7 @@
  * may still run, so it only reads the registry through lock-free copies. */
 #include "exit_report.h"
 
+#include "gate_notice.h"
 #include "shim_state.h"
 
 #include "check.h"
@@ -87,16 +88,23 @@ static void write_report_files(struct text_destination *d, const struct tl__find
     if (!tl__cfg.report_dir[0])
         return;
     char path[PATH_MAX + 64];
+    int json_errno = 0;
     if (report_write_json_file_atomic_ex(tl__cfg.report_dir, f, d->skipped, path, sizeof path) !=
         0) {
-        int error = errno;
+        json_errno = errno;
         if (!stderr_moved(d))
             fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
-                    strerror(error));
+                    strerror(json_errno));
     }
     if (f->leaked)
         report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);
+    /* Only once the files are in place: the CLI may read the directory as soon as it hears
+     * "done". Without a JSON report `threadleak run` fails closed, and "lost" says why. */
+    if (json_errno)
+        gate_notice_lost(json_errno);
+    else
+        gate_notice_delivered();
 }
 
 int exit_report_run(int status)

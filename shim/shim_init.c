@@ -7,6 +7,7 @@
 #include "shim_state.h"
 
 #include "endpoint.h"
+#include "gate_notice.h"
 #include "interpose_exit.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
@@ -73,6 +74,9 @@ static void init_once_body(void)
     shim_note_start_stderr();
     shim_resolve_real();
     read_options();
+    /* Before main: a later setuid, chroot or close of every descriptor cannot undo it, so the
+     * gate hears of this process even if its report never comes (docs/reliability.md). */
+    gate_notice_start();
     stack_capture_init();
     if (sanitizer_below_tsan())
         stack_capture_use_libgcc();
