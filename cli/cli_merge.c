@@ -166,21 +166,6 @@ static int expand(struct dir_list *l, const char *arg)
     return rc;
 }
 
-static int write_json_file(const char *path, const char *json)
-{
-    bool to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "we");
-    if (!f) {
-        fprintf(stderr, "threadleak: --json %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    bool ok = fputs(json, f) >= 0;
-    ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
-    if (!ok)
-        fprintf(stderr, "threadleak: --json %s: write failed\n", path);
-    return ok ? 0 : -1;
-}
-
 static int merge_and_report(const struct merge_options *o, const struct dir_list *l)
 {
     struct tl__merge_result m;
@@ -195,7 +180,7 @@ static int merge_and_report(const struct merge_options *o, const struct dir_list
     if (!o->quiet)
         fputs(m.text, stderr);
     int status = m.leaked_threads > 0 ? o->exitcode : 0;
-    if (o->json_path && write_json_file(o->json_path, m.json) != 0)
+    if (o->json_path && report_merge_write_json(o->json_path, m.json) != 0)
         status = TL_STATUS_TOOL_FAILED;
     report_merge_free(&m);
     return status;

@@ -212,21 +212,6 @@ static void warn_stragglers(const struct run *r)
             n == 1 ? "its report is" : "their reports are");
 }
 
-static int write_json_file(const char *path, const char *json)
-{
-    bool to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "we");
-    if (!f) {
-        fprintf(stderr, "threadleak: --json %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    bool ok = fputs(json, f) >= 0;
-    ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
-    if (!ok)
-        fprintf(stderr, "threadleak: --json %s: write failed\n", path);
-    return ok ? 0 : -1;
-}
-
 /* Reads the TSan logs of the run; its findings go into the merged report and the status. */
 static int collect_tsan(struct run *r, struct tl__tsan_gate *g)
 {
@@ -306,7 +291,7 @@ static int report(struct run *r)
     }
     print_undelivered(r); /* even with -q: it decides the status */
     int result = m.leaked_threads > 0 ? 1 : 0;
-    if (r->opt.json_path && write_json_file(r->opt.json_path, m.json) != 0)
+    if (r->opt.json_path && report_merge_write_json(r->opt.json_path, m.json) != 0)
         result = -1;
     report_merge_free(&m);
     tsan_gate_free(&g);

@@ -384,3 +384,18 @@ void report_merge_free(struct tl__merge_result *r)
     free(r->warnings);
     memset(r, 0, sizeof *r);
 }
+
+int report_merge_write_json(const char *path, const char *json)
+{
+    bool to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "we");
+    if (!f) {
+        fprintf(stderr, "threadleak: --json %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    bool ok = fputs(json, f) >= 0;
+    ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, "threadleak: --json %s: write failed\n", path);
+    return ok ? 0 : -1;
+}

@@ -52,4 +52,8 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
 
 void report_merge_free(struct tl__merge_result *r);
 
+/* Writes a merged JSON document to path (`--json PATH`; "-" is stdout). 0, or -1 after a message
+ * on stderr that names the path. */
+int report_merge_write_json(const char *path, const char *json);
+
 #endif
