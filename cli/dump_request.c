@@ -5,6 +5,7 @@
 #include "options.h"
 #include "toolbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -76,6 +77,28 @@ static int catches_signal(pid_t pid, int signo, bool *zombie)
     return caught;
 }
 
+/* Whether a thread of pid is named TL_DUMP_LISTENER_THREAD: the shim's services thread while the
+ * request signal still reaches its listener (dump_protocol.h). */
+static bool has_listener_thread(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *tasks = opendir(path);
+    bool found = false;
+    for (struct dirent *e; tasks && !found && (e = readdir(tasks));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char comm_path[sizeof path + 256 + 8]; /* + d_name + "/comm" */
+        snprintf(comm_path, sizeof comm_path, "%s/%s/comm", path, e->d_name);
+        char *comm = tl__read_file_at(AT_FDCWD, comm_path, 64, NULL);
+        found = comm && strcmp(comm, TL_DUMP_LISTENER_THREAD "\n") == 0;
+        free(comm);
+    }
+    if (tasks)
+        closedir(tasks);
+    return found;
+}
+
 enum dump_target_status dump_target_check(pid_t pid, char *why, size_t whylen)
 {
     bool zombie = false;
@@ -103,6 +126,14 @@ enum dump_target_status dump_target_check(pid_t pid, char *why, size_t whylen)
                  "it with `threadleak run --dump-listener`, %s=1 or THREADLEAK_OPTIONS=http=...",
                  (long)pid, TL_DUMP_LISTENER_ENV);
         return DUMP_TARGET_NOT_LISTENING;
+    }
+    if (!has_listener_thread(pid)) {
+        snprintf(why, whylen,
+                 "process %ld handles the dump request signal itself (SIGRTMIN+%d), and "
+                 "threadleak's dump listener is not installed in it; not signalling it, since its "
+                 "own handler would run. Use THREADLEAK_OPTIONS=http=... for its thread profile",
+                 (long)pid, TL_DUMP_SIGNAL_OFFSET);
+        return DUMP_TARGET_FOREIGN;
     }
     return DUMP_TARGET_OK;
 }

@@ -19,6 +19,7 @@ enum dump_target_status {
     DUMP_TARGET_NO_ACCESS,     /* /proc/PID is not readable: another user's process */
     DUMP_TARGET_NO_SHIM,       /* libthreadleak.so is not mapped */
     DUMP_TARGET_NOT_LISTENING, /* the shim is there, but its dump listener is not */
+    DUMP_TARGET_FOREIGN,       /* the program handles the request signal itself */
 };
 
 /* Checks pid: the shim mapped, the request signal caught. On anything but DUMP_TARGET_OK, why

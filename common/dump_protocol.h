@@ -23,4 +23,12 @@
 #define TL_DUMP_FOOTER_FORMAT   "threadleak: end of thread dump of process %ld (request %ld)"
 #define TL_ENDPOINT_FILE_FORMAT "threadleak.%ld.http" /* in report_dir: "HOST:PORT\n" */
 
+/* The services thread's name (comm) says whether the request signal still reaches the listener:
+ * TL_DUMP_LISTENER_THREAD while our handler is installed, TL_SERVICES_THREAD when it is not (never
+ * installed, or the program took the signal for itself later; the thread checks at every wake).
+ * The CLI signals only a process with a thread of the first name, so that a program's own handler
+ * never runs for a request. */
+#define TL_DUMP_LISTENER_THREAD "threadleak"
+#define TL_SERVICES_THREAD      "threadleak-http"
+
 #endif

@@ -118,6 +118,20 @@ int dump_listener_install(void)
     return 0;
 }
 
+bool dump_listener_still_installed(void)
+{
+    if (!installed)
+        return false;
+    struct sigaction now;
+    if (sigaction(dump_listener_signal(), NULL, &now) != 0)
+        return true; /* cannot tell: keep serving */
+    if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_dump_request)
+        return true;
+    close_pipe();
+    installed = false;
+    return false;
+}
+
 void dump_listener_uninstall(void)
 {
     forked_child();

@@ -23,6 +23,10 @@ int dump_listener_install(void);
  * be started). */
 void dump_listener_uninstall(void);
 
+/* Whether the request signal still runs our handler: false once the program installed its own
+ * (then the listener lets go of its pipe; the disposition is the program's). One sigaction call. */
+bool dump_listener_still_installed(void);
+
 /* The pipe the services thread polls for requests; -1 when the listener is off. */
 int dump_listener_fd(void);
 

@@ -154,6 +154,12 @@ static void serve(void)
 {
     int fd = services.listener ? dump_listener_fd() : -1;
     for (;;) {
+        if (fd >= 0 && !dump_listener_still_installed()) {
+            /* The program took the request signal for itself: say so in our name, which is what
+             * `threadleak dump` checks before it signals (dump_protocol.h). */
+            fd = -1;
+            prctl(PR_SET_NAME, TL_SERVICES_THREAD, 0, 0, 0);
+        }
         struct pollfd request = {.fd = fd, .events = POLLIN};
         bool leader_gone = services_leader_exited();
         if (leader_gone && services_only_own_threads_left(shim_current_tid()))
@@ -168,7 +174,7 @@ static void *services_main(void *arg)
 {
     (void)arg;
     shim_mark_current_thread_as_tool();
-    prctl(PR_SET_NAME, "threadleak", 0, 0, 0);
+    prctl(PR_SET_NAME, services.listener ? TL_DUMP_LISTENER_THREAD : TL_SERVICES_THREAD, 0, 0, 0);
     if (services.http)
         start_endpoint();
     serve();

@@ -137,6 +137,54 @@ static void test_dump_of_a_listening_process(void **state)
     target_stop(&t); /* it kept running, and exits cleanly: the listener is not a leak */
 }
 
+/* Whether any thread of pid has this name (comm). */
+static bool has_thread_named(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    bool found = false;
+    for (struct dirent *e; d && !found && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char comm_path[400], comm[32] = "";
+        snprintf(comm_path, sizeof comm_path, "%s/%s/comm", path, e->d_name);
+        FILE *f = fopen(comm_path, "re");
+        if (f && fgets(comm, sizeof comm, f))
+            comm[strcspn(comm, "\n")] = '\0';
+        if (f)
+            fclose(f);
+        found = strcmp(comm, name) == 0;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* The program replaced the listener's handler with its own: a request would run the program's
+ * handler, so the CLI must refuse it, and the program's handler must never run. */
+static void test_refuses_a_program_handling_the_signal(void **state)
+{
+    (void)state;
+    char listener[] = "THREADLEAK_DUMP_LISTENER=1";
+    struct target t =
+        target_start_env(shim_path, prog_path, "own_handler", "300", NULL, true, listener);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)t.pid);
+    /* The services thread notices within one idle wake (250 ms); allow for a loaded machine. */
+    for (int i = 0; i < 100 && has_thread_named(t.pid, "threadleak"); i++)
+        usleep(50000);
+    struct cli_run r = run_cli(t.dir, (const char *[]){"dump", "--timeout", "2s", pid, NULL}, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "handles the dump request signal itself"));
+    cli_run_free(&r);
+    usleep(200000);
+    char *out = slurp(t.err_path, NULL);
+    assert_null(strstr(out, "own handler ran"));
+    free(out);
+    target_stop(&t);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -303,6 +351,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump_of_a_listening_process),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_refuses_a_program_handling_the_signal),
         cmocka_unit_test(test_run_timeout_dumps_then_kills),
         cmocka_unit_test(test_run_with_http_and_dump),
     };
