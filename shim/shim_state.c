@@ -7,6 +7,7 @@
 #include "live_stacks.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
+#include "stack_capture.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -117,7 +118,8 @@ void shim_adopt_forked_child(void)
         atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
     }
     registry_fork_child(self);
-    live_stacks_fork_child(); /* a dump running in another thread left its lock held */
+    live_stacks_fork_child();   /* a dump running in another thread left its lock held */
+    stack_capture_fork_child(); /* before any capture here: walks were held off during fork */
 }
 
 void shim_check_fork(void)
@@ -126,12 +128,17 @@ void shim_check_fork(void)
         shim_adopt_forked_child();
 }
 
+/* docs/reliability.md, "Fork-safe", lists every lock and what keeps it out of the child. Only the
+ * unwinders are waited for (briefly, and only while another thread is inside one): their locks are
+ * libunwind's and the loader's, which we cannot reset. Ours are reset in the child. */
 void shim_fork_begin(void)
 {
     atomic_store(&fork_in_progress, true);
+    stack_capture_fork_prepare();
 }
 
 void shim_fork_end(void)
 {
+    stack_capture_fork_parent();
     atomic_store(&fork_in_progress, false);
 }

@@ -40,8 +40,11 @@ void shim_mark_current_thread_as_tool(void);
 void shim_attach_exit_observer(struct tl__thread_record *r);
 
 /* fork: a child adopts the registry on its first thread creation or in our atfork handler,
- * whichever runs first. shim_check_fork is a relaxed load outside of a fork; shim_fork_begin and
- * shim_fork_end bracket a fork in the parent and the child (shim_init.c registers them). */
+ * whichever runs first, and resets what a thread it does not have may have left held (the dump
+ * lock, the symboliser's lock, the unwinders' bookkeeping). shim_check_fork is a relaxed load
+ * outside of a fork; shim_fork_begin (prepare: holds off new stack walks and waits, bounded, for
+ * those under way) and shim_fork_end bracket a fork in the parent and the child (shim_init.c
+ * registers them). All async-signal-safe: fork may be called from a signal handler. */
 void shim_check_fork(void);
 void shim_adopt_forked_child(void);
 void shim_fork_begin(void);
