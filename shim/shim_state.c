@@ -8,6 +8,7 @@
 #include "registry.h"
 #include "sanitizer_interplay.h"
 #include "stack_capture.h"
+#include "symbolize.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -120,6 +121,7 @@ void shim_adopt_forked_child(void)
     registry_fork_child(self);
     live_stacks_fork_child();   /* a dump running in another thread left its lock held */
     stack_capture_fork_child(); /* before any capture here: walks were held off during fork */
+    symbolizer_fork_child();    /* a symbolisation in another thread left its lock held */
 }
 
 void shim_check_fork(void)
