@@ -5,10 +5,10 @@
  * hang, and the test prints its threads' stacks (gdb when it may attach, /proc otherwise), kills it
  * and fails.
  *
- * Usage: fork_stress [FORKS [BUDGET_S [CHILD_TIMEOUT_MS [create]]]]; `create`: children only create
- * a thread, no dump. Stops early, and passes, when the time
- * budget is spent: the box may be loaded, and a slow run is not a hang. Linked with threadleak
- * (the test API), with THREADLEAK_DUMP_LISTENER=1 in the environment. */
+ * Usage: fork_stress [FORKS [BUDGET_S [CHILD_TIMEOUT_MS [create]]]]; with `create` children only
+ * create a thread, no dump (the unwinders alone). Stops early, and passes, when the time budget is
+ * spent: the box may be loaded, and a slow run is not a hang. Linked with threadleak (the test
+ * API), with THREADLEAK_DUMP_LISTENER=1 in the environment. */
 #define _GNU_SOURCE
 #include "dump_protocol.h"
 #include "threadleak.h"
@@ -67,7 +67,7 @@ static void *spawner(void *arg)
 }
 
 /* Live dumps: the test API's check (signals every running thread for its stack and symbolises
- * it), a snapshot, and now and then the dump listener, which the services thread serves. */
+ * it) and a snapshot. */
 static void *dumper(void *arg)
 {
     (void)arg;
@@ -80,7 +80,10 @@ static void *dumper(void *arg)
     return NULL;
 }
 
-/* What `threadleak dump` sends; only when the listener took the signal (else it would kill). */
+/* What `threadleak dump` sends, served by the listener's thread; only when the listener took the
+ * signal (else it would kill us). */
+static atomic_uint dump_requests;
+
 static void *dump_requester(void *arg)
 {
     (void)arg;
@@ -90,6 +93,7 @@ static void *dump_requester(void *arg)
         return NULL;
     while (!atomic_load(&stopping)) {
         kill(getpid(), signo);
+        atomic_fetch_add(&dump_requests, 1);
         usleep(20000);
     }
     return NULL;
@@ -241,7 +245,7 @@ int main(int argc, char **argv)
         pthread_join(spawners[k], NULL);
     pthread_join(dump_thread, NULL);
     pthread_join(request_thread, NULL);
-    dprintf(out_fd, "fork_stress: %u forks in %lld ms, %s\n", done, now_ms() - start,
-            failed ? "FAILED" : "no hang");
+    dprintf(out_fd, "fork_stress: %u forks in %lld ms, %u dump requests, %s\n", done,
+            now_ms() - start, atomic_load(&dump_requests), failed ? "FAILED" : "no hang");
     return failed;
 }
