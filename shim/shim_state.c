@@ -141,6 +141,11 @@ void shim_fork_begin(void)
 
 void shim_fork_end(void)
 {
-    stack_capture_fork_parent();
     atomic_store(&fork_in_progress, false);
+}
+
+void shim_fork_parent(void)
+{
+    stack_capture_fork_parent(); /* the child's count was reset when it adopted the registry */
+    shim_fork_end();
 }

@@ -49,5 +49,6 @@ void shim_check_fork(void);
 void shim_adopt_forked_child(void);
 void shim_fork_begin(void);
 void shim_fork_end(void);
+void shim_fork_parent(void); /* shim_fork_end, in the parent */
 
 #endif

@@ -55,7 +55,8 @@ static __thread int capture_depth __attribute__((tls_model("initial-exec")));
  * may be blocked on something the forking thread holds) leaves the child without unwinding. */
 #define FORK_WAIT_NS 50000000ull /* 50 ms: a loaded box's scheduling latency, with room */
 static atomic_uint walkers;
-static atomic_bool fork_pending;
+static atomic_uint fork_pending; /* forks between prepare and parent: glibc serialises them under
+                                  * its atfork lock, but a count does not have to rely on it */
 static bool walk_unfinished_at_fork; /* set in prepare, read in the child */
 static bool unwinding_lost;          /* this process image may hold a lock of a dead walker */
 
@@ -67,7 +68,7 @@ static bool walk_enter(void)
         return false;
     capture_depth++;
     atomic_fetch_add(&walkers, 1);
-    if (atomic_load(&fork_pending)) {
+    if (atomic_load(&fork_pending) > 0) {
         atomic_fetch_sub(&walkers, 1);
         capture_depth--;
         return false;
@@ -90,7 +91,7 @@ static uint64_t monotonic_ns(void)
 
 void stack_capture_fork_prepare(void)
 {
-    atomic_store(&fork_pending, true);
+    atomic_fetch_add(&fork_pending, 1);
     /* fork from a signal handler that interrupted this thread's own walk: that walk resumes in
      * both processes once the handler returns, so only the other threads' walks are waited for. */
     unsigned own = capture_depth > 0 ? 1u : 0u;
@@ -104,7 +105,7 @@ void stack_capture_fork_prepare(void)
 
 void stack_capture_fork_parent(void)
 {
-    atomic_store(&fork_pending, false);
+    atomic_fetch_sub(&fork_pending, 1);
 }
 
 void stack_capture_fork_child(void)
@@ -113,7 +114,7 @@ void stack_capture_fork_child(void)
         unwinding_lost = true; /* and in its children too: the memory holds the lock */
     /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
     atomic_store(&walkers, capture_depth > 0 ? 1u : 0u);
-    atomic_store(&fork_pending, false);
+    atomic_store(&fork_pending, 0); /* nor the parent's other forks */
 }
 
 static bool resolve_libunwind(void)
