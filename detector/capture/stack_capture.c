@@ -57,6 +57,7 @@ static __thread int capture_depth __attribute__((tls_model("initial-exec")));
 static atomic_uint walkers;
 static atomic_uint fork_pending; /* forks between prepare and parent: glibc serialises them under
                                   * its atfork lock, but a count does not have to rely on it */
+static __thread int loader_depth __attribute__((tls_model("initial-exec")));
 static bool walk_unfinished_at_fork; /* set in prepare, read in the child */
 static bool unwinding_lost;          /* this process image may hold a lock of a dead walker */
 
@@ -89,12 +90,47 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The calling thread's own entries in `walkers`. */
+static unsigned own_walkers(void)
+{
+    return (capture_depth > 0 ? 1u : 0u) + (unsigned)loader_depth;
+}
+
+void stack_capture_loader_enter(void)
+{
+    uint64_t deadline = 0;
+    for (;;) {
+        atomic_fetch_add(&walkers, 1);
+        if (atomic_load(&fork_pending) == 0)
+            break;
+        atomic_fetch_sub(&walkers, 1);
+        /* Bounded: the fork may itself wait, in another library's prepare handler, on a lock
+         * our caller holds. Past the bound the load goes ahead, as it did before. */
+        uint64_t now = monotonic_ns();
+        if (deadline == 0) {
+            deadline = now + FORK_WAIT_NS;
+        } else if (now >= deadline) {
+            atomic_fetch_add(&walkers, 1);
+            break;
+        }
+        sched_yield();
+    }
+    loader_depth++;
+}
+
+void stack_capture_loader_leave(void)
+{
+    loader_depth--;
+    atomic_fetch_sub(&walkers, 1);
+}
+
 void stack_capture_fork_prepare(void)
 {
     atomic_fetch_add(&fork_pending, 1);
-    /* fork from a signal handler that interrupted this thread's own walk: that walk resumes in
-     * both processes once the handler returns, so only the other threads' walks are waited for. */
-    unsigned own = capture_depth > 0 ? 1u : 0u;
+    /* fork from a signal handler that interrupted this thread's own walk (or from a constructor
+     * our dlopen runs): that resumes in both processes once the fork returns, so only the other
+     * threads' are waited for. */
+    unsigned own = own_walkers();
     if (atomic_load(&walkers) > own) {
         uint64_t deadline = monotonic_ns() + FORK_WAIT_NS;
         while (atomic_load(&walkers) > own && monotonic_ns() < deadline)
@@ -113,7 +149,7 @@ void stack_capture_fork_child(void)
     if (walk_unfinished_at_fork)
         unwinding_lost = true; /* and in its children too: the memory holds the lock */
     /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
-    atomic_store(&walkers, capture_depth > 0 ? 1u : 0u);
+    atomic_store(&walkers, own_walkers());
     atomic_store(&fork_pending, 0); /* nor the parent's other forks */
 }
 

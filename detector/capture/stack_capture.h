@@ -59,6 +59,11 @@ bool stack_capture_busy(void);
  * its stacks are empty rather than its threads hung. Async-signal-safe: fork may be called from a
  * signal handler, even one that interrupted a walk of the forking thread. */
 void stack_capture_fork_prepare(void);
+/* Around a dlopen of ours (the symboliser's libdw): it takes the loader's write lock, which glibc
+ * does not reset in a child and which a child's walk needs (dl_iterate_phdr), so prepare drains
+ * it as it drains a walk. A load that finds a fork pending waits for it first, bounded. */
+void stack_capture_loader_enter(void);
+void stack_capture_loader_leave(void);
 void stack_capture_fork_parent(void);
 void stack_capture_fork_child(void);
 
