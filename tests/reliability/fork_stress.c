@@ -233,11 +233,11 @@ int main(int argc, char **argv)
         return 2;
     close(null_fd);
 
-    /* One check before any thread or fork: the symboliser dlopens libdw on first use, and a
+    /* One check before any thread or fork, so that libdw and whatever it loads are loaded: a
      * dlopen in one thread while another forks leaves the child the loader's write lock held
-     * (glibc does not reset it), which the child's first stack walk then waits on forever
-     * (dl_iterate_phdr). That hazard is still open (docs/reliability.md, "Fork-safe"): this
-     * test holds what is promised. */
+     * (glibc does not reset it), which the child's first stack walk waits on forever
+     * (dl_iterate_phdr). The symboliser's own dlopen of libdw is drained before fork like a
+     * walk; a dlopen that is not ours is still an open hazard (docs/reliability.md). */
     int warm_fds[2];
     pthread_t warm_thread;
     if (pipe(warm_fds) != 0 || pthread_create(&warm_thread, NULL, blocked, &warm_fds[0]) != 0)
