@@ -11,6 +11,7 @@
 #endif
 #include "symbolize.h"
 
+#include "stack_capture.h"
 #include "toolbox.h"
 
 #include <dlfcn.h>
@@ -109,7 +110,9 @@ static bool resolve_libdw_symbols(void *lib)
 static bool load_libdw(void)
 {
     if (libdw_state == LIBDW_NOT_TRIED) {
+        stack_capture_loader_enter(); /* fork-safe: see stack_capture.h */
         void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+        stack_capture_loader_leave();
         libdw_state = lib && resolve_libdw_symbols(lib) ? LIBDW_LOADED : LIBDW_MISSING;
         /* The handle is kept for the life of the process: unloading a library whose code other
          * threads might still be inside at exit is not worth the few hundred KiB. */
@@ -745,12 +748,56 @@ static size_t expand_inlined(uintptr_t pc, uintptr_t lookup, const struct known_
     return k;
 }
 
+/* ---- the lock, and fork ---- */
+
+/* Which thread holds `lock`, as the thread itself knows it: the child of a fork has only the
+ * forking thread, and must tell its own symbolisation (interrupted by a signal handler that
+ * forked) from one of a thread it does not have. */
+static __thread bool holding __attribute__((tls_model("initial-exec")));
+
+static void lock_tables(void)
+{
+    pthread_mutex_lock(&lock);
+    holding = true;
+}
+
+static void unlock_tables(void)
+{
+    holding = false;
+    pthread_mutex_unlock(&lock);
+}
+
+/* Symbolisation allocates, reads files and calls libdw: nothing an atfork prepare handler may
+ * wait for (that would stall the host's fork for as long as a first look at a module takes). So
+ * a fork is allowed to catch another thread inside; the child then finds `lock` held by nobody it
+ * has, around tables that may be half-updated. It starts afresh with a new lock and empty tables,
+ * and abandons the old ones, libdw session included, without freeing them: they may be
+ * inconsistent. Strings handed out before stay valid, since only symbolizer_close frees them. */
+void symbolizer_fork_child(void)
+{
+    if (holding)
+        return; /* ours: it resumes once the handler that forked returns */
+    if (pthread_mutex_trylock(&lock) == 0) {
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&lock, &unlocked, sizeof unlocked);
+    dwfl = NULL;
+    dwfl_failed = false;
+    cache = NULL;
+    cache_cap = cache_count = 0;
+    interned = NULL;
+    interned_cap = interned_count = 0;
+    module_indexes = NULL;
+}
+
 /* ---- public ---- */
 
 size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresses,
                                 struct tl__frame *out, size_t cap)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     size_t k = 0;
     for (size_t i = 0; i < n && k < cap; i++) {
         uintptr_t pc = (uintptr_t)pcs[i];
@@ -758,13 +805,13 @@ size_t symbolize_frames_inlined(void *const *pcs, size_t n, bool return_addresse
         struct known_address known = describe(lookup);
         k += expand_inlined(pc, lookup, &known, out + k, cap - k);
     }
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
     return k;
 }
 
 void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct tl__frame *out)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     for (size_t i = 0; i < n; i++) {
         uintptr_t pc = (uintptr_t)pcs[i];
         /* A return address is the instruction after the call; the call itself is one byte back
@@ -779,20 +826,20 @@ void symbolize_frames(void *const *pcs, size_t n, bool return_addresses, struct 
             .module = known.module,
         };
     }
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
 }
 
 const char *symbolize_function(const void *pc)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     const char *function = describe((uintptr_t)pc).function;
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
     return function ? function : unknown_function;
 }
 
 const char *symbolize_function_or_offset(const void *pc)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     struct known_address known = describe((uintptr_t)pc);
     const char *name = known.function;
     Dl_info info;
@@ -803,15 +850,15 @@ const char *symbolize_function_or_offset(const void *pc)
                  (unsigned long)((uintptr_t)pc - (uintptr_t)info.dli_fbase));
         name = intern(text);
     }
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
     return name ? name : unknown_function;
 }
 
 const char *symbolize_intern(const char *s)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     const char *copy = intern(s);
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
     return copy ? copy : unknown_function;
 }
 
@@ -831,15 +878,15 @@ static void close_locked(void)
 
 void symbolizer_close(void)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     close_locked();
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
 }
 
 void symbolizer_use_libdw(bool enabled)
 {
-    pthread_mutex_lock(&lock);
+    lock_tables();
     close_locked();
     libdw_wanted = enabled;
-    pthread_mutex_unlock(&lock);
+    unlock_tables();
 }

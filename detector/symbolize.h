@@ -35,6 +35,10 @@ const char *symbolize_function_or_offset(const void *pc);
 /* A copy of s that lives as long as the symbolizer's own strings (until symbolizer_close). */
 const char *symbolize_intern(const char *s);
 
+/* In the child of a fork (shim_state.c's atfork handler): when another thread of the parent was
+ * symbolising at fork, starts afresh instead of waiting forever on its lock. */
+void symbolizer_fork_child(void);
+
 /* Releases libdw's state and every string handed out. */
 void symbolizer_close(void);
 

@@ -47,7 +47,7 @@ static void fork_prepare(void)
 
 static void fork_parent(void)
 {
-    shim_fork_end();
+    shim_fork_parent();
 }
 
 static void fork_child(void)

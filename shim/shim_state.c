@@ -7,6 +7,8 @@
 #include "live_stacks.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
+#include "stack_capture.h"
+#include "symbolize.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -152,7 +154,9 @@ void shim_adopt_forked_child(void)
         atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
     }
     registry_fork_child(self);
-    live_stacks_fork_child(); /* a dump running in another thread left its lock held */
+    live_stacks_fork_child();   /* a dump running in another thread left its lock held */
+    stack_capture_fork_child(); /* before any capture here: walks were held off during fork */
+    symbolizer_fork_child();    /* a symbolisation in another thread left its lock held */
 }
 
 void shim_check_fork(void)
@@ -161,12 +165,22 @@ void shim_check_fork(void)
         shim_adopt_forked_child();
 }
 
+/* docs/reliability.md, "Fork-safe", lists every lock and what keeps it out of the child. Only the
+ * unwinders are waited for (briefly, and only while another thread is inside one): their locks are
+ * libunwind's and the loader's, which we cannot reset. Ours are reset in the child. */
 void shim_fork_begin(void)
 {
     atomic_store(&fork_in_progress, true);
+    stack_capture_fork_prepare();
 }
 
 void shim_fork_end(void)
 {
     atomic_store(&fork_in_progress, false);
+}
+
+void shim_fork_parent(void)
+{
+    stack_capture_fork_parent(); /* the child's count was reset when it adopted the registry */
+    shim_fork_end();
 }

@@ -47,11 +47,15 @@ void shim_note_start_stderr(void);
 const char *shim_stderr_changed(void);
 
 /* fork: a child adopts the registry on its first thread creation or in our atfork handler,
- * whichever runs first. shim_check_fork is a relaxed load outside of a fork; shim_fork_begin and
- * shim_fork_end bracket a fork in the parent and the child (shim_init.c registers them). */
+ * whichever runs first, and resets what a thread it does not have may have left held (the dump
+ * lock, the symboliser's lock, the unwinders' bookkeeping). shim_check_fork is a relaxed load
+ * outside of a fork; shim_fork_begin (prepare: holds off new stack walks and waits, bounded, for
+ * those under way) and shim_fork_end bracket a fork in the parent and the child (shim_init.c
+ * registers them). All async-signal-safe: fork may be called from a signal handler. */
 void shim_check_fork(void);
 void shim_adopt_forked_child(void);
 void shim_fork_begin(void);
 void shim_fork_end(void);
+void shim_fork_parent(void); /* shim_fork_end, in the parent */
 
 #endif

@@ -5,9 +5,12 @@
 #include "quiet_copy.h"
 
 #include <dlfcn.h>
-#include <unwind.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
+#include <unwind.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -39,6 +42,116 @@ static struct {
 static struct tl__text_range own_text;
 static bool own_text_inside; /* the shim is a library of its own: drop its frames anywhere */
 static __thread int capture_depth __attribute__((tls_model("initial-exec")));
+
+/* fork. libunwind's step takes its global cache lock and its memory pool's, dl_iterate_phdr the
+ * loader's, libgcc's unwinder its own; none is reset in a child, so a thread of the parent inside
+ * a walk at fork left the child a lock nobody will release (issue 16). So no walk is under way
+ * at fork: every walk counts itself in `walkers` and then checks `fork_pending`; the atfork
+ * prepare handler sets `fork_pending` and then waits for `walkers` to drain. Both sides use
+ * sequentially consistent operations, so either the walker sees the fork and steps back (the
+ * creation keeps no stack: a walk must not wait for the fork, which may itself be waiting on a
+ * lock that walker's caller holds, through another library's prepare handler), or the fork sees
+ * the walker and waits for it. The wait is bounded: a walker that does not finish in time (it
+ * may be blocked on something the forking thread holds) leaves the child without unwinding. */
+#define FORK_WAIT_NS 50000000ull /* 50 ms: a loaded box's scheduling latency, with room */
+static atomic_uint walkers;
+static atomic_uint fork_pending; /* forks between prepare and parent: glibc serialises them under
+                                  * its atfork lock, but a count does not have to rely on it */
+static __thread int loader_depth __attribute__((tls_model("initial-exec")));
+static bool walk_unfinished_at_fork; /* set in prepare, read in the child */
+static bool unwinding_lost;          /* this process image may hold a lock of a dead walker */
+
+static bool walk_enter(void)
+{
+    /* Nested in one thread (a signal handler that interrupted a walk and creates a thread or
+     * dumps): the unwinder's locks may be ours already, and they are not recursive. */
+    if (capture_depth > 0 || unwinding_lost)
+        return false;
+    capture_depth++;
+    atomic_fetch_add(&walkers, 1);
+    if (atomic_load(&fork_pending) > 0) {
+        atomic_fetch_sub(&walkers, 1);
+        capture_depth--;
+        return false;
+    }
+    return true;
+}
+
+static void walk_leave(void)
+{
+    atomic_fetch_sub(&walkers, 1);
+    capture_depth--;
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The calling thread's own entries in `walkers`. */
+static unsigned own_walkers(void)
+{
+    return (capture_depth > 0 ? 1u : 0u) + (unsigned)loader_depth;
+}
+
+void stack_capture_loader_enter(void)
+{
+    uint64_t deadline = 0;
+    for (;;) {
+        atomic_fetch_add(&walkers, 1);
+        if (atomic_load(&fork_pending) == 0)
+            break;
+        atomic_fetch_sub(&walkers, 1);
+        /* Bounded: the fork may itself wait, in another library's prepare handler, on a lock
+         * our caller holds. Past the bound the load goes ahead, as it did before. */
+        uint64_t now = monotonic_ns();
+        if (deadline == 0) {
+            deadline = now + FORK_WAIT_NS;
+        } else if (now >= deadline) {
+            atomic_fetch_add(&walkers, 1);
+            break;
+        }
+        sched_yield();
+    }
+    loader_depth++;
+}
+
+void stack_capture_loader_leave(void)
+{
+    loader_depth--;
+    atomic_fetch_sub(&walkers, 1);
+}
+
+void stack_capture_fork_prepare(void)
+{
+    atomic_fetch_add(&fork_pending, 1);
+    /* fork from a signal handler that interrupted this thread's own walk (or from a constructor
+     * our dlopen runs): that resumes in both processes once the fork returns, so only the other
+     * threads' are waited for. */
+    unsigned own = own_walkers();
+    if (atomic_load(&walkers) > own) {
+        uint64_t deadline = monotonic_ns() + FORK_WAIT_NS;
+        while (atomic_load(&walkers) > own && monotonic_ns() < deadline)
+            sched_yield();
+    }
+    walk_unfinished_at_fork = atomic_load(&walkers) > own;
+}
+
+void stack_capture_fork_parent(void)
+{
+    atomic_fetch_sub(&fork_pending, 1);
+}
+
+void stack_capture_fork_child(void)
+{
+    if (walk_unfinished_at_fork)
+        unwinding_lost = true; /* and in its children too: the memory holds the lock */
+    /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
+    atomic_store(&walkers, own_walkers());
+    atomic_store(&fork_pending, 0); /* nor the parent's other forks */
+}
 
 static bool resolve_libunwind(void)
 {
@@ -150,9 +263,8 @@ static unsigned walk_cursor(unw_cursor_t *cursor, void **frames, unsigned max, b
 
 unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method)
 {
-    if (!unw.ready || max == 0)
+    if (!unw.ready || max == 0 || !walk_enter())
         return 0;
-    capture_depth++;
     void *raw[TL_CAPTURE_RAW_MAX];
     unsigned want = max + 8 < TL_CAPTURE_RAW_MAX ? max + 8 : TL_CAPTURE_RAW_MAX;
     unsigned n = 0;
@@ -167,7 +279,7 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
         unw.getcontext(&uc);
         n = unw.init_local2(&cursor, &uc, 0) == 0 ? walk_cursor(&cursor, raw, want, false) : 0;
     }
-    capture_depth--;
+    walk_leave();
     /* Not only the wrappers on top: in a build without tail calls the shim's own frames sit
      * inside the stack too (main_with_exit_hook below main). The reader never wants them. */
     n = own_text_inside ? text_range_remove(raw, n, 0, &own_text) : drop_own_top(raw, n);
@@ -179,12 +291,13 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
 
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max)
 {
-    if (!unw.ready || max == 0 || capture_depth > 0)
+    if (!unw.ready || max == 0 || !walk_enter())
         return 0;
     unw_cursor_t cursor;
-    if (unw.init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) != 0)
-        return 0;
-    unsigned n = walk_cursor(&cursor, frames, max, true);
+    unsigned n = 0;
+    if (unw.init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0)
+        n = walk_cursor(&cursor, frames, max, true);
+    walk_leave();
     /* frames[0] is where the thread was interrupted, kept even in our code: what follows it are
      * return addresses, which symbolisation treats differently. */
     return own_text_inside ? text_range_remove(frames, n, 1, &own_text) : n;

@@ -40,16 +40,32 @@ enum tl__capture_method {
 };
 
 /* The caller's stack, innermost first, without the frames of threadleak itself. Allocation-free
- * on the careful and libgcc paths; see above for the fast path. */
+ * on the careful and libgcc paths; see above for the fast path. 0 frames while another thread is
+ * forking, and when nested in the same thread (a signal handler that interrupted a walk). */
 unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method);
 
 /* The stack of a thread interrupted by a signal, from the handler's ucontext. Async-signal-safe
  * provided the thread was not already inside libunwind (see stack_capture_busy). */
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
 
-/* True while the calling thread is inside stack_capture; a signal handler must not unwind then,
- * because libunwind's global cache lock may be held. */
+/* True while the calling thread is inside an unwinder; a signal handler must not unwind then,
+ * because libunwind's global cache lock may be held (both captures refuse to nest anyway). */
 bool stack_capture_busy(void);
+
+/* fork (shim_state.c calls these from the atfork handlers). Prepare waits, bounded, until no other
+ * thread is inside an unwinder, and walks starting meanwhile capture nothing; so the child never
+ * inherits an unwinder lock held by a thread it does not have. When a walk does not finish within
+ * the bound (it may be blocked on something the forking thread holds), the child never unwinds:
+ * its stacks are empty rather than its threads hung. Async-signal-safe: fork may be called from a
+ * signal handler, even one that interrupted a walk of the forking thread. */
+void stack_capture_fork_prepare(void);
+/* Around a dlopen of ours (the symboliser's libdw): it takes the loader's write lock, which glibc
+ * does not reset in a child and which a child's walk needs (dl_iterate_phdr), so prepare drains
+ * it as it drains a walk. A load that finds a fork pending waits for it first, bounded. */
+void stack_capture_loader_enter(void);
+void stack_capture_loader_leave(void);
+void stack_capture_fork_parent(void);
+void stack_capture_fork_child(void);
 
 /* True when pc lies in threadleak's own code and threadleak is a library of its own (the shim).
  * Linked into a program, as in the unit tests, nothing counts: "own" would be the whole program.
