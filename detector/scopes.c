@@ -40,6 +40,12 @@ uint32_t scope_intern(const char *name)
     return id;
 }
 
+void scopes_fork_child(void)
+{
+    pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
+    intern_lock = unlocked;
+}
+
 const char *scope_name(uint32_t id)
 {
     if (id == 0 || id > atomic_load_explicit(&published, memory_order_acquire))

@@ -13,4 +13,9 @@ uint32_t scope_intern(const char *name);
 /* The name of id, or NULL for 0 and unknown ids. The string lives as long as the process. */
 const char *scope_name(uint32_t id);
 
+/* For the child of fork (an atfork child hook): another thread of the parent may have been
+ * naming a scope, holding the lock. The published names stay; a name it had not published yet is
+ * simply not there. */
+void scopes_fork_child(void);
+
 #endif

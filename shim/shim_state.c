@@ -7,6 +7,7 @@
 #include "live_stacks.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
+#include "scopes.h"
 #include "stack_capture.h"
 #include "symbolize.h"
 
@@ -157,6 +158,7 @@ void shim_adopt_forked_child(void)
     live_stacks_fork_child();   /* a dump running in another thread left its lock held */
     stack_capture_fork_child(); /* before any capture here: walks were held off during fork */
     symbolizer_fork_child();    /* a symbolisation in another thread left its lock held */
+    scopes_fork_child();        /* so did a test naming a scope */
 }
 
 void shim_check_fork(void)

@@ -9,10 +9,14 @@
 #include "api_support.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static struct gate release = GATE_INIT;
 
@@ -210,6 +214,49 @@ static void test_failed_begins_still_pair_with_ends(void **state)
     assert_null(tl_scope_current());
 }
 
+/* Names scopes as fast as it can until told to stop: scope_intern holds its lock while it
+ * looks a name up among all the names so far, so a fork lands inside it often. */
+static atomic_bool interning;
+
+static void *intern_names(void *arg)
+{
+    (void)arg;
+    char name[32];
+    for (unsigned i = 0; atomic_load(&interning); i++) {
+        snprintf(name, sizeof name, "fork-scope-%u", i % 4000);
+        if (tl_scope_begin(name) == 0)
+            tl_scope_end();
+    }
+    return NULL;
+}
+
+/* A child of fork names a scope of its own: it must not find the parent's lock held. A hung
+ * child is ended by its alarm and counted. */
+static void test_fork_while_naming_scopes(void **state)
+{
+    (void)state;
+    atomic_store(&interning, true);
+    pthread_t namer;
+    assert_int_equal(pthread_create(&namer, NULL, intern_names, NULL), 0);
+    int hung = 0;
+    for (int i = 0; i < 200 && hung == 0; i++) {
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            alarm(3);
+            if (tl_scope_begin("in-the-child") == 0)
+                tl_scope_end();
+            _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        hung += WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM;
+    }
+    atomic_store(&interning, false);
+    pthread_join(namer, NULL);
+    assert_int_equal(hung, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_unscoped_threads_are_not_in_a_scope),
         cmocka_unit_test(test_scopes_nest),
         cmocka_unit_test(test_failed_begins_still_pair_with_ends),
+        cmocka_unit_test(test_fork_while_naming_scopes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
