@@ -3,7 +3,8 @@
 # start-up unless libasan comes first in the initial library list, so the CLI preloads it before
 # the shim; a user's own LD_PRELOAD of a sanitizer runtime stays before the shim too. The program
 # leaves one thread running and joins nothing: the gate must report it (66), not die in ASan.
-# LeakSanitizer is off here (detect_leaks=0): this checks the order only.
+# Parts 1 and 2 turn LeakSanitizer off (detect_leaks=0) to check the order alone; part 3 turns it
+# on: its exit-time check must stop and scan the running thread beside the shim without failing.
 # Usage: cli_asan_order.sh CLI SHIM ASAN_PROG
 set -u
 cli=$1 shim=$(realpath "$2") prog=$3
@@ -30,4 +31,13 @@ st=$?
 grep -q 'does not come first' "$work/err" && fail "user preload: ASan refused the order"
 grep -q "^LD_PRELOAD=$asan:$shim\$" "$work/out" || fail "user preload: wrong order"
 [ "$st" -eq 66 ] || fail "user preload: exit status $st, want 66"
+# 3. LeakSanitizer's exit-time check with the thread still running: no fatal error in its tracer,
+# no leak of memory to report, so the status is the gate's own 66.
+unset LD_PRELOAD
+ASAN_OPTIONS=detect_leaks=1 timeout -s KILL 60 "$cli" run --linger-ms 0 -- "$prog" \
+    >"$work/out" 2>"$work/err"
+st=$?
+grep -q 'LeakSanitizer has encountered a fatal error' "$work/err" && fail "LSan failed beside the shim"
+grep -q 'ERROR: LeakSanitizer' "$work/err" && fail "LSan reported a leak the program does not have"
+[ "$st" -eq 66 ] || fail "detect_leaks=1: exit status $st, want 66"
 echo "ok"
