@@ -141,8 +141,8 @@ static int set_tsan_options(struct run *r)
 static int set_environment(struct run *r)
 {
     char err[PATH_MAX + 256];
-    char *preload =
-        preload_compose(r->shim, r->prog.elf.tsan_needed, getenv("LD_PRELOAD"), err, sizeof err);
+    char *preload = preload_compose(r->shim, r->prog.elf.sanitizers_needed, getenv("LD_PRELOAD"),
+                                    err, sizeof err);
     if (!preload) {
         error_line(err);
         return TL_STATUS_TOOL_FAILED;

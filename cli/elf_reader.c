@@ -23,6 +23,10 @@
 #define MAX_DYN_ENTRIES 4096
 #define TSAN_PREFIX     "libtsan.so."
 
+/* The shared runtimes of gcc's and clang's -shared-libsan sanitizers. */
+static const char *const sanitizer_prefixes[] = {"libasan.so.", "libtsan.so.", "libubsan.so.",
+                                                 "libhwasan.so.", "liblsan.so."};
+
 /* An open file and libelf's handle on it (NULL until elf_file_begin). */
 struct elf_file {
     int fd;
@@ -137,21 +141,37 @@ static const char *load_strtab(const struct elf_file *f, uint64_t offset, uint64
     return data ? data->d_buf : NULL;
 }
 
-/* Whether the string at name in the table starts with TSAN_PREFIX and ends (at a NUL or at the
- * table's end) within TL_ELF_LIBNAME_MAX bytes; copies it into out when it does. */
-static bool needed_is_tsan(const char *strtab, size_t len, uint64_t name,
-                           char out[TL_ELF_LIBNAME_MAX])
+/* Whether the string at name in the table starts with prefix and ends (at a NUL or at the table's
+ * end) within TL_ELF_LIBNAME_MAX bytes; copies it into out when it does. */
+static bool needed_is(const char *strtab, size_t len, uint64_t name, const char *prefix,
+                      char out[TL_ELF_LIBNAME_MAX])
 {
     if (name >= len)
         return false;
     size_t n =
         strnlen(strtab + name, len - name < TL_ELF_LIBNAME_MAX ? len - name : TL_ELF_LIBNAME_MAX);
-    if (n >= TL_ELF_LIBNAME_MAX || n < strlen(TSAN_PREFIX) ||
-        strncmp(strtab + name, TSAN_PREFIX, strlen(TSAN_PREFIX)) != 0)
+    if (n >= TL_ELF_LIBNAME_MAX || n < strlen(prefix) ||
+        strncmp(strtab + name, prefix, strlen(prefix)) != 0)
         return false;
     memcpy(out, strtab + name, n);
     out[n] = '\0';
     return true;
+}
+
+/* Appends the sanitizer runtime at name, if it is one, to info->sanitizers_needed (dropped, not
+ * truncated, when the room is full: a real program needs two at most). */
+static void note_sanitizer(const char *strtab, size_t len, uint64_t name, struct tl__elf_info *info)
+{
+    char lib[TL_ELF_LIBNAME_MAX];
+    for (size_t i = 0; i < sizeof sanitizer_prefixes / sizeof sanitizer_prefixes[0]; i++) {
+        if (!needed_is(strtab, len, name, sanitizer_prefixes[i], lib))
+            continue;
+        size_t used = strlen(info->sanitizers_needed);
+        if (used + 1 + strlen(lib) < sizeof info->sanitizers_needed)
+            snprintf(info->sanitizers_needed + used, sizeof info->sanitizers_needed - used, "%s%s",
+                     used ? ":" : "", lib);
+        return;
+    }
 }
 
 /* The entries of PT_DYNAMIC, at most MAX_DYN_ENTRIES, as far as they lie in the file: a segment
@@ -170,8 +190,8 @@ static Elf_Data *load_dynamic(const struct elf_file *f, const GElf_Phdr *dyn)
     return elf_getdata_rawchunk(f->elf, (int64_t)dyn->p_offset, (size_t)len, ELF_T_DYN);
 }
 
-/* Looks for DT_NEEDED libtsan.so.N through PT_DYNAMIC. A malformed dynamic section only means
- * "not found": the loader will have its own say about such a file. */
+/* Looks for DT_NEEDED libtsan.so.N and every sanitizer runtime through PT_DYNAMIC. A malformed
+ * dynamic section only means "not found": the loader will have its own say about such a file. */
 static void find_tsan_needed(const struct elf_file *f, size_t phnum, struct tl__elf_info *info)
 {
     GElf_Phdr dyn;
@@ -198,8 +218,9 @@ static void find_tsan_needed(const struct elf_file *f, size_t phnum, struct tl__
         (strtab = load_strtab(f, offset, strsz, &len)) == NULL)
         return;
     for (size_t i = 0; i < nneeded; i++) {
-        if (needed_is_tsan(strtab, len, needed[i], info->tsan_needed))
-            return;
+        if (!info->tsan_needed[0])
+            needed_is(strtab, len, needed[i], TSAN_PREFIX, info->tsan_needed);
+        note_sanitizer(strtab, len, needed[i], info);
     }
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define TL_ELF_LIBNAME_MAX 64
+/* Room for every sanitizer runtime a program can need at once (asan and ubsan, say). */
+#define TL_ELF_SANITIZERS_MAX (4 * TL_ELF_LIBNAME_MAX)
 
 enum tl__elf_kind {
     TL_ELF_NOT_ELF,        /* no ELF magic */
@@ -28,6 +30,11 @@ struct tl__elf_info {
     uint16_t machine;        /* e_machine, EM_* */
     /* The DT_NEEDED entry "libtsan.so.N" of a gcc -fsanitize=thread program; "" when none. */
     char tsan_needed[TL_ELF_LIBNAME_MAX];
+    /* Every DT_NEEDED sanitizer runtime (libasan.so.N, libtsan.so.N, libubsan.so.N,
+     * libhwasan.so.N, liblsan.so.N), ':'-separated in DT_NEEDED order; "" when none. ASan and
+     * HWASan refuse to start unless they come first in the initial library list, so these are
+     * what the CLI preloads before the shim. */
+    char sanitizers_needed[TL_ELF_SANITIZERS_MAX];
 };
 
 /* Inspects the file at path through its ELF and program headers (section headers play no part:

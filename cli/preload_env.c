@@ -63,7 +63,63 @@ static void append_entry(struct strbuf *b, const char *entry, size_t len)
     sb_append_n(b, entry, len);
 }
 
-char *preload_compose(const char *shim, const char *tsan_lib, const char *user_preload, char *err,
+/* The file name part of an entry: what follows its last '/'. */
+static const char *entry_base(const char *entry, size_t len, size_t *base_len)
+{
+    const char *base = entry;
+    for (size_t i = 0; i < len; i++) {
+        if (entry[i] == '/')
+            base = entry + i + 1;
+    }
+    *base_len = len - (size_t)(base - entry);
+    return base;
+}
+
+bool preload_is_sanitizer(const char *entry, size_t len)
+{
+    static const char *const names[] = {"libasan.so", "libtsan.so", "libubsan.so", "libhwasan.so",
+                                        "liblsan.so"};
+    size_t base_len;
+    const char *base = entry_base(entry, len, &base_len);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]);
+        if (base_len >= n && memcmp(base, names[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Steps *p to the next non-empty entry of an LD_PRELOAD-style list; false at its end. */
+static bool next_entry(const char **p, const char **entry, size_t *len)
+{
+    *p += strspn(*p, PRELOAD_SEPARATORS);
+    if (!**p)
+        return false;
+    *entry = *p;
+    *len = strcspn(*p, PRELOAD_SEPARATORS);
+    *p += *len;
+    return true;
+}
+
+/* Whether list holds a sanitizer entry with the same file name as entry: the loader would load
+ * the one library twice by two names otherwise, or the user's chosen build of it would lose. */
+static bool user_names_runtime(const char *user_preload, const char *entry, size_t len)
+{
+    size_t base_len;
+    const char *base = entry_base(entry, len, &base_len);
+    const char *p, *cursor = user_preload ? user_preload : "";
+    size_t n;
+    while (next_entry(&cursor, &p, &n)) {
+        size_t other_len;
+        const char *other = entry_base(p, n, &other_len);
+        if (preload_is_sanitizer(p, n) && other_len == base_len &&
+            memcmp(other, base, base_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+char *preload_compose(const char *shim, const char *runtimes, const char *user_preload, char *err,
                       size_t errlen)
 {
     if (strpbrk(shim, PRELOAD_SEPARATORS)) {
@@ -71,18 +127,21 @@ char *preload_compose(const char *shim, const char *tsan_lib, const char *user_p
                  "the shim's path %s contains a space or ':', which LD_PRELOAD cannot carry", shim);
         return NULL;
     }
-    if (tsan_lib && !*tsan_lib)
-        tsan_lib = NULL;
+    const char *user = user_preload ? user_preload : "", *entry, *cursor;
+    size_t len;
     struct strbuf b = {.ok = true};
-    if (tsan_lib)
-        append_entry(&b, tsan_lib, strlen(tsan_lib));
+    for (cursor = user; next_entry(&cursor, &entry, &len);) {
+        if (preload_is_sanitizer(entry, len))
+            append_entry(&b, entry, len);
+    }
+    for (cursor = runtimes ? runtimes : ""; next_entry(&cursor, &entry, &len);) {
+        if (!user_names_runtime(user, entry, len))
+            append_entry(&b, entry, len);
+    }
     append_entry(&b, shim, strlen(shim));
-    for (const char *p = user_preload ? user_preload : ""; *p;) {
-        size_t len = strcspn(p, PRELOAD_SEPARATORS);
-        if (len > 0 && !same_entry(p, len, shim) && !same_entry(p, len, tsan_lib))
-            append_entry(&b, p, len);
-        p += len;
-        p += strspn(p, PRELOAD_SEPARATORS);
+    for (cursor = user; next_entry(&cursor, &entry, &len);) {
+        if (!preload_is_sanitizer(entry, len) && !same_entry(entry, len, shim))
+            append_entry(&b, entry, len);
     }
     return sb_finish(&b, err, errlen);
 }

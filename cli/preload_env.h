@@ -1,18 +1,31 @@
-/* The environment the target runs with: LD_PRELOAD that loads the shim (after gcc's libtsan when
- * the program needs it) and THREADLEAK_OPTIONS that sends every process's report to the private
- * report directory. Pure string functions, so that they are tested without running anything. */
+/* The environment the target runs with: LD_PRELOAD that loads the shim (after the sanitizer
+ * runtimes the program or the user asks for) and THREADLEAK_OPTIONS that sends every process's
+ * report to the private report directory. Pure string functions, so that they are tested without
+ * running anything. */
 #ifndef THREADLEAK_CLI_PRELOAD_ENV_H
 #define THREADLEAK_CLI_PRELOAD_ENV_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* LD_PRELOAD for the target: tsan_lib (when not NULL or ""), then shim, then the user's own
- * entries in their order, minus exact repeats of the two. The loader splits on ' ' and ':', so a
- * shim path containing either cannot be carried: that returns NULL with a message in err. Returns a
- * malloc'd string (NULL with err "out of memory" when allocation fails). */
-char *preload_compose(const char *shim, const char *tsan_lib, const char *user_preload, char *err,
+/* LD_PRELOAD for the target, in this order:
+ *   1. the user's own entries that are sanitizer runtimes (preload_is_sanitizer), in their order:
+ *      ASan and HWASan abort unless they come first in the initial library list, and TSan's
+ *      interceptors must wrap the shim's, not the other way round;
+ *   2. runtimes, the ':'-separated sanitizer runtimes the program needs (DT_NEEDED, from
+ *      elf_reader.h; NULL or "" for none), minus those already named in 1 (same file name);
+ *   3. shim;
+ *   4. the user's other entries in their order, minus exact repeats of the shim.
+ * The loader splits on ' ' and ':', so a shim path containing either cannot be carried: that
+ * returns NULL with a message in err. Returns a malloc'd string (NULL with err "out of memory"
+ * when allocation fails). */
+char *preload_compose(const char *shim, const char *runtimes, const char *user_preload, char *err,
                       size_t errlen);
+
+/* Whether the LD_PRELOAD entry of len bytes at entry names a sanitizer runtime: its file name
+ * (after the last '/') starts with libasan.so, libtsan.so, libubsan.so, libhwasan.so or
+ * liblsan.so. */
+bool preload_is_sanitizer(const char *entry, size_t len);
 
 /* What the CLI asks of every process, appended after the user's THREADLEAK_OPTIONS so that it
  * wins (later keys override earlier ones). */

@@ -51,6 +51,28 @@ static void test_preload_composition(void **state)
                    "libtsan.so.2:/l/shim.so:/l/shim.so.1");
 }
 
+/* Issue 16, item 4: ASan and HWASan abort unless they come first in the initial library list, so
+ * every sanitizer runtime, the program's own and the user's, goes before the shim. */
+static void test_preload_puts_sanitizer_runtimes_first(void **state)
+{
+    (void)state;
+    expect_preload("/l/shim.so", "libasan.so.8", NULL, "libasan.so.8:/l/shim.so");
+    expect_preload("/l/shim.so", "libasan.so.8:libubsan.so.1", "a.so",
+                   "libasan.so.8:libubsan.so.1:/l/shim.so:a.so");
+    expect_preload("/l/shim.so", "libhwasan.so.0", "a.so", "libhwasan.so.0:/l/shim.so:a.so");
+    /* The user's sanitizer entries keep their place before the shim, other entries theirs after. */
+    expect_preload("/l/shim.so", NULL, "a.so /usr/lib/libasan.so.8:b.so",
+                   "/usr/lib/libasan.so.8:/l/shim.so:a.so:b.so");
+    expect_preload("/l/shim.so", NULL, "/x/libtsan.so.2 /x/libubsan.so /x/liblsan.so.0 c.so",
+                   "/x/libtsan.so.2:/x/libubsan.so:/x/liblsan.so.0:/l/shim.so:c.so");
+    /* The user names the program's runtime by path: the user's build of it wins, named once. */
+    expect_preload("/l/shim.so", "libasan.so.8:libubsan.so.1", "/opt/gcc/lib/libasan.so.8",
+                   "/opt/gcc/lib/libasan.so.8:libubsan.so.1:/l/shim.so");
+    /* Only the file name counts: a directory named like a runtime does not make one. */
+    expect_preload("/l/shim.so", NULL, "/libasan.so/x.so", "/l/shim.so:/libasan.so/x.so");
+    expect_preload("/l/shim.so", NULL, "mylibasan.so", "/l/shim.so:mylibasan.so");
+}
+
 static void test_preload_refuses_unsplittable_shim_path(void **state)
 {
     (void)state;
@@ -141,6 +163,8 @@ static void test_elf_inspect_finds_libtsan(void **state)
     assert_int_equal(elf_inspect_file(tsan_prog_path, &info), 0);
     assert_int_equal(info.kind, TL_ELF_DYNAMIC);
     assert_true(strncmp(info.tsan_needed, "libtsan.so.", 11) == 0);
+    /* The same runtime is the one sanitizer the CLI preloads first. */
+    assert_string_equal(info.sanitizers_needed, info.tsan_needed);
 }
 
 static void test_elf_inspect_rejects_junk(void **state)
@@ -295,6 +319,7 @@ int main(int argc, char **argv)
     tsan_prog_path = cli_optional_path(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preload_composition),
+        cmocka_unit_test(test_preload_puts_sanitizer_runtimes_first),
         cmocka_unit_test(test_preload_refuses_unsplittable_shim_path),
         cmocka_unit_test(test_options_composition_overrides_the_user),
         cmocka_unit_test(test_options_quote_awkward_directories),
