@@ -210,9 +210,12 @@ struct tl__findings *findings_build(const struct tl__thread_info *leaks, size_t 
         free(sorted);
         return NULL;
     }
-    if (n)
+    /* No leaks means no arrays: glibc declares memcpy's and qsort's pointers nonnull even for a
+       count of 0, so calling them with NULL is undefined (UBSan stops on it). */
+    if (n) {
         memcpy(sorted, leaks, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, compare_group_key);
+        qsort(sorted, n, sizeof *sorted, compare_group_key);
+    }
     f->groups = n ? calloc(n, sizeof *f->groups) : NULL;
     for (size_t i = 0; i < n && f->groups;) {
         size_t j = i + 1;
@@ -221,7 +224,8 @@ struct tl__findings *findings_build(const struct tl__thread_info *leaks, size_t 
         fill_group(&f->groups[f->ngroups++], &sorted[i], j - i);
         i = j;
     }
-    qsort(f->groups, f->ngroups, sizeof *f->groups, compare_group_size);
+    if (f->ngroups)
+        qsort(f->groups, f->ngroups, sizeof *f->groups, compare_group_size);
     free(sorted);
     f->pid = getpid();
     f->ppid = getppid();
