@@ -394,6 +394,25 @@ static bool blocks_signal(const struct dump_run *run, const struct kernel_thread
            !in_dump_handler(run, ks->tid);
 }
 
+/* blocks_signal, looked at again before it counts: a thread returning from our previous dump's
+ * handler still blocks the signal for the few instructions between clearing `inside` and
+ * sigreturn. It unblocks within microseconds; a thread that blocks by choice does not. Costs
+ * three short sleeps only for threads that look blocked. */
+static bool keeps_blocking_signal(const struct dump_run *run, const struct kernel_thread_state *ks)
+{
+    if (!blocks_signal(run, ks))
+        return false;
+    for (int look = 0; look < 3; look++) {
+        struct timespec pause = {0, 100 * 1000};
+        nanosleep(&pause, NULL);
+        struct kernel_thread_state now;
+        if (kernel_state_read(run->task_dir, ks->tid, 0, NULL, &now) != 0 ||
+            !blocks_signal(run, &now))
+            return false; /* gone (the signal then finds out), or it was ours */
+    }
+    return true;
+}
+
 /* A slot no handler is using; -1 when the mailbox has none left. */
 static long arm_slot(struct dump_run *run, pid_t tid)
 {
@@ -440,7 +459,7 @@ static enum live_stack_status status_before_signal(const struct dump_run *run,
         return LIVE_STACK_NOT_SIGNALLED;
     if (ks->state == 'T' || ks->state == 't')
         return LIVE_STACK_STOPPED;
-    if (blocks_signal(run, ks))
+    if (keeps_blocking_signal(run, ks))
         return LIVE_STACK_SIGNALS_BLOCKED;
     if (tl__monotonic_ns() >= run->deadline_ns)
         return LIVE_STACK_TIMED_OUT; /* the budget went on reading /proc: don't start waits */
