@@ -3,13 +3,13 @@
 
 #include "module_text.h"
 #include "quiet_copy.h"
+#include "toolbox.h"
 
 #include <dlfcn.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
-#include <time.h>
 #include <unwind.h>
 
 #define UNW_LOCAL_ONLY
@@ -83,13 +83,6 @@ static void walk_leave(void)
     capture_depth--;
 }
 
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The calling thread's own entries in `walkers`. */
 static unsigned own_walkers(void)
 {
@@ -106,7 +99,7 @@ void stack_capture_loader_enter(void)
         atomic_fetch_sub(&walkers, 1);
         /* Bounded: the fork may itself wait, in another library's prepare handler, on a lock
          * our caller holds. Past the bound the load goes ahead, as it did before. */
-        uint64_t now = monotonic_ns();
+        uint64_t now = tl__monotonic_ns();
         if (deadline == 0) {
             deadline = now + FORK_WAIT_NS;
         } else if (now >= deadline) {
@@ -132,8 +125,8 @@ void stack_capture_fork_prepare(void)
      * threads' are waited for. */
     unsigned own = own_walkers();
     if (atomic_load(&walkers) > own) {
-        uint64_t deadline = monotonic_ns() + FORK_WAIT_NS;
-        while (atomic_load(&walkers) > own && monotonic_ns() < deadline)
+        uint64_t deadline = tl__monotonic_ns() + FORK_WAIT_NS;
+        while (atomic_load(&walkers) > own && tl__monotonic_ns() < deadline)
             sched_yield();
     }
     walk_unfinished_at_fork = atomic_load(&walkers) > own;
