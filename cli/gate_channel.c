@@ -408,45 +408,42 @@ static const char *why_word(enum tl__undelivered_why why)
     return words[why];
 }
 
-char *gate_undelivered_json(const struct tl__undelivered *u, size_t count)
+struct undelivered_list {
+    const struct tl__undelivered *items;
+    size_t count;
+};
+
+static void write_undelivered(struct tl__json_writer *w, const void *ctx)
 {
-    char *text = NULL;
-    size_t len;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return NULL;
-    struct tl__json_writer w;
-    tl__jw_init(&w, f);
-    tl__jw_begin_array(&w);
-    for (size_t i = 0; i < count; i++) {
+    const struct undelivered_list *list = ctx;
+    const struct tl__undelivered *u = list->items;
+    tl__jw_begin_array(w);
+    for (size_t i = 0; i < list->count; i++) {
         char reason[512];
         gate_undelivered_reason(&u[i], reason, sizeof reason);
-        tl__jw_begin_object(&w);
-        tl__jw_member_int(&w, "pid", u[i].pid);
-        tl__jw_member_string(&w, "exe", u[i].exe);
-        tl__jw_member_string(&w, "why", why_word(u[i].why));
-        tl__jw_member_string(&w, "reason", reason);
-        tl__jw_key(&w, "signal");
+        tl__jw_begin_object(w);
+        tl__jw_member_int(w, "pid", u[i].pid);
+        tl__jw_member_string(w, "exe", u[i].exe);
+        tl__jw_member_string(w, "why", why_word(u[i].why));
+        tl__jw_member_string(w, "reason", reason);
+        tl__jw_key(w, "signal");
         if (u[i].why == TL_UNDELIVERED_KILLED)
-            tl__jw_int(&w, u[i].signal);
+            tl__jw_int(w, u[i].signal);
         else
-            tl__jw_null(&w);
-        tl__jw_key(&w, "exit_status");
+            tl__jw_null(w);
+        tl__jw_key(w, "exit_status");
         if (u[i].why == TL_UNDELIVERED_EXITED)
-            tl__jw_int(&w, u[i].exit_status);
+            tl__jw_int(w, u[i].exit_status);
         else
-            tl__jw_null(&w);
-        tl__jw_end_object(&w);
+            tl__jw_null(w);
+        tl__jw_end_object(w);
     }
-    tl__jw_end_array(&w);
-    int rc = tl__jw_finish(&w);
-    if (fclose(f) != 0 || rc != 0) {
-        free(text);
-        return NULL;
-    }
-    /* The member is nested by the merge: no trailing newline. */
-    len = strlen(text);
-    while (len > 0 && text[len - 1] == '\n')
-        text[--len] = '\0';
-    return text;
+    tl__jw_end_array(w);
+}
+
+/* The member is nested by the merge: tl__jw_to_string leaves no trailing newline. */
+char *gate_undelivered_json(const struct tl__undelivered *u, size_t count)
+{
+    const struct undelivered_list list = {u, count};
+    return tl__jw_to_string(write_undelivered, &list);
 }

@@ -145,27 +145,15 @@ static struct tsan_log *list_logs(int dirfd, pid_t target, size_t *count)
 
 /* ---- JSON ---- */
 
-/* One JSON value written by write (the findings or the messages), as a string without the
- * trailing newline; NULL when memory runs out. */
-static char *json_of(const struct tl__tsan_report_set *set,
-                     void (*write)(struct tl__json_writer *, const struct tl__tsan_report_set *))
+/* The findings or the messages of the set, as one JSON value (see tl__jw_to_string). */
+static void write_findings(struct tl__json_writer *w, const void *set)
 {
-    char *buf = NULL;
-    size_t len;
-    FILE *out = open_memstream(&buf, &len);
-    if (!out)
-        return NULL;
-    struct tl__json_writer w;
-    tl__jw_init(&w, out);
-    write(&w, set);
-    int rc = tl__jw_finish(&w);
-    if (fclose(out) != 0 || rc != 0) {
-        free(buf);
-        return NULL;
-    }
-    while (len > 0 && buf[len - 1] == '\n')
-        buf[--len] = '\0';
-    return buf;
+    tsan_report_write_findings(w, set);
+}
+
+static void write_messages(struct tl__json_writer *w, const void *set)
+{
+    tsan_report_write_messages(w, set);
 }
 
 /* ---- text ---- */
@@ -266,8 +254,8 @@ static int render(struct tl__tsan_gate *g)
     write_text(out, &g->set);
     if (fclose(out) != 0)
         return -1;
-    g->findings_json = json_of(&g->set, tsan_report_write_findings);
-    g->messages_json = json_of(&g->set, tsan_report_write_messages);
+    g->findings_json = tl__jw_to_string(write_findings, &g->set);
+    g->messages_json = tl__jw_to_string(write_messages, &g->set);
     return g->findings_json && g->messages_json ? 0 : -1;
 }
 

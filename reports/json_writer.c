@@ -4,6 +4,7 @@
 #include "utf8.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void put(struct tl__json_writer *w, const char *s, size_t len)
@@ -279,4 +280,24 @@ int tl__jw_finish(struct tl__json_writer *w)
     if (fflush(w->out) != 0 || ferror(w->out))
         w->failed = true;
     return (w->failed || !w->done) ? -1 : 0;
+}
+
+char *tl__jw_to_string(void (*write)(struct tl__json_writer *w, const void *ctx), const void *ctx)
+{
+    char *text = NULL;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return NULL;
+    struct tl__json_writer w;
+    tl__jw_init(&w, out);
+    write(&w, ctx);
+    int rc = tl__jw_finish(&w);
+    if (fclose(out) != 0 || rc != 0) {
+        free(text);
+        return NULL;
+    }
+    while (len > 0 && text[len - 1] == '\n')
+        text[--len] = '\0';
+    return text;
 }

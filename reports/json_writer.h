@@ -58,4 +58,8 @@ void tl__jw_member_bool(struct tl__json_writer *w, const char *key, bool v);
  * value was written without error, -1 otherwise. */
 int tl__jw_finish(struct tl__json_writer *w);
 
+/* One JSON value that write writes from ctx, as a malloc'd string without the trailing newline,
+ * ready to be nested in another document; NULL when memory runs out or the value is invalid. */
+char *tl__jw_to_string(void (*write)(struct tl__json_writer *w, const void *ctx), const void *ctx);
+
 #endif
