@@ -749,6 +749,31 @@ static void read_syscall(int task_dir, struct kernel_thread_state *st)
         decode_wait_target(st);
 }
 
+/* The syscall fields only, read again: what the thread is doing right now. */
+void kernel_state_reread_syscall(int task_dir, struct kernel_thread_state *st)
+{
+    st->syscall_state = KERNEL_SYSCALL_UNREAD;
+    st->syscall_error = 0;
+    st->syscall_nr = -1;
+    st->syscall_name = NULL;
+    memset(st->args, 0, sizeof st->args);
+    st->user_sp = st->user_pc = 0;
+    st->futex_kind = KERNEL_FUTEX_NONE;
+    st->join_tid = 0;
+    st->fd = -1;
+    st->nfds = 0;
+    st->fd_target[0] = '\0';
+    read_syscall(task_dir, st);
+}
+
+bool kernel_state_same_call(const struct kernel_thread_state *a,
+                            const struct kernel_thread_state *b)
+{
+    return a->syscall_state == b->syscall_state && a->syscall_nr == b->syscall_nr &&
+           memcmp(a->args, b->args, sizeof a->args) == 0 && a->user_sp == b->user_sp &&
+           a->user_pc == b->user_pc;
+}
+
 static void read_wchan(int task_dir, struct kernel_thread_state *st)
 {
     char buf[KERNEL_STATE_WCHAN_MAX];

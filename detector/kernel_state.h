@@ -129,6 +129,15 @@ enum kernel_state_flags {
 int kernel_state_read(int task_dir, pid_t tid, unsigned flags, struct kernel_sched_clock *clock,
                       struct kernel_thread_state *out);
 
+/* Reads only `syscall` again into st's syscall fields (and the fd it names): one file, for a
+ * look just before acting on what the first read said. */
+void kernel_state_reread_syscall(int task_dir, struct kernel_thread_state *st);
+
+/* The same call, arguments, sp and pc in both reads: the thread has not left that call, or has
+ * come back to exactly it. */
+bool kernel_state_same_call(const struct kernel_thread_state *a,
+                            const struct kernel_thread_state *b);
+
 /* Table lookups. */
 const char *kernel_syscall_name(long nr); /* NULL when not in the table */
 enum kernel_futex_kind kernel_futex_kind_of(const uint64_t args[6]);

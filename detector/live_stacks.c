@@ -8,7 +8,9 @@
 #endif
 #include "live_stacks.h"
 
+#include "call_interruption.h"
 #include "module_text.h"
+#include "parked_stack.h"
 #include "stack_capture.h"
 #include "toolbox.h"
 
@@ -371,6 +373,7 @@ struct dump_run {
     size_t npending;
     size_t next_slot;
     int signo;
+    bool interrupt_calls;
     int task_dir;
     pid_t pid, self;
     uint32_t generation;
@@ -449,21 +452,78 @@ static int send_request(struct dump_run *run, pid_t tid, uint32_t slot)
     return -errno;
 }
 
-/* What to do with a thread whose kernel state we just read, before any signal. */
-static enum live_stack_status status_before_signal(const struct dump_run *run,
-                                                   const struct kernel_thread_state *ks)
+/* Takes the stack of a thread parked in a syscall from /proc's sp and pc, without touching it.
+ * The stack is copied after /proc was read, so /proc is read again afterwards: only when the
+ * thread is still in the very same call (same arguments, sp and pc) is the copy its stack. */
+static bool take_parked_stack(const struct dump_run *run, struct live_stack_thread *t)
 {
+    const struct kernel_thread_state *ks = &t->kernel;
+    if (ks->syscall_state != KERNEL_SYSCALL_IN && ks->syscall_state != KERNEL_SYSCALL_NONE)
+        return false;
+    struct parked_stack got;
+    if (!parked_stack_unwind(ks->user_sp, ks->user_pc, t->frames, LIVE_STACK_MAX_FRAMES, &got))
+        return false;
+    struct kernel_thread_state again = *ks;
+    kernel_state_reread_syscall(run->task_dir, &again);
+    if (!kernel_state_same_call(ks, &again)) {
+        t->nframes = 0;
+        return false;
+    }
+    t->nframes = (uint16_t)got.nframes;
+    t->first_frame_is_pc = true;
+    t->parked = true;
+    t->partial = got.partial;
+    return true;
+}
+
+/* In a call a handler would show in, or blocking the signal while in a syscall: the stack comes
+ * from /proc, or is not taken. */
+static enum live_stack_status leave_alone(const struct dump_run *run, struct live_stack_thread *t,
+                                          bool blocks)
+{
+    if (take_parked_stack(run, t))
+        return LIVE_STACK_OK;
+    return blocks ? LIVE_STACK_SIGNALS_BLOCKED : LIVE_STACK_WOULD_INTERRUPT;
+}
+
+static bool in_syscall(const struct kernel_thread_state *ks)
+{
+    return ks->syscall_state == KERNEL_SYSCALL_IN || ks->syscall_state == KERNEL_SYSCALL_NONE;
+}
+
+/* What to do with a thread whose kernel state we just read. LIVE_STACK_OK with no frames means:
+ * signal it. */
+static enum live_stack_status status_before_signal(const struct dump_run *run,
+                                                   struct live_stack_thread *t)
+{
+    struct kernel_thread_state *ks = &t->kernel;
     if (ks->error || ks->state == 'Z' || ks->state == 'X')
         return LIVE_STACK_EXITED;
     if (run->signo == 0)
         return LIVE_STACK_NOT_SIGNALLED;
     if (ks->state == 'T' || ks->state == 't')
         return LIVE_STACK_STOPPED;
+    if (run->interrupt_calls)
+        return keeps_blocking_signal(run, ks) ? LIVE_STACK_SIGNALS_BLOCKED : LIVE_STACK_OK;
+    if (call_would_see_signal(ks))
+        return leave_alone(run, t, false);
+    if (blocks_signal(run, ks) && in_syscall(ks))
+        return leave_alone(run, t, true);
     if (keeps_blocking_signal(run, ks))
         return LIVE_STACK_SIGNALS_BLOCKED;
     if (tl__monotonic_ns() >= run->deadline_ns)
         return LIVE_STACK_TIMED_OUT; /* the budget went on reading /proc: don't start waits */
-    return LIVE_STACK_OK;            /* meaning: signal it */
+    /* The first read was a while ago (four files): a thread that was running may have entered
+     * poll since. One more look, as close to the signal as we can make it. What remains is the
+     * few microseconds between this read and the signal (docs/live-stacks.md). */
+    struct kernel_thread_state now = *ks;
+    kernel_state_reread_syscall(run->task_dir, &now);
+    if (call_would_see_signal(&now)) {
+        *ks = now;
+        kernel_state_describe(ks, ks->wait, sizeof ks->wait);
+        return leave_alone(run, t, false);
+    }
+    return LIVE_STACK_OK; /* meaning: signal it */
 }
 
 static void request_stack(struct dump_run *run, uint32_t index)
@@ -528,8 +588,8 @@ static void read_and_signal(struct dump_run *run, const pid_t *tids, size_t coun
             capture_self(t);
             continue;
         }
-        t->status = status_before_signal(run, &t->kernel);
-        if (t->status == LIVE_STACK_OK)
+        t->status = status_before_signal(run, t);
+        if (t->status == LIVE_STACK_OK && !t->parked)
             request_stack(run, (uint32_t)i);
     }
 }
@@ -746,6 +806,7 @@ int live_stacks_dump(const struct live_stacks_options *options, struct live_stac
         .pid = getpid(),
         .self = (pid_t)syscall(SYS_gettid),
         .deadline_ns = start + (uint64_t)deadline_ms * 1000000u,
+        .interrupt_calls = options->interrupt_calls,
         .task_dir = kernel_state_open_task_dir(),
     };
     if (run.task_dir < 0)
@@ -778,6 +839,7 @@ void live_stacks_fork_child(void)
     }
     atomic_store(&acks, 0);
     kernel_wait_tracker_init(&wait_tracker);
+    parked_stack_fork_child();
 }
 
 const struct live_stack_thread *live_stacks_find(const struct live_stacks_dump *dump, pid_t tid)
@@ -821,6 +883,8 @@ const char *live_stack_status_name(enum live_stack_status status)
         return "stopped";
     case LIVE_STACK_NOT_SIGNALLED:
         return "not signalled";
+    case LIVE_STACK_WOULD_INTERRUPT:
+        return "would interrupt its call";
     }
     return "?";
 }

@@ -7,9 +7,11 @@
  * (generation, tid), so a signal that arrives late, or for an earlier dump, finds nothing to claim
  * and writes nothing; mailboxes are never unmapped while a handler may still hold one.
  *
- * Side effect: even with SA_RESTART, the signal makes nanosleep, poll, epoll_wait and select return
- * EINTR in the thread it interrupts (pthread_cond_wait, pthread_mutex_lock and read are not
- * affected). `nosignal` mode sends no signals and gives kernel state only.
+ * A thread blocked in a call that a handler would make return early (poll, epoll_wait, nanosleep,
+ * select, timed futex waits and the rest of signal(7)'s "never restarted" list) is never
+ * signalled: its stack is unwound from the sp and pc in /proc/self/task/TID/syscall instead
+ * (parked_stack.h, call_interruption.h). `nosignal` mode sends no signals and gives kernel state
+ * only.
  *
  * Design, measurements and limits: docs/live-stacks.md. */
 #ifndef THREADLEAK_LIVE_STACKS_H
@@ -36,6 +38,8 @@ enum live_stack_status {
     LIVE_STACK_EXITED,          /* gone before it could answer */
     LIVE_STACK_STOPPED,         /* stopped or traced: a signal would wait for it to resume */
     LIVE_STACK_NOT_SIGNALLED,   /* nosignal mode, or no usable signal or unwinder: kernel state */
+    LIVE_STACK_WOULD_INTERRUPT, /* in a call a signal would interrupt, and its stack could not be
+                                   taken from /proc: left alone */
 };
 
 struct live_stack_thread {
@@ -43,6 +47,9 @@ struct live_stack_thread {
     enum live_stack_status status;
     bool is_collector;      /* the thread that ran the dump: captured directly, no signal */
     bool first_frame_is_pc; /* frames[0] is the interrupted instruction, not a return address */
+    bool parked;  /* in a call a signal would show in: never signalled; the stack was unwound
+                     from the sp and pc /proc gives (parked_stack.h) */
+    bool partial; /* parked, and the walk ended at a frame that needs a register /proc lacks */
     uint16_t nframes;
     void *frames[LIVE_STACK_MAX_FRAMES]; /* innermost first */
     struct kernel_thread_state kernel;   /* read just before the signal was sent */
@@ -52,6 +59,10 @@ struct live_stacks_options {
     int signal;           /* 0 = SIGRTMIN + LIVE_STACKS_SIGNAL_OFFSET; must be a real-time signal */
     unsigned deadline_ms; /* 0 = LIVE_STACKS_DEADLINE_MS */
     bool nosignal;        /* kernel state only: no thread is interrupted */
+    bool interrupt_calls; /* signal threads in calls a handler interrupts too (poll, nanosleep,
+                             ...): whole stacks even in frame-pointer code, at the price of
+                             EINTR in those calls. Off by default; for tests and for users who
+                             accept that price */
 };
 
 struct live_stacks_dump {
@@ -80,7 +91,7 @@ void live_stacks_free(struct live_stacks_dump *dump);
 const struct live_stack_thread *live_stacks_find(const struct live_stacks_dump *dump, pid_t tid);
 
 /* "ok", "signals blocked", "timed out", "busy in unwinder", "busy in loader", "exited",
- * "stopped", "not signalled". */
+ * "stopped", "not signalled", "would interrupt its call". */
 const char *live_stack_status_name(enum live_stack_status status);
 
 /* The signal the last dump used (0 before the first). */

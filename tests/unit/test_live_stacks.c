@@ -65,6 +65,7 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t held_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int read_pipe[2], poll_pipe[2];
 static _Atomic unsigned nanosleep_eintr;
+static atomic_bool stop_blocked_spinner;
 
 static void announce(struct blocker *b)
 {
@@ -318,25 +319,51 @@ static void test_blocked_threads_stacks_and_waits(void **state)
     assert_null(d.threads);
 }
 
+/* Blocks every signal, then spins: the one thread whose current stack nobody can take. */
+static __attribute__((noinline)) void *spinning_with_signals_blocked(void *arg)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    announce(arg);
+    while (!atomic_load(&stop_blocked_spinner))
+        __asm__ volatile("" ::: "memory");
+    return NULL;
+}
+
 static void test_thread_blocking_the_signal_is_not_waited_for(void **state)
 {
     (void)state;
     await_blocked();
+    struct blocker spinner;
+    atomic_store(&stop_blocked_spinner, false);
+    pid_t spinner_tid = start_thread_in(&spinner, spinning_with_signals_blocked, 0);
     struct live_stacks_dump d;
     assert_int_equal(live_stacks_dump(NULL, &d), 0);
-    const struct live_stack_thread *t = find_thread(&d, blockers[BLOCKS_SIGNALS].tid);
+    atomic_store(&stop_blocked_spinner, true);
+    pthread_join(spinner.handle, NULL);
+    /* Running with every signal blocked: no stack, and the reason. */
+    const struct live_stack_thread *t = find_thread(&d, spinner_tid);
     assert_non_null(t);
     assert_int_equal(t->status, LIVE_STACK_SIGNALS_BLOCKED);
     assert_int_equal(t->nframes, 0);
+    assert_string_equal(live_stack_status_name(t->status), "signals blocked");
+    /* Blocking every signal while waiting in a syscall: its stack is taken from /proc. */
+    t = find_thread(&d, blockers[BLOCKS_SIGNALS].tid);
+    assert_non_null(t);
+    assert_int_equal(t->status, LIVE_STACK_OK);
+    assert_true(t->parked);
+    assert_true(stack_contains(t, "blocking_all_signals"));
     assert_string_equal(t->kernel.wait, "futex wait (condition)");
     /* Never sent a signal, so there was nothing to wait for: none is pending in it. */
     assert_false(signal_pending(t->tid, d.signal));
     unsigned expected_signalled = 0;
     for (size_t i = 0; i < d.count; i++) {
         const struct live_stack_thread *other = &d.threads[i];
-        expected_signalled += (other->status == LIVE_STACK_OK && !other->is_collector) ||
-                              other->status == LIVE_STACK_BUSY_IN_LOADER ||
-                              other->status == LIVE_STACK_BUSY_UNWINDING;
+        expected_signalled +=
+            (other->status == LIVE_STACK_OK && !other->is_collector && !other->parked) ||
+            other->status == LIVE_STACK_BUSY_IN_LOADER ||
+            other->status == LIVE_STACK_BUSY_UNWINDING;
     }
     assert_int_equal(d.signalled, expected_signalled);
     assert_int_equal(d.answered, expected_signalled);
@@ -420,10 +447,25 @@ static void test_nosignal_mode_and_eintr(void **state)
     sleep_ms(20);
     assert_int_equal(atomic_load(&nanosleep_eintr), before);
 
-    /* The documented side effect: with a signal, nanosleep returns EINTR despite SA_RESTART. */
+    /* A signalled dump leaves nanosleep alone: its stack comes from /proc, and no EINTR. */
     await_blocked();
     assert_int_equal(live_stacks_dump(NULL, &d), 0);
-    assert_int_equal(find_thread(&d, blockers[SLEEP].tid)->status, LIVE_STACK_OK);
+    const struct live_stack_thread *sleeper = find_thread(&d, blockers[SLEEP].tid);
+    assert_int_equal(sleeper->status, LIVE_STACK_OK);
+    assert_true(sleeper->parked);
+    assert_true(stack_contains(sleeper, "blocked_in_nanosleep"));
+    live_stacks_free(&d);
+    sleep_ms(50);
+    assert_int_equal(atomic_load(&nanosleep_eintr), before);
+
+    /* interrupt_calls asks for the old way, and gets its price: nanosleep returns EINTR despite
+     * SA_RESTART. */
+    await_blocked();
+    struct live_stacks_options interrupt = {.interrupt_calls = true};
+    assert_int_equal(live_stacks_dump(&interrupt, &d), 0);
+    sleeper = find_thread(&d, blockers[SLEEP].tid);
+    assert_int_equal(sleeper->status, LIVE_STACK_OK);
+    assert_false(sleeper->parked);
     live_stacks_free(&d);
     for (int i = 0; i < 2000 && atomic_load(&nanosleep_eintr) == before; i++)
         sleep_ms(1);
@@ -455,7 +497,8 @@ static void test_unanswered_thread_times_out_and_late_signal_is_harmless(void **
         sleep_ms(1);
     assert_int_equal(st.state, 'D');
     struct live_stacks_dump d;
-    struct live_stacks_options quick = {.deadline_ms = 100};
+    /* vfork is a call a signal would show in: only interrupt_calls signals it. */
+    struct live_stacks_options quick = {.deadline_ms = 100, .interrupt_calls = true};
     assert_int_equal(live_stacks_dump(&quick, &d), 0);
     const struct live_stack_thread *t = find_thread(&d, tid);
     assert_non_null(t);
@@ -568,7 +611,7 @@ static void test_churn(void **state)
     for (int i = 0; i < CHURN_CREATORS; i++)
         assert_int_equal(pthread_create(&creators[i], NULL, churn_creator, NULL), 0);
     assert_int_equal(pthread_create(&unwinder, NULL, unwinding_in_a_loop, NULL), 0);
-    unsigned long statuses[LIVE_STACK_NOT_SIGNALLED + 1] = {0};
+    unsigned long statuses[LIVE_STACK_WOULD_INTERRUPT + 1] = {0};
     size_t threads_seen = 0;
     uint64_t worst = 0, t0 = now_ns();
     for (int i = 0; i < CHURN_DUMPS; i++) {
@@ -577,7 +620,7 @@ static void test_churn(void **state)
         assert_unique_sorted(&d);
         threads_seen += d.count;
         for (size_t k = 0; k < d.count; k++) {
-            assert_true(d.threads[k].status <= LIVE_STACK_NOT_SIGNALLED);
+            assert_true(d.threads[k].status <= LIVE_STACK_WOULD_INTERRUPT);
             assert_true(d.threads[k].nframes <= LIVE_STACK_MAX_FRAMES);
             statuses[d.threads[k].status]++;
         }
@@ -594,7 +637,7 @@ static void test_churn(void **state)
            "created meanwhile\n",
            CHURN_DUMPS, total / 1e6, worst / 1e6, threads_seen, atomic_load(&churned));
     printf("#   statuses:");
-    for (int s = 0; s <= LIVE_STACK_NOT_SIGNALLED; s++)
+    for (int s = 0; s <= LIVE_STACK_WOULD_INTERRUPT; s++)
         printf(" %s=%lu", live_stack_status_name((enum live_stack_status)s), statuses[s]);
     printf("\n");
     assert_true(atomic_load(&churned) > 0);
