@@ -9,6 +9,7 @@
 #include "live_stacks.h"
 
 #include "call_interruption.h"
+#include "call_resume.h"
 #include "module_text.h"
 #include "parked_stack.h"
 #include "stack_capture.h"
@@ -38,6 +39,10 @@
 enum slot_phase { PHASE_FREE = 0, PHASE_ARMED = 1, PHASE_WRITING = 2, PHASE_DONE = 3 };
 
 #define GENERATION_MASK 0x3fffffffu
+/* In a request's low word, beside the slot index: the collector saw the thread running or in a
+ * call the kernel restarts, so a call the signal interrupted was entered after that look, and may
+ * be resumed (call_resume.h). Never set for a thread known to be in such a call. */
+#define REQUEST_RESUME 0x80000000u
 
 struct mailbox_slot {
     _Atomic uint64_t word;
@@ -151,18 +156,22 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
 /* Async-signal-safe, allocation-free. */
 static void dump_signal_handler(int signo, siginfo_t *info, void *ucontext)
 {
-    (void)signo;
     if (info->si_code != SI_QUEUE || info->si_pid != atomic_load(&dump_pid))
         return; /* someone else's signal: nothing to answer */
     int saved_errno = errno;
     atomic_fetch_add(&handlers_in_flight, 1); /* before loading the mailbox pointer */
     struct mailbox *box = atomic_load(&current_mailbox);
     uint64_t request = (uint64_t)(uintptr_t)info->si_value.sival_ptr;
-    uint32_t index = (uint32_t)request;
+    uint32_t index = (uint32_t)request & ~REQUEST_RESUME;
     if (box && index < box->capacity)
         answer_request(&box->slots[index], (uint32_t)(request >> 32), ucontext);
     atomic_fetch_sub(&handlers_in_flight, 1);
     errno = saved_errno;
+    /* Last, after the stack was taken where the thread really was: if the thread entered poll
+     * or the like after the collector's look, put it back into that call. Also for a late
+     * answer: the signal was still sent to a thread seen outside such a call. */
+    if ((uint32_t)request & REQUEST_RESUME)
+        call_resume_after_signal(ucontext, signo);
 }
 
 /* ---------------------------------------------------------------- the signal */
@@ -438,7 +447,7 @@ static bool disarm_slot(struct dump_run *run, uint32_t slot, pid_t tid)
     return atomic_compare_exchange_strong(&run->box->slots[slot].word, &armed, 0);
 }
 
-static int send_request(struct dump_run *run, pid_t tid, uint32_t slot)
+static int send_request(struct dump_run *run, pid_t tid, uint32_t slot, bool resume)
 {
     siginfo_t info;
     memset(&info, 0, sizeof info);
@@ -446,7 +455,8 @@ static int send_request(struct dump_run *run, pid_t tid, uint32_t slot)
     info.si_code = SI_QUEUE;
     info.si_pid = run->pid;
     info.si_uid = getuid();
-    info.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)run->generation << 32 | slot);
+    uint32_t low = slot | (resume ? REQUEST_RESUME : 0);
+    info.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)run->generation << 32 | low);
     if (syscall(SYS_rt_tgsigqueueinfo, run->pid, tid, run->signo, &info) == 0)
         return 0;
     return -errno;
@@ -534,7 +544,7 @@ static void request_stack(struct dump_run *run, uint32_t index)
         t->status = LIVE_STACK_NOT_SIGNALLED; /* mailbox full: cannot happen with headroom */
         return;
     }
-    int rc = send_request(run, t->tid, (uint32_t)slot);
+    int rc = send_request(run, t->tid, (uint32_t)slot, !call_would_see_signal(&t->kernel));
     if (rc != 0) {
         disarm_slot(run, (uint32_t)slot, t->tid);
         t->status = rc == -ESRCH ? LIVE_STACK_EXITED : LIVE_STACK_NOT_SIGNALLED;
