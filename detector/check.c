@@ -11,6 +11,7 @@ struct live_stacks_options check_live_options(const struct tl__config *cfg)
         .signal = cfg->dump_signal,
         .deadline_ms = cfg->dump_timeout_ms,
         .nosignal = cfg->stacks == TL_STACKS_NOSIGNAL,
+        .interrupt_calls = cfg->stacks == TL_STACKS_INTERRUPT,
     };
 }
 

@@ -19,8 +19,9 @@ enum tl_color { TL_COLOR_AUTO, TL_COLOR_ALWAYS, TL_COLOR_NEVER };
 
 /* How live stack dumps reach running threads. */
 enum tl__stacks {
-    TL_STACKS_SIGNAL,   /* interrupt each thread with dump_signal and unwind it in the handler */
-    TL_STACKS_NOSIGNAL, /* send no signals: creation stacks and /proc state only */
+    TL_STACKS_SIGNAL,    /* signal threads a handler cannot disturb; take the rest from /proc */
+    TL_STACKS_NOSIGNAL,  /* send no signals: creation stacks and /proc state only */
+    TL_STACKS_INTERRUPT, /* signal every thread, even in poll or nanosleep: EINTR there */
 };
 
 #define TL_HTTP_ADDR_MAX   256     /* `http=HOST:PORT`, NUL included */

@@ -34,6 +34,7 @@ void thread_profile_options_from_config(const struct tl__config *cfg,
     struct live_stacks_options live = check_live_options(cfg); /* the checks' own */
     *out = (struct thread_profile_options){
         .nosignal = live.nosignal,
+        .interrupt_calls = live.interrupt_calls,
         .signal = live.signal,
         .deadline_ms = live.deadline_ms,
     };
@@ -469,6 +470,7 @@ static int dump_live(struct take_run *run)
         .signal = o->signal,
         .deadline_ms = o->deadline_ms,
         .nosignal = o->nosignal || o->states_only,
+        .interrupt_calls = o->interrupt_calls,
     };
     int rc = live_stacks_dump(&lo, &run->dump);
     if (rc != 0)

@@ -17,6 +17,7 @@
 
 struct thread_profile_options {
     bool nosignal;             /* kernel state only: no thread is interrupted */
+    bool interrupt_calls;      /* signal threads in poll, nanosleep... too (live_stacks.h) */
     int signal;                /* 0 = the live dump's default; see live_stacks_options */
     unsigned deadline_ms;      /* 0 = LIVE_STACKS_DEADLINE_MS */
     bool include_tool_threads; /* list threadleak's own threads too */

@@ -117,6 +117,7 @@ static void test_word_keys(void **state)
     assert_false(parsed("quiet=1:quiet=0").quiet);
     assert_int_equal(parsed("stacks=nosignal").stacks, TL_STACKS_NOSIGNAL);
     assert_int_equal(parsed("stacks=nosignal:stacks=signal").stacks, TL_STACKS_SIGNAL);
+    assert_int_equal(parsed("stacks=interrupt").stacks, TL_STACKS_INTERRUPT);
 }
 
 static void test_path_keys(void **state)
@@ -222,7 +223,8 @@ static void test_bad_words(void **state)
     assert_rejected("color=red", "bad value 'red' for 'color' (expected auto, always or never)");
     assert_rejected("quiet=2", "bad value '2' for 'quiet' (expected 0 or 1)");
     assert_rejected("quiet=true", "bad value 'true' for 'quiet' (expected 0 or 1)");
-    assert_rejected("stacks=yes", "bad value 'yes' for 'stacks' (expected signal or nosignal)");
+    assert_rejected("stacks=yes",
+                    "bad value 'yes' for 'stacks' (expected signal, nosignal or interrupt)");
 }
 
 static void test_strict_spacing(void **state)
