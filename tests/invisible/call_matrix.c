@@ -9,6 +9,7 @@
  * against.
  *
  * Output on stdout, one line each:
+ *   setup pid=P                                   with TL_MATRIX_GO=1; then it reads a line
  *   ready pid=P tid=T call_ms=T release_ms=R      once /proc says the worker is inside the call
  *   result case=C ret=N errno=NAME elapsed_ms=E extra=X verdict=ok|fail[ why=...]
  *   api verify=N hits=H fails=F late=L            only with TL_MATRIX_API_STORM=N
@@ -988,6 +989,16 @@ int main(int argc, char **argv)
     if (the_case->setup && the_case->setup() != 0) {
         fprintf(stderr, "call_matrix: %s: set-up failed: %s\n", the_case->name, strerror(errno));
         return 2;
+    }
+
+    /* With TL_MATRIX_GO=1, wait for a line on stdin: the storm's source (the endpoint, the dump
+     * listener) is up before the call is made. */
+    if (getenv("TL_MATRIX_GO") && strcmp(getenv("TL_MATRIX_GO"), "1") == 0) {
+        char go[16];
+        printf("setup pid=%ld\n", (long)getpid());
+        fflush(stdout);
+        if (!fgets(go, sizeof go, stdin))
+            return 2;
     }
 
     pthread_t releaser, watchdog, storm;
