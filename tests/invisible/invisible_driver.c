@@ -603,7 +603,7 @@ int main(int argc, char **argv)
     printf("\n%-20s %-34s", "case", "native");
     for (int m = 1; m < MODE_COUNT; m++)
         if (wanted[m])
-            printf(" %-10s", mode_names[m]);
+            printf(" %-13s", mode_names[m]);
     printf("\n");
     char *details = NULL;
     size_t details_len = 0;
@@ -633,7 +633,7 @@ int main(int argc, char **argv)
             char cell[32];
             snprintf(cell, sizeof cell, "%s%s %ld/%ld", same ? "same" : "DIFF",
                      jobs[j].retried ? "*" : "", r->hits, storm[jobs[j].mode]);
-            printf(" %-10s", cell);
+            printf(" %-13s", cell);
         }
         printf("\n");
         i = j;
