@@ -45,7 +45,7 @@ static const long dump_cost_ms[MODE_COUNT] = {0, 10, 45, 10};
 
 static const char *prog, *shim, *cli;
 static long storm[MODE_COUNT];
-static long call_ms[MODE_COUNT];
+static long call_ms_default;
 
 /* One run's answer, as the child that made it writes it back to the driver. */
 struct run {
@@ -252,7 +252,7 @@ static void parse_result(struct run *r)
 }
 
 /* Runs one case in one mode, in a child of the driver; the answer goes to out_path. */
-static void run_one(const char *name, enum mode m, const char *out_path)
+static void run_one(const char *name, enum mode m, long call_ms, const char *out_path)
 {
     struct run r = {.status = -1, .elapsed_ms = -1};
     char dir[256];
@@ -263,7 +263,7 @@ static void run_one(const char *name, enum mode m, const char *out_path)
         goto out;
     }
     char ms[64], preload[600], options[600], api[64], err_path[300];
-    snprintf(ms, sizeof ms, "TL_MATRIX_MS=%ld", call_ms[m]);
+    snprintf(ms, sizeof ms, "TL_MATRIX_MS=%ld", call_ms);
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim);
     const char *more = getenv("TL_MATRIX_OPTIONS");
     snprintf(options, sizeof options, "THREADLEAK_OPTIONS=%sreport_dir=%s%s%s",
@@ -301,7 +301,7 @@ static void run_one(const char *name, enum mode m, const char *out_path)
     close(out[1]);
     close(in[0]);
     char line[256], where[64] = "";
-    long limit = call_ms[m] + 15000;
+    long limit = call_ms + 15000;
     if (!read_line(out[0], line, sizeof line, 20000) || strncmp(line, "setup ", 6) != 0) {
         snprintf(r.result, sizeof r.result, "no setup line (see %s)", err_path);
         goto reap;
@@ -333,7 +333,7 @@ static void run_one(const char *name, enum mode m, const char *out_path)
 
     if (m == MODE_HTTP || m == MODE_DUMP) {
         /* every dump before the release (or the timeout), which comes at 3/4 of call_ms */
-        long long end = ready_at + call_ms[m] * 3 / 4 - 250;
+        long long end = ready_at + call_ms * 3 / 4 - 250;
         long long start = now_ms();
         long long step = (end - start) / storm[m];
         for (long i = 0; i < storm[m] && (m != MODE_HTTP || where[0]); i++) {
@@ -390,6 +390,7 @@ out:
 struct job {
     const char *name;
     enum mode mode;
+    long call_ms;
     pid_t pid;
     struct run run;
     bool done, retried;
@@ -402,7 +403,7 @@ static bool same_field(const char *a, const char *b)
 
 /* How a run differs from its twin. A run whose storm fell short, or whose only difference is its
  * timing (late, or more than 500 ms from the twin), proves nothing either way on a loaded machine:
- * it is run once more. Any other difference is final. */
+ * its case is run once more, with longer calls. Any other difference is final. */
 enum kind { SAME, REAL, INCONCLUSIVE };
 
 /* Why run differs from its native twin (in buf), and how. */
@@ -463,7 +464,7 @@ static void run_jobs(struct job *jobs, size_t njobs, const bool *pending, long j
             j->done = false;
             j->pid = fork();
             if (j->pid == 0) {
-                run_one(j->name, j->mode, path);
+                run_one(j->name, j->mode, j->call_ms, path);
                 _exit(0);
             }
             next++;
@@ -544,8 +545,7 @@ int main(int argc, char **argv)
             t = need;
     }
     t = env_long("TL_MATRIX_MS", t);
-    for (int m = 0; m < MODE_COUNT; m++)
-        call_ms[m] = t;
+    call_ms_default = t;
     long jobs_at_once = env_long("TL_MATRIX_JOBS", 8);
 
     const char **names;
@@ -574,26 +574,32 @@ int main(int argc, char **argv)
     for (int c = 0; c < ncases; c++)
         for (int m = 0; m < MODE_COUNT; m++)
             if (wanted[m])
-                jobs[njobs++] = (struct job){.name = names[c], .mode = (enum mode)m};
+                jobs[njobs++] = (struct job){.name = names[c], .mode = (enum mode)m, .call_ms = t};
     bool *pending = calloc(njobs, sizeof *pending);
     for (size_t i = 0; i < njobs; i++)
         pending[i] = true;
     run_jobs(jobs, njobs, pending, jobs_at_once, work);
-    /* once more: the inconclusive runs, and every run of a case whose twin failed on its own */
+    /* Once more, with calls three times as long (a loaded machine makes dumps slow): every run of
+     * a case that had an inconclusive run or whose twin failed on its own, the twin included. */
     size_t retries = 0;
-    for (size_t i = 0, twin = 0; i < njobs; i++) {
-        char buf[1024];
-        if (jobs[i].mode == MODE_NATIVE)
-            twin = i;
-        pending[i] =
-            !twin_ok(&jobs[twin].run) ||
-            (jobs[i].mode != MODE_NATIVE && difference(&jobs[twin].run, &jobs[i].run, jobs[i].mode,
-                                                       buf, sizeof buf) == INCONCLUSIVE);
-        jobs[i].retried = pending[i];
-        retries += pending[i];
+    for (size_t i = 0; i < njobs;) {
+        size_t end = i + 1;
+        bool again = !twin_ok(&jobs[i].run);
+        for (; end < njobs && jobs[end].name == jobs[i].name; end++) {
+            char buf[1024];
+            if (difference(&jobs[i].run, &jobs[end].run, jobs[end].mode, buf, sizeof buf) ==
+                INCONCLUSIVE)
+                again = true;
+        }
+        for (size_t j = i; j < end; j++) {
+            pending[j] = jobs[j].retried = again;
+            jobs[j].call_ms = again ? t * 3 : t;
+            retries += again;
+        }
+        i = end;
     }
     if (retries > 0) {
-        printf("invisible_driver: running %zu inconclusive runs once more\n", retries);
+        printf("invisible_driver: %zu runs once more, with calls of %ld ms\n", retries, t * 3);
         run_jobs(jobs, njobs, pending, jobs_at_once, work);
     }
     free(pending);
