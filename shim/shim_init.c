@@ -1,5 +1,7 @@
-/* Start-up: reading THREADLEAK_OPTIONS, loading libunwind, registering the main thread, and
- * wiring the fork and exit hooks, then the services. Runs from the constructor, or earlier from
+/* Start-up: reading THREADLEAK_OPTIONS, registering the main thread, and wiring the fork and exit
+ * hooks, then the services (only when an option asks for them). Nothing heavy is loaded here:
+ * the unwinder loads on the first capture, libdw on the first report that symbolises, the HTTP
+ * module when `http=` is set (docs/startup.md). Runs from the constructor, or earlier from
  * the first wrapper call when another library's constructor creates a thread before ours has run.
  * The state all this fills in is shim_state.c's. */
 #include "shim_init.h"
@@ -11,7 +13,6 @@
 #include "interpose_exit.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
-#include "stack_capture.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -77,9 +78,6 @@ static void init_once_body(void)
     /* Before main: a later setuid, chroot or close of every descriptor cannot undo it, so the
      * gate hears of this process even if its report never comes (docs/reliability.md). */
     gate_notice_start();
-    stack_capture_init();
-    if (sanitizer_below_tsan())
-        stack_capture_use_libgcc();
     if (!tl__self)
         register_main_thread();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
