@@ -61,7 +61,7 @@ static void read_options(void)
 {
     /* A bad item must not take the host down, nor the good items with it: each one is named
      * once, on its own line, and every other option applies, as with the sanitizers. */
-    options_defaults(&tl__cfg);
+    /* tl__cfg holds the defaults already (shim_state.c): an unset variable costs a getenv. */
     options_apply(getenv("THREADLEAK_OPTIONS"), &tl__cfg, options_warn_stderr, NULL);
     /* help=1 lists the options and the program runs on, as the sanitizers' help=1 does. Once
      * per process: this runs once, and an exec'd child that inherits the variable lists again. */

@@ -19,7 +19,13 @@
 #include <unistd.h>
 
 struct tl__real_functions tl__real;
-struct tl__config tl__cfg;
+/* The defaults from the first instruction on: start-up only applies THREADLEAK_OPTIONS over them.
+ */
+struct tl__config tl__cfg = {
+#define TL__OPTION TL__OPTION_DEFAULT
+#include "options.inc"
+#undef TL__OPTION
+};
 
 TL_TLS struct tl__thread_record *tl__self;
 TL_TLS pid_t tl__self_tid;
