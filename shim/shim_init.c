@@ -1,9 +1,9 @@
-/* Start-up: reading THREADLEAK_OPTIONS, registering the main thread, and wiring the fork and exit
- * hooks, then the services (only when an option asks for them). Nothing heavy is loaded here:
- * the unwinder loads on the first capture, libdw on the first report that symbolises, the HTTP
- * module when `http=` is set (docs/startup.md). Runs from the constructor, or earlier from
- * the first wrapper call when another library's constructor creates a thread before ours has run.
- * The state all this fills in is shim_state.c's. */
+/* Start-up: reading THREADLEAK_OPTIONS and wiring the fork and exit hooks, then the services (only
+ * when an option asks for them). Nothing heavy is loaded here: the unwinder loads on the first
+ * capture, libdw on the first report that symbolises, the HTTP module when `http=` is set
+ * (docs/startup.md). Runs from the constructor, or earlier from the first wrapper call when another
+ * library's constructor creates a thread before ours has run. The state all this fills in is
+ * shim_state.c's. */
 #include "shim_init.h"
 
 #include "shim_state.h"
@@ -11,35 +11,14 @@
 #include "endpoint.h"
 #include "gate_notice.h"
 #include "interpose_exit.h"
-#include "registry.h"
 #include "sanitizer_interplay.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void register_main_thread(void)
-{
-    struct tl__thread_record *r = registry_new_record();
-    if (!r)
-        return;
-    pid_t tid = shim_current_tid();
-    bool is_main = tid == getpid();
-    registry_write_begin(r);
-    r->info.tid = tid;
-    r->info.creator_tid = 0;
-    prctl(PR_GET_NAME, r->info.name, 0, 0, 0);
-    registry_write_end(r);
-    registry_set_flags(r, TL_F_STARTED | (is_main ? TL_F_MAIN : 0));
-    registry_publish(r, pthread_self());
-    registry_release_creator_hold(r);
-    tl__self = r;
-    shim_attach_exit_observer(r);
-}
 
 static void fork_prepare(void)
 {
@@ -78,8 +57,6 @@ static void init_once_body(void)
     /* Before main: a later setuid, chroot or close of every descriptor cannot undo it, so the
      * gate hears of this process even if its report never comes (docs/reliability.md). */
     gate_notice_start();
-    if (!tl__self)
-        register_main_thread();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     shim_register_exit_hooks();
     shim_set_ready();
