@@ -11,6 +11,7 @@
 #include "endpoint.h"
 #include "gate_notice.h"
 #include "interpose_exit.h"
+#include "lazy_once.h"
 #include "sanitizer_interplay.h"
 
 #include <errno.h>
@@ -18,7 +19,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* Not pthread_once: our own once costs no libc call to bind at start-up (lazy_once.h). */
+static struct tl__lazy_once init_once = TL_LAZY_ONCE_INIT;
 
 static void fork_prepare(void)
 {
@@ -65,7 +67,7 @@ static void init_once_body(void)
 
 void shim_init(void)
 {
-    pthread_once(&init_once, init_once_body);
+    lazy_once_run(&init_once, init_once_body);
 }
 
 __attribute__((constructor(101))) static void shim_constructor(void)

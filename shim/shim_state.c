@@ -34,7 +34,7 @@ TL_TLS uint32_t tl__self_scope;
 TL_TLS bool tl__self_is_tool;
 TL_TLS unsigned tl__self_creations;
 
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static struct tl__lazy_once real_once = TL_LAZY_ONCE_INIT;
 static struct tl__lazy_once threads_once = TL_LAZY_ONCE_INIT;
 static atomic_bool ready;
 static pthread_key_t exit_key;
@@ -114,7 +114,7 @@ void shim_prepare_threads(void)
 
 void shim_resolve_real(void)
 {
-    pthread_once(&real_once, resolve_real_once);
+    lazy_once_run(&real_once, resolve_real_once);
 }
 
 bool shim_ready(void)
@@ -137,7 +137,9 @@ pid_t shim_current_tid(void)
 void shim_note_start_stderr(void)
 {
     struct stat st;
-    start_stderr.open = fstat(STDERR_FILENO, &st) == 0;
+    /* The system call itself: libc's fstat would be one more function to bind in every process's
+     * start-up, and struct stat is the kernel's on Linux's 64-bit targets. */
+    start_stderr.open = syscall(SYS_fstat, STDERR_FILENO, &st) == 0;
     if (start_stderr.open) {
         start_stderr.dev = st.st_dev;
         start_stderr.ino = st.st_ino;
@@ -199,6 +201,7 @@ void shim_adopt_forked_child(void)
         atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
     }
     registry_fork_child(self);
+    lazy_once_fork_child(&real_once);
     lazy_once_fork_child(&threads_once);
     live_stacks_fork_child();   /* a dump running in another thread left its lock held */
     stack_capture_fork_child(); /* before any capture here: walks were held off during fork */
