@@ -2,8 +2,9 @@
  * bench/README.md for the output contract of a bench program. */
 #include "cases.h"
 
-#define SHIM "LD_PRELOAD={shim}"
-#define TSAN "TSAN_OPTIONS=report_thread_leaks=0"
+#define SHIM          "LD_PRELOAD={shim}"
+#define TSAN          "TSAN_OPTIONS=report_thread_leaks=0"
+#define EMPTY_PRELOAD "LD_PRELOAD={bin}/libbench_empty_preload.so"
 
 /* P6 runs only once the HTTP endpoint exists: with it on, the shim must open a listening socket. */
 static const struct bench_command endpoint_probe = {
@@ -70,6 +71,23 @@ const struct bench_case bench_cases[] = {
         .subjects =
             {
                 {{"shim", "/bin/true", SHIM, NULL}, JUDGE_DELTA, 1.0},
+                {{"empty", "/bin/true", EMPTY_PRELOAD, NULL}, JUDGE_INFO, 0},
+            },
+    },
+    {
+        /* The same start-up in instructions (callgrind Ir), which a busy machine cannot move:
+         * the issue's target is the shim within 1.3x native. Deterministic, so a few rounds. */
+        .id = "P2-Ir",
+        .what = "process start-up: /bin/true, instructions under callgrind",
+        .unit = "Ir",
+        .max_runs = 3,
+        .base = {"native", "{bin}/startup_ir", NULL, "ir"},
+        .subjects =
+            {
+                {{"shim", "{bin}/startup_ir {shim}", NULL, "ir"}, JUDGE_RATIO, 1.3},
+                {{"empty", "{bin}/startup_ir {bin}/libbench_empty_preload.so", NULL, "ir"},
+                 JUDGE_INFO,
+                 0},
             },
     },
     {

@@ -231,19 +231,15 @@ static void append_value(struct text_builder *b, const struct option *opt, const
     }
 }
 
+static const struct tl__config default_config = {
+#define TL__OPTION TL__OPTION_DEFAULT
+#include "options.inc"
+#undef TL__OPTION
+};
+
 void options_defaults(struct tl__config *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < OPTION_COUNT; i++) {
-        const struct option *opt = &option_table[i];
-        void *field = field_of(opt, cfg);
-        if (opt->type->kind != VALUE_TEXT) {
-            opt->type->store(field, opt->default_number);
-        } else {
-            struct text_builder b = builder_over(field, opt->size);
-            append(&b, opt->default_text);
-        }
-    }
+    *cfg = default_config;
 }
 
 bool options_key_info(size_t index, const char **name, const char **help)

@@ -50,7 +50,19 @@ struct tl__config {
 #undef TL__OPTION
 };
 
+/* Every option at its default: a copy of a constant made by the compiler from options.inc, so
+ * that start-up parses nothing. */
 void options_defaults(struct tl__config *cfg);
+
+/* The defaults as a static initializer, for a struct tl__config that must hold them before any
+ * code runs (the shim's, whose start-up then copies nothing):
+ *     struct tl__config cfg = {
+ *     #define TL__OPTION TL__OPTION_DEFAULT
+ *     #include "options.inc"
+ *     #undef TL__OPTION
+ *     };
+ * A string default initialises a char array field; options.c checks that each DEFAULT fits. */
+#define TL__OPTION_DEFAULT(type, name, default_value, help) .name = default_value,
 
 /* Called once for each bad item of the text, in order, with a one-line message naming it. */
 typedef void tl__options_warn_fn(void *ctx, const char *message);

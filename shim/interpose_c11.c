@@ -23,8 +23,8 @@ TL__WRAPPER(int, thrd_create, thrd_t *thr, thrd_start_t func, void *arg)
     struct tl__thread_record *r =
         thread_launch_prepare(NULL, (void *(*)(void *))(void (*)(void))func, arg, TL_F_C11);
     if (!r)
-        return tl__real.thrd_create(thr, func, arg);
-    int rc = tl__real.thrd_create(thr, c11_trampoline, r);
+        return TL__REAL(thrd_create)(thr, func, arg);
+    int rc = TL__REAL(thrd_create)(thr, c11_trampoline, r);
     thread_launch_finish(r, rc == thrd_success ? 0 : -1, rc == thrd_success ? *thr : 0);
     return rc;
 }
@@ -33,7 +33,7 @@ TL__WRAPPER(int, thrd_join, thrd_t thr, int *res)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thr);
-    int rc = tl__real.thrd_join(thr, res);
+    int rc = TL__REAL(thrd_join)(thr, res);
     if (rc == thrd_success && r)
         registry_thread_joined(r);
     return rc;
@@ -43,7 +43,7 @@ TL__WRAPPER(int, thrd_detach, thrd_t thr)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thr);
-    int rc = tl__real.thrd_detach(thr);
+    int rc = TL__REAL(thrd_detach)(thr);
     if (rc == thrd_success && r)
         registry_thread_detached(r);
     return rc;
@@ -52,5 +52,5 @@ TL__WRAPPER(int, thrd_detach, thrd_t thr)
 TL__WRAPPER(void, thrd_exit, int res)
 {
     shim_resolve_real();
-    tl__real.thrd_exit(res);
+    TL__REAL(thrd_exit)(res);
 }

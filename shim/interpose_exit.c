@@ -65,7 +65,7 @@ static void finish_at_exit(int status, void *unused)
     }
     /* stdio is flushed after all exit handlers, which we are about to cut short. */
     fflush(NULL);
-    tl__real._exit(status_override);
+    TL__REAL(_exit)(status_override);
 }
 
 static void quick_exit_observer(void)
@@ -73,7 +73,7 @@ static void quick_exit_observer(void)
     int wanted = exit_report_run(quick_exit_status);
     if (wanted != quick_exit_status) {
         fflush(NULL);
-        tl__real._exit(wanted);
+        TL__REAL(_exit)(wanted);
     }
 }
 
@@ -95,7 +95,7 @@ TL__WRAPPER(void, _exit, int status)
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    tl__real._exit(status);
+    TL__REAL(_exit)(status);
 }
 
 TL__WRAPPER(void, _Exit, int status)
@@ -103,12 +103,12 @@ TL__WRAPPER(void, _Exit, int status)
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    tl__real._Exit(status);
+    TL__REAL(_Exit)(status);
 }
 
 TL__WRAPPER(void, quick_exit, int status)
 {
     shim_resolve_real();
     quick_exit_status = status;
-    tl__real.quick_exit(status);
+    TL__REAL(quick_exit)(status);
 }

@@ -22,6 +22,6 @@ TL__WRAPPER(int, __libc_start_main, main_fn main, int argc, char **argv, void (*
 {
     shim_resolve_real(); /* done by our constructor already, which ld.so runs before _start */
     program_main = main;
-    return tl__real.__libc_start_main(main_with_exit_hook, argc, argv, init, fini, rtld_fini,
-                                      stack_end);
+    return TL__REAL(__libc_start_main)(main_with_exit_hook, argc, argv, init, fini, rtld_fini,
+                                       stack_end);
 }

@@ -28,8 +28,8 @@ TL__WRAPPER(int, pthread_create, pthread_t *restrict thread, const pthread_attr_
     shim_init();
     struct tl__thread_record *r = thread_launch_prepare(attr, start, arg, 0);
     if (!r)
-        return tl__real.pthread_create(thread, attr, start, arg);
-    int rc = tl__real.pthread_create(thread, attr, thread_trampoline, r);
+        return TL__REAL(pthread_create)(thread, attr, start, arg);
+    int rc = TL__REAL(pthread_create)(thread, attr, thread_trampoline, r);
     thread_launch_finish(r, rc, rc == 0 ? *thread : 0);
     return rc;
 }
@@ -46,31 +46,31 @@ TL__WRAPPER(int, pthread_create, pthread_t *restrict thread, const pthread_attr_
 
 TL__WRAPPER(int, pthread_join, pthread_t thread, void **retval)
 {
-    JOIN_WRAPPER(tl__real.pthread_join(thread, retval));
+    JOIN_WRAPPER(TL__REAL(pthread_join)(thread, retval));
 }
 
 TL__WRAPPER(int, pthread_tryjoin_np, pthread_t thread, void **retval)
 {
-    JOIN_WRAPPER(tl__real.pthread_tryjoin_np(thread, retval));
+    JOIN_WRAPPER(TL__REAL(pthread_tryjoin_np)(thread, retval));
 }
 
 TL__WRAPPER(int, pthread_timedjoin_np, pthread_t thread, void **retval,
             const struct timespec *abstime)
 {
-    JOIN_WRAPPER(tl__real.pthread_timedjoin_np(thread, retval, abstime));
+    JOIN_WRAPPER(TL__REAL(pthread_timedjoin_np)(thread, retval, abstime));
 }
 
 TL__WRAPPER(int, pthread_clockjoin_np, pthread_t thread, void **retval, clockid_t clock,
             const struct timespec *abstime)
 {
-    JOIN_WRAPPER(tl__real.pthread_clockjoin_np(thread, retval, clock, abstime));
+    JOIN_WRAPPER(TL__REAL(pthread_clockjoin_np)(thread, retval, clock, abstime));
 }
 
 TL__WRAPPER(int, pthread_detach, pthread_t thread)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thread);
-    int rc = tl__real.pthread_detach(thread);
+    int rc = TL__REAL(pthread_detach)(thread);
     if (rc == 0 && r)
         registry_thread_detached(r);
     return rc;
@@ -80,7 +80,7 @@ TL__WRAPPER(int, pthread_cancel, pthread_t thread)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thread);
-    int rc = tl__real.pthread_cancel(thread);
+    int rc = TL__REAL(pthread_cancel)(thread);
     if (rc == 0 && r)
         registry_thread_cancelled(r);
     return rc;
@@ -89,7 +89,7 @@ TL__WRAPPER(int, pthread_cancel, pthread_t thread)
 TL__WRAPPER(int, pthread_setname_np, pthread_t thread, const char *name)
 {
     shim_resolve_real();
-    int rc = tl__real.pthread_setname_np(thread, name);
+    int rc = TL__REAL(pthread_setname_np)(thread, name);
     if (rc == 0) {
         struct tl__thread_record *r = registry_find(thread);
         if (r)
@@ -104,5 +104,5 @@ TL__WRAPPER(int, pthread_setname_np, pthread_t thread, const char *name)
 TL__WRAPPER(void, pthread_exit, void *retval)
 {
     shim_resolve_real();
-    tl__real.pthread_exit(retval);
+    TL__REAL(pthread_exit)(retval);
 }

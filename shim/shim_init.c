@@ -1,7 +1,9 @@
-/* Start-up: reading THREADLEAK_OPTIONS, loading libunwind, registering the main thread, and
- * wiring the fork and exit hooks, then the services. Runs from the constructor, or earlier from
- * the first wrapper call when another library's constructor creates a thread before ours has run.
- * The state all this fills in is shim_state.c's. */
+/* Start-up: reading THREADLEAK_OPTIONS and wiring the fork and exit hooks, then the services (only
+ * when an option asks for them). Nothing heavy is loaded here: the unwinder loads on the first
+ * capture, libdw on the first report that symbolises, the HTTP module when `http=` is set
+ * (docs/startup.md). Runs from the constructor, or earlier from the first wrapper call when another
+ * library's constructor creates a thread before ours has run. The state all this fills in is
+ * shim_state.c's. */
 #include "shim_init.h"
 
 #include "shim_state.h"
@@ -9,36 +11,16 @@
 #include "endpoint.h"
 #include "gate_notice.h"
 #include "interpose_exit.h"
-#include "registry.h"
+#include "lazy_once.h"
 #include "sanitizer_interplay.h"
-#include "stack_capture.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void register_main_thread(void)
-{
-    struct tl__thread_record *r = registry_new_record();
-    if (!r)
-        return;
-    pid_t tid = shim_current_tid();
-    bool is_main = tid == getpid();
-    registry_write_begin(r);
-    r->info.tid = tid;
-    r->info.creator_tid = 0;
-    prctl(PR_GET_NAME, r->info.name, 0, 0, 0);
-    registry_write_end(r);
-    registry_set_flags(r, TL_F_STARTED | (is_main ? TL_F_MAIN : 0));
-    registry_publish(r, pthread_self());
-    registry_release_creator_hold(r);
-    tl__self = r;
-    shim_attach_exit_observer(r);
-}
+/* Not pthread_once: our own once costs no libc call to bind at start-up (lazy_once.h). */
+static struct tl__lazy_once init_once = TL_LAZY_ONCE_INIT;
 
 static void fork_prepare(void)
 {
@@ -60,7 +42,7 @@ static void read_options(void)
 {
     /* A bad item must not take the host down, nor the good items with it: each one is named
      * once, on its own line, and every other option applies, as with the sanitizers. */
-    options_defaults(&tl__cfg);
+    /* tl__cfg holds the defaults already (shim_state.c): an unset variable costs a getenv. */
     options_apply(getenv("THREADLEAK_OPTIONS"), &tl__cfg, options_warn_stderr, NULL);
     /* help=1 lists the options and the program runs on, as the sanitizers' help=1 does. Once
      * per process: this runs once, and an exec'd child that inherits the variable lists again. */
@@ -77,11 +59,6 @@ static void init_once_body(void)
     /* Before main: a later setuid, chroot or close of every descriptor cannot undo it, so the
      * gate hears of this process even if its report never comes (docs/reliability.md). */
     gate_notice_start();
-    stack_capture_init();
-    if (sanitizer_below_tsan())
-        stack_capture_use_libgcc();
-    if (!tl__self)
-        register_main_thread();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     shim_register_exit_hooks();
     shim_set_ready();
@@ -90,7 +67,7 @@ static void init_once_body(void)
 
 void shim_init(void)
 {
-    pthread_once(&init_once, init_once_body);
+    lazy_once_run(&init_once, init_once_body);
 }
 
 __attribute__((constructor(101))) static void shim_constructor(void)

@@ -4,6 +4,7 @@
 #include "shim_state.h"
 
 #include "cxx_threads.h"
+#include "lazy_once.h"
 #include "live_stacks.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
@@ -18,8 +19,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct tl__real_functions tl__real;
-struct tl__config tl__cfg;
+void *_Atomic tl__real_cache[TL__INTERCEPTOR_COUNT];
+/* The defaults from the first instruction on: start-up only applies THREADLEAK_OPTIONS over them.
+ */
+struct tl__config tl__cfg = {
+#define TL__OPTION TL__OPTION_DEFAULT
+#include "options.inc"
+#undef TL__OPTION
+};
 
 TL_TLS struct tl__thread_record *tl__self;
 TL_TLS pid_t tl__self_tid;
@@ -27,7 +34,8 @@ TL_TLS uint32_t tl__self_scope;
 TL_TLS bool tl__self_is_tool;
 TL_TLS unsigned tl__self_creations;
 
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static struct tl__lazy_once real_once = TL_LAZY_ONCE_INIT;
+static struct tl__lazy_once threads_once = TL_LAZY_ONCE_INIT;
 static atomic_bool ready;
 static pthread_key_t exit_key;
 
@@ -47,30 +55,66 @@ static struct {
     mode_t type;
 } start_stderr;
 
-/* One entry of interceptors.inc: the definition after ours, NULL if libc has none. */
-#define RESOLVE(name) tl__real.name = (__typeof__(tl__real.name))dlsym(RTLD_NEXT, #name)
-
-static void resolve_interceptors(void)
+void *shim_real_lookup(enum tl__interceptor_index index, const char *name)
 {
-#define TL__INTERCEPTOR(ret, name, params)     RESOLVE(name);
-#define TL__INTERCEPTOR_NORETURN(name, params) RESOLVE(name);
-#include "interceptors.inc"
-#undef TL__INTERCEPTOR
-#undef TL__INTERCEPTOR_NORETURN
+    /* Threads racing here store the same answer. */
+    void *f = dlsym(RTLD_NEXT, name);
+    atomic_store_explicit(&tl__real_cache[index], f, memory_order_relaxed);
+    return f;
 }
+
+/* The wrappers a signal handler or a vfork child may call: dlsym is async-signal-safe in neither,
+ * so these are looked up at start-up (three of the table's entries, not all of them). */
+#define TL__EAGER(name) (void)TL__REAL(name)
 
 static void resolve_real_once(void)
 {
-    resolve_interceptors();
-    sanitizer_interplay_init((void *)tl__real.pthread_create);
-    cxx_threads_init();
+    TL__EAGER(_exit);
+    TL__EAGER(_Exit);
+    TL__EAGER(quick_exit);
     atomic_store(&registry_owner, (pid_t)syscall(SYS_getpid));
+}
+
+/* The thread that makes the first thread, normally the main thread: registered then rather than
+ * at start-up, since until a thread is created nothing reads its record (the verdict leaves the
+ * main thread out anyway). */
+static void register_first_creator(void)
+{
+    struct tl__thread_record *r = registry_new_record();
+    if (!r)
+        return;
+    pid_t tid = shim_current_tid();
+    bool is_main = tid == (pid_t)syscall(SYS_getpid);
+    registry_write_begin(r);
+    r->info.tid = tid;
+    r->info.creator_tid = 0;
+    prctl(PR_GET_NAME, r->info.name, 0, 0, 0);
+    registry_write_end(r);
+    registry_set_flags(r, TL_F_STARTED | (is_main ? TL_F_MAIN : 0));
+    registry_publish(r, pthread_self());
+    registry_release_creator_hold(r);
+    tl__self = r;
+    shim_attach_exit_observer(r);
+}
+
+/* What only thread creation needs, on the first creation (docs/startup.md). */
+static void prepare_threads_once(void)
+{
     pthread_key_create(&exit_key, observe_thread_exit);
+    sanitizer_interplay_init((void *)TL__REAL(pthread_create));
+    cxx_threads_init();
+    if (!tl__self)
+        register_first_creator();
+}
+
+void shim_prepare_threads(void)
+{
+    lazy_once_run(&threads_once, prepare_threads_once);
 }
 
 void shim_resolve_real(void)
 {
-    pthread_once(&real_once, resolve_real_once);
+    lazy_once_run(&real_once, resolve_real_once);
 }
 
 bool shim_ready(void)
@@ -93,7 +137,9 @@ pid_t shim_current_tid(void)
 void shim_note_start_stderr(void)
 {
     struct stat st;
-    start_stderr.open = fstat(STDERR_FILENO, &st) == 0;
+    /* The system call itself: libc's fstat would be one more function to bind in every process's
+     * start-up, and struct stat is the kernel's on Linux's 64-bit targets. */
+    start_stderr.open = syscall(SYS_fstat, STDERR_FILENO, &st) == 0;
     if (start_stderr.open) {
         start_stderr.dev = st.st_dev;
         start_stderr.ino = st.st_ino;
@@ -155,6 +201,8 @@ void shim_adopt_forked_child(void)
         atomic_store(&self->flags, TL_F_IN_USE | TL_F_STARTED | TL_F_MAIN | TL_F_PUBLISHED);
     }
     registry_fork_child(self);
+    lazy_once_fork_child(&real_once);
+    lazy_once_fork_child(&threads_once);
     live_stacks_fork_child();   /* a dump running in another thread left its lock held */
     stack_capture_fork_child(); /* before any capture here: walks were held off during fork */
     symbolizer_fork_child();    /* a symbolisation in another thread left its lock held */

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-extern struct tl__real_functions tl__real;
 extern struct tl__config tl__cfg;
 
 /* Per-thread identity. Initial-exec TLS: no allocation and safe in signal handlers. */
@@ -22,9 +21,15 @@ extern TL_TLS uint32_t tl__self_scope;            /* test-API scope new threads 
 extern TL_TLS bool tl__self_is_tool;              /* threads of threadleak or a sanitizer */
 extern TL_TLS unsigned tl__self_creations;        /* how many threads this thread created */
 
-/* Resolves the real functions; idempotent and cheap after the first call. Safe before the
- * constructor has run, for threads that other libraries' constructors create. */
+/* Start-up's share of the shim's state: the real functions that must be known before a signal
+ * handler needs them (interceptors.h), the registry's owner, the exit observer's key. Idempotent
+ * and cheap after the first call. Safe before the constructor has run, for threads that other
+ * libraries' constructors create. */
 void shim_resolve_real(void);
+
+/* Thread creation's share, on the first creation: the sanitizer runtime below us, libstdc++'s
+ * code range (thread_launch.c). Idempotent; one acquire load after the first call. */
+void shim_prepare_threads(void);
 
 /* Start-up is complete (shim_init returned): the exit report may run. */
 bool shim_ready(void);

@@ -41,6 +41,7 @@ struct tl__thread_record *thread_launch_prepare(const pthread_attr_t *attr, void
 {
     int saved_errno = errno;
     shim_check_fork();
+    shim_prepare_threads();
     struct tl__thread_record *r = registry_new_record();
     if (!r)
         return NULL;

@@ -1,6 +1,9 @@
-/* libunwind, loaded RTLD_LOCAL and called through pointers. See stack_capture.h for why. */
+/* libunwind, loaded RTLD_LOCAL on first use and called through pointers. See stack_capture.h for
+ * why. */
 #include "stack_capture.h"
 
+#include "lazy_once.h"
+#include "live_stacks.h"
 #include "module_text.h"
 #include "quiet_copy.h"
 #include "toolbox.h"
@@ -27,7 +30,7 @@ static struct {
     unw_step_fn step;
     unw_get_reg_fn get_reg;
     unw_backtrace_fn backtrace;
-    bool ready;
+    atomic_bool ready; /* the pointers above are set: released once, by load_libunwind */
 } unw;
 
 typedef _Unwind_Reason_Code (*unwind_backtrace_fn)(_Unwind_Trace_Fn, void *);
@@ -40,6 +43,10 @@ static struct {
 } gcc_unwinder;
 
 static struct tl__text_range own_text;
+/* Each loaded on first use (below); reset in a fork child when another thread was loading. */
+static struct tl__lazy_once libunwind_once = TL_LAZY_ONCE_INIT;
+static struct tl__lazy_once libgcc_once = TL_LAZY_ONCE_INIT;
+static struct tl__lazy_once own_text_once = TL_LAZY_ONCE_INIT;
 static bool own_text_inside; /* the shim is a library of its own: drop its frames anywhere */
 static __thread int capture_depth __attribute__((tls_model("initial-exec")));
 
@@ -144,11 +151,44 @@ void stack_capture_fork_child(void)
     /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
     atomic_store(&walkers, own_walkers());
     atomic_store(&fork_pending, 0); /* nor the parent's other forks */
+    lazy_once_fork_child(&libunwind_once);
+    lazy_once_fork_child(&libgcc_once);
+    lazy_once_fork_child(&own_text_once);
+}
+
+/* --- loading, once, on first use -------------------------------------------------------------
+ *
+ * Nothing is loaded at start-up: a process that never creates a thread never maps an unwinder
+ * (docs/startup.md). The first capture loads one: libunwind for the careful and fast walks (the
+ * first pthread_create's creation stack, the first live dump, the first test-API call), libgcc's
+ * for TL_CAPTURE_LIBGCC. A capture from a signal handler never loads (stack_capture_from_signal
+ * returns 0 frames until then; live dumps load from the collector first). That one load does
+ * run in pthread_create's path, which is otherwise allocation-free: dlopen allocates and takes
+ * the loader's lock, as glibc's own pthread_create does for the new thread's TLS. */
+
+/* dlopen, counted by the fork machinery (a fork waits for it, see above) and marked for live dumps
+ * (a dump does not unwind a thread inside the loader). */
+static void *open_privately(const char *name)
+{
+    if (unwinding_lost) /* a walk or load of the parent may have left the loader's lock held */
+        return NULL;
+    live_stacks_enter_loader();
+    void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    live_stacks_leave_loader();
+    return lib;
+}
+
+static void find_own_text(void)
+{
+    module_text_containing((const void *)&stack_capture_init, &own_text);
+    /* Linked into a program (the unit tests), "our" code is the whole program: only the frames
+     * on top are the capture's own, the rest are the caller's. */
+    own_text_inside = !own_text.in_program;
 }
 
 static bool resolve_libunwind(void)
 {
-    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    void *lib = open_privately("libunwind.so.8");
     if (!lib)
         return false;
     unw.getcontext = (unw_getcontext_fn)dlsym(lib, "_Ux86_64_getcontext");
@@ -159,31 +199,45 @@ static bool resolve_libunwind(void)
     return unw.getcontext && unw.init_local2 && unw.step && unw.get_reg && unw.backtrace;
 }
 
+static unsigned walk_libunwind(void **raw, unsigned want, enum tl__capture_method method);
+
+static void load_libunwind(void)
+{
+    stack_capture_loader_enter(); /* the whole load: a fork never sees half of it */
+    lazy_once_run(&own_text_once, find_own_text);
+    if (resolve_libunwind()) {
+        atomic_store_explicit(&unw.ready, true, memory_order_release);
+        /* libunwind's one-time setup takes a lock: done here, not in a signal handler's walk. */
+        void *warm[4];
+        if (walk_enter()) {
+            walk_libunwind(warm, 4, TL_CAPTURE_CAREFUL);
+            walk_leave();
+        }
+    }
+    stack_capture_loader_leave();
+}
+
 bool stack_capture_init(void)
 {
-    if (unw.ready)
-        return true;
-    module_text_containing((const void *)&stack_capture_init, &own_text);
-    /* Linked into a program (the unit tests), "our" code is the whole program: only the frames
-     * on top are the capture's own, the rest are the caller's. */
-    own_text_inside = !own_text.in_program;
-    if (!resolve_libunwind())
-        return false;
-    unw.ready = true;
-    void *warm[4];
-    stack_capture(warm, 4,
-                  TL_CAPTURE_CAREFUL); /* libunwind's one-time setup takes a lock: do it now */
-    return true;
+    return lazy_once_run(&libunwind_once, load_libunwind) && stack_capture_available();
+}
+
+static void load_libgcc(void)
+{
+    stack_capture_loader_enter();
+    lazy_once_run(&own_text_once, find_own_text);
+    void *lib = open_privately("libgcc_s.so.1");
+    if (lib) {
+        gcc_unwinder.get_ip = (unwind_get_ip_fn)dlsym(lib, "_Unwind_GetIP");
+        gcc_unwinder.backtrace = (unwind_backtrace_fn)dlsym(lib, "_Unwind_Backtrace");
+    }
+    stack_capture_loader_leave();
 }
 
 bool stack_capture_use_libgcc(void)
 {
-    void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib)
-        return false;
-    gcc_unwinder.get_ip = (unwind_get_ip_fn)dlsym(lib, "_Unwind_GetIP");
-    gcc_unwinder.backtrace = (unwind_backtrace_fn)dlsym(lib, "_Unwind_Backtrace");
-    return gcc_unwinder.get_ip && gcc_unwinder.backtrace;
+    return lazy_once_run(&libgcc_once, load_libgcc) && gcc_unwinder.get_ip &&
+           gcc_unwinder.backtrace;
 }
 
 struct gcc_walk {
@@ -214,12 +268,12 @@ static unsigned walk_with_libgcc(void **frames, unsigned max)
 
 bool stack_capture_available(void)
 {
-    return unw.ready;
+    return atomic_load_explicit(&unw.ready, memory_order_acquire);
 }
 
 bool stack_capture_is_own_pc(uintptr_t pc)
 {
-    return own_text_inside && text_range_holds(&own_text, pc);
+    return lazy_once_done(&own_text_once) && own_text_inside && text_range_holds(&own_text, pc);
 }
 
 bool stack_capture_busy(void)
@@ -254,24 +308,34 @@ static unsigned walk_cursor(unw_cursor_t *cursor, void **frames, unsigned max, b
     return n;
 }
 
+/* Loads what method needs on its first use; false when it is missing or cannot load now. */
+static bool unwinder_for(enum tl__capture_method method)
+{
+    if (method == TL_CAPTURE_LIBGCC)
+        return stack_capture_use_libgcc();
+    return stack_capture_available() || stack_capture_init();
+}
+
+static unsigned walk_libunwind(void **raw, unsigned want, enum tl__capture_method method)
+{
+    if (method == TL_CAPTURE_FAST) {
+        int got = unw.backtrace(raw, (int)want);
+        return got > 0 ? (unsigned)got : 0;
+    }
+    unw_context_t uc;
+    unw_cursor_t cursor;
+    unw.getcontext(&uc);
+    return unw.init_local2(&cursor, &uc, 0) == 0 ? walk_cursor(&cursor, raw, want, false) : 0;
+}
+
 unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method)
 {
-    if (!unw.ready || max == 0 || !walk_enter())
+    if (max == 0 || !unwinder_for(method) || !walk_enter())
         return 0;
     void *raw[TL_CAPTURE_RAW_MAX];
     unsigned want = max + 8 < TL_CAPTURE_RAW_MAX ? max + 8 : TL_CAPTURE_RAW_MAX;
-    unsigned n = 0;
-    if (method == TL_CAPTURE_LIBGCC) {
-        n = walk_with_libgcc(raw, want);
-    } else if (method == TL_CAPTURE_FAST) {
-        int got = unw.backtrace(raw, (int)want);
-        n = got > 0 ? (unsigned)got : 0;
-    } else {
-        unw_context_t uc;
-        unw_cursor_t cursor;
-        unw.getcontext(&uc);
-        n = unw.init_local2(&cursor, &uc, 0) == 0 ? walk_cursor(&cursor, raw, want, false) : 0;
-    }
+    unsigned n = method == TL_CAPTURE_LIBGCC ? walk_with_libgcc(raw, want)
+                                             : walk_libunwind(raw, want, method);
     walk_leave();
     /* Not only the wrappers on top: in a build without tail calls the shim's own frames sit
      * inside the stack too (main_with_exit_hook below main). The reader never wants them. */
@@ -284,7 +348,7 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
 
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max)
 {
-    if (!unw.ready || max == 0 || !walk_enter())
+    if (!stack_capture_available() || max == 0 || !walk_enter()) /* never loads: see above */
         return 0;
     unw_cursor_t cursor;
     unsigned n = 0;

@@ -2,8 +2,9 @@
  *
  * Debian's libunwind.a is not PIC, and its shared library exports a weak `backtrace` and every
  * `_Unwind_*` symbol, which would take over C++ exception handling if it joined the global scope.
- * So libunwind.so.8 is dlopen'd RTLD_LOCAL at start-up and called through pointers: nothing of it
- * is visible to the host.
+ * So libunwind.so.8 is dlopen'd RTLD_LOCAL and called through pointers: nothing of it is visible
+ * to the host. It is loaded on first use, not at start-up (docs/startup.md): by the first capture,
+ * or by stack_capture_init for callers that want it loaded before they need it.
  *
  * Two ways to walk the stack, chosen per call:
  *  - careful: unw_init_local + unw_step. No per-thread memory, ~6 µs for 14 frames.
@@ -20,12 +21,17 @@
 #define TL_FAST_CAPTURE_AFTER 256u
 #define TL_CAPTURE_RAW_MAX    80u
 
-/* Loads libunwind and warms it up (its first use takes a lock). Not async-signal-safe. Returns
- * false when libunwind is missing; captures then return 0 frames. */
+/* Loads libunwind, once, and warms it up (its first use takes a lock): true when libunwind is
+ * loaded, now or before. Idempotent and thread-safe; a thread that finds another one loading waits
+ * for it (bounded, lazy_once.h). Not async-signal-safe: it may dlopen. False when libunwind is
+ * missing; captures then return 0 frames. stack_capture calls it on its first use; a caller that
+ * needs libunwind before a signal handler does (live dumps) calls it first. */
 bool stack_capture_init(void);
+/* True once libunwind is loaded. Async-signal-safe: one acquire load; never loads. */
 bool stack_capture_available(void);
 
-/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC; false when libgcc_s is missing. */
+/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC, once (as stack_capture_init does libunwind);
+ * false when libgcc_s is missing. A TL_CAPTURE_LIBGCC capture calls it on its first use. */
 bool stack_capture_use_libgcc(void);
 
 enum tl__capture_method {
@@ -39,13 +45,15 @@ enum tl__capture_method {
     TL_CAPTURE_LIBGCC,
 };
 
-/* The caller's stack, innermost first, without the frames of threadleak itself. Allocation-free
- * on the careful and libgcc paths; see above for the fast path. 0 frames while another thread is
+/* The caller's stack, innermost first, without the frames of threadleak itself. The first call
+ * loads the method's unwinder (a dlopen, once per process); after that, allocation-free on the
+ * careful and libgcc paths; see above for the fast path. 0 frames while another thread is
  * forking, and when nested in the same thread (a signal handler that interrupted a walk). */
 unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method);
 
 /* The stack of a thread interrupted by a signal, from the handler's ucontext. Async-signal-safe
- * provided the thread was not already inside libunwind (see stack_capture_busy). */
+ * provided the thread was not already inside libunwind (see stack_capture_busy). Never loads
+ * libunwind: 0 frames until something called stack_capture_init. */
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
 
 /* True while the calling thread is inside an unwinder; a signal handler must not unwind then,
