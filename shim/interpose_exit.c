@@ -90,12 +90,24 @@ void shim_register_main_exit_hook(void)
     on_exit(report_at_exit, NULL);
 }
 
+/* _exit and _Exit may be called from a signal handler or a vfork child, where dlsym must not
+ * run. Once the process has made a thread they are looked up (shim_state.c); before that, the
+ * exit_group system call is exactly what glibc's _exit and _Exit make. */
+static TL__NORETURN void end_process(enum tl__interceptor_index index, int status)
+{
+    void (*real)(int) = atomic_load_explicit(&tl__real_cache[index], memory_order_relaxed);
+    if (real)
+        real(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
 TL__WRAPPER(void, _exit, int status)
 {
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    TL__REAL(_exit)(status);
+    end_process(TL__INDEX__exit, status);
 }
 
 TL__WRAPPER(void, _Exit, int status)
@@ -103,7 +115,7 @@ TL__WRAPPER(void, _Exit, int status)
     shim_resolve_real();
     if (shim_ready() && !in_vfork_child())
         status = exit_report_run(status);
-    TL__REAL(_Exit)(status);
+    end_process(TL__INDEX__Exit, status);
 }
 
 TL__WRAPPER(void, quick_exit, int status)

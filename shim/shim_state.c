@@ -67,10 +67,12 @@ void *shim_real_lookup(enum tl__interceptor_index index, const char *name)
  * so these are looked up at start-up (three of the table's entries, not all of them). */
 #define TL__EAGER(name) (void)TL__REAL(name)
 
+/* quick_exit is async-signal-safe and runs the program's at_quick_exit handlers, which only libc's
+ * can: it is looked up now, not in a handler. _exit and _Exit are looked up when the process makes
+ * its first thread (below); before that, their wrappers end the process with the system call
+ * libc's would make (interpose_exit.c), so a thread-less process pays for neither lookup. */
 static void resolve_real_once(void)
 {
-    TL__EAGER(_exit);
-    TL__EAGER(_Exit);
     TL__EAGER(quick_exit);
     atomic_store(&registry_owner, (pid_t)syscall(SYS_getpid));
 }
@@ -100,6 +102,8 @@ static void register_first_creator(void)
 /* What only thread creation needs, on the first creation (docs/startup.md). */
 static void prepare_threads_once(void)
 {
+    TL__EAGER(_exit);
+    TL__EAGER(_Exit);
     pthread_key_create(&exit_key, observe_thread_exit);
     sanitizer_interplay_init((void *)TL__REAL(pthread_create));
     cxx_threads_init();
