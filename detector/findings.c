@@ -267,7 +267,7 @@ static const char *missing_stack_reason(const struct live_stack_thread *t, bool 
     if (!t)
         return live_stack_status_name(LIVE_STACK_EXITED);
     if (t->status == LIVE_STACK_OK)
-        return "no frames";
+        return "empty stack"; /* as the endpoint says it */
     return live_stack_status_name(t->status);
 }
 
