@@ -49,6 +49,7 @@ static void note_default_hits(struct tl__findings *f, const struct tl__default_h
         unsigned n = after->threads[i] - before->threads[i];
         if (n == 0)
             continue;
+        f->suppressed_by_default += n;
         f->default_hits[f->ndefault_hits++] = (struct tl__default_hit){
             .runtime = tl__default_suppressions[i].runtime,
             .pattern = tl__default_suppressions[i].pattern,
@@ -63,18 +64,22 @@ void check_run(const struct tl__check_request *req, struct tl__check_result *out
     struct tl__verdict_request verdict_req = req->verdict;
     verdict_req.filters = req->filters;
     verdict_req.nfilters = req->nfilters;
+    /* The mode is the run's: the test API sets it after check_request_init. */
+    if (req->default_filter >= 0)
+        ((struct tl__default_hits *)req->filters[req->default_filter].ctx)->mode = verdict_req.mode;
     struct tl__default_hits before = req->default_hits;
     struct tl__verdict verdict;
     verdict_run(&verdict_req, &verdict);
     memcpy(out->ignored_by, verdict.ignored_by, sizeof out->ignored_by);
-    unsigned by_default = req->default_filter >= 0 ? verdict.ignored_by[req->default_filter] : 0;
+    unsigned taken_by_default =
+        req->default_filter >= 0 ? verdict.ignored_by[req->default_filter] : 0;
     if (verdict.nleaks > 0 || req->findings_when_clean)
         out->findings = findings_build(verdict.leaks, verdict.nleaks, verdict_req.mode,
-                                       verdict.ignored - by_default);
-    if (out->findings) {
-        out->findings->suppressed_by_default = by_default;
+                                       verdict.ignored - taken_by_default);
+    /* The verdict's count for the default filter holds every thread it took; the findings count
+     * only those that would have leaked (default_suppressions.h). */
+    if (out->findings)
         note_default_hits(out->findings, &before, &req->default_hits);
-    }
     verdict_free(&verdict);
     if (out->findings && req->live_state)
         attach_live_state(out->findings, &req->live);

@@ -4,6 +4,7 @@
 
 #include "suppressions.h"
 #include "symbolize.h"
+#include "verdict.h"
 
 #include <string.h>
 
@@ -48,6 +49,7 @@ bool default_suppressions_ignores(const struct tl__thread_info *t, void *ctx)
     if (hit < 0)
         return false;
     struct tl__default_hits *hits = ctx;
-    hits->threads[hit]++;
+    if (verdict_state_is_leak(t, hits->mode))
+        hits->threads[hit]++;
     return true;
 }

@@ -8,6 +8,7 @@
 #ifndef THREADLEAK_DEFAULT_SUPPRESSIONS_H
 #define THREADLEAK_DEFAULT_SUPPRESSIONS_H
 
+#include "options.h"
 #include "stack_model.h"
 #include "thread_record.h"
 
@@ -31,8 +32,11 @@ extern const size_t tl__default_suppression_count;
  * module; -1 when none does. Pure: no symbolisation, no counting. */
 int default_suppressions_match(const struct tl__frame *start_routine);
 
-/* Hit counts, one per entry, in table order. */
+/* Hit counts, one per entry, in table order. A thread is counted only when it would have been a
+ * leak in mode when it was taken out: under mode=tsan the JVM's running threads are taken out but
+ * not counted, since they would not have been reported either. */
 struct tl__default_hits {
+    enum tl_mode mode;
     unsigned threads[TL_DEFAULT_SUPPRESSIONS_MAX];
 };
 

@@ -134,6 +134,20 @@ static void java_version_is_quiet(void **state)
     assert_loud_without_defaults(argv);
 }
 
+/* Under mode=tsan the JVM's threads, running and detached, would not have been leaks: taken out,
+ * but not counted as suppressed, and the run says nothing about them. */
+static void java_version_under_tsan_mode_counts_nothing(void **state)
+{
+    (void)state;
+    const char *argv[] = {java, "-version", NULL};
+    const char *env[] = {"THREADLEAK_OPTIONS=mode=tsan", NULL};
+    struct run r = run_under_cli(argv, env);
+    assert_int_equal(r.cli.status, 0);
+    assert_null(strstr(r.cli.err, "suppressed by default"));
+    assert_int_equal(summary_int(first_process(&r), "suppressed_by_default"), 0);
+    run_free(&r);
+}
+
 /* System.exit from a thread of its own leaves the launcher's main thread (libjli) running. */
 static void java_exit_from_a_thread_is_quiet(void **state)
 {
@@ -217,6 +231,7 @@ int main(int argc, char **argv)
         }
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(java_version_is_quiet),
+            cmocka_unit_test(java_version_under_tsan_mode_counts_nothing),
             cmocka_unit_test(java_exit_from_a_thread_is_quiet),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
