@@ -69,7 +69,7 @@ static void assert_exit_json(const struct tl__json *process)
 {
     const struct tl__json *leaks = tl__json_get(process, "leaks");
     assert_int_equal(tl__json_length(leaks), 2);
-    const struct tl__json *deaf = by_routine(leaks, "deaf_reader");
+    const struct tl__json *deaf = by_routine(leaks, "deaf_spinner");
     assert_string_equal(status_of(deaf), "signals blocked");
     assert_true(tl__json_is_null(tl__json_get(deaf, "current_stack")));
     const struct tl__json *hearing = by_routine(leaks, "reader");
@@ -80,9 +80,9 @@ static void assert_exit_json(const struct tl__json *process)
 /* "  no current stack (tid N): signals blocked" for the deaf thread, a stack for the other. */
 static void assert_exit_text(const char *text)
 {
-    const char *deaf = strstr(text, "start routine: deaf_reader\n");
+    const char *deaf = strstr(text, "start routine: deaf_spinner\n");
     if (!deaf)
-        fail_msg("no deaf_reader group in:\n%s", text);
+        fail_msg("no deaf_spinner group in:\n%s", text);
     const char *next_group = strstr(deaf, "\n\n");
     const char *why = strstr(deaf, "  no current stack (tid ");
     assert_non_null(why);
@@ -99,14 +99,14 @@ static void endpoint_and_exit_report_say_signals_blocked(void **state)
     struct target t = target_start(shim_path, prog_path, "deaf", "300", "127.0.0.1:0", true);
 
     char *debug2 = fetch(&t, "/debug/threads?debug=2");
-    if (!strstr(debug2, "(no current stack: signals blocked; start routine deaf_reader)"))
-        fail_msg("debug=2 does not say why deaf_reader has no stack:\n%s", debug2);
+    if (!strstr(debug2, "(no current stack: signals blocked; start routine deaf_spinner)"))
+        fail_msg("debug=2 does not say why deaf_spinner has no stack:\n%s", debug2);
     free(debug2);
 
     char *json = fetch(&t, "/debug/threads?format=json");
     struct tl__json *root = parse_or_fail(json, strlen(json), "the endpoint's JSON");
     const struct tl__json *threads = tl__json_get(root, "threads");
-    assert_string_equal(status_of(by_routine(threads, "deaf_reader")), "signals blocked");
+    assert_string_equal(status_of(by_routine(threads, "deaf_spinner")), "signals blocked");
     assert_string_equal(status_of(by_routine(threads, "reader")), "ok");
     tl__json_free(root);
     free(json);
