@@ -31,6 +31,7 @@ struct process_report {
     pid_t pid;
     bool readable;
     unsigned long leaked;
+    unsigned long suppressed_by_default; /* 0 in reports from before default suppressions */
     char *raw; /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
     char *exe; /* from the report; NULL when absent */
 };
@@ -104,6 +105,11 @@ static void load_report(struct merge *m, struct process_report *r)
         return;
     }
     const char *problem = check_fields(root, r->pid, &r->leaked);
+    uint64_t by_default;
+    if (!problem &&
+        tl__json_get_uint64(tl__json_get(tl__json_get(root, "summary"), "suppressed_by_default"),
+                            &by_default))
+        r->suppressed_by_default = (unsigned long)by_default;
     if (problem) {
         warn_unusable(m, r, "%s", problem);
         free(buf);
@@ -198,10 +204,33 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     free(text);
 }
 
+/* "; N threads suppressed by default", so that a run that hid runtimes' threads says so. */
+static void write_default_count(const struct tl__merge_result *res, FILE *out)
+{
+    if (res->suppressed_by_default > 0)
+        fprintf(out, "; %lu %s suppressed by default", res->suppressed_by_default,
+                plural(res->suppressed_by_default, "thread", "threads"));
+}
+
+/* A clean run is silent, unless default suppressions hid threads: then one line says how many,
+ * and how to see them. */
+static void write_clean_text(const struct tl__merge_result *res, FILE *out)
+{
+    if (res->suppressed_by_default == 0)
+        return;
+    fprintf(out, "threadleak: no leaked threads in %u %s", res->processes,
+            plural(res->processes, "process", "processes"));
+    write_default_count(res, out);
+    fputs(" (runtimes' own threads; THREADLEAK_OPTIONS=default_suppressions=0 reports them)\n",
+          out);
+}
+
 static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
 {
-    if (res->leaked_threads == 0)
+    if (res->leaked_threads == 0) {
+        write_clean_text(res, out);
         return;
+    }
     for (size_t i = 0; i < m->count; i++) {
         if (m->reports[i].readable && m->reports[i].leaked > 0)
             write_process_text(m, &m->reports[i], out);
@@ -212,6 +241,7 @@ static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
     if (res->unreadable)
         fprintf(out, "; %u %s unreadable", res->unreadable,
                 plural(res->unreadable, "report", "reports"));
+    write_default_count(res, out);
     fputc('\n', out);
 }
 
@@ -273,8 +303,9 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
     }
     fprintf(out,
             "  \"summary\": {\n    \"processes\": %u,\n    \"leaking_processes\": %u,\n"
-            "    \"leaked_threads\": %lu",
-            res->processes, res->leaking_processes, res->leaked_threads);
+            "    \"leaked_threads\": %lu,\n    \"suppressed_by_default\": %lu",
+            res->processes, res->leaking_processes, res->leaked_threads,
+            res->suppressed_by_default);
     for (size_t i = 0; x && i < x->nsummary; i++) {
         fputs(",\n", out);
         write_member(out, &x->summary[i], "    ");
@@ -287,6 +318,8 @@ static void count_totals(const struct merge *m, struct tl__merge_result *res)
     res->processes = (unsigned)m->count;
     for (size_t i = 0; i < m->count; i++) {
         const struct process_report *r = &m->reports[i];
+        if (r->readable)
+            res->suppressed_by_default += r->suppressed_by_default;
         if (!r->readable) {
             res->unreadable++;
         } else if (r->leaked > 0) {

@@ -15,8 +15,9 @@ struct tl__merge_result {
     char *warnings;      /* one "threadleak: warning: ..." line per unusable file, "" when none */
     unsigned processes;  /* K: reports found, unreadable ones included */
     unsigned unreadable; /* reports that could not be used */
-    unsigned leaking_processes;   /* M */
-    unsigned long leaked_threads; /* N, over all readable reports */
+    unsigned leaking_processes;          /* M */
+    unsigned long leaked_threads;        /* N, over all readable reports */
+    unsigned long suppressed_by_default; /* runtimes' own threads, over all readable reports */
 };
 
 /* Reads every DIR/threadleak.PID.json (and, for leaking processes, DIR/threadleak.PID.txt).

@@ -38,18 +38,49 @@ static void attach_live_state(struct tl__findings *f, const struct live_stacks_o
         live_stacks_free(&dump);
 }
 
+_Static_assert(TL_FINDINGS_MAX_DEFAULT_HITS == TL_DEFAULT_SUPPRESSIONS_MAX,
+               "findings hold one hit per default suppression");
+
+/* What the default suppressions took out in this run: the counts now, less those before it (a
+ * request may run more than once, as the test API's retries do). */
+static void note_default_hits(struct tl__findings *f, const struct tl__default_hits *before,
+                              const struct tl__default_hits *after)
+{
+    for (size_t i = 0; i < tl__default_suppression_count; i++) {
+        unsigned n = after->threads[i] - before->threads[i];
+        if (n == 0)
+            continue;
+        f->suppressed_by_default += n;
+        f->default_hits[f->ndefault_hits++] = (struct tl__default_hit){
+            .runtime = tl__default_suppressions[i].runtime,
+            .pattern = tl__default_suppressions[i].pattern,
+            .threads = n,
+        };
+    }
+}
+
 void check_run(const struct tl__check_request *req, struct tl__check_result *out)
 {
     memset(out, 0, sizeof *out);
     struct tl__verdict_request verdict_req = req->verdict;
     verdict_req.filters = req->filters;
     verdict_req.nfilters = req->nfilters;
+    /* The mode is the run's: the test API sets it after check_request_init. */
+    if (req->default_filter >= 0)
+        ((struct tl__default_hits *)req->filters[req->default_filter].ctx)->mode = verdict_req.mode;
+    struct tl__default_hits before = req->default_hits;
     struct tl__verdict verdict;
     verdict_run(&verdict_req, &verdict);
     memcpy(out->ignored_by, verdict.ignored_by, sizeof out->ignored_by);
+    unsigned taken_by_default =
+        req->default_filter >= 0 ? verdict.ignored_by[req->default_filter] : 0;
     if (verdict.nleaks > 0 || req->findings_when_clean)
-        out->findings =
-            findings_build(verdict.leaks, verdict.nleaks, verdict_req.mode, verdict.ignored);
+        out->findings = findings_build(verdict.leaks, verdict.nleaks, verdict_req.mode,
+                                       verdict.ignored - taken_by_default);
+    /* The verdict's count for the default filter holds every thread it took; the findings count
+     * only those that would have leaked (default_suppressions.h). */
+    if (out->findings)
+        note_default_hits(out->findings, &before, &req->default_hits);
     verdict_free(&verdict);
     if (out->findings && req->live_state)
         attach_live_state(out->findings, &req->live);

@@ -4,8 +4,8 @@
  *
  * A request starts from the configuration (check_request_init): mode and linger, the live-dump
  * options, and the filters every check has, in the order they are asked:
- *   1. default suppressions: runtimes' own threads (a slot for now: add_default_suppressions in
- * check_request.c);
+ *   1. default suppressions: runtimes' own threads (default_suppressions.h), unless
+ *      default_suppressions=0; counted apart from the others;
  *   2. the suppressions= file of THREADLEAK_OPTIONS, loaded once per check;
  * then the caller adds its own (the test API's ignore lists) with check_add_filter. Scope and
  * snapshot serials stay the verdict's cheap pre-filters: they cost nothing and do not count as
@@ -13,6 +13,7 @@
 #ifndef THREADLEAK_CHECK_H
 #define THREADLEAK_CHECK_H
 
+#include "default_suppressions.h"
 #include "findings.h"
 #include "live_stacks.h"
 #include "options.h"
@@ -28,10 +29,12 @@ struct tl__check_request {
     struct tl__verdict_request verdict; /* its filters are the ones below */
     struct tl__verdict_filter filters[TL_VERDICT_MAX_FILTERS];
     size_t nfilters;
-    bool findings_when_clean;        /* findings even when nothing leaked (a report file) */
-    bool live_state;                 /* running leaks get their wait state and current stack */
-    struct live_stacks_options live; /* from check_live_options; nosignal = no dump */
-    struct tl__suppressions *file;   /* the suppressions= file, owned; NULL = none */
+    bool findings_when_clean;             /* findings even when nothing leaked (a report file) */
+    bool live_state;                      /* running leaks get their wait state and current stack */
+    struct live_stacks_options live;      /* from check_live_options; nosignal = no dump */
+    struct tl__suppressions *file;        /* the suppressions= file, owned; NULL = none */
+    int default_filter;                   /* the default suppressions' index in filters; -1 = off */
+    struct tl__default_hits default_hits; /* their ctx: counts over every run, the run's mode */
 };
 
 struct tl__check_result {
@@ -53,7 +56,8 @@ void check_request_init(struct tl__check_request *req, const struct tl__config *
 int check_add_filter(struct tl__check_request *req, const char *name,
                      bool (*ignores)(const struct tl__thread_info *t, void *ctx), void *ctx);
 
-/* Verdict, then findings (suppressed = the threads the filters took out), then live state. */
+/* Verdict, then findings (suppressed_by_default = the threads the default suppressions took out,
+ * with each entry's count; suppressed = those every other filter took out), then live state. */
 void check_run(const struct tl__check_request *req, struct tl__check_result *out);
 
 void check_request_fini(struct tl__check_request *req);

@@ -7,12 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Runtimes' own threads (the JVM's, node's inspector) are to be suppressed by a built-in list,
- * asked before the user's file. The list comes with a later change, as one more filter added
- * here; until then there is none. */
-static void add_default_suppressions(struct tl__check_request *req)
+/* Runtimes' own threads (the JVM's, node's inspector), asked before the user's file so that the
+ * file's hit counts are about the user's threads only. */
+static void add_default_suppressions(struct tl__check_request *req, bool enabled)
 {
-    (void)req;
+    req->default_filter = -1;
+    if (!enabled)
+        return;
+    int at = (int)req->nfilters;
+    if (check_add_filter(req, "default suppressions", default_suppressions_ignores,
+                         &req->default_hits) == 0)
+        req->default_filter = at;
 }
 
 static bool suppressed_by_file(const struct tl__thread_info *t, void *ctx)
@@ -50,7 +55,7 @@ void check_request_init(struct tl__check_request *req, const struct tl__config *
         .live_state = true,
         .live = check_live_options(cfg),
     };
-    add_default_suppressions(req);
+    add_default_suppressions(req, cfg->default_suppressions);
     add_suppressions_file(req, cfg->suppressions);
 }
 

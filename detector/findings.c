@@ -178,6 +178,8 @@ static void fill_group(struct tl__leak_group *g, const struct tl__thread_info *f
     g->creation_stack = calloc(TL_MAX_FRAMES, sizeof *g->creation_stack);
     if (g->creation_stack)
         g->creation_depth = findings_creation_stack(first, g->creation_stack);
+    if (g->state == TL_LEAK_EXITED)
+        g->stack_status = live_stack_status_name(LIVE_STACK_EXITED);
     g->threads = calloc(count, sizeof *g->threads);
     for (size_t i = 0; g->threads && i < count; i++) {
         struct tl__leaked_thread *lt = &g->threads[i];
@@ -253,6 +255,31 @@ static void attach_current_stack(struct tl__leak_group *g, const struct live_sta
     depth += symbolize_frames_inlined(t->frames + first, t->nframes - first, true,
                                       g->current_stack + depth, TL_MAX_FRAMES - depth);
     g->current_depth = depth;
+    g->current_tid = t->tid;
+}
+
+/* Why t (a running leak, found or not in the dump) has no current stack. A thread that is not in
+ * the dump has left /proc/self/task since the verdict. */
+static const char *missing_stack_reason(const struct live_stack_thread *t, bool dumped)
+{
+    if (!dumped)
+        return live_stack_status_name(LIVE_STACK_NOT_SIGNALLED);
+    if (!t)
+        return live_stack_status_name(LIVE_STACK_EXITED);
+    if (t->status == LIVE_STACK_OK)
+        return "empty stack"; /* as the endpoint says it */
+    return live_stack_status_name(t->status);
+}
+
+/* The group's stack comes from its first thread that has one; without any, the first thread's
+ * reason stands for the group, as its tid does in the text report. */
+static void note_stack_status(struct tl__leak_group *g, const struct live_stack_thread *t,
+                              bool dumped)
+{
+    if (g->current_stack)
+        g->stack_status = live_stack_status_name(LIVE_STACK_OK);
+    else if (!g->stack_status)
+        g->stack_status = missing_stack_reason(t, dumped);
 }
 
 void findings_attach_live(struct tl__findings *f, const struct live_stacks_dump *live)
@@ -272,6 +299,7 @@ void findings_attach_live(struct tl__findings *f, const struct live_stacks_dump 
                 continue;
             snprintf(lt->wait, sizeof lt->wait, "%s", st.wait);
             attach_current_stack(g, t);
+            note_stack_status(g, t, live != NULL);
         }
     }
     if (task_dir >= 0)

@@ -44,8 +44,23 @@ struct tl__leak_group {
     size_t creation_depth;
     struct tl__frame *current_stack; /* live stack of the first running thread; NULL if unknown */
     size_t current_depth;
+    pid_t current_tid; /* the thread current_stack is from */
+    /* "ok" with a current stack; else why there is none, in live_stack_status_name's words
+     * ("signals blocked", "not signalled", "exited", ...); NULL when live state was not asked. */
+    const char *stack_status;
     struct tl__leaked_thread *threads; /* count entries */
 };
+
+/* A default suppression that took threads out of this check (default_suppressions.inc). */
+struct tl__default_hit {
+    const char *runtime; /* static strings, from the table */
+    const char *pattern;
+    unsigned threads;
+};
+
+/* At most this many default suppressions; equal to TL_DEFAULT_SUPPRESSIONS_MAX (check.c holds
+ * them to it). */
+#define TL_FINDINGS_MAX_DEFAULT_HITS 32
 
 struct tl__findings {
     pid_t pid, ppid;
@@ -53,8 +68,12 @@ struct tl__findings {
     char **argv;      /* NULL-terminated */
     const char *mode; /* "all" or "tsan" */
     uint64_t threads_created;
-    unsigned leaked;               /* threads, over all groups */
-    unsigned suppressed;           /* threads matched by a suppression or ignore rule */
+    unsigned leaked;                /* threads, over all groups */
+    unsigned suppressed;            /* threads matched by a suppression or ignore rule */
+    unsigned suppressed_by_default; /* runtimes' own threads, not counted in suppressed */
+    struct tl__default_hit
+        default_hits[TL_FINDINGS_MAX_DEFAULT_HITS]; /* those that hit, in order */
+    size_t ndefault_hits;
     struct tl__leak_group *groups; /* most threads first */
     size_t ngroups;
 };

@@ -90,6 +90,9 @@ static void write_group(struct tl__json_writer *w, const struct tl__leak_group *
         write_stack(w, g->current_stack, g->current_depth);
     else
         tl__jw_null(w);
+    /* Why current_stack is null ("signals blocked", "exited", ...), in the words of the
+     * endpoint's stack_status; null when live state was not asked for. */
+    tl__jw_member_string(w, "stack_status", g->stack_status);
     tl__jw_end_object(w);
 }
 
@@ -115,7 +118,24 @@ static void write_summary(struct tl__json_writer *w, const struct tl__findings *
     tl__jw_member_uint64(w, "threads_created", f->threads_created);
     tl__jw_member_uint64(w, "leaked", f->leaked);
     tl__jw_member_uint64(w, "suppressed", f->suppressed);
+    tl__jw_member_uint64(w, "suppressed_by_default", f->suppressed_by_default);
     tl__jw_end_object(w);
+}
+
+/* Which default suppressions took threads out, so that a reader can tell what was left out and
+ * why (docs/default-suppressions.md lists each pattern with its reason). */
+static void write_default_suppressions(struct tl__json_writer *w, const struct tl__findings *f)
+{
+    tl__jw_key(w, "default_suppressions");
+    tl__jw_begin_array(w);
+    for (size_t i = 0; i < f->ndefault_hits; i++) {
+        tl__jw_begin_object(w);
+        tl__jw_member_string(w, "runtime", f->default_hits[i].runtime);
+        tl__jw_member_string(w, "pattern", f->default_hits[i].pattern);
+        tl__jw_member_uint64(w, "threads", f->default_hits[i].threads);
+        tl__jw_end_object(w);
+    }
+    tl__jw_end_array(w);
 }
 
 int report_write_json(FILE *out, const struct tl__findings *f)
@@ -137,6 +157,7 @@ int report_write_json_ex(FILE *out, const struct tl__findings *f, const char *te
     for (size_t i = 0; i < f->ngroups; i++)
         write_group(&w, &f->groups[i]);
     tl__jw_end_array(&w);
+    write_default_suppressions(&w, f);
     /* Present only when it says something: the text report was not written where configured
      * (fd 2 had become one of the program's own files). Absent, everything went as configured. */
     if (text_report)

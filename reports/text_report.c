@@ -114,6 +114,9 @@ static void write_summary(const struct text_out *o, const struct tl__findings *f
             plural(f->threads_created, "thread", "threads"));
     if (f->suppressed > 0)
         fprintf(o->out, ", %u suppressed", f->suppressed);
+    if (f->suppressed_by_default > 0)
+        fprintf(o->out, ", %u %s suppressed by default", f->suppressed_by_default,
+                plural(f->suppressed_by_default, "thread", "threads"));
     fputc('\n', o->out);
 }
 
@@ -273,6 +276,22 @@ static void write_stack(const struct text_out *o, const struct tl__frame *frames
         write_frame(o, i, &frames[i]);
 }
 
+/* A running group's stack now, or why there is none ("signals blocked": the thread blocks the
+ * dump signal), so that a missing stack never reads as a forgotten one. An exited group has none
+ * by nature, and its state already says so. */
+static void write_current_stack(const struct text_out *o, const struct tl__leak_group *g)
+{
+    pid_t tid = g->current_tid > 0 ? g->current_tid : g->threads[0].tid;
+    if (g->current_stack != NULL && g->current_depth > 0) {
+        fprintf(o->out, "  current stack (tid %ld):\n", (long)tid);
+        write_stack(o, g->current_stack, g->current_depth);
+    } else if (g->state == TL_LEAK_RUNNING && g->stack_status != NULL) {
+        fprintf(o->out, "  no current stack (tid %ld): ", (long)tid);
+        put_text(o, g->stack_status);
+        fputc('\n', o->out);
+    }
+}
+
 static void write_group(const struct text_out *o, const struct tl__leak_group *g)
 {
     write_group_header(o, g);
@@ -283,10 +302,7 @@ static void write_group(const struct text_out *o, const struct tl__leak_group *g
     fputc('\n', o->out);
     write_thread_list(o, g);
     write_waits(o, g);
-    if (g->current_stack != NULL && g->current_depth > 0) {
-        fprintf(o->out, "  current stack (tid %ld):\n", (long)g->threads[0].tid);
-        write_stack(o, g->current_stack, g->current_depth);
-    }
+    write_current_stack(o, g);
     fputs("  created at:\n", o->out);
     write_stack(o, g->creation_stack, g->creation_depth);
 }

@@ -144,6 +144,7 @@ static void request_without_a_file_has_no_filters(void **state)
     (void)state;
     struct tl__config cfg;
     options_defaults(&cfg);
+    cfg.default_suppressions = false;
     cfg.mode = TL_MODE_TSAN;
     cfg.linger_ms = 123;
     struct tl__check_request req;
@@ -171,12 +172,13 @@ static void request_with_a_file_filters_by_it(void **state)
     snprintf(cfg.suppressions, sizeof cfg.suppressions, "%s", path);
     struct tl__check_request req;
     check_request_init(&req, &cfg, 0);
-    assert_int_equal(req.nfilters, 1);
-    assert_string_equal(req.filters[0].name, "suppressions");
+    assert_int_equal(req.nfilters, 2);
+    assert_string_equal(req.filters[0].name, "default suppressions");
+    assert_string_equal(req.filters[1].name, "suppressions");
     struct tid_filter mine = {0};
     assert_int_equal(check_add_filter(&req, "mine", ignores_listed_tid, &mine), 0);
-    assert_int_equal(req.nfilters, 2);
-    assert_string_equal(req.filters[1].name, "mine");
+    assert_int_equal(req.nfilters, 3);
+    assert_string_equal(req.filters[2].name, "mine");
     check_request_fini(&req);
     unlink(path);
 }
@@ -189,7 +191,8 @@ static void unreadable_file_is_left_out(void **state)
     snprintf(cfg.suppressions, sizeof cfg.suppressions, "/nonexistent/threadleak.supp");
     struct tl__check_request req;
     check_request_init(&req, &cfg, 0); /* says so on stderr */
-    assert_int_equal(req.nfilters, 0);
+    assert_int_equal(req.nfilters, 1);
+    assert_string_equal(req.filters[0].name, "default suppressions");
     check_request_fini(&req);
 }
 
@@ -217,6 +220,7 @@ static void check_counts_what_the_filters_took(void **state)
     struct tl__config cfg;
     options_defaults(&cfg);
     cfg.linger_ms = 0;
+    cfg.default_suppressions = false; /* their own test: test_default_suppressions */
     struct tl__check_request req;
     check_request_init(&req, &cfg, 0);
     struct tid_filter some = {.tids = {4001, 4003}, .ntids = 2};

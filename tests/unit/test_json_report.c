@@ -67,6 +67,8 @@ static struct tl__leak_group groups_fixture[] = {
         .creation_depth = 2,
         .current_stack = current_a,
         .current_depth = 1,
+        .current_tid = 4243,
+        .stack_status = "ok",
         .threads = threads_a,
     },
     {
@@ -83,6 +85,7 @@ static struct tl__leak_group groups_fixture[] = {
         .creation_depth = 1,
         .current_stack = NULL,
         .current_depth = 0,
+        .stack_status = "exited",
         .threads = threads_b,
     },
 };
@@ -98,6 +101,9 @@ static struct tl__findings findings_fixture(void)
         .threads_created = 5,
         .leaked = 3,
         .suppressed = 1,
+        .suppressed_by_default = 12,
+        .default_hits = {{"JVM", "/libjvm.so$", 10}, {"JVM", "/libjli.so$", 2}},
+        .ndefault_hits = 2,
         .groups = groups_fixture,
         .ngroups = 2,
     };
@@ -177,15 +183,27 @@ static void test_top_level_fields(void **state)
     assert_int_equal(num(summary, "threads_created"), 5);
     assert_int_equal(num(summary, "leaked"), 3);
     assert_int_equal(num(summary, "suppressed"), 1);
-    assert_int_equal(tl__json_length(summary), 3);
+    assert_int_equal(num(summary, "suppressed_by_default"), 12);
+    assert_int_equal(tl__json_length(summary), 4);
+
+    /* Which default suppressions took the 12, and how many each. */
+    const struct tl__json *hits = tl__json_get(root, "default_suppressions");
+    assert_int_equal(tl__json_length(hits), 2);
+    assert_string_equal(str(tl__json_index(hits, 0), "runtime"), "JVM");
+    assert_string_equal(str(tl__json_index(hits, 0), "pattern"), "/libjvm.so$");
+    assert_int_equal(num(tl__json_index(hits, 0), "threads"), 10);
+    assert_string_equal(str(tl__json_index(hits, 1), "pattern"), "/libjli.so$");
+    assert_int_equal(num(tl__json_index(hits, 1), "threads"), 2);
     tl__json_free(root);
 }
 
 static void test_member_order_and_summary_last(void **state)
 {
     (void)state;
-    static const char *const order[] = {"tool", "version", "schema", "pid",   "ppid",
-                                        "exe",  "argv",    "mode",   "leaks", "summary"};
+    static const char *const order[] = {
+        "tool",   "version", "schema", "pid",   "ppid",
+        "exe",    "argv",    "mode",   "leaks", "default_suppressions",
+        "summary"};
     struct tl__findings f = findings_fixture();
     struct tl__json *root = report_round_trip(&f, NULL);
     assert_int_equal(tl__json_length(root), sizeof order / sizeof order[0]);
@@ -273,6 +291,7 @@ static void test_running_group(void **state)
     assert_int_equal(tl__json_length(current), 1);
     expect_frame(tl__json_index(current, 0), "0x7f0000001000", "pthread_cond_wait", NULL, 0,
                  "/lib/x86_64-linux-gnu/libc.so.6");
+    assert_string_equal(str(g, "stack_status"), "ok");
     tl__json_free(root);
 }
 
@@ -301,6 +320,25 @@ static void test_exited_group(void **state)
     expect_frame(tl__json_index(tl__json_get(g, "creation_stack"), 0), "0x1000", "spawn_helper",
                  "helper.c", 7, "/opt/bin/server");
     assert_true(tl__json_is_null(tl__json_get(g, "current_stack")));
+    assert_string_equal(str(g, "stack_status"), "exited");
+    tl__json_free(root);
+}
+
+/* A running thread that blocks every signal: no current stack, and the report says why. */
+static void test_running_group_without_stack_says_why(void **state)
+{
+    (void)state;
+    struct tl__leaked_thread t = {.tid = 9, .wait = "read fd 5 (pipe)"};
+    struct tl__leak_group g = {.count = 1,
+                               .state = TL_LEAK_RUNNING,
+                               .start_routine = "deaf_reader",
+                               .stack_status = "signals blocked",
+                               .threads = &t};
+    struct tl__findings f = {.pid = 7, .groups = &g, .ngroups = 1, .leaked = 1};
+    struct tl__json *root = report_round_trip(&f, NULL);
+    const struct tl__json *leak = tl__json_index(tl__json_get(root, "leaks"), 0);
+    assert_true(tl__json_is_null(tl__json_get(leak, "current_stack")));
+    assert_string_equal(str(leak, "stack_status"), "signals blocked");
     tl__json_free(root);
 }
 
@@ -325,6 +363,11 @@ static void test_minimal_findings(void **state)
     assert_int_equal(tl__json_type(tl__json_get(leak, "creation_stack")), TL_JSON_ARRAY);
     assert_int_equal(tl__json_length(tl__json_get(leak, "creation_stack")), 0);
     assert_true(tl__json_is_null(tl__json_get(leak, "current_stack")));
+    /* Live state not asked for: no reason either, and still a member. */
+    assert_int_equal(tl__json_type(tl__json_get(leak, "stack_status")), TL_JSON_NULL);
+    assert_int_equal(tl__json_type(tl__json_get(root, "default_suppressions")), TL_JSON_ARRAY);
+    assert_int_equal(tl__json_length(tl__json_get(root, "default_suppressions")), 0);
+    assert_int_equal(num(tl__json_get(root, "summary"), "suppressed_by_default"), 0);
     tl__json_free(root);
 }
 
@@ -484,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_member_order_and_summary_last),
         cmocka_unit_test(test_running_group),
         cmocka_unit_test(test_exited_group),
+        cmocka_unit_test(test_running_group_without_stack_says_why),
         cmocka_unit_test(test_minimal_findings),
         cmocka_unit_test(test_no_leaks),
         cmocka_unit_test(test_write_error),

@@ -242,7 +242,7 @@ static void test_key_errors(void **state)
     assert_rejected("lnger_ms=5",
                     "unknown key 'lnger_ms' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help)");
+                    "dump_timeout_ms, help, default_suppressions)");
     assert_rejected("exitcode", "missing '=' after 'exitcode'");
     assert_rejected("exitcode:mode=all", "missing '=' after 'exitcode'");
     assert_rejected("mode=all:verbose", "missing '=' after 'verbose'");
@@ -250,7 +250,7 @@ static void test_key_errors(void **state)
     assert_rejected(" exitcode=1",
                     "unknown key ' exitcode' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help)");
+                    "dump_timeout_ms, help, default_suppressions)");
 }
 
 static void test_too_long_values(void **state)
@@ -334,7 +334,7 @@ static void test_resumes_after_a_bad_item(void **state)
     assert_int_equal(options_parse("bogus='a:b':verbosity=3", &cfg, err, sizeof err), -1);
     assert_string_equal(err, "unknown key 'bogus' (known: exitcode, linger_ms, mode, report_dir, "
                              "log_path, suppressions, color, verbosity, quiet, http, stacks, "
-                             "dump_signal, dump_timeout_ms, help)");
+                             "dump_signal, dump_timeout_ms, help, default_suppressions)");
     assert_int_equal(cfg.verbosity, 3);
     assert_int_equal(options_parse("report_dir='/a'b:exitcode=5", &cfg, err, sizeof err), -1);
     assert_string_equal(err, "unexpected text after the quoted value for 'report_dir'");
@@ -363,10 +363,21 @@ static void test_small_error_buffer(void **state)
 static void test_key_info_lists_every_key(void **state)
 {
     (void)state;
-    static const char *const keys[] = {
-        "exitcode",  "linger_ms", "mode", "report_dir", "log_path",    "suppressions",    "color",
-        "verbosity", "quiet",     "http", "stacks",     "dump_signal", "dump_timeout_ms", "help",
-    };
+    static const char *const keys[] = {"exitcode",
+                                       "linger_ms",
+                                       "mode",
+                                       "report_dir",
+                                       "log_path",
+                                       "suppressions",
+                                       "color",
+                                       "verbosity",
+                                       "quiet",
+                                       "http",
+                                       "stacks",
+                                       "dump_signal",
+                                       "dump_timeout_ms",
+                                       "help",
+                                       "default_suppressions"};
     size_t n = sizeof keys / sizeof keys[0];
     for (size_t i = 0; i < n; i++) {
         const char *name = NULL, *help = NULL;
@@ -415,8 +426,8 @@ static void test_one_warning_per_bad_item(void **state)
 static void test_key_defaults(void **state)
 {
     (void)state;
-    static const char *const defaults[] = {"66", "500", "all", "",       "",  "",     "auto",
-                                           "0",  "0",   "",    "signal", "0", "1000", "0"};
+    static const char *const defaults[] = {"66", "500", "all",    "",  "",     "",  "auto", "0",
+                                           "0",  "",    "signal", "0", "1000", "0", "1"};
     size_t n = sizeof defaults / sizeof defaults[0];
     char text[64];
     for (size_t i = 0; i < n; i++) {

@@ -221,6 +221,45 @@ static void test_long_thread_list_is_cut(void **state)
     free(text);
 }
 
+/* A running thread that blocks every signal has no current stack: the report says why, in the
+ * place the stack would be; the counts of default suppressions go into the summary. */
+static void test_missing_stack_reason_and_default_suppressions(void **state)
+{
+    (void)state;
+    struct tl__leaked_thread t[] = {{.tid = 21, .wait = "read fd 5 (pipe)"}};
+    struct tl__leak_group g = {.count = 1,
+                               .state = TL_LEAK_RUNNING,
+                               .start_routine = "deaf_reader",
+                               .stack_status = "signals blocked",
+                               .threads = t};
+    struct tl__findings f = {.pid = 20,
+                             .threads_created = 14,
+                             .leaked = 1,
+                             .suppressed_by_default = 11,
+                             .groups = &g,
+                             .ngroups = 1};
+    char *text = render(&f, false);
+    expect_line(text, "  no current stack (tid 21): signals blocked");
+    expect_no_substring(text, "  current stack (tid 21):");
+    expect_line(text, "==20== SUMMARY: threadleak: 1 leaked thread (1 group), 14 threads created, "
+                      "11 threads suppressed by default");
+    free(text);
+}
+
+/* The stack's own thread is named, not the group's first. */
+static void test_current_stack_names_its_thread(void **state)
+{
+    (void)state;
+    struct tl__findings f = findings_fixture();
+    struct tl__leak_group groups[2];
+    memcpy(groups, groups_fixture, sizeof groups);
+    groups[0].current_tid = 4246;
+    f.groups = groups;
+    char *text = render(&f, false);
+    expect_line(text, "  current stack (tid 4246):");
+    free(text);
+}
+
 static void test_no_leaks(void **state)
 {
     (void)state;
@@ -336,6 +375,8 @@ int main(void)
         cmocka_unit_test(test_group_order_follows_findings),
         cmocka_unit_test(test_detached_cancelled_and_suppressed),
         cmocka_unit_test(test_long_thread_list_is_cut),
+        cmocka_unit_test(test_missing_stack_reason_and_default_suppressions),
+        cmocka_unit_test(test_current_stack_names_its_thread),
         cmocka_unit_test(test_no_leaks),
         cmocka_unit_test(test_color),
         cmocka_unit_test(test_write_error),

@@ -1,0 +1,55 @@
+/* The default suppressions: the table of default_suppressions.inc, and the verdict filter that
+ * matches it against start routines. Runs at report time only. */
+#include "default_suppressions.h"
+
+#include "suppressions.h"
+#include "symbolize.h"
+#include "verdict.h"
+
+#include <string.h>
+
+const struct tl__default_suppression tl__default_suppressions[] = {
+#define TL__DEFAULT_SUPPRESSION(runtime, pattern, reason) {runtime, pattern, reason},
+#include "default_suppressions.inc"
+#undef TL__DEFAULT_SUPPRESSION
+};
+
+#define ENTRY_COUNT (sizeof tl__default_suppressions / sizeof tl__default_suppressions[0])
+_Static_assert(ENTRY_COUNT <= TL_DEFAULT_SUPPRESSIONS_MAX, "raise TL_DEFAULT_SUPPRESSIONS_MAX");
+
+const size_t tl__default_suppression_count = ENTRY_COUNT;
+
+/* "??" is the symboliser's word for an unknown function: nothing may match it, as in a
+ * suppressions file. */
+static bool matches(const char *pattern, const char *text)
+{
+    return text && strcmp(text, "??") != 0 && suppression_pattern_matches(pattern, text);
+}
+
+int default_suppressions_match(const struct tl__frame *start_routine)
+{
+    for (size_t i = 0; i < ENTRY_COUNT; i++) {
+        const char *pattern = tl__default_suppressions[i].pattern;
+        if (matches(pattern, start_routine->function) || matches(pattern, start_routine->file) ||
+            matches(pattern, start_routine->module))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The start routine's address is its entry, not a return address: looked up as it is. */
+bool default_suppressions_ignores(const struct tl__thread_info *t, void *ctx)
+{
+    if (!t->start_routine)
+        return false;
+    struct tl__frame start;
+    void *pc = t->start_routine;
+    symbolize_frames(&pc, 1, false, &start);
+    int hit = default_suppressions_match(&start);
+    if (hit < 0)
+        return false;
+    struct tl__default_hits *hits = ctx;
+    if (verdict_state_is_leak(t, hits->mode))
+        hits->threads[hit]++;
+    return true;
+}
