@@ -281,6 +281,11 @@ bool stack_capture_busy(void)
     return capture_depth > 0;
 }
 
+bool stack_capture_inside(void)
+{
+    return capture_depth > 0 || loader_depth > 0;
+}
+
 /* Drops the capture's own frames from the top, in place: all that is ours when threadleak is
  * linked into the program itself. */
 static unsigned drop_own_top(void **frames, unsigned n)

@@ -60,6 +60,11 @@ unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
  * because libunwind's global cache lock may be held (both captures refuse to nest anyway). */
 bool stack_capture_busy(void);
 
+/* True while the calling thread is inside a walk or a load of ours (stack_capture_loader_enter
+ * included): whatever it does now, an unwinder does for us, not the host (shim/interpose_fd.c).
+ * Async-signal-safe. */
+bool stack_capture_inside(void);
+
 /* fork (shim_state.c calls these from the atfork handlers). Prepare waits, bounded, until no other
  * thread is inside an unwinder, and walks starting meanwhile capture nothing; so the child never
  * inherits an unwinder lock held by a thread it does not have. When a walk does not finish within
