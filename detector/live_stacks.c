@@ -791,7 +791,11 @@ static void dump_with_lock(const struct live_stacks_options *options, struct dum
 static int map_results(struct live_stacks_dump *out, size_t count)
 {
     size_t bytes = (count ? count : 1) * sizeof(struct live_stack_thread);
-    out->threads = map_zeroed(bytes);
+    /* Every page is written: populating them in the mmap call costs less than a fault each
+     * (about 1 MiB for 1,000 threads). */
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    out->threads = p == MAP_FAILED ? NULL : p;
     if (!out->threads)
         return -ENOMEM;
     out->mapped_bytes = bytes;
