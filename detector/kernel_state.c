@@ -182,16 +182,34 @@ int kernel_state_open_task_dir(void)
     return open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* "PREFIX" "TID" "/" "NAME" into path (64 bytes): a dump builds two paths per thread, and
+ * snprintf's format parsing costs more than the digits. */
+static void task_file_path(char *path, const char *prefix, pid_t tid, const char *name)
+{
+    char digits[12];
+    size_t n = 0, at = 0;
+    for (unsigned v = (unsigned)tid; n == 0 || v > 0; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    for (; *prefix; prefix++)
+        path[at++] = *prefix;
+    while (n > 0)
+        path[at++] = digits[--n];
+    path[at++] = '/';
+    for (; *name && at < 63; name++)
+        path[at++] = *name;
+    path[at] = '\0';
+}
+
 /* Reads /proc/self/task/TID/NAME into buf, NUL-terminated. Returns the length or -errno. */
 static ssize_t read_task_file(int task_dir, pid_t tid, const char *name, char *buf, size_t len)
 {
     char path[64];
     int fd;
     if (task_dir >= 0) {
-        snprintf(path, sizeof path, "%d/%s", (int)tid, name);
+        task_file_path(path, "", tid, name);
         fd = openat(task_dir, path, O_RDONLY | O_CLOEXEC);
     } else {
-        snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
+        task_file_path(path, "/proc/self/task/", tid, name);
         fd = open(path, O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0)
@@ -209,6 +227,10 @@ static ssize_t read_task_file(int task_dir, pid_t tid, const char *name, char *b
         if (n == 0)
             break;
         got += (size_t)n;
+        /* These files are generated whole on the first read (seq_file, single_open): a read
+         * that did not fill the buffer has everything, and asking again costs a syscall. */
+        if ((size_t)n < len - 1 - (got - (size_t)n))
+            break;
     }
     close(fd);
     buf[got] = '\0';
@@ -305,9 +327,37 @@ static const char *status_field(const char *text, const char *key)
     return NULL;
 }
 
-static void parse_status(const char *text, struct kernel_thread_state *st)
+/* status escapes the name (seq_escape_str with ESCAPE_SPACE | ESCAPE_SPECIAL, and "\n\\"):
+ * undo it, so that the name reads as stat's comm does. */
+static void copy_status_name(char *dst, size_t cap, const char *src)
 {
-    const char *v = status_field(text, "SigBlk");
+    static const char escaped[] = "ntrfvae\\\"", plain[] = "\n\t\r\f\v\a\x1b\\\"";
+    size_t n = 0;
+    for (const char *p = src; *p && *p != '\n' && n + 1 < cap; p++) {
+        const char *hit = p[0] == '\\' && p[1] ? strchr(escaped, p[1]) : NULL;
+        if (hit) {
+            dst[n++] = plain[hit - escaped];
+            p++;
+        } else {
+            dst[n++] = *p;
+        }
+    }
+    dst[n] = '\0';
+}
+
+static void parse_status(const char *text, struct kernel_thread_state *st, bool with_state)
+{
+    const char *v;
+    if (with_state) {
+        v = status_field(text, "Name");
+        if (v)
+            copy_status_name(st->comm, sizeof st->comm, v + strspn(v, "\t "));
+        v = status_field(text, "State");
+        if (v)
+            v += strspn(v, "\t ");
+        st->state = v && *v && *v != '\n' ? *v : '?';
+    }
+    v = status_field(text, "SigBlk");
     if (v) {
         st->sigblk = strtoull(v, NULL, 16);
         st->sigblk_known = true;
@@ -723,6 +773,7 @@ static void reset_state(struct kernel_thread_state *st, pid_t tid)
     memset(st, 0, sizeof *st);
     st->tid = tid;
     st->state = '?';
+    st->last_cpu = -1;
     st->syscall_nr = -1;
     st->fd = -1;
 }
@@ -733,7 +784,10 @@ static int read_stat(int task_dir, struct kernel_thread_state *st)
     ssize_t n = read_task_file(task_dir, st->tid, "stat", buf, sizeof buf);
     if (n < 0)
         return (int)n;
-    return parse_stat(buf, st) ? 0 : -EIO;
+    if (!parse_stat(buf, st))
+        return -EIO;
+    st->stat_known = true;
+    return 0;
 }
 
 static void read_syscall(int task_dir, struct kernel_thread_state *st)
@@ -786,7 +840,33 @@ static void read_status(int task_dir, struct kernel_thread_state *st)
 {
     char buf[2048];
     if (read_task_file(task_dir, st->tid, "status", buf, sizeof buf) > 0)
-        parse_status(buf, st);
+        parse_status(buf, st, false);
+}
+
+/* The brief read's first file: status alone says whether the thread is there, its state and
+ * name, besides SigBlk and the switches. */
+static int read_status_first(int task_dir, struct kernel_thread_state *st)
+{
+    char buf[2048];
+    ssize_t n = read_task_file(task_dir, st->tid, "status", buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    parse_status(buf, st, true);
+    return st->state != '?' ? 0 : -EIO;
+}
+
+/* stat's fields that status does not have, for a brief read that turns out to need them. */
+static void read_stat_extra(int task_dir, struct kernel_thread_state *st)
+{
+    if (st->stat_known)
+        return;
+    struct kernel_thread_state full = *st;
+    if (read_stat(task_dir, &full) != 0)
+        return;
+    st->start_ticks = full.start_ticks;
+    st->cpu_ticks = full.cpu_ticks;
+    st->last_cpu = full.last_cpu;
+    st->stat_known = true;
 }
 
 static bool is_waiting(const struct kernel_thread_state *st)
@@ -822,15 +902,20 @@ int kernel_state_read(int task_dir, pid_t tid, unsigned flags, struct kernel_sch
                       struct kernel_thread_state *out)
 {
     reset_state(out, tid);
-    int rc = read_stat(task_dir, out);
+    bool brief = flags & KERNEL_STATE_BRIEF;
+    int rc = brief ? read_status_first(task_dir, out) : read_stat(task_dir, out);
     if (rc < 0) {
         out->error = -rc;
         kernel_state_describe(out, out->wait, sizeof out->wait);
         return rc;
     }
     read_syscall(task_dir, out);
-    read_wchan(task_dir, out);
-    read_status(task_dir, out);
+    if (!brief || (flags & KERNEL_STATE_WCHAN) || out->syscall_state == KERNEL_SYSCALL_UNREAD)
+        read_wchan(task_dir, out);
+    if (!brief)
+        read_status(task_dir, out);
+    if ((flags & KERNEL_STATE_LAST_RAN) && is_waiting(out))
+        read_stat_extra(task_dir, out); /* the CPU it last ran on */
     if ((flags & KERNEL_STATE_LAST_RAN) && clock)
         read_last_ran(task_dir, clock, tl__monotonic_ns(), out);
     else if (flags & KERNEL_STATE_LAST_RAN)
@@ -950,10 +1035,17 @@ void kernel_wait_tracker_begin(struct kernel_wait_tracker *t)
     t->round_now_ns = tl__monotonic_ns();
 }
 
+/* The same thread as the entry's, as far as we know: a brief read has no start_ticks (0), and
+ * then the switch count and the signature have to tell. */
+static bool same_thread(const struct kernel_wait_entry *e, const struct kernel_thread_state *st)
+{
+    return !st->stat_known || e->start_ticks == 0 || e->start_ticks == st->start_ticks;
+}
+
 static bool continues(const struct kernel_wait_entry *e, const struct kernel_thread_state *st,
                       uint64_t signature)
 {
-    return e->since_ns != 0 && e->start_ticks == st->start_ticks && e->signature == signature &&
+    return e->since_ns != 0 && same_thread(e, st) && e->signature == signature &&
            st->voluntary_switches >= e->base_voluntary &&
            st->voluntary_switches - e->base_voluntary <= e->allowed;
 }
@@ -962,8 +1054,10 @@ static bool continues(const struct kernel_wait_entry *e, const struct kernel_thr
 static void start_wait(struct kernel_wait_tracker *t, int task_dir, struct kernel_wait_entry *e,
                        struct kernel_thread_state *st)
 {
-    if (!st->last_ran_known && t->clock.ncpus > 0)
+    if (!st->last_ran_known && t->clock.ncpus > 0) {
+        read_stat_extra(task_dir, st); /* the CPU it last ran on, and start_ticks */
         read_last_ran(task_dir, &t->clock, t->round_now_ns, st);
+    }
     if (st->last_ran_known) {
         e->since_ns = t->round_now_ns > st->waiting_ns ? t->round_now_ns - st->waiting_ns : 1;
         e->since_known = true;
@@ -979,8 +1073,7 @@ static bool returning_from_our_signal(const struct kernel_wait_entry *e,
                                       const struct kernel_thread_state *st)
 {
     /* Every allowed switch but the last (blocking again in its wait) may have happened. */
-    return e->since_ns != 0 && e->start_ticks == st->start_ticks &&
-           st->voluntary_switches >= e->base_voluntary &&
+    return e->since_ns != 0 && same_thread(e, st) && st->voluntary_switches >= e->base_voluntary &&
            st->voluntary_switches - e->base_voluntary < e->allowed;
 }
 
@@ -1004,18 +1097,24 @@ bool kernel_wait_tracker_observe(struct kernel_wait_tracker *t, int task_dir,
         e->round = t->round;
         return true;
     }
+    bool same_wait = false;
     if (!is_waiting(st)) {
         e->since_ns = 0;
         st->waiting_ns = 0;
         st->duration_source = KERNEL_DURATION_NONE;
-    } else if (continues(e, st, signature)) {
+    } else if ((same_wait = continues(e, st, signature))) {
         st->waiting_ns = t->round_now_ns - e->since_ns;
         st->duration_source = e->since_known ? KERNEL_DURATION_OBSERVED : KERNEL_DURATION_AT_LEAST;
     } else {
         start_wait(t, task_dir, e, st);
     }
     e->round = t->round;
-    e->start_ticks = st->start_ticks;
+    if (st->stat_known)
+        e->start_ticks = st->start_ticks;
+    else if (!same_wait)
+        e->start_ticks = 0; /* a new wait, maybe a new thread: nothing to vouch for */
+    else
+        st->start_ticks = e->start_ticks; /* the same thread, by its unbroken wait */
     e->signature = signature;
     e->base_voluntary = st->voluntary_switches;
     e->allowed = 0;

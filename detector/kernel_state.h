@@ -62,9 +62,11 @@ struct kernel_thread_state {
     int error;  /* 0, or the errno of reading stat: ENOENT/ESRCH = the thread exited */
     char state; /* stat field 3: R S D T t Z X I, '?' when unknown */
     char comm[KERNEL_STATE_COMM_MAX];
-    uint64_t start_ticks; /* stat field 22: tells a reused tid apart */
+    bool stat_known;      /* `stat` was read: cpu_ticks and last_cpu are valid */
+    uint64_t start_ticks; /* stat field 22: tells a reused tid apart; 0 when unknown (a brief
+                             read, see KERNEL_STATE_BRIEF) */
     uint64_t cpu_ticks;   /* utime + stime, in clock ticks */
-    int last_cpu;         /* stat field 39: the CPU it last ran on */
+    int last_cpu;         /* stat field 39: the CPU it last ran on, -1 when unknown */
 
     enum kernel_syscall_state syscall_state;
     int syscall_error;        /* errno when syscall_state is UNREAD */
@@ -118,6 +120,13 @@ int kernel_state_open_task_dir(void);
 
 enum kernel_state_flags {
     KERNEL_STATE_LAST_RAN = 1u << 0, /* also read `sched` for the last-ran time (+9 µs) */
+    /* Two files instead of four, for dumps: `status` (state, name, SigBlk, switches), then
+     * `syscall`, last, so that it is as fresh as it can be when the caller acts on it. No `stat`
+     * (stat_known stays false: no start_ticks, cpu_ticks or last_cpu; the wait tracker reads it
+     * itself for a wait it has not seen) and no `wchan` unless `syscall` is unreadable (the only
+     * description that needs it) or KERNEL_STATE_WCHAN asks. */
+    KERNEL_STATE_BRIEF = 1u << 1,
+    KERNEL_STATE_WCHAN = 1u << 2, /* with BRIEF: read `wchan` anyway (it is shown in JSON) */
 };
 
 /* Reads tid's state into out and describes its wait. Returns 0, or -errno when the thread is gone

@@ -384,7 +384,9 @@ struct dump_run {
     int signo;
     bool interrupt_calls;
     int task_dir;
+    unsigned kernel_flags; /* for kernel_state_read */
     pid_t pid, self;
+    uid_t uid;
     uint32_t generation;
     uint64_t deadline_ns;
 };
@@ -418,7 +420,7 @@ static bool keeps_blocking_signal(const struct dump_run *run, const struct kerne
         struct timespec pause = {0, 100 * 1000};
         nanosleep(&pause, NULL);
         struct kernel_thread_state now;
-        if (kernel_state_read(run->task_dir, ks->tid, 0, NULL, &now) != 0 ||
+        if (kernel_state_read(run->task_dir, ks->tid, KERNEL_STATE_BRIEF, NULL, &now) != 0 ||
             !blocks_signal(run, &now))
             return false; /* gone (the signal then finds out), or it was ours */
     }
@@ -454,7 +456,7 @@ static int send_request(struct dump_run *run, pid_t tid, uint32_t slot, bool res
     info.si_signo = run->signo;
     info.si_code = SI_QUEUE;
     info.si_pid = run->pid;
-    info.si_uid = getuid();
+    info.si_uid = run->uid;
     uint32_t low = slot | (resume ? REQUEST_RESUME : 0);
     info.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)run->generation << 32 | low);
     if (syscall(SYS_rt_tgsigqueueinfo, run->pid, tid, run->signo, &info) == 0)
@@ -523,9 +525,12 @@ static enum live_stack_status status_before_signal(const struct dump_run *run,
         return LIVE_STACK_SIGNALS_BLOCKED;
     if (tl__monotonic_ns() >= run->deadline_ns)
         return LIVE_STACK_TIMED_OUT; /* the budget went on reading /proc: don't start waits */
-    /* The first read was a while ago (four files): a thread that was running may have entered
-     * poll since. One more look, as close to the signal as we can make it. What remains is the
-     * few microseconds between this read and the signal (docs/live-stacks.md). */
+    /* `syscall` was the last file read, just now, unless the wait tracker read more since (a
+     * wait it had not seen: stat and sched). Then a thread that was running may have entered
+     * poll meanwhile: one more look, as close to the signal as we can make it. What remains is
+     * the few microseconds between the last read and the signal (docs/live-stacks.md). */
+    if (!t->looked_again)
+        return LIVE_STACK_OK; /* meaning: signal it */
     struct kernel_thread_state now = *ks;
     kernel_state_reread_syscall(run->task_dir, &now);
     if (call_would_see_signal(&now)) {
@@ -592,8 +597,10 @@ static void read_and_signal(struct dump_run *run, const pid_t *tids, size_t coun
     for (size_t i = 0; i < count; i++) {
         struct live_stack_thread *t = &run->out->threads[i];
         t->tid = tids[i];
-        kernel_state_read(run->task_dir, t->tid, 0, NULL, &t->kernel);
+        kernel_state_read(run->task_dir, t->tid, run->kernel_flags, NULL, &t->kernel);
+        bool read_more = !t->kernel.stat_known;
         kernel_wait_tracker_observe(&wait_tracker, run->task_dir, &t->kernel);
+        t->looked_again = read_more && t->kernel.stat_known; /* stat and sched since `syscall` */
         if (t->tid == run->self) {
             capture_self(t);
             continue;
@@ -650,8 +657,10 @@ static bool settle_unanswerable(struct dump_run *run, const struct pending *p)
         verdict = LIVE_STACK_EXITED;
     } else {
         struct kernel_thread_state now;
+        /* start_ticks is 0 when neither this dump nor the tracker read stat for the thread */
         if (kernel_state_read(run->task_dir, t->tid, 0, NULL, &now) != 0 || now.state == 'Z' ||
-            now.state == 'X' || now.start_ticks != t->kernel.start_ticks)
+            now.state == 'X' ||
+            (t->kernel.start_ticks != 0 && now.start_ticks != t->kernel.start_ticks))
             verdict = LIVE_STACK_EXITED;
         else if (blocks_signal(run, &now))
             verdict = LIVE_STACK_SIGNALS_BLOCKED;
@@ -782,7 +791,11 @@ static void dump_with_lock(const struct live_stacks_options *options, struct dum
 static int map_results(struct live_stacks_dump *out, size_t count)
 {
     size_t bytes = (count ? count : 1) * sizeof(struct live_stack_thread);
-    out->threads = map_zeroed(bytes);
+    /* Every page is written: populating them in the mmap call costs less than a fault each
+     * (about 1 MiB for 1,000 threads). */
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    out->threads = p == MAP_FAILED ? NULL : p;
     if (!out->threads)
         return -ENOMEM;
     out->mapped_bytes = bytes;
@@ -818,6 +831,8 @@ int live_stacks_dump(const struct live_stacks_options *options, struct live_stac
         .deadline_ns = start + (uint64_t)deadline_ms * 1000000u,
         .interrupt_calls = options->interrupt_calls,
         .task_dir = kernel_state_open_task_dir(),
+        .kernel_flags = KERNEL_STATE_BRIEF | (options->wchan ? KERNEL_STATE_WCHAN : 0),
+        .uid = getuid(),
     };
     if (run.task_dir < 0)
         return -errno;

@@ -47,9 +47,11 @@ struct live_stack_thread {
     enum live_stack_status status;
     bool is_collector;      /* the thread that ran the dump: captured directly, no signal */
     bool first_frame_is_pc; /* frames[0] is the interrupted instruction, not a return address */
-    bool parked;  /* in a call a signal would show in: never signalled; the stack was unwound
-                     from the sp and pc /proc gives (parked_stack.h) */
-    bool partial; /* parked, and the walk ended at a frame that needs a register /proc lacks */
+    bool parked;       /* in a call a signal would show in: never signalled; the stack was unwound
+                          from the sp and pc /proc gives (parked_stack.h) */
+    bool looked_again; /* private: more files were read after `syscall`, so it is read again
+                          before the signal */
+    bool partial;      /* parked, and the walk ended at a frame that needs a register /proc lacks */
     uint16_t nframes;
     void *frames[LIVE_STACK_MAX_FRAMES]; /* innermost first */
     struct kernel_thread_state kernel;   /* read just before the signal was sent */
@@ -63,6 +65,9 @@ struct live_stacks_options {
                              ...): whole stacks even in frame-pointer code, at the price of
                              EINTR in those calls. Off by default; for tests and for users who
                              accept that price */
+    bool wchan;           /* read each thread's `wchan` too (one more /proc file per thread). Off:
+                             kernel.wchan is then filled only where `syscall` is unreadable, the
+                             one case whose description needs it */
 };
 
 struct live_stacks_dump {

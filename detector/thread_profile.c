@@ -471,6 +471,7 @@ static int dump_live(struct take_run *run)
         .deadline_ms = o->deadline_ms,
         .nosignal = o->nosignal || o->states_only,
         .interrupt_calls = o->interrupt_calls,
+        .wchan = o->wchan,
     };
     int rc = live_stacks_dump(&lo, &run->dump);
     if (rc != 0)

@@ -23,6 +23,8 @@ struct thread_profile_options {
     bool include_tool_threads; /* list threadleak's own threads too */
     bool states_only;          /* no signals, no current or creation stacks (start routines
                                   only): for counters (/metrics) */
+    bool wchan;                /* read each thread's wchan too (JSON shows it): one more /proc
+                                  file per thread */
 };
 
 /* Options from THREADLEAK_OPTIONS: stacks, dump_signal and dump_timeout_ms. */

@@ -134,6 +134,7 @@ static void answer(enum rendering how, struct tl__http_response *r, const struct
     struct thread_profile_options options;
     thread_profile_options_from_config(&tl__cfg, &options);
     options.states_only = how == RENDER_METRICS; /* scraped often: never interrupt threads */
+    options.wchan = how == RENDER_JSON;          /* the one format that shows it */
     struct thread_profile p;
     if (thread_profile_take(&options, &p) != 0) {
         set_text(r, 500, "threadleak: cannot take a thread profile\n");

@@ -437,6 +437,8 @@ static void test_not_dumpable(void **state)
     if (root)
         setfsuid(65534);
     int rc = kernel_state_read(-1, cond_waiter.tid, 0, 0, &st);
+    struct kernel_thread_state brief; /* a dump's read: wchan only because syscall failed */
+    int brief_rc = kernel_state_read(-1, cond_waiter.tid, KERNEL_STATE_BRIEF, 0, &brief);
     if (root)
         setfsuid(0);
     prctl(PR_SET_DUMPABLE, 1);
@@ -449,6 +451,11 @@ static void test_not_dumpable(void **state)
         assert_string_equal(st.wait, "futex wait");
     else
         assert_string_equal(st.wait, "sleeping");
+    assert_int_equal(brief_rc, 0);
+    assert_int_equal(brief.syscall_state, KERNEL_SYSCALL_UNREAD);
+    assert_int_equal(brief.state, 'S');
+    assert_string_equal(brief.wchan, st.wchan);
+    assert_string_equal(brief.wait, st.wait);
 }
 
 /* ---- the tracker ---- */
@@ -563,7 +570,8 @@ static void test_tracker_allows_own_signals(void **state)
 static struct kernel_thread_state fake_wait(uint64_t voluntary)
 {
     struct kernel_thread_state st = blank_state();
-    st.tid = 4000000; /* above any pid_max */
+    st.tid = 4000000;     /* above any pid_max */
+    st.stat_known = true; /* a full read; brief ones are in test_tracker_brief_reads */
     st.start_ticks = 777;
     st.syscall_state = KERNEL_SYSCALL_IN;
     st.syscall_nr = 202;
@@ -633,6 +641,81 @@ static void test_tracker_rules(void **state)
     reused.start_ticks = 778;
     assert_int_equal(sample(&t, reused, &src), 0);
     kernel_wait_tracker_destroy(&t);
+}
+
+/* Brief reads (status and syscall, no stat) have no start_ticks: the switch count and the
+ * signature decide alone, and the tracker carries the thread's start_ticks while the wait goes
+ * on unbroken, so that a dump can still tell a reused tid. */
+static void test_tracker_brief_reads(void **state)
+{
+    (void)state;
+    struct kernel_wait_tracker t;
+    kernel_wait_tracker_init(&t);
+    enum kernel_duration_source src;
+    assert_int_equal(sample(&t, fake_wait(10), &src), 0); /* first sight: a full read */
+    sleep_ms(5);
+    struct kernel_thread_state brief = fake_wait(10);
+    brief.stat_known = false;
+    brief.start_ticks = 0;
+    kernel_wait_tracker_begin(&t);
+    kernel_wait_tracker_observe(&t, -1, &brief);
+    kernel_wait_tracker_end(&t);
+    assert_true(brief.waiting_ns >= 5000000u); /* the same wait */
+    assert_int_equal(brief.start_ticks, 777);  /* carried */
+
+    struct kernel_thread_state woke = fake_wait(12); /* blocked again: a new wait */
+    woke.stat_known = false;
+    woke.start_ticks = 0;
+    kernel_wait_tracker_begin(&t);
+    kernel_wait_tracker_observe(&t, -1, &woke);
+    kernel_wait_tracker_end(&t);
+    assert_int_equal(woke.waiting_ns, 0);
+    assert_int_equal(woke.start_ticks, 0); /* nothing to vouch for it */
+
+    /* A full read after that, of another thread with the same tid, is taken at its word. */
+    sleep_ms(5);
+    struct kernel_thread_state reused = fake_wait(12);
+    reused.start_ticks = 778;
+    assert_true(sample(&t, reused, &src) >= 5000000u); /* nothing contradicts the signature */
+    sleep_ms(5);
+    struct kernel_thread_state other = fake_wait(12);
+    other.start_ticks = 779;
+    assert_int_equal(sample(&t, other, &src), 0); /* but start_ticks, once known, does */
+    kernel_wait_tracker_destroy(&t);
+}
+
+/* A brief read: status and syscall only, the same state, name, SigBlk and wait as a full one. */
+static void test_brief_read_matches_full(void **state)
+{
+    (void)state;
+    pid_t tid = cond_waiter.tid;
+    struct kernel_thread_state full, brief;
+    assert_int_equal(kernel_state_read(-1, tid, 0, 0, &full), 0);
+    assert_int_equal(kernel_state_read(-1, tid, KERNEL_STATE_BRIEF, 0, &brief), 0);
+    assert_true(full.stat_known);
+    assert_false(brief.stat_known);
+    assert_int_equal(brief.state, full.state);
+    assert_string_equal(brief.comm, full.comm);
+    assert_string_equal(brief.wait, full.wait);
+    assert_true(brief.sigblk_known);
+    assert_int_equal(brief.sigblk, full.sigblk);
+    assert_true(brief.voluntary_switches >= full.voluntary_switches);
+    assert_string_equal(brief.wchan, ""); /* syscall was readable: no need */
+    assert_int_equal(kernel_state_read(-1, tid, KERNEL_STATE_BRIEF | KERNEL_STATE_WCHAN, 0, &brief),
+                     0);
+    assert_non_null(strstr(brief.wchan, "futex"));
+    printf("# brief read of tid %d: state %c, name \"%s\", wait \"%s\"\n", (int)tid, brief.state,
+           brief.comm, brief.wait);
+
+    /* A name with what status escapes (a backslash and a newline) reads back as stat has it. */
+    char name[16] = "a\\b\nc";
+    assert_int_equal(pthread_setname_np(pthread_self(), name), 0);
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    assert_int_equal(kernel_state_read(-1, self, 0, 0, &full), 0);
+    assert_int_equal(kernel_state_read(-1, self, KERNEL_STATE_BRIEF, 0, &brief), 0);
+    assert_string_equal(full.comm, name);
+    assert_string_equal(brief.comm, name);
+    assert_int_equal(pthread_setname_np(pthread_self(), "test_kernel_sta"), 0);
 }
 
 static void test_tracker_forgets_unseen_threads(void **state)
@@ -778,7 +861,27 @@ static void test_cost_per_thread(void **state)
         tracked[round] = now_ns() - r0;
     }
     kernel_wait_tracker_destroy(&t);
+    /* What a dump reads: status and syscall, the tracker adding stat and sched for new waits. */
+    kernel_wait_tracker_init(&t);
+    uint64_t brief[2];
+    for (int round = 0; round < 2; round++) {
+        uint64_t r0 = now_ns();
+        kernel_wait_tracker_begin(&t);
+        for (int i = 0; i < COST_THREADS; i++) {
+            assert_int_equal(kernel_state_read(dir, many[i].tid, KERNEL_STATE_BRIEF, 0, &st), 0);
+            kernel_wait_tracker_observe(&t, dir, &st);
+            assert_string_equal(st.wait, "futex wait (condition)");
+            if (round > 0 && have_last_ran())
+                assert_int_equal(st.duration_source, KERNEL_DURATION_OBSERVED);
+        }
+        kernel_wait_tracker_end(&t);
+        brief[round] = now_ns() - r0;
+    }
+    kernel_wait_tracker_destroy(&t);
     close(dir);
+    printf("# brief reads (status, syscall) with the tracker: first round %.1f us, next round "
+           "%.1f us per thread\n",
+           brief[0] / 1e3 / COST_THREADS, brief[1] / 1e3 / COST_THREADS);
     printf("# kernel_state_read per thread: %.1f us (task dir fd), %.1f us with last-ran (first "
            "pass, which measures every CPU's clock: %.1f us), %.1f us (absolute paths)\n",
            (t1 - t0) / 1e3 / COST_THREADS, (t2 - c1) / 1e3 / COST_THREADS,
@@ -813,10 +916,12 @@ int main(void)
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_exited_thread),
         cmocka_unit_test(test_not_dumpable),
+        cmocka_unit_test(test_brief_read_matches_full),
         cmocka_unit_test(test_tracker_continuous_wait),
         cmocka_unit_test(test_tracker_wake_breaks_continuity),
         cmocka_unit_test(test_tracker_allows_own_signals),
         cmocka_unit_test(test_tracker_rules),
+        cmocka_unit_test(test_tracker_brief_reads),
         cmocka_unit_test(test_tracker_forgets_unseen_threads),
     };
     const struct CMUnitTest cost[] = {
