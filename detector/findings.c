@@ -256,6 +256,7 @@ static void attach_current_stack(struct tl__leak_group *g, const struct live_sta
                                       g->current_stack + depth, TL_MAX_FRAMES - depth);
     g->current_depth = depth;
     g->current_tid = t->tid;
+    g->current_partial = t->partial;
 }
 
 /* Why t (a running leak, found or not in the dump) has no current stack. A thread that is not in

@@ -44,7 +44,8 @@ struct tl__leak_group {
     size_t creation_depth;
     struct tl__frame *current_stack; /* live stack of the first running thread; NULL if unknown */
     size_t current_depth;
-    pid_t current_tid; /* the thread current_stack is from */
+    pid_t current_tid;    /* the thread current_stack is from */
+    bool current_partial; /* current_stack was read from /proc and ends early (live_stacks.h) */
     /* "ok" with a current stack; else why there is none, in live_stack_status_name's words
      * ("signals blocked", "not signalled", "exited", ...); NULL when live state was not asked. */
     const char *stack_status;

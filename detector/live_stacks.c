@@ -495,7 +495,10 @@ static enum live_stack_status leave_alone(const struct dump_run *run, struct liv
 {
     if (take_parked_stack(run, t))
         return LIVE_STACK_OK;
-    return blocks ? LIVE_STACK_SIGNALS_BLOCKED : LIVE_STACK_WOULD_INTERRUPT;
+    if (blocks)
+        return LIVE_STACK_SIGNALS_BLOCKED;
+    return t->kernel.syscall_state == KERNEL_SYSCALL_UNREAD ? LIVE_STACK_CALL_UNREADABLE
+                                                            : LIVE_STACK_WOULD_INTERRUPT;
 }
 
 static bool in_syscall(const struct kernel_thread_state *ks)
@@ -910,6 +913,10 @@ const char *live_stack_status_name(enum live_stack_status status)
         return "not signalled";
     case LIVE_STACK_WOULD_INTERRUPT:
         return "would interrupt its call";
+    case LIVE_STACK_CALL_UNREADABLE:
+        return "its call is unreadable (not dumpable)";
+    case LIVE_STACK_STATUS_COUNT:
+        break;
     }
     return "?";
 }

@@ -40,7 +40,16 @@ enum live_stack_status {
     LIVE_STACK_NOT_SIGNALLED,   /* nosignal mode, or no usable signal or unwinder: kernel state */
     LIVE_STACK_WOULD_INTERRUPT, /* in a call a signal would interrupt, and its stack could not be
                                    taken from /proc: left alone */
+    LIVE_STACK_CALL_UNREADABLE, /* asleep in a call /proc will not name (not dumpable: setuid, or
+                                   PR_SET_DUMPABLE 0): it may be one a signal would interrupt,
+                                   so it is left alone */
+    LIVE_STACK_STATUS_COUNT
 };
+
+/* What every output says under a partial stack. */
+#define LIVE_STACK_PARTIAL_NOTE                                                                    \
+    "partial: read from /proc without interrupting the thread; the next caller needs a "           \
+    "register /proc does not give (stacks=interrupt takes whole stacks)"
 
 struct live_stack_thread {
     pid_t tid;
@@ -96,7 +105,8 @@ void live_stacks_free(struct live_stacks_dump *dump);
 const struct live_stack_thread *live_stacks_find(const struct live_stacks_dump *dump, pid_t tid);
 
 /* "ok", "signals blocked", "timed out", "busy in unwinder", "busy in loader", "exited",
- * "stopped", "not signalled", "would interrupt its call". */
+ * "stopped", "not signalled", "would interrupt its call", "its call is unreadable (not dumpable)".
+ */
 const char *live_stack_status_name(enum live_stack_status status);
 
 /* The signal the last dump used (0 before the first). */

@@ -67,6 +67,7 @@ struct thread_profile_thread {
      * into the profile. */
     const struct kernel_thread_state *kernel;
     enum live_stack_status stack_status;
+    bool stack_partial; /* the current stack was read from /proc and ends early */
 
     uint32_t stack;          /* current stack, index into stacks; THREAD_PROFILE_NO_STACK */
     uint32_t creation_stack; /* where it was created; THREAD_PROFILE_NO_STACK */

@@ -374,6 +374,7 @@ static int add_live_thread(struct take_run *run, const struct live_stack_thread 
         .is_collector = live->is_collector,
         .kernel = &live->kernel,
         .stack_status = live->status,
+        .stack_partial = live->partial,
         .stack = THREAD_PROFILE_NO_STACK,
         .creation_stack = THREAD_PROFILE_NO_STACK,
         .start_stack = THREAD_PROFILE_NO_STACK,

@@ -93,6 +93,8 @@ static void write_group(struct tl__json_writer *w, const struct tl__leak_group *
     /* Why current_stack is null ("signals blocked", "exited", ...), in the words of the
      * endpoint's stack_status; null when live state was not asked for. */
     tl__jw_member_string(w, "stack_status", g->stack_status);
+    /* true when current_stack was read from /proc and ends before the thread's first frame */
+    tl__jw_member_bool(w, "current_stack_partial", g->current_partial);
     tl__jw_end_object(w);
 }
 

@@ -99,6 +99,7 @@ static void write_thread(struct tl__json_writer *w, const struct thread_profile 
     tl__jw_member_string(w, "stack_status",
                          t->stack != THREAD_PROFILE_NO_STACK ? "ok"
                                                              : profile_missing_stack_reason(t));
+    tl__jw_member_bool(w, "stack_partial", t->stack != THREAD_PROFILE_NO_STACK && t->stack_partial);
     tl__jw_key(w, "current_stack");
     write_stack(w, p, t->stack);
     tl__jw_key(w, "creation_stack");

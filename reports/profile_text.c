@@ -116,9 +116,11 @@ static void write_thread(FILE *out, const struct thread_profile *p,
                          const struct thread_profile_thread *t)
 {
     write_header(out, t);
-    if (t->stack != THREAD_PROFILE_NO_STACK)
+    if (t->stack != THREAD_PROFILE_NO_STACK) {
         write_stack(out, p, t->stack);
-    else
+        if (t->stack_partial)
+            fprintf(out, "(%s)\n", LIVE_STACK_PARTIAL_NOTE);
+    } else
         fprintf(out, "(no current stack: %s%s%s)\n", profile_missing_stack_reason(t),
                 t->start_routine ? "; start routine " : "",
                 t->start_routine ? t->start_routine : "");

@@ -2,6 +2,7 @@
 #include "text_report.h"
 
 #include "atomic_file.h"
+#include "live_stacks.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -285,6 +286,8 @@ static void write_current_stack(const struct text_out *o, const struct tl__leak_
     if (g->current_stack != NULL && g->current_depth > 0) {
         fprintf(o->out, "  current stack (tid %ld):\n", (long)tid);
         write_stack(o, g->current_stack, g->current_depth);
+        if (g->current_partial)
+            fprintf(o->out, "    (%s)\n", LIVE_STACK_PARTIAL_NOTE);
     } else if (g->state == TL_LEAK_RUNNING && g->stack_status != NULL) {
         fprintf(o->out, "  no current stack (tid %ld): ", (long)tid);
         put_text(o, g->stack_status);

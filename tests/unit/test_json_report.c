@@ -339,6 +339,28 @@ static void test_running_group_without_stack_says_why(void **state)
     const struct tl__json *leak = tl__json_index(tl__json_get(root, "leaks"), 0);
     assert_true(tl__json_is_null(tl__json_get(leak, "current_stack")));
     assert_string_equal(str(leak, "stack_status"), "signals blocked");
+    assert_false(tl__json_bool(tl__json_get(leak, "current_stack_partial")));
+    tl__json_free(root);
+}
+
+/* A current stack read from /proc that ends early is flagged. */
+static void test_partial_current_stack_is_flagged(void **state)
+{
+    (void)state;
+    struct tl__frame frame = {.pc = 0x1000, .function = "poll"};
+    struct tl__leaked_thread t = {.tid = 9, .wait = "poll"};
+    struct tl__leak_group g = {.count = 1,
+                               .state = TL_LEAK_RUNNING,
+                               .start_routine = "poller",
+                               .current_stack = &frame,
+                               .current_depth = 1,
+                               .current_partial = true,
+                               .stack_status = "ok",
+                               .threads = &t};
+    struct tl__findings f = {.pid = 7, .groups = &g, .ngroups = 1, .leaked = 1};
+    struct tl__json *root = report_round_trip(&f, NULL);
+    const struct tl__json *leak = tl__json_index(tl__json_get(root, "leaks"), 0);
+    assert_true(tl__json_bool(tl__json_get(leak, "current_stack_partial")));
     tl__json_free(root);
 }
 
@@ -528,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_running_group),
         cmocka_unit_test(test_exited_group),
         cmocka_unit_test(test_running_group_without_stack_says_why),
+        cmocka_unit_test(test_partial_current_stack_is_flagged),
         cmocka_unit_test(test_minimal_findings),
         cmocka_unit_test(test_no_leaks),
         cmocka_unit_test(test_write_error),

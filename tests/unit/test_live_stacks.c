@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -472,6 +474,35 @@ static void test_nosignal_mode_and_eintr(void **state)
     assert_int_equal(atomic_load(&nanosleep_eintr), before + 1);
 }
 
+/* Not dumpable (setuid daemons, PR_SET_DUMPABLE 0): /proc will not say which call a sleeping
+ * thread is in, so none of them is signalled (any could be in nanosleep), and each says why. The
+ * spinner, running, still answers. As root, a non-root fsuid puts the collector in an ordinary
+ * user's position, as in test_kernel_state. */
+static void test_not_dumpable_threads_are_left_alone(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    await_blocked();
+    unsigned before = atomic_load(&nanosleep_eintr);
+    prctl(PR_SET_DUMPABLE, 0);
+    setfsuid(65534);
+    struct live_stacks_dump d;
+    int rc = live_stacks_dump(NULL, &d);
+    setfsuid(0);
+    prctl(PR_SET_DUMPABLE, 1);
+    assert_int_equal(rc, 0);
+    const struct live_stack_thread *sleeper = find_thread(&d, blockers[SLEEP].tid);
+    assert_int_equal(sleeper->status, LIVE_STACK_CALL_UNREADABLE);
+    assert_string_equal(live_stack_status_name(sleeper->status),
+                        "its call is unreadable (not dumpable)");
+    assert_int_equal(find_thread(&d, blockers[COND].tid)->status, LIVE_STACK_CALL_UNREADABLE);
+    assert_int_equal(find_thread(&d, blockers[SPIN].tid)->status, LIVE_STACK_OK);
+    live_stacks_free(&d);
+    sleep_ms(50);
+    assert_int_equal(atomic_load(&nanosleep_eintr), before);
+}
+
 /* vfork suspends the calling thread uninterruptibly until the child exits: a thread that cannot
  * answer. */
 static __attribute__((noinline)) void *stuck_in_vfork(void *arg)
@@ -611,7 +642,7 @@ static void test_churn(void **state)
     for (int i = 0; i < CHURN_CREATORS; i++)
         assert_int_equal(pthread_create(&creators[i], NULL, churn_creator, NULL), 0);
     assert_int_equal(pthread_create(&unwinder, NULL, unwinding_in_a_loop, NULL), 0);
-    unsigned long statuses[LIVE_STACK_WOULD_INTERRUPT + 1] = {0};
+    unsigned long statuses[LIVE_STACK_STATUS_COUNT] = {0};
     size_t threads_seen = 0;
     uint64_t worst = 0, t0 = now_ns();
     for (int i = 0; i < CHURN_DUMPS; i++) {
@@ -620,7 +651,7 @@ static void test_churn(void **state)
         assert_unique_sorted(&d);
         threads_seen += d.count;
         for (size_t k = 0; k < d.count; k++) {
-            assert_true(d.threads[k].status <= LIVE_STACK_WOULD_INTERRUPT);
+            assert_true(d.threads[k].status < LIVE_STACK_STATUS_COUNT);
             assert_true(d.threads[k].nframes <= LIVE_STACK_MAX_FRAMES);
             statuses[d.threads[k].status]++;
         }
@@ -637,7 +668,7 @@ static void test_churn(void **state)
            "created meanwhile\n",
            CHURN_DUMPS, total / 1e6, worst / 1e6, threads_seen, atomic_load(&churned));
     printf("#   statuses:");
-    for (int s = 0; s <= LIVE_STACK_WOULD_INTERRUPT; s++)
+    for (int s = 0; s < LIVE_STACK_STATUS_COUNT; s++)
         printf(" %s=%lu", live_stack_status_name((enum live_stack_status)s), statuses[s]);
     printf("\n");
     assert_true(atomic_load(&churned) > 0);
@@ -885,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_loader_guard),
         cmocka_unit_test(test_find_by_tid),
         cmocka_unit_test(test_nosignal_mode_and_eintr),
+        cmocka_unit_test(test_not_dumpable_threads_are_left_alone),
         cmocka_unit_test(test_unanswered_thread_times_out_and_late_signal_is_harmless),
         cmocka_unit_test(test_forged_and_stale_signals_are_ignored),
         cmocka_unit_test(test_churn),

@@ -255,6 +255,30 @@ static void test_debug2_thread_contents(void **state)
 
 /* ---- shared wording ---- */
 
+/* A current stack read from /proc that ends early says so right under it; no other does. */
+static void test_debug2_partial_stack(void **state)
+{
+    (void)state;
+    struct thread_profile p;
+    fixture_profile(&p);
+    for (size_t i = 0; i < p.count; i++)
+        p.threads[i].stack_partial = p.threads[i].tid == FIXTURE_SPINNER_TID;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(profile_write_debug2(out, &p), 0);
+    fclose(out);
+    thread_profile_free(&p);
+    const char *note = "(" LIVE_STACK_PARTIAL_NOTE ")\n";
+    const char *first = strstr(text, note);
+    assert_non_null(first);
+    assert_null(strstr(first + 1, note)); /* once: the spinner's */
+    const char *spinner = strstr(text, "thread 4004 ");
+    const char *next = strstr(text, "thread 4005 ");
+    assert_true(spinner && next && spinner < first && first < next);
+    free(text);
+}
+
 static void test_durations(void **state)
 {
     (void)state;
@@ -296,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_debug1_groups_by_stack_largest_first),
         cmocka_unit_test(test_debug2_lists_every_thread_once),
         cmocka_unit_test(test_debug2_thread_contents),
+        cmocka_unit_test(test_debug2_partial_stack),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_quoting),
     };

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "live_stacks.h"
 #include "text_report.h"
 
 /* ---- fixture ---- */
@@ -260,6 +261,23 @@ static void test_current_stack_names_its_thread(void **state)
     free(text);
 }
 
+/* A stack read from /proc that ends early says so under it; a whole one says nothing. */
+static void test_partial_current_stack_says_so(void **state)
+{
+    (void)state;
+    struct tl__findings f = findings_fixture();
+    struct tl__leak_group groups[2];
+    memcpy(groups, groups_fixture, sizeof groups);
+    f.groups = groups;
+    char *text = render(&f, false);
+    expect_no_substring(text, "partial:");
+    free(text);
+    groups[0].current_partial = true;
+    text = render(&f, false);
+    expect_line(text, "    (" LIVE_STACK_PARTIAL_NOTE ")");
+    free(text);
+}
+
 static void test_no_leaks(void **state)
 {
     (void)state;
@@ -377,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_long_thread_list_is_cut),
         cmocka_unit_test(test_missing_stack_reason_and_default_suppressions),
         cmocka_unit_test(test_current_stack_names_its_thread),
+        cmocka_unit_test(test_partial_current_stack_says_so),
         cmocka_unit_test(test_no_leaks),
         cmocka_unit_test(test_color),
         cmocka_unit_test(test_write_error),
