@@ -1,6 +1,8 @@
-/* ThreadSanitizer detection. `__tsan_thread_start_func` is not exported by clang's executables
- * nor by gcc's libtsan.so.2, so it is looked up in the ELF symbol table (.symtab) of whichever
- * object holds TSan's pthread_create interceptor. Only processes with TSan pay for that. */
+/* ThreadSanitizer and AddressSanitizer detection. Their thread trampolines,
+ * `__tsan_thread_start_func` and ASan's static `asan_thread_start`, are not exported by clang's
+ * executables nor by gcc's libtsan.so.2 and libasan.so.8, so they are looked up in the ELF symbol
+ * table (.symtab) of whichever object holds the sanitizer's pthread_create interceptor. Only
+ * processes with a sanitizer pay for that. */
 #include "sanitizer_interplay.h"
 
 #include <dlfcn.h>
@@ -13,6 +15,13 @@
 #include <unistd.h>
 
 static void *tsan_trampoline; /* __tsan_thread_start_func, NULL without TSan */
+static void *asan_trampoline; /* asan_thread_start, NULL without ASan */
+
+/* ASan hands its trampoline an AsanThread, which it mmaps before the creation and keeps for the
+ * thread's life. The class has no virtual functions; its first fields are context_,
+ * start_routine_ and arg_ (asan_thread.h in LLVM 14, and in GCC 12's libasan made from it).
+ * e2e test cli_asan_order checks the start routine read through them. */
+enum { ASAN_THREAD_START_ROUTINE = 1, ASAN_THREAD_ARG = 2 };
 static bool below_tsan;
 
 static void *symtab_lookup(const unsigned char *image, size_t size, const char *name)
@@ -74,6 +83,8 @@ void sanitizer_interplay_init(void *real_pthread_create)
     if (!tsan_trampoline)
         tsan_trampoline = find_static_symbol(interceptor, "__tsan_thread_start_func");
     below_tsan = tsan_trampoline && real_pthread_create != interceptor;
+    if (!tsan_trampoline)
+        asan_trampoline = find_static_symbol(interceptor, "_ZL17asan_thread_startPv");
 }
 
 bool sanitizer_below_tsan(void)
@@ -87,6 +98,8 @@ void *sanitizer_user_start_routine(void *(*start)(void *), void *arg)
      * lives on the creator's stack until the new thread has read it. */
     if (tsan_trampoline && (void *)start == tsan_trampoline && arg)
         return *(void **)arg;
+    if (asan_trampoline && (void *)start == asan_trampoline && arg)
+        return ((void **)arg)[ASAN_THREAD_START_ROUTINE];
     return (void *)start;
 }
 
@@ -94,6 +107,8 @@ void *sanitizer_user_start_arg(void *(*start)(void *), void *arg)
 {
     if (tsan_trampoline && (void *)start == tsan_trampoline && arg)
         return ((void **)arg)[1];
+    if (asan_trampoline && (void *)start == asan_trampoline && arg)
+        return ((void **)arg)[ASAN_THREAD_ARG];
     return arg;
 }
 

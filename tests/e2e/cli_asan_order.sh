@@ -21,6 +21,8 @@ grep -q 'does not come first' "$work/err" && fail "ASan refused the order"
 grep -q '^LD_PRELOAD=libasan\.so\.[0-9]*:' "$work/out" || fail "libasan is not first"
 [ "$st" -eq 66 ] || fail "exit status $st, want 66 (one leaked thread)"
 grep -q 'main .*test_cli_asan_prog\.c' "$work/err" || fail "the report has no creation stack"
+# The user's routine, not ASan's trampoline (asan_thread_start), is the start routine.
+grep -q 'start routine: blocked_forever' "$work/err" || fail "the start routine is not the user's"
 
 # 2. The user's own preload of the runtime, by path, keeps its place before the shim, and the
 # program's need is not named a second time.
