@@ -29,6 +29,19 @@
 
 #define PARK_MS 600
 
+/* Under AddressSanitizer, poll, epoll_wait and the like are its interceptors, built with frame
+ * pointers: a walk from /proc stops in them, partial, before the test's own function. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 struct parked {
     pthread_t handle;
     _Atomic pid_t tid;
@@ -109,8 +122,14 @@ static void check_parked(void (*park)(struct parked *), const char *function)
     void *frames[64];
     struct parked_stack got;
     assert_true(parked_stack_unwind(ks.user_sp, ks.user_pc, frames, 64, &got));
-    assert_true(got.nframes >= 3);
     assert_ptr_equal(frames[0], (void *)(uintptr_t)ks.user_pc);
+    if (UNDER_ASAN && got.partial) {
+        pthread_join(p.handle, NULL);
+        assert_int_equal(p.result, 0);
+        close(task_dir);
+        return;
+    }
+    assert_true(got.nframes >= 3);
     if (!frames_contain(frames, got.nframes, function) ||
         !frames_contain(frames, got.nframes, "start_thread")) {
         struct tl__frame out[64];
@@ -143,15 +162,15 @@ static void test_nanosleep(void **state)
     check_parked(parked_in_nanosleep, "parked_in_nanosleep");
 }
 
-/* Under -O0 with frame pointers this function's CFA is rbp+16; poll in libc does not save rbp,
- * so /proc's sp and pc cannot get past it. The walk must say partial, not invent frames. */
-static __attribute__((noinline, optimize("O0", "no-omit-frame-pointer"))) void
-parked_with_frame_pointer(struct parked *p)
+/* parked_fp_frame.c, built -O0 with frame pointers: its CFA is rbp + 16, and poll in libc does
+ * not save rbp, so /proc's sp and pc cannot get past it. The walk must say partial, not invent
+ * frames. */
+void parked_with_frame_pointer(int timeout_ms, int *result, int *error);
+
+static __attribute__((noinline)) void parked_behind_frame_pointer(struct parked *p)
 {
-    volatile char pad[64];
-    pad[0] = 1;
-    p->result = poll(NULL, 0, PARK_MS);
-    p->error = errno + pad[0] - 1;
+    parked_with_frame_pointer(PARK_MS, &p->result, &p->error);
+    __asm__ volatile("" ::: "memory");
 }
 
 static void test_frame_pointer_frame(void **state)
@@ -159,7 +178,7 @@ static void test_frame_pointer_frame(void **state)
     (void)state;
     int task_dir = kernel_state_open_task_dir();
     struct parked p;
-    start_parked(&p, parked_with_frame_pointer);
+    start_parked(&p, parked_behind_frame_pointer);
     struct kernel_thread_state ks;
     wait_parked(&p, task_dir, &ks);
     void *frames[64];
