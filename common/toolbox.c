@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,13 @@ static char *fail_with(char *buf, int fd, int error)
     close(fd);
     errno = error;
     return NULL;
+}
+
+bool tl__read_own_memory(uint64_t addr, void *out, size_t len)
+{
+    struct iovec local = {out, len};
+    struct iovec there = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(getpid(), &local, 1, &there, 1, 0) == (ssize_t)len;
 }
 
 char *tl__read_file_at(int dirfd, const char *path, size_t max_size, size_t *len_out)

@@ -46,6 +46,11 @@ bool tl__grow(void **items, size_t count, size_t *capacity, size_t item_size,
  * NULL with errno set on failure; EFBIG when the file is larger than max_size. */
 char *tl__read_file_at(int dirfd, const char *path, size_t max_size, size_t *len_out);
 
+/* len bytes of our own memory at addr into out, all or nothing. process_vm_readv, not a plain
+ * read: memory another thread may unmap meanwhile (a stack, a pointer argument of a call it has
+ * just left) gives false where a read would fault. Async-signal-safe. */
+bool tl__read_own_memory(uint64_t addr, void *out, size_t len);
+
 /* Clocks, in nanoseconds and seconds. Async-signal-safe. */
 uint64_t tl__monotonic_ns(void);
 uint64_t tl__realtime_ns(void);

@@ -80,11 +80,17 @@ static bool socket_has_timeout(int fd, enum direction dir)
     return tv.tv_sec != 0 || tv.tv_usec != 0;
 }
 
+/* A socket call without SO_RCVTIMEO / SO_SNDTIMEO for its direction: the kernel restarts it. */
+static bool socket_call_restarted(const struct kernel_thread_state *st, enum direction dir)
+{
+    return strncmp(st->fd_target, "socket:", 7) == 0 && !socket_has_timeout(st->fd, dir);
+}
+
 static bool fd_call_restarted(const struct kernel_thread_state *st, enum direction dir)
 {
     const char *target = st->fd_target;
     if (strncmp(target, "socket:", 7) == 0)
-        return !socket_has_timeout(st->fd, dir);
+        return socket_call_restarted(st, dir);
     if (strcmp(target, "anon_inode:inotify") == 0)
         return false;         /* signal(7): inotify reads are never restarted */
     return target[0] != '\0'; /* unresolved: unknown kind, so not known to restart */
@@ -117,7 +123,7 @@ static bool restarted(const struct kernel_thread_state *st, const struct restart
     case RESTARTED_FD:
         return fd_call_restarted(st, call->dir);
     case RESTARTED_SOCKET:
-        return strncmp(st->fd_target, "socket:", 7) == 0 && !socket_has_timeout(st->fd, call->dir);
+        return socket_call_restarted(st, call->dir);
     case RESTARTED_FUTEX:
         return futex_call_restarted(st);
     }

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -484,13 +483,6 @@ static bool sched_to_monotonic(struct kernel_sched_clock *clock, int cpu, uint64
 
 /* Reads our own memory without risking a fault: the pointer comes from another thread's syscall
  * arguments and that thread may be gone. */
-static bool read_own_memory(uint64_t addr, void *out, size_t len)
-{
-    struct iovec local = {out, len};
-    struct iovec remote = {(void *)(uintptr_t)addr, len};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
-}
-
 static void resolve_fd(int fd, char *out, size_t cap)
 {
     char path[40];
@@ -532,7 +524,7 @@ static bool futex_is_join(const uint64_t args[6], pid_t *joined)
         return false;
     uint64_t pd = args[0] - (uint64_t)offset;
     uint64_t header[3];
-    if (!read_own_memory(pd, header, sizeof header) || header[0] != pd || header[2] != pd)
+    if (!tl__read_own_memory(pd, header, sizeof header) || header[0] != pd || header[2] != pd)
         return false;
     *joined = expected;
     return true;
@@ -546,7 +538,7 @@ static void decode_poll(struct kernel_thread_state *st)
         int fd;
         short events, revents;
     } first;
-    if (count > 0 && read_own_memory(st->args[0], &first, sizeof first))
+    if (count > 0 && tl__read_own_memory(st->args[0], &first, sizeof first))
         st->fd = first.fd;
 }
 
@@ -555,7 +547,7 @@ static void decode_select(struct kernel_thread_state *st)
     uint64_t nfds = st->args[0] > 1024 ? 1024 : st->args[0];
     uint64_t set[16];
     size_t bytes = (size_t)((nfds + 63) / 64) * sizeof set[0];
-    if (nfds == 0 || st->args[1] == 0 || !read_own_memory(st->args[1], set, bytes))
+    if (nfds == 0 || st->args[1] == 0 || !tl__read_own_memory(st->args[1], set, bytes))
         return;
     for (uint64_t fd = 0; fd < nfds; fd++) {
         if (!(set[fd / 64] & (1ull << (fd % 64))))

@@ -464,13 +464,18 @@ static int send_request(struct dump_run *run, pid_t tid, uint32_t slot, bool res
     return -errno;
 }
 
+static bool in_syscall(const struct kernel_thread_state *ks)
+{
+    return ks->syscall_state == KERNEL_SYSCALL_IN || ks->syscall_state == KERNEL_SYSCALL_NONE;
+}
+
 /* Takes the stack of a thread parked in a syscall from /proc's sp and pc, without touching it.
  * The stack is copied after /proc was read, so /proc is read again afterwards: only when the
  * thread is still in the very same call (same arguments, sp and pc) is the copy its stack. */
 static bool take_parked_stack(const struct dump_run *run, struct live_stack_thread *t)
 {
     const struct kernel_thread_state *ks = &t->kernel;
-    if (ks->syscall_state != KERNEL_SYSCALL_IN && ks->syscall_state != KERNEL_SYSCALL_NONE)
+    if (!in_syscall(ks))
         return false;
     struct parked_stack got;
     if (!parked_stack_unwind(ks->user_sp, ks->user_pc, t->frames, LIVE_STACK_MAX_FRAMES, &got))
@@ -499,11 +504,6 @@ static enum live_stack_status leave_alone(const struct dump_run *run, struct liv
         return LIVE_STACK_SIGNALS_BLOCKED;
     return t->kernel.syscall_state == KERNEL_SYSCALL_UNREAD ? LIVE_STACK_CALL_UNREADABLE
                                                             : LIVE_STACK_WOULD_INTERRUPT;
-}
-
-static bool in_syscall(const struct kernel_thread_state *ks)
-{
-    return ks->syscall_state == KERNEL_SYSCALL_IN || ks->syscall_state == KERNEL_SYSCALL_NONE;
 }
 
 /* What to do with a thread whose kernel state we just read. LIVE_STACK_OK with no frames means:
@@ -552,7 +552,10 @@ static void request_stack(struct dump_run *run, uint32_t index)
         t->status = LIVE_STACK_NOT_SIGNALLED; /* mailbox full: cannot happen with headroom */
         return;
     }
-    int rc = send_request(run, t->tid, (uint32_t)slot, !call_would_see_signal(&t->kernel));
+    /* A thread is signalled in such a call only under interrupt_calls; then it must not be
+     * resumed (call_resume.h). Otherwise status_before_signal already knows it was not in one. */
+    bool resume = !run->interrupt_calls || !call_would_see_signal(&t->kernel);
+    int rc = send_request(run, t->tid, (uint32_t)slot, resume);
     if (rc != 0) {
         disarm_slot(run, (uint32_t)slot, t->tid);
         t->status = rc == -ESRCH ? LIVE_STACK_EXITED : LIVE_STACK_NOT_SIGNALLED;

@@ -8,6 +8,7 @@
 #include "parked_stack.h"
 
 #include "stack_capture.h"
+#include "toolbox.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -48,13 +49,6 @@ struct parked_walk {
     unsigned char copy[STACK_COPY_BYTES];
 };
 
-static bool read_own_memory(uint64_t addr, void *out, size_t len)
-{
-    struct iovec local = {out, len};
-    struct iovec there = {(void *)(uintptr_t)addr, len};
-    return process_vm_readv(getpid(), &local, 1, &there, 1, 0) == (ssize_t)len;
-}
-
 /* The stack from sp up, page by page, as far as it is mapped (the copy stops at the first page
  * that is not: process_vm_readv never splits an iovec, so each page is one). */
 static void copy_stack(struct parked_walk *walk)
@@ -89,7 +83,7 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
         memcpy(val, walk->copy + (addr - walk->base), sizeof *val);
         return 0;
     }
-    return read_own_memory(addr, val, sizeof *val) ? 0 : -UNW_EINVAL;
+    return tl__read_own_memory(addr, val, sizeof *val) ? 0 : -UNW_EINVAL;
 }
 
 /* Only the two registers /proc gives. Asking for any other one ends the walk: a guess would
@@ -128,7 +122,7 @@ static bool make_space(void)
 
 static bool load_remote(void)
 {
-    void *lib = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_LOCAL);
+    void *lib = stack_capture_open_privately("libunwind-x86_64.so.8");
     if (!lib)
         return false;
     remote.create_addr_space = (create_addr_space_fn)dlsym(lib, "_Ux86_64_create_addr_space");
@@ -199,9 +193,12 @@ bool parked_stack_unwind(uint64_t sp, uint64_t pc, void **frames, unsigned max,
     copy_stack(&walk);
     if (walk.len == 0)
         return false;
-    stack_capture_loader_enter();
+    /* Under the same guard as every walk of ours: none under way at fork, none in a child whose
+     * parent may have left the loader's lock held. */
+    if (!stack_capture_walk_begin())
+        return false;
     out->nframes = walk_frames(&walk, frames, max, &out->partial);
-    stack_capture_loader_leave();
+    stack_capture_walk_end();
     return true;
 }
 

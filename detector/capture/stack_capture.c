@@ -90,6 +90,16 @@ static void walk_leave(void)
     capture_depth--;
 }
 
+bool stack_capture_walk_begin(void)
+{
+    return walk_enter();
+}
+
+void stack_capture_walk_end(void)
+{
+    walk_leave();
+}
+
 /* The calling thread's own entries in `walkers`. */
 static unsigned own_walkers(void)
 {
@@ -168,7 +178,7 @@ void stack_capture_fork_child(void)
 
 /* dlopen, counted by the fork machinery (a fork waits for it, see above) and marked for live dumps
  * (a dump does not unwind a thread inside the loader). */
-static void *open_privately(const char *name)
+void *stack_capture_open_privately(const char *name)
 {
     if (unwinding_lost) /* a walk or load of the parent may have left the loader's lock held */
         return NULL;
@@ -188,7 +198,7 @@ static void find_own_text(void)
 
 static bool resolve_libunwind(void)
 {
-    void *lib = open_privately("libunwind.so.8");
+    void *lib = stack_capture_open_privately("libunwind.so.8");
     if (!lib)
         return false;
     unw.getcontext = (unw_getcontext_fn)dlsym(lib, "_Ux86_64_getcontext");
@@ -226,7 +236,7 @@ static void load_libgcc(void)
 {
     stack_capture_loader_enter();
     lazy_once_run(&own_text_once, find_own_text);
-    void *lib = open_privately("libgcc_s.so.1");
+    void *lib = stack_capture_open_privately("libgcc_s.so.1");
     if (lib) {
         gcc_unwinder.get_ip = (unwind_get_ip_fn)dlsym(lib, "_Unwind_GetIP");
         gcc_unwinder.backtrace = (unwind_backtrace_fn)dlsym(lib, "_Unwind_Backtrace");

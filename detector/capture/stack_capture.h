@@ -60,6 +60,15 @@ unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
  * because libunwind's global cache lock may be held (both captures refuse to nest anyway). */
 bool stack_capture_busy(void);
 
+/* For another unwinder of ours (parked_stack.c), the guards this file's own walks and loads
+ * run under. walk_begin is false, and nothing may be walked, while another thread forks, when
+ * nested in a walk of this thread, or in a fork child whose parent left a walk unfinished;
+ * otherwise walk_end must follow. open_privately dlopens a library RTLD_LOCAL, NULL in such a
+ * child (the loader's lock may be held). Not async-signal-safe. */
+bool stack_capture_walk_begin(void);
+void stack_capture_walk_end(void);
+void *stack_capture_open_privately(const char *name);
+
 /* True while the calling thread is inside a walk or a load of ours (stack_capture_loader_enter
  * included): whatever it does now, an unwinder does for us, not the host (shim/interpose_fd.c).
  * Async-signal-safe. */
