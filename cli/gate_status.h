@@ -12,10 +12,11 @@
 enum tl__fail_on {
     TL_FAIL_ON_LEAKS = 1u << 0, /* leaked threads */
     TL_FAIL_ON_RACES = 1u << 1, /* any ThreadSanitizer finding, whatever its kind */
-    /* The lock module's findings (libthreadleak-locks.so, `run --locks`). */
-    TL_FAIL_ON_DEADLOCKS = 1u << 2,  /* a live deadlock: a non-empty `deadlocks` array */
-    TL_FAIL_ON_LOCK_ORDER = 1u << 3, /* a lock-order inversion: `lock_order` */
-    TL_FAIL_ON_MISUSE = 1u << 4,     /* pthread misuse: `misuse` */
+    /* The lock module's findings (libthreadleak-locks.so, `run --locks`); bit 2 is left for the
+     * sanitizers' memory findings. */
+    TL_FAIL_ON_DEADLOCKS = 1u << 3,  /* a live deadlock: a non-empty `deadlocks` array */
+    TL_FAIL_ON_LOCK_ORDER = 1u << 4, /* a lock-order inversion: `lock_order` */
+    TL_FAIL_ON_MISUSE = 1u << 5,     /* pthread misuse: `misuse` */
 };
 #define TL_FAIL_ON_LOCKS (TL_FAIL_ON_DEADLOCKS | TL_FAIL_ON_LOCK_ORDER | TL_FAIL_ON_MISUSE)
 /* Every category: a report only carries lock findings when the lock module was loaded, so failing
