@@ -56,6 +56,12 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
  * libunwind: 0 frames until something called stack_capture_init. */
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
 
+/* True in a process made by fork (and not replaced by exec since). Such a child walks with libgcc's
+ * unwinder whenever it was loaded before the fork, because a thread of the parent that the child
+ * does not have may have held the loader's write lock at fork, and libunwind's lookups take it
+ * (dl_iterate_phdr). Async-signal-safe: one load. */
+bool stack_capture_in_forked_image(void);
+
 /* True while the calling thread is inside an unwinder; a signal handler must not unwind then,
  * because libunwind's global cache lock may be held (both captures refuse to nest anyway). */
 bool stack_capture_busy(void);
