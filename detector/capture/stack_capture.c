@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <ucontext.h>
 #include <unwind.h>
 
@@ -71,12 +72,14 @@ static atomic_uint fork_pending; /* forks between prepare and parent: glibc seri
 static __thread int loader_depth __attribute__((tls_model("initial-exec")));
 static bool walk_unfinished_at_fork; /* set in prepare, read in the child */
 static bool unwinding_lost;          /* this process image may hold a lock of a dead walker */
-/* This process image was made by fork (and not replaced by exec since): a thread of an ancestor
- * that is not here may have held the loader's write lock at fork, which glibc does not reset in a
- * child. The drain keeps our own walks and loads out of it, but not the host's (a dlopen, a
- * dl_iterate_phdr of its own), and libunwind's step calls dl_iterate_phdr. So such an image walks
- * with libgcc's unwinder, which finds frames with _dl_find_object and never takes that lock. */
+/* This process image was made by fork from a process that had had other threads (and not replaced
+ * by exec since): one of them, not here, may have held the loader's write lock at fork, which
+ * glibc does not reset in a child. The drain keeps our own walks and loads out of it, but not the
+ * host's (a dlopen, a dl_iterate_phdr of its own), and libunwind's step calls dl_iterate_phdr. So
+ * such an image walks with libgcc's unwinder, which finds frames with _dl_find_object and never
+ * takes that lock. Inherited by its own children: the lock stays held in their memory too. */
 static bool forked_image;
+static bool threads_before_fork; /* set in prepare, read in the child */
 
 static bool walk_enter(void)
 {
@@ -157,6 +160,8 @@ void stack_capture_fork_prepare(void)
             sched_yield();
     }
     walk_unfinished_at_fork = atomic_load(&walkers) > own;
+    /* glibc clears it at the first pthread_create and never sets it again: "has had threads". */
+    threads_before_fork = !__libc_single_threaded;
 }
 
 void stack_capture_fork_parent(void)
@@ -171,7 +176,8 @@ void stack_capture_fork_child(void)
     /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
     atomic_store(&walkers, own_walkers());
     atomic_store(&fork_pending, 0); /* nor the parent's other forks */
-    forked_image = true;
+    if (threads_before_fork)
+        forked_image = true;
     lazy_once_fork_child(&libunwind_once);
     lazy_once_fork_child(&libgcc_once);
     lazy_once_fork_child(&own_text_once);

@@ -56,7 +56,8 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
  * libunwind: 0 frames until something called stack_capture_init. */
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
 
-/* True in a process made by fork (and not replaced by exec since). Such a child walks with libgcc's
+/* True in a process made by fork from a process that had had other threads, or from such a
+ * process (and not replaced by exec since). Such a child walks with libgcc's
  * unwinder whenever it was loaded before the fork, because a thread of the parent that the child
  * does not have may have held the loader's write lock at fork, and libunwind's lookups take it
  * (dl_iterate_phdr). Async-signal-safe: one load. */
