@@ -187,11 +187,12 @@ void stack_capture_fork_child(void)
  *
  * Nothing is loaded at start-up: a process that never creates a thread never maps an unwinder
  * (docs/startup.md). The first capture loads one: libunwind for the careful and fast walks (the
- * first pthread_create's creation stack, the first live dump, the first test-API call), libgcc's
- * for TL_CAPTURE_LIBGCC. A capture from a signal handler never loads (stack_capture_from_signal
- * returns 0 frames until then; live dumps load from the collector first). That one load does
- * run in pthread_create's path, which is otherwise allocation-free: dlopen allocates and takes
- * the loader's lock, as glibc's own pthread_create does for the new thread's TLS. */
+ * first pthread_create's creation stack, the first live dump, the first test-API call), with
+ * libgcc's beside it (forked_image); a TL_CAPTURE_LIBGCC capture loads libgcc's alone. A capture
+ * from a signal handler never loads (stack_capture_from_signal returns 0 frames until then; live
+ * dumps load from the collector first). That one load does run in pthread_create's path, which is
+ * otherwise allocation-free: dlopen allocates and takes the loader's lock, as glibc's own
+ * pthread_create does for the new thread's TLS. */
 
 /* dlopen, counted by the fork machinery (a fork waits for it, see above) and marked for live dumps
  * (a dump does not unwind a thread inside the loader). */

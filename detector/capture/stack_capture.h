@@ -30,8 +30,9 @@ bool stack_capture_init(void);
 /* True once libunwind is loaded. Async-signal-safe: one acquire load; never loads. */
 bool stack_capture_available(void);
 
-/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC, once (as stack_capture_init does libunwind);
- * false when libgcc_s is missing. A TL_CAPTURE_LIBGCC capture calls it on its first use. */
+/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC, once (as stack_capture_init does libunwind, which
+ * loads it too: see stack_capture_in_forked_image); false when libgcc_s is missing. A
+ * TL_CAPTURE_LIBGCC capture calls it on its first use. */
 bool stack_capture_use_libgcc(void);
 
 enum tl__capture_method {
