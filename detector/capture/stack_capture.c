@@ -3,6 +3,7 @@
 #include "stack_capture.h"
 
 #include "lazy_once.h"
+#include "loader_lock.h"
 #include "live_stacks.h"
 #include "module_text.h"
 #include "quiet_copy.h"
@@ -72,12 +73,13 @@ static atomic_uint fork_pending; /* forks between prepare and parent: glibc seri
 static __thread int loader_depth __attribute__((tls_model("initial-exec")));
 static bool walk_unfinished_at_fork; /* set in prepare, read in the child */
 static bool unwinding_lost;          /* this process image may hold a lock of a dead walker */
-/* This process image was made by fork from a process that had had other threads (and not replaced
- * by exec since): one of them, not here, may have held the loader's write lock at fork, which
- * glibc does not reset in a child. The drain keeps our own walks and loads out of it, but not the
- * host's (a dlopen, a dl_iterate_phdr of its own), and libunwind's step calls dl_iterate_phdr. So
- * such an image walks with libgcc's unwinder, which finds frames with _dl_find_object and never
- * takes that lock. Inherited by its own children: the lock stays held in their memory too. */
+/* This process image was made by fork (and not replaced by exec since) from a process that had had
+ * other threads, and the loader's write lock is held here by one of them, which glibc does not
+ * reset in a child, or it cannot be told (loader_lock.h found no lock). The drain keeps our own
+ * walks and loads out of that lock, but not the host's (a dlopen, a dl_iterate_phdr of its own),
+ * and libunwind's step calls dl_iterate_phdr. So such an image walks with libgcc's unwinder, which
+ * finds frames with _dl_find_object and never takes that lock, and loads nothing. Inherited by its
+ * own children: the lock stays held in their memory too. */
 static bool forked_image;
 static bool threads_before_fork; /* set in prepare, read in the child */
 
@@ -176,7 +178,7 @@ void stack_capture_fork_child(void)
     /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
     atomic_store(&walkers, own_walkers());
     atomic_store(&fork_pending, 0); /* nor the parent's other forks */
-    if (threads_before_fork)
+    if (threads_before_fork && (!loader_lock_located() || loader_lock_held_by_other()))
         forked_image = true;
     lazy_once_fork_child(&libunwind_once);
     lazy_once_fork_child(&libgcc_once);
@@ -198,7 +200,9 @@ void stack_capture_fork_child(void)
  * (a dump does not unwind a thread inside the loader). */
 void *stack_capture_open_privately(const char *name)
 {
-    if (unwinding_lost) /* a walk or load of the parent may have left the loader's lock held */
+    /* A walk or load of the parent, or another thread of the parent, may have left the loader's
+     * lock held: a dlopen would wait on it forever. */
+    if (unwinding_lost || (forked_image && !loader_lock_free()))
         return NULL;
     live_stacks_enter_loader();
     void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -238,6 +242,9 @@ static void load_libunwind(void)
      * itself, because a dlopen takes the very lock it is there to avoid. Usually already mapped
      * (libstdc++ needs it), so most often this costs a dlopen that only counts a reference. */
     lazy_once_run(&libgcc_once, load_libgcc);
+    if (!forked_image)
+        loader_lock_locate(); /* its search takes the lock: never in a child that may find it held
+                               */
     if (resolve_libunwind()) {
         atomic_store_explicit(&unw.ready, true, memory_order_release);
         /* libunwind's one-time setup takes a lock: done here, not in a signal handler's walk. */
