@@ -57,11 +57,12 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
  * libunwind: 0 frames until something called stack_capture_init. */
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
 
-/* True in a process made by fork from a process that had had other threads, or from such a
- * process (and not replaced by exec since). Such a child walks with libgcc's
- * unwinder whenever it was loaded before the fork, because a thread of the parent that the child
- * does not have may have held the loader's write lock at fork, and libunwind's lookups take it
- * (dl_iterate_phdr). Async-signal-safe: one load. */
+/* True in a process made by fork (and not replaced by exec since) from a process that had had other
+ * threads, when the loader's write lock is held there by a thread the child does not have, or
+ * could not be found (loader_lock.h); and in such a process's own children. libunwind's lookups
+ * (dl_iterate_phdr) and dlopen would wait on that lock forever, so such a process walks with
+ * libgcc's unwinder, loaded before the fork, and stack_capture_open_privately loads nothing.
+ * Async-signal-safe: one load. */
 bool stack_capture_in_forked_image(void);
 
 /* True while the calling thread is inside an unwinder; a signal handler must not unwind then,
