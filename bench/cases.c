@@ -110,6 +110,9 @@ const struct bench_case bench_cases[] = {
         .subjects =
             {
                 {{"threadleak", "{bin}/dump_bench 1000", SHIM, "dump_ms"}, JUDGE_RATIO, 5.0},
+                /* what any invisible dump pays before its first frame: two /proc files and a
+                 * bare signal round trip per thread (dump_floor.c) */
+                {{"floor", "{bin}/dump_floor 1000", NULL, "floor_ms"}, JUDGE_INFO, 0},
             },
     },
     {
@@ -121,6 +124,7 @@ const struct bench_case bench_cases[] = {
         .subjects =
             {
                 {{"threadleak", "{bin}/dump_bench 10000", SHIM, "dump_ms"}, JUDGE_RATIO, 5.0},
+                {{"floor", "{bin}/dump_floor 10000 5", NULL, "floor_ms"}, JUDGE_INFO, 0},
             },
     },
     {

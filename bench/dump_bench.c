@@ -10,15 +10,18 @@
  * JSON line:
  *
  *   {"case":"P4","threads":1000,"dumps":15,"median_ms":..,"min_ms":..,"max_ms":..,"bytes":..,
- *    "collect_ms":..}
+ *    "collect_ms":..,"cpu_ms":..}
  *
  * collect_ms is the server's own time to take the profile (JSON's collection.elapsed_us), the
- * rest being rendering and the loopback transfer. Then 1,000 dumps of 100 threads, for memory:
+ * rest being rendering and the loopback transfer. cpu_ms is the process's CPU time per timed
+ * fetch (every thread's: the collector's, the answering threads', the client's), steadier than
+ * wall time on a shared machine. Then 1,000 dumps of 100 threads, for memory:
  *
  *   {"case":"P4-memory","threads":100,"dumps":1000,"rss_before_kib":..,"rss_after_kib":..}
  *
- * and finally `dump_ms=MEDIAN` of the first thread count, for bench_harness. Exits 0 when every
- * fetch succeeded. Timings are printed, never judged here. */
+ * (skipped with DUMP_BENCH_NO_MEMORY=1) and finally `dump_ms=MEDIAN` of the first thread count,
+ * for bench_harness. Exits 0 when every fetch succeeded. Timings are printed, never judged
+ * here. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +46,15 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static bool released;
 static int blocked;
 static char where[64];
+
+/* CPU time of the whole process (collector, answering threads and client), in ms. */
+static double cpu_ms(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+}
 
 static double now_ms(void)
 {
@@ -155,7 +168,10 @@ static double measure(int threads)
     size_t bytes = 0;
     double times[DUMPS];
     bool ok = true;
+    double cpu_start = 0;
     for (int i = -2; i < DUMPS && ok; i++) {
+        if (i == 0)
+            cpu_start = cpu_ms();
         double start = now_ms();
         char *dump = fetch("/debug/threads?debug=2", &bytes);
         if (i >= 0)
@@ -163,14 +179,15 @@ static double measure(int threads)
         ok = dump != NULL;
         free(dump);
     }
+    double cpu = (cpu_ms() - cpu_start) / DUMPS;
     double collect = collect_ms();
     stop_blocked(handles, threads);
     if (!ok)
         return -1;
     qsort(times, DUMPS, sizeof times[0], compare_doubles);
     printf("{\"case\":\"P4\",\"threads\":%d,\"dumps\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,"
-           "\"max_ms\":%.3f,\"bytes\":%zu,\"collect_ms\":%.3f}\n",
-           threads, DUMPS, times[DUMPS / 2], times[0], times[DUMPS - 1], bytes, collect);
+           "\"max_ms\":%.3f,\"bytes\":%zu,\"collect_ms\":%.3f,\"cpu_ms\":%.3f}\n",
+           threads, DUMPS, times[DUMPS / 2], times[0], times[DUMPS - 1], bytes, collect, cpu);
     fflush(stdout);
     return times[DUMPS / 2];
 }
@@ -281,7 +298,10 @@ int main(int argc, char **argv)
         if (i == 0)
             first = median;
     }
-    ok = ok && measure_memory();
+    /* DUMP_BENCH_NO_MEMORY=1: only the timed dumps (profiling, quick comparisons) */
+    const char *no_memory = getenv("DUMP_BENCH_NO_MEMORY");
+    if (!no_memory || strcmp(no_memory, "1") != 0)
+        ok = ok && measure_memory();
     printf("dump_ms=%.3f\n", first);
     return ok ? 0 : 1;
 }

@@ -316,16 +316,6 @@ static void parse_syscall(const char *text, struct kernel_thread_state *st)
     st->user_pc = values[7];
 }
 
-static const char *status_field(const char *text, const char *key)
-{
-    size_t key_len = strlen(key);
-    for (const char *line = text; line && *line;
-         line = strchr(line, '\n'), line = line ? line + 1 : NULL)
-        if (strncmp(line, key, key_len) == 0 && line[key_len] == ':')
-            return line + key_len + 1;
-    return NULL;
-}
-
 /* status escapes the name (seq_escape_str with ESCAPE_SPACE | ESCAPE_SPECIAL, and "\n\\"):
  * undo it, so that the name reads as stat's comm does. */
 static void copy_status_name(char *dst, size_t cap, const char *src)
@@ -344,29 +334,45 @@ static void copy_status_name(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* The value of "KEY:" when line starts with it, else NULL. */
+static const char *field_value(const char *line, const char *key, size_t key_len)
+{
+    return strncmp(line, key, key_len) == 0 && line[key_len] == ':' ? line + key_len + 1 : NULL;
+}
+
+/* One pass over the lines, each looked at only by the keys sharing its first letter: a dump
+ * parses one status file per thread, about 55 lines of which it wants five. */
 static void parse_status(const char *text, struct kernel_thread_state *st, bool with_state)
 {
     const char *v;
-    if (with_state) {
-        v = status_field(text, "Name");
-        if (v)
-            copy_status_name(st->comm, sizeof st->comm, v + strspn(v, "\t "));
-        v = status_field(text, "State");
-        if (v)
-            v += strspn(v, "\t ");
-        st->state = v && *v && *v != '\n' ? *v : '?';
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        switch (line[0]) {
+        case 'N':
+            if (with_state && (v = field_value(line, "Name", 4)))
+                copy_status_name(st->comm, sizeof st->comm, v + strspn(v, "\t "));
+            break;
+        case 'S':
+            if (with_state && (v = field_value(line, "State", 5))) {
+                v += strspn(v, "\t ");
+                st->state = *v && *v != '\n' ? *v : '?';
+            } else if ((v = field_value(line, "SigBlk", 6))) {
+                st->sigblk = strtoull(v, NULL, 16);
+                st->sigblk_known = true;
+            }
+            break;
+        case 'n':
+            if ((v = field_value(line, "nonvoluntary_ctxt_switches", 26)))
+                st->involuntary_switches = strtoull(v, NULL, 10);
+            break;
+        case 'v':
+            if ((v = field_value(line, "voluntary_ctxt_switches", 23)))
+                st->voluntary_switches = strtoull(v, NULL, 10);
+            break;
+        default:
+            break;
+        }
     }
-    v = status_field(text, "SigBlk");
-    if (v) {
-        st->sigblk = strtoull(v, NULL, 16);
-        st->sigblk_known = true;
-    }
-    v = status_field(text, "voluntary_ctxt_switches");
-    if (v)
-        st->voluntary_switches = strtoull(v, NULL, 10);
-    v = status_field(text, "nonvoluntary_ctxt_switches");
-    if (v)
-        st->involuntary_switches = strtoull(v, NULL, 10);
 }
 
 /* `sched` prints se.exec_start as milliseconds with six decimals: nanoseconds, split. */

@@ -12,6 +12,7 @@
 #include "call_resume.h"
 #include "module_text.h"
 #include "parked_stack.h"
+#include "quiet_mask.h"
 #include "stack_capture.h"
 #include "toolbox.h"
 
@@ -138,7 +139,9 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
         slot->status = LIVE_STACK_BUSY_UNWINDING;
     } else {
         long before = voluntary_switches();
+        quiet_mask_enter(); /* libunwind's sigprocmask calls change nothing here: see there */
         n = stack_capture_from_signal(ucontext, slot->frames, LIVE_STACK_MAX_FRAMES);
+        quiet_mask_leave();
         long blocked = voluntary_switches() - before;
         slot->handler_switches = (uint16_t)(blocked > 0 && blocked < UINT16_MAX ? blocked : 0);
         slot->status = LIVE_STACK_OK;

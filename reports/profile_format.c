@@ -74,6 +74,37 @@ const char *profile_missing_stack_reason(const struct thread_profile_thread *t)
     return live_stack_status_name(t->stack_status);
 }
 
+bool profile_quote(const char *s, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    if (len < 3)
+        goto too_long;
+    buf[at++] = '"';
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (at + 4 + 2 > len)
+            goto too_long;
+        if (*c == '"' || *c == '\\') {
+            buf[at++] = '\\';
+            buf[at++] = (char)*c;
+        } else if (*c < 0x20 || *c == 0x7f) {
+            buf[at++] = '\\';
+            buf[at++] = 'x';
+            buf[at++] = hex[*c >> 4];
+            buf[at++] = hex[*c & 15];
+        } else {
+            buf[at++] = (char)*c;
+        }
+    }
+    buf[at++] = '"';
+    buf[at] = '\0';
+    return true;
+too_long:
+    if (len > 0)
+        buf[0] = '\0';
+    return false;
+}
+
 void profile_write_quoted(FILE *out, const char *s)
 {
     putc('"', out);

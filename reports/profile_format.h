@@ -5,6 +5,7 @@
 
 #include "profile_model.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,10 @@ const char *profile_missing_stack_reason(const struct thread_profile_thread *t);
 /* Writes s between double quotes, one line whatever it holds: \" \\ and \xNN for control bytes
  * and DEL. Thread names come from the program and may hold anything. */
 void profile_write_quoted(FILE *out, const char *s);
+/* The same text into buf, NUL-terminated; false (buf then holds "") when it does not fit. A name
+ * of TL_NAME_MAX bytes always fits in PROFILE_QUOTED_NAME_MAX. */
+#define PROFILE_QUOTED_NAME_MAX (4 * 16 + 3)
+bool profile_quote(const char *s, char *buf, size_t len);
 
 /* The creator for people: `thread 12 "name"`, `main thread`, or "" when unknown. */
 void profile_creator_text(const struct thread_profile_thread *t, char *buf, size_t len);

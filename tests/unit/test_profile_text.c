@@ -226,6 +226,11 @@ static void test_debug2_thread_contents(void **state)
     assert_non_null(strstr(worker->body, "created by main thread at:\n" FIXTURE_SPAWN_FN
                                          "(...)\n\t/src/server.c:80 +0x33\nmain(...)\n"));
 
+    /* the workers share one stack and one creation stack, written once and copied: each copy
+     * whole */
+    for (int i = 1; i < FIXTURE_WORKERS; i++)
+        assert_string_equal(block_of(b, nb, FIXTURE_WORKER_TID + i)->body, worker->body);
+
     const struct block2 *spinner = block_of(b, nb, FIXTURE_SPINNER_TID);
     assert_string_equal(spinner->header, "thread 4004 \"spinner\" [running]:");
     assert_non_null(strstr(spinner->body,
@@ -311,6 +316,16 @@ static void test_quoting(void **state)
     profile_write_quoted(out, "x\"\\\t\x7f\x01y");
     fclose(out);
     assert_string_equal(text, "\"x\\\"\\\\\\x09\\x7f\\x01y\"");
+    char buf[PROFILE_QUOTED_NAME_MAX];
+    assert_true(profile_quote("x\"\\\t\x7f\x01y", buf, sizeof buf)); /* the same, into a buffer */
+    assert_string_equal(buf, text);
+    char worst[16]; /* a whole name of control bytes: 15 \xNN */
+    memset(worst, 1, sizeof worst - 1);
+    worst[sizeof worst - 1] = '\0';
+    assert_true(profile_quote(worst, buf, sizeof buf));
+    assert_int_equal(strlen(buf), 15 * 4 + 2);
+    assert_false(profile_quote("abc", buf, 5)); /* too small: nothing, and says so */
+    assert_string_equal(buf, "");
     free(text);
 }
 
