@@ -3,17 +3,20 @@
 # natively (docs/invisible-matrix.md). Each program runs twice at once, natively and under the shim with
 # the endpoint on while this script alternates GET /debug/threads?debug=2 and `threadleak dump`,
 # and prints one result line that must be the same both times:
-#   memcached  a python3 client's set/get load for 4 s: no error, every reply right
-#   python3    a thread sleeping 30 x 100 ms with time.sleep: no sleep shorter than asked
-#   node       a setTimeout loop of 30 x 100 ms: no callback early
-# Every dump must succeed while the program works (a shortfall is printed, and so makes the two
-# lines differ). TL_STORM dumps per program (default 20, spread over about 1.5 s; the programs
-# work for 3 s).
+#   memcached  a python3 client's set/get load: no error, every reply right
+#   python3    a thread sleeping in 100 ms steps with time.sleep: no sleep shorter than asked
+#   node       a setTimeout loop of 100 ms steps: no callback early
+# Each program works until this script tells it to stop (a line on its stdin): the storm run once
+# its TL_STORM dumps are done (default 20), the native twin after WORK_S seconds (3). So every dump
+# falls inside the work however slow a loaded machine makes the dumps, and every dump must succeed
+# (a shortfall is printed, and so makes the two lines differ). The result line counts only what
+# must not differ (early wake-ups, errors), never how many steps ran.
 # Exit status: 0 all the same, 1 a difference, 77 none of the programs is installed.
 set -u
 shim=$1
 cli=$2
 storm=${TL_STORM:-20}
+work_s=3
 work=$(mktemp -d "${TMPDIR:-/tmp}/tl-real-XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -53,9 +56,17 @@ storm() {
     say "$ok"
 }
 
+# stop_work: the line on the program's stdin (fd 3) that ends its work, after the storm (storm
+# mode) or after work_s seconds (native).
+stop_work() {
+    [ "$1" = storm ] || sleep "$work_s"
+    echo stop >&3
+    exec 3>&-
+}
+
 # run NAME MODE CMD...: runs CMD, which prints "setup", waits for a line on stdin (sent once the
-# endpoint is up), prints "ready" when its work starts and "result ..." when done; MODE native or
-# storm. Prints the result line; in storm mode also checks the dumps.
+# endpoint is up), prints "ready" when its work starts, works until a second line, and then prints
+# "result ..."; MODE native or storm. Prints the result line; in storm mode also checks the dumps.
 run() {
     name=$1
     mode=$2
@@ -75,9 +86,9 @@ run() {
     wait_for "$dir/out" '^setup' 20
     [ "$mode" = native ] || wait_for "$dir/threadleak.$pid.http" . 20
     echo go >&3
-    exec 3>&-
     if ! wait_for "$dir/out" '^ready' 20; then
         say "$name $mode: never ready: $(head -c 300 "$dir/err")"
+        exec 3>&-
         kill "$pid" 2>/dev/null
         wait "$pid"
         return 1
@@ -88,6 +99,7 @@ run() {
             say "$name storm: $hits of $storm dumps succeeded, not all while it worked"
         fi
     fi
+    stop_work "$mode"
     wait "$pid"
     grep '^result' "$dir/out" || say "$name $mode: no result: $(head -c 300 "$dir/err")"
 }
@@ -114,9 +126,10 @@ compare() {
 python_sleep='
 import sys, threading, time
 early = 0
+stop = threading.Event()
 def worker():
     global early
-    for _ in range(30):
+    while not stop.is_set():
         t = time.monotonic()
         time.sleep(0.1)
         if time.monotonic() - t < 0.0999:
@@ -126,8 +139,10 @@ sys.stdin.readline()
 t = threading.Thread(target=worker)
 t.start()
 print("ready", flush=True)
+sys.stdin.readline()
+stop.set()
 t.join()
-print("result sleeps=30 early=%d" % early, flush=True)
+print("result early=%d" % early, flush=True)
 '
 if command -v python3 >/dev/null; then
     compare python3 python3 -c "$python_sleep"
@@ -139,14 +154,15 @@ fi
 node_timers='
 console.log("setup");
 require("fs").readSync(0, Buffer.alloc(3));
-let n = 0, early = 0, last = process.hrtime.bigint();
+let early = 0, stop = false, last = process.hrtime.bigint();
+process.stdin.once("data", () => { stop = true; process.stdin.destroy(); });
 console.log("ready");
 function tick() {
     const now = process.hrtime.bigint();
     if (Number(now - last) / 1e6 < 99) early++;
     last = now;
-    if (++n < 30) setTimeout(tick, 100);
-    else console.log("result timers=30 early=" + early);
+    if (!stop) setTimeout(tick, 100);
+    else console.log("result early=" + early);
 }
 setTimeout(tick, 100);
 '
@@ -171,9 +187,11 @@ f = s.makefile("rwb")
 print("setup", flush=True)
 sys.stdin.readline()
 print("ready", flush=True)
+import selectors
+stdin = selectors.DefaultSelector()
+stdin.register(sys.stdin, selectors.EVENT_READ)
 ops = errors = 0
-end = time.monotonic() + 4
-while time.monotonic() < end:
+while not stdin.select(timeout=0):
     key = b"k%d" % (ops % 100)
     value = b"v%d" % ops
     try:
@@ -214,7 +232,6 @@ memcached_run() {
     wait_for "$dir/out" '^setup' 20
     [ "$mode" = native ] || wait_for "$dir/threadleak.$server.http" . 20
     echo go >&3
-    exec 3>&-
     if ! wait_for "$dir/out" '^ready' 20; then
         say "memcached $mode: client never ready: $(head -c 300 "$dir/err")"
     elif [ "$mode" = storm ]; then
@@ -223,6 +240,7 @@ memcached_run() {
             say "memcached storm: $hits of $storm dumps succeeded, not all while it served"
         fi
     fi
+    stop_work "$mode"
     wait "$client"
     kill "$server" 2>/dev/null
     wait "$server"
