@@ -1,6 +1,5 @@
 /* asan_report: parsing real AddressSanitizer and LeakSanitizer output (tests/unit/fixtures/asan,
  * captured with gcc 12 and clang 14) and writing it as JSON. */
-#define _GNU_SOURCE /* open_memstream */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
