@@ -3,6 +3,8 @@
  * one only sequences them. */
 #include "cli_run.h"
 
+#include "asan_env.h"
+#include "asan_gate.h"
 #include "child_wait.h"
 #include "gate_channel.h"
 #include "gate_status.h"
@@ -40,6 +42,9 @@ struct run {
     struct tl__tsan_env tsan;     /* TSAN_OPTIONS and TSan's exitcode */
     unsigned long tsan_findings;  /* over every process of the run */
     bool prog_tsan_reported;      /* PROG's own process reported to TSan */
+    struct tl__asan_env asan;     /* ASAN_OPTIONS, LSAN_OPTIONS and their exitcode */
+    unsigned long asan_findings;  /* ASan and LSan reports over every process of the run */
+    bool prog_lsan_only;          /* PROG's own process printed an LSan report, no ASan error */
     bool timed_out;               /* --timeout expired: dumped and killed */
     struct tl__gate_channel gate; /* who started under the shim, who delivered */
     struct tl__undelivered *undelivered;
@@ -91,6 +96,8 @@ static int make_report_dir(struct run *r)
                  : report_dir_create_private(r->report_dir, sizeof r->report_dir, err, sizeof err);
     if (rc == 0 && r->opt.keep_reports)
         rc = tsan_gate_check_dir(r->report_dir, err, sizeof err);
+    if (rc == 0 && r->opt.keep_reports)
+        rc = asan_gate_check_dir(r->report_dir, err, sizeof err);
     if (rc != 0) {
         error_line(err);
         return TL_STATUS_TOOL_FAILED;
@@ -143,6 +150,36 @@ static int set_tsan_options(struct run *r)
     return 0;
 }
 
+/* The same for ASAN_OPTIONS and LSAN_OPTIONS: ASan and LSan write their reports (memory leaks
+ * at exit, errors when they happen) to DIR/asan.PID. PROG's build only picks the exitcode that
+ * its runtime will use, which the gate needs to tell LSan's status from PROG's. */
+static int set_asan_options(struct run *r)
+{
+    char err[PATH_MAX + 256];
+    const char *elf = r->prog.interpreter[0] ? r->prog.interpreter : r->prog.path;
+    enum tl__asan_build build = asan_build_of(elf, &r->prog.elf);
+    if (asan_env_compose(getenv("ASAN_OPTIONS"), getenv("LSAN_OPTIONS"), r->report_dir, build,
+                         &r->asan, err, sizeof err) != 0) {
+        error_line(err);
+        return -1;
+    }
+    const char *var = r->asan.asan.user_log_path   ? "ASAN_OPTIONS"
+                      : r->asan.lsan.user_log_path ? "LSAN_OPTIONS"
+                                                   : NULL;
+    if (var)
+        fprintf(stderr,
+                "threadleak: warning: %s log_path is overridden: AddressSanitizer and "
+                "LeakSanitizer reports go into the report directory and are printed below "
+                "(--keep-reports DIR keeps them)\n",
+                var);
+    if (setenv("ASAN_OPTIONS", r->asan.asan.options, 1) != 0 ||
+        setenv("LSAN_OPTIONS", r->asan.lsan.options, 1) != 0) {
+        error_line(strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int set_environment(struct run *r)
 {
     char err[PATH_MAX + 256];
@@ -171,7 +208,7 @@ static int set_environment(struct run *r)
     }
     if (!options)
         error_line(err);
-    if (status == 0 && set_tsan_options(r) != 0)
+    if (status == 0 && (set_tsan_options(r) != 0 || set_asan_options(r) != 0))
         status = TL_STATUS_TOOL_FAILED;
     if (status == 0 && gate_channel_open(&r->gate, err, sizeof err) != 0) {
         error_line(err);
@@ -238,6 +275,20 @@ static int collect_tsan(struct run *r, struct tl__tsan_gate *g)
     return 0;
 }
 
+/* Reads the ASan and LSan logs of the run, as collect_tsan does the TSan ones. */
+static int collect_asan(struct run *r, struct tl__asan_gate *g)
+{
+    if (asan_gate_collect(r->report_dir, r->pid, g) != 0) {
+        fprintf(stderr, "threadleak: cannot read the AddressSanitizer logs in %s: %s\n",
+                r->report_dir, strerror(errno));
+        return -1;
+    }
+    fputs(g->warnings, stderr);
+    r->asan_findings = g->set.nfindings;
+    r->prog_lsan_only = g->target_leak_reported && !g->target_error_reported;
+    return 0;
+}
+
 /* One line per process that started under the shim and delivered no report, then a summary.
  * They go last, after the reports, where a CI log is read first. */
 static void print_undelivered(const struct run *r)
@@ -262,32 +313,47 @@ static void print_undelivered(const struct run *r)
 static int report(struct run *r)
 {
     struct tl__tsan_gate g;
+    struct tl__asan_gate a;
     if (collect_tsan(r, &g) != 0)
         return -1;
-    char count[32];
+    if (collect_asan(r, &a) != 0) {
+        tsan_gate_free(&g);
+        return -1;
+    }
+    char count[32], asan_count[32];
     snprintf(count, sizeof count, "%zu", g.set.nfindings);
+    snprintf(asan_count, sizeof asan_count, "%zu", a.set.nfindings);
     const char *elf = r->prog.interpreter[0] ? r->prog.interpreter : r->prog.path;
     bool instrumented = tsan_build_of(elf, &r->prog.elf) != TL_TSAN_BUILD_NONE;
+    bool asan_instrumented = asan_build_of(elf, &r->prog.elf) != TL_ASAN_BUILD_NONE;
     char *undelivered_json = gate_undelivered_json(r->undelivered, r->nundelivered);
     if (!undelivered_json) {
         tsan_gate_free(&g);
+        asan_gate_free(&a);
         return -1;
     }
     char started[32], undelivered[32];
     snprintf(started, sizeof started, "%zu", r->nstarted);
     snprintf(undelivered, sizeof undelivered, "%zu", r->nundelivered);
-    const struct tl__merge_member top[] = {{"tsan_instrumented", instrumented ? "true" : "false"},
-                                           {"tsan_findings", g.findings_json},
-                                           {"tsan_messages", g.messages_json},
-                                           {"undelivered", undelivered_json}};
-    const struct tl__merge_member summary[] = {
-        {"tsan_findings", count}, {"started", started}, {"undelivered", undelivered}};
-    const struct tl__merge_extras extras = {top, 4, summary, 3};
+    const struct tl__merge_member top[] = {
+        {"tsan_instrumented", instrumented ? "true" : "false"},
+        {"tsan_findings", g.findings_json},
+        {"tsan_messages", g.messages_json},
+        {"asan_instrumented", asan_instrumented ? "true" : "false"},
+        {"asan_findings", a.findings_json},
+        {"asan_messages", a.messages_json},
+        {"undelivered", undelivered_json}};
+    const struct tl__merge_member summary[] = {{"tsan_findings", count},
+                                               {"asan_findings", asan_count},
+                                               {"started", started},
+                                               {"undelivered", undelivered}};
+    const struct tl__merge_extras extras = {top, 7, summary, 4};
     struct tl__merge_result m;
     if (report_merge_dir_extras(r->report_dir, r->pid, &extras, &m) != 0) {
         fprintf(stderr, "threadleak: cannot read the reports in %s: %s\n", r->report_dir,
                 strerror(errno));
         tsan_gate_free(&g);
+        asan_gate_free(&a);
         free(undelivered_json);
         return -1;
     }
@@ -300,6 +366,7 @@ static int report(struct run *r)
     if (!r->opt.quiet) {
         fputs(m.text, stderr);
         fputs(g.text, stderr);
+        fputs(a.text, stderr);
     }
     print_undelivered(r); /* even with -q: it decides the status */
     r->locks = m.locks;
@@ -308,6 +375,7 @@ static int report(struct run *r)
         result = -1;
     report_merge_free(&m);
     tsan_gate_free(&g);
+    asan_gate_free(&a);
     return result;
 }
 
@@ -336,6 +404,9 @@ static int final_status(const struct run *r, int leaked)
         .tsan_findings = r->tsan_findings,
         .prog_tsan_reported = r->prog_tsan_reported,
         .tsan_exitcode = r->tsan.exitcode,
+        .asan_findings = r->asan_findings,
+        .prog_lsan_only = r->prog_lsan_only,
+        .asan_exitcode = r->asan.exitcode,
         .fail_on = r->opt.fail_on,
         .exitcode = r->opt.exitcode,
         .undelivered = r->nundelivered,
@@ -372,6 +443,7 @@ static int run_under_shim(struct run *r)
     }
     remove_report_dir(r);
     tsan_env_free(&r->tsan);
+    asan_env_free(&r->asan);
     gate_channel_free(&r->gate);
     free(r->undelivered);
     return status;

@@ -1,5 +1,6 @@
 /* The gate's verdict. TSan exits with its `exitcode` (66) at the end of any process that
- * reported, replacing the program's own status; that status then says nothing about PROG, so the
+ * reported, and LeakSanitizer with its own (ASan's 1) at the end of any process that leaked
+ * memory, replacing the program's own status; that status then says nothing about PROG, so the
  * gate decides as if PROG had exited 0, and --fail-on can let the findings through. */
 #include "gate_status.h"
 
@@ -13,9 +14,9 @@ static const struct {
     const char *word;
     unsigned bit;
 } categories[] = {
-    {"leaks", TL_FAIL_ON_LEAKS},         {"races", TL_FAIL_ON_RACES},
-    {"deadlocks", TL_FAIL_ON_DEADLOCKS}, {"lock-order", TL_FAIL_ON_LOCK_ORDER},
-    {"misuse", TL_FAIL_ON_MISUSE},
+    {"leaks", TL_FAIL_ON_LEAKS},           {"races", TL_FAIL_ON_RACES},
+    {"memory", TL_FAIL_ON_MEMORY},         {"deadlocks", TL_FAIL_ON_DEADLOCKS},
+    {"lock-order", TL_FAIL_ON_LOCK_ORDER}, {"misuse", TL_FAIL_ON_MISUSE},
 };
 
 static unsigned category(const char *word, size_t len)
@@ -48,10 +49,14 @@ int gate_parse_fail_on(const char *text, unsigned *out)
     return 0;
 }
 
-static bool status_is_tsans(const struct tl__gate_outcome *o, int status)
+/* A sanitizer ended PROG's process with its own exitcode after reporting: the status says
+ * nothing about PROG. */
+static bool status_is_sanitizers(const struct tl__gate_outcome *o, int status)
 {
-    return WIFEXITED(o->prog_wait_status) && status != 0 && status == o->tsan_exitcode &&
-           o->prog_tsan_reported;
+    if (!WIFEXITED(o->prog_wait_status) || status == 0)
+        return false;
+    return (status == o->tsan_exitcode && o->prog_tsan_reported) ||
+           (status == o->asan_exitcode && o->prog_lsan_only);
 }
 
 /* A deadlock in PROG's own process explains whatever status followed: the abort that
@@ -71,14 +76,15 @@ static bool lock_findings_fail(const struct tl__gate_outcome *o)
 int gate_final_status(const struct tl__gate_outcome *o)
 {
     int status = child_exit_status(o->prog_wait_status);
-    if (status != 0 && !status_is_tsans(o, status) && !status_is_deadlocks(o))
+    if (status != 0 && !status_is_sanitizers(o, status) && !status_is_deadlocks(o))
         return status;
     if (o->leaked < 0)
         return TL_STATUS_TOOL_FAILED;
     if ((o->fail_on & TL_FAIL_ON_DEADLOCKS) && o->deadlocks > 0)
         return TL_STATUS_DEADLOCK;
     bool fail = ((o->fail_on & TL_FAIL_ON_LEAKS) && o->leaked > 0) ||
-                ((o->fail_on & TL_FAIL_ON_RACES) && o->tsan_findings > 0);
+                ((o->fail_on & TL_FAIL_ON_RACES) && o->tsan_findings > 0) ||
+                ((o->fail_on & TL_FAIL_ON_MEMORY) && o->asan_findings > 0);
     fail = fail || lock_findings_fail(o);
     if (fail && o->exitcode != 0)
         return o->exitcode;

@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 enum tl__fail_on {
-    TL_FAIL_ON_LEAKS = 1u << 0, /* leaked threads */
-    TL_FAIL_ON_RACES = 1u << 1, /* any ThreadSanitizer finding, whatever its kind */
-    /* The lock module's findings (libthreadleak-locks.so, `run --locks`); bit 2 is left for the
-     * sanitizers' memory findings. */
+    TL_FAIL_ON_LEAKS = 1u << 0,  /* leaked threads */
+    TL_FAIL_ON_RACES = 1u << 1,  /* any ThreadSanitizer finding, whatever its kind */
+    TL_FAIL_ON_MEMORY = 1u << 2, /* any AddressSanitizer or LeakSanitizer finding */
+    /* The lock module's findings (libthreadleak-locks.so, `run --locks`). */
     TL_FAIL_ON_DEADLOCKS = 1u << 3,  /* a live deadlock: a non-empty `deadlocks` array */
     TL_FAIL_ON_LOCK_ORDER = 1u << 4, /* a lock-order inversion: `lock_order` */
     TL_FAIL_ON_MISUSE = 1u << 5,     /* pthread misuse: `misuse` */
@@ -21,13 +21,15 @@ enum tl__fail_on {
 #define TL_FAIL_ON_LOCKS (TL_FAIL_ON_DEADLOCKS | TL_FAIL_ON_LOCK_ORDER | TL_FAIL_ON_MISUSE)
 /* Every category: a report only carries lock findings when the lock module was loaded, so failing
  * on them by default costs the plain shim nothing and catches a module preloaded by hand. */
-#define TL_FAIL_ON_DEFAULT (TL_FAIL_ON_LEAKS | TL_FAIL_ON_RACES | TL_FAIL_ON_LOCKS)
+#define TL_FAIL_ON_DEFAULT                                                                         \
+    (TL_FAIL_ON_LEAKS | TL_FAIL_ON_RACES | TL_FAIL_ON_MEMORY | TL_FAIL_ON_LOCKS)
 
 /* A live deadlock in a failing category: its own status, apart from --exitcode's findings. */
 #define TL_STATUS_DEADLOCK 68
 
-/* Parses --fail-on: "none", "all", or a comma-separated list of "leaks", "races", "deadlocks",
- * "lock-order" and "misuse" without repeats, in any order. Returns 0 with *out set, or -1. */
+/* Parses --fail-on: "none", "all", or a comma-separated list of "leaks", "races", "memory",
+ * "deadlocks", "lock-order" and "misuse" without repeats, in any order. Returns 0 with *out set,
+ * or -1. */
 int gate_parse_fail_on(const char *text, unsigned *out);
 
 struct tl__gate_outcome {
@@ -36,6 +38,10 @@ struct tl__gate_outcome {
     unsigned long tsan_findings; /* over every process */
     bool prog_tsan_reported;     /* PROG's own process reported TSan findings */
     int tsan_exitcode;           /* the status TSan exits with after findings (66) */
+    unsigned long asan_findings; /* AddressSanitizer and LeakSanitizer reports, every process */
+    bool prog_lsan_only;         /* PROG's own process printed a LeakSanitizer report and no
+                                    AddressSanitizer error: LSan replaced its status at exit */
+    int asan_exitcode;           /* the status ASan/LSan exits with after findings (1, or 23) */
     unsigned fail_on;            /* enum tl__fail_on bits */
     int exitcode;                /* --exitcode */
     size_t undelivered;          /* processes that started under the shim and sent no report */
@@ -48,6 +54,8 @@ struct tl__gate_outcome {
 
 /* PROG's own status when it is non-zero: 128+N for signal N, or its exit code, unless that code
  * is TSan's exitcode and PROG's process reported TSan findings (TSan replaced PROG's status), or
+ * it is ASan's (LSan's) exitcode and PROG's process printed a leak report and no ASan error (LSan
+ * replaced the status at exit; an ASan error stops the program, and that status stays PROG's), or
  * PROG's own process reported a deadlock and deadlocks fail the run (whatever PROG then did, the
  * abort of deadlock=abort included, followed from the deadlock).
  * Otherwise 125 when the reports were lost, else TL_STATUS_DEADLOCK (68) when any process

@@ -89,7 +89,8 @@ void run_options_usage(FILE *out)
             "                          deadlocks, lock-order inversions and pthread misuse are\n"
             "                          reported too, and a live deadlock ends its process\n"
             "  --fail-on LIST          which findings fail the run: all, none, or a comma list\n"
-            "                          of leaks, races (any ThreadSanitizer report),\n"
+            "                          of leaks, races (any ThreadSanitizer report), memory\n"
+            "                          (any AddressSanitizer or LeakSanitizer report),\n"
             "                          deadlocks, lock-order, misuse (default: all)\n"
             "  --timeout DURATION      when PROG runs longer (e.g. 500ms, 30s, 2m), print a\n"
             "                          thread dump of every process, kill them, exit 124\n"
@@ -102,16 +103,17 @@ void run_options_usage(FILE *out)
             "  -h, --help              show this help\n"
             "\n"
             "Exit status: PROG's own (128+N when signal N killed it); %d (or --exitcode) when\n"
-            "threads leaked, ThreadSanitizer reported, or locks were taken in both orders or\n"
-            "misused (see --fail-on) and PROG exited 0, or with the status TSan gives it after\n"
-            "findings; 68 when a process deadlocked and PROG exited 0, or when PROG's own\n"
-            "process deadlocked, whatever status followed (the abort that ended it included);\n"
-            "2 for a usage error; 125 when threadleak itself failed; 126 when PROG cannot be\n"
-            "run under the shim; 127 when it is not found or not executable; 124 when\n"
-            "--timeout expired; 67 when PROG exited 0 and a process that started under the\n"
-            "shim delivered no report (it could not write it after setuid or chroot, was\n"
+            "threads leaked, a sanitizer reported, or locks were taken in both orders or\n"
+            "misused (see --fail-on) and PROG exited 0, or with the status TSan or LSan put in\n"
+            "its place after findings; 68 when a process deadlocked and PROG exited 0, or when\n"
+            "PROG's own process deadlocked, whatever status followed (the abort that ended it\n"
+            "included); 2 for a usage error; 125 when threadleak itself failed; 126 when PROG\n"
+            "cannot be run under the shim; 127 when it is not found or not executable; 124\n"
+            "when --timeout expired; 67 when PROG exited 0 and a process that started under\n"
+            "the shim delivered no report (it could not write it after setuid or chroot, was\n"
             "killed, or executed a static program): the gate fails closed and names each one.\n"
-            "The user's THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
+            "The user's THREADLEAK_OPTIONS, TSAN_OPTIONS, ASAN_OPTIONS and LSAN_OPTIONS are\n"
+            "passed on. See docs/cli.md.\n",
             shim->exitcode, TL__OPTION_MS_MAX, shim->linger_ms, shim->exitcode);
 }
 
@@ -193,7 +195,7 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
         if (gate_parse_fail_on(arg, &o->fail_on) != 0)
             return usage_error(err,
                                "--fail-on '%s': expected all, none, or a comma list of leaks, "
-                               "races, deadlocks, lock-order and misuse, each at most once",
+                               "races, memory, deadlocks, lock-order and misuse, each at most once",
                                arg);
         return 0;
     case OPT_TIMEOUT:

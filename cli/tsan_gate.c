@@ -6,6 +6,7 @@
 #include "toolbox.h"
 
 #include "json_writer.h"
+#include "san_logs.h"
 #include "tsan_env.h"
 
 #include <dirent.h>
@@ -20,22 +21,9 @@
 
 #define MAX_LOG_SIZE (64u << 20) /* TSan deduplicates reports; a real log is far smaller */
 
-struct tsan_log {
-    pid_t pid;
-    char name[256];
-};
-
 bool tsan_log_pid(const char *name, pid_t *pid)
 {
-    static const char prefix[] = TL_TSAN_LOG_NAME ".";
-    if (strncmp(name, prefix, sizeof prefix - 1) != 0)
-        return false;
-    const char *digits = strrchr(name, '.') + 1;
-    if (digits - name < (ptrdiff_t)sizeof prefix - 1 || !*digits ||
-        strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
-        return false;
-    *pid = (pid_t)atol(digits);
-    return true;
+    return san_log_pid(name, TL_TSAN_LOG_NAME, pid);
 }
 
 /* Moves src's findings and messages to the end of dst and leaves src empty. */
@@ -66,7 +54,7 @@ static int move_set(struct tl__tsan_report_set *dst, struct tl__tsan_report_set 
     return 0;
 }
 
-static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t target,
+static int add_log(int dirfd, const char *dir, const struct tl__san_log *log, pid_t target,
                    struct tl__tsan_gate *g, FILE *warnings)
 {
     size_t len;
@@ -88,59 +76,6 @@ static int add_log(int dirfd, const char *dir, const struct tsan_log *log, pid_t
     if (n > 0 && log->pid == target)
         g->target_reported = true;
     return 0;
-}
-
-static pid_t sort_target; /* qsort has no context argument */
-
-static int by_target_then_pid(const void *a, const void *b)
-{
-    const struct tsan_log *x = a, *y = b;
-    if ((x->pid == sort_target) != (y->pid == sort_target))
-        return x->pid == sort_target ? -1 : 1;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-/* The names of the logs in dir, sorted; NULL with errno set on failure (*count 0: none). */
-static struct tsan_log *list_logs(int dirfd, pid_t target, size_t *count)
-{
-    int fd = dup(dirfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    struct tsan_log *logs = NULL;
-    size_t n = 0, cap = 0;
-    bool ok = true;
-    for (struct dirent *e; ok && (e = readdir(d));) {
-        pid_t pid;
-        if (!tsan_log_pid(e->d_name, &pid) || strlen(e->d_name) >= sizeof logs->name)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct tsan_log *grown = realloc(logs, cap * sizeof *grown);
-            ok = grown != NULL;
-            logs = grown ? grown : logs;
-        }
-        if (ok) {
-            logs[n].pid = pid;
-            snprintf(logs[n++].name, sizeof logs->name, "%s", e->d_name);
-        }
-    }
-    closedir(d);
-    if (!ok) {
-        free(logs);
-        errno = ENOMEM;
-        return NULL;
-    }
-    sort_target = target;
-    if (n > 1)
-        qsort(logs, n, sizeof *logs, by_target_then_pid);
-    *count = n;
-    return logs ? logs : calloc(1, sizeof *logs);
 }
 
 /* ---- JSON ---- */
@@ -266,7 +201,7 @@ int tsan_gate_collect(const char *dir, pid_t target, struct tl__tsan_gate *out)
     if (dirfd < 0)
         return -1;
     size_t count = 0, wlen;
-    struct tsan_log *logs = list_logs(dirfd, target, &count);
+    struct tl__san_log *logs = san_logs_list(dirfd, TL_TSAN_LOG_NAME, target, &count);
     FILE *warnings = logs ? open_memstream(&out->warnings, &wlen) : NULL;
     int rc = warnings ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < count; i++)
@@ -301,7 +236,7 @@ int tsan_gate_check_dir(const char *dir, char *err, size_t errlen)
     if (dirfd < 0)
         return 0; /* missing: report_dir_prepare_kept creates it or says why not */
     size_t count = 0;
-    struct tsan_log *logs = list_logs(dirfd, 0, &count);
+    struct tl__san_log *logs = san_logs_list(dirfd, TL_TSAN_LOG_NAME, 0, &count);
     close(dirfd);
     if (logs && count > 0)
         snprintf(err, errlen,

@@ -241,6 +241,28 @@ static void frame_free(struct tl__tsan_frame *f)
     free(f->module);
 }
 
+int tsan_frame_parse(const char *line, size_t len, struct tl__tsan_frame *f)
+{
+    struct parser p = {0};
+    struct span v = span_trim((struct span){line, len});
+    if (v.n < 2 || v.s[0] != '#' || !isdigit((unsigned char)v.s[1]) || !parse_frame(&p, v, f)) {
+        frame_free(f);
+        memset(f, 0, sizeof *f);
+        return 0;
+    }
+    if (p.oom) {
+        frame_free(f);
+        memset(f, 0, sizeof *f);
+        return -1;
+    }
+    return 1;
+}
+
+void tsan_frame_free(struct tl__tsan_frame *f)
+{
+    frame_free(f);
+}
+
 /* ---- findings ---- */
 
 static struct tl__tsan_stack *current_stack(struct tl__tsan_finding *r)

@@ -87,6 +87,14 @@ struct tl__tsan_report_set {
  * release *out with tsan_report_set_free. */
 int tsan_report_parse(const char *text, size_t len, struct tl__tsan_report_set *out);
 
+/* Parses one `#N FUNC SRC (MODULE+0xOFF)` frame line (leading and trailing blanks allowed) into
+ * *f, which is overwritten: 1 when it is a frame, 0 when it is not, -1 when memory ran out. Other
+ * sanitizers' reports (asan_report.c) print the same frame after an address. Release *f with
+ * tsan_frame_free. */
+int tsan_frame_parse(const char *line, size_t len, struct tl__tsan_frame *f);
+
+void tsan_frame_free(struct tl__tsan_frame *f);
+
 /* Frees everything the set owns and leaves it empty. NULL is fine. */
 void tsan_report_set_free(struct tl__tsan_report_set *set);
 
@@ -97,6 +105,9 @@ void tsan_report_set_free(struct tl__tsan_report_set *set);
  * offset}]}]}], thread leaks adding thread_state, created_by and created_by_function. Unknown
  * strings and zero line or column numbers are null. Errors latch in the writer. */
 void tsan_report_write_findings(struct tl__json_writer *w, const struct tl__tsan_report_set *set);
+
+/* Writes one frame as the JSON frame object of the TSan findings. */
+void tsan_report_write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *f);
 
 /* Writes the `==PID==` messages as an array of {pid, text}: TSan's crashes and refusals, which are
  * not findings but must not be lost. */

@@ -9,7 +9,7 @@
 
 /* A parsed frame is a frame of the one stack model plus what TSan printed beside it (a column,
  * the offset in its module), written by the one JSON frame writer. */
-static void write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *f)
+void tsan_report_write_frame(struct tl__json_writer *w, const struct tl__tsan_frame *f)
 {
     const struct tl__frame frame = {
         .function = f->function,
@@ -29,7 +29,7 @@ static void write_stack(struct tl__json_writer *w, const struct tl__tsan_stack *
     tl__jw_key(w, "frames");
     tl__jw_begin_array(w);
     for (size_t i = 0; i < s->nframes; i++)
-        write_frame(w, &s->frames[i]);
+        tsan_report_write_frame(w, &s->frames[i]);
     tl__jw_end_array(w);
     tl__jw_end_object(w);
 }

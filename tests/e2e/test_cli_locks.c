@@ -36,8 +36,9 @@
 
 static const char *locks_stub_plain; /* .../locks-stub/libthreadleak.so */
 
-static const unsigned every_category = TL_FAIL_ON_LEAKS | TL_FAIL_ON_RACES | TL_FAIL_ON_DEADLOCKS |
-                                       TL_FAIL_ON_LOCK_ORDER | TL_FAIL_ON_MISUSE;
+static const unsigned every_category = TL_FAIL_ON_LEAKS | TL_FAIL_ON_RACES | TL_FAIL_ON_MEMORY |
+                                       TL_FAIL_ON_DEADLOCKS | TL_FAIL_ON_LOCK_ORDER |
+                                       TL_FAIL_ON_MISUSE;
 
 static int setup(void **state)
 {
@@ -76,7 +77,7 @@ static void test_fail_on_takes_the_lock_categories(void **state)
     expect_fail_on("misuse", TL_FAIL_ON_MISUSE);
     expect_fail_on("leaks,deadlocks", TL_FAIL_ON_LEAKS | TL_FAIL_ON_DEADLOCKS);
     expect_fail_on("misuse,lock-order", TL_FAIL_ON_MISUSE | TL_FAIL_ON_LOCK_ORDER);
-    expect_fail_on("misuse,lock-order,deadlocks,races,leaks", every_category);
+    expect_fail_on("misuse,lock-order,deadlocks,memory,races,leaks", every_category);
     expect_fail_on("all", every_category);
     expect_fail_on("none", 0);
     /* The categories that existed before keep their meaning. */

@@ -4,8 +4,8 @@
 # environment, errno at main) and exits 3. Natively, preloaded, and under `threadleak run`, that
 # view must be the same, but for libunwind's pipe at the top of the descriptor range (see below);
 # with one more documented exception under `threadleak run`: the gate's socket
-# at fd 960 (docs/reliability.md, "The gate fails closed") and TSAN_OPTIONS. The exit status
-# stays 3.
+# at fd 960 (docs/reliability.md, "The gate fails closed"), TSAN_OPTIONS, ASAN_OPTIONS and
+# LSAN_OPTIONS. The exit status stays 3.
 # Usage: host_view.sh THREADLEAK_CLI SHIM HOST_VIEW_PROG
 set -u
 cli=$1 shim=$2 prog=$3
@@ -42,11 +42,14 @@ if ! diff -u "$work/native.view" "$work/preload.view"; then
     echo "FAIL: preloading the shim changed what the program sees (above)"
     fail=1
 fi
-# Under threadleak run, two differences are by design: the gate's socket at fd 960, and
-# TSAN_OPTIONS, which names where ThreadSanitizer reports go (docs/cli.md).
-grep -v -e '^fd 960: socket$' -e '^env TSAN_OPTIONS=' "$work/gate.view" >"$work/gate.filtered"
+# Under threadleak run, these differences are by design: the gate's socket at fd 960, and
+# TSAN_OPTIONS, ASAN_OPTIONS and LSAN_OPTIONS, which name where the sanitizers' reports go
+# (docs/cli.md).
+grep -v -e '^fd 960: socket$' -e '^env TSAN_OPTIONS=' -e '^env ASAN_OPTIONS=' \
+    -e '^env LSAN_OPTIONS=' "$work/gate.view" >"$work/gate.filtered"
 if ! diff -u "$work/native.view" "$work/gate.filtered"; then
-    echo "FAIL: threadleak run changed what the program sees beyond fd 960 and TSAN_OPTIONS"
+    echo "FAIL: threadleak run changed what the program sees beyond fd 960 and the sanitizers'"
+    echo "      options (TSAN_OPTIONS, ASAN_OPTIONS, LSAN_OPTIONS)"
     fail=1
 fi
 grep -q '^fd 960: socket$' "$work/gate.view" ||

@@ -75,11 +75,28 @@ struct manifest_tsan {
     size_t nmessages;
 };
 
+/* What AddressSanitizer and LeakSanitizer said in one run (or what the manifest says they say). */
+struct asan_verdict {
+    /* every leak as "direct|BYTES|OBJECTS|FUNCTION" (or "indirect|..."), FUNCTION the first
+     * frame that is not an allocator, and every ASan error as "error|KIND"; sorted,
+     * '\n'-separated */
+    char signature[8192];
+    unsigned leak_reports; /* LeakSanitizer reports (one per process that leaked) */
+    char messages[8192];   /* every ==PID== message, '\n'-separated (the manifest's: prefixes) */
+    size_t nmessages;
+};
+
+struct manifest_asan {
+    int exit_code;
+    struct asan_verdict expected;
+};
+
 struct manifest {
     char program[NAME_MAX_LEN];
     int exit_code;
     struct verdict leaks;
     struct manifest_tsan tsan;
+    struct manifest_asan asan;
     bool differs_from_tsan;
     bool clean;
 };
@@ -133,6 +150,23 @@ void compare_tsan_with_manifest(struct outcome *o, const char *what, const struc
 
 unsigned verdict_threads(const struct verdict *v);
 
+/* ---- asan_verdicts.c ---- */
+
+struct tl__asan_report_set;
+void asan_verdict_from_set(const struct tl__asan_report_set *set, struct asan_verdict *out);
+
+/* The merged JSON's asan_findings and asan_messages. Returns 0, or -1 with err set. */
+int asan_verdict_from_merged_json(const char *json, struct asan_verdict *out, char *err,
+                                  size_t errlen);
+
+/* An ASan run against the manifest's asan block: the same leaks and errors, and each manifest
+ * message the beginning of some message (none when the manifest lists none). */
+void compare_asan_with_manifest(struct outcome *o, const char *what, const struct asan_verdict *a,
+                                const struct manifest_asan *m);
+
+/* Sorts the '\n'-separated lines of text in place. */
+void sort_lines(char *text);
+
 /* ---- runs.c ---- */
 
 struct checker {
@@ -154,6 +188,7 @@ struct run_result {
     char *out, *err;          /* the run's stdout and stderr */
     struct tsan_verdict tsan; /* what TSan wrote into the log directory (runs without the CLI) */
     bool tsan_logs;           /* at least one log was found */
+    struct asan_verdict asan; /* what ASan/LSan wrote into the log directory (run_asan_alone) */
 };
 
 /* BINARIES/VARIANT/NAME; false when it is missing. */
@@ -169,6 +204,11 @@ int run_under_cli(const struct checker *c, const char *variant, const char *name
  * fresh directory, whose logs are parsed into r->tsan. */
 int run_tsan_alone(const struct checker *c, const char *variant, const char *name,
                    const char *tsan_options, double timeout_s, struct run_result *r);
+
+/* BINARIES/VARIANT/NAME alone (an ASan build), ASAN_OPTIONS=log_path into a fresh directory,
+ * whose logs are parsed into r->asan. */
+int run_asan_alone(const struct checker *c, const char *variant, const char *name, double timeout_s,
+                   struct run_result *r);
 
 void run_result_free(struct run_result *r);
 
@@ -188,5 +228,8 @@ bool check_gate(const struct checker *c, const struct manifest *m, const char *c
                 struct outcome *o);
 bool check_suppressions(const struct checker *c, const struct manifest *m,
                         const char *const *variants, struct outcome *o);
+/* Check 6: the ASan builds (variants ending in -asan), alone and under threadleak run. */
+void check_asan(const struct checker *c, const struct manifest *m, const char *variant,
+                struct outcome *o);
 
 #endif

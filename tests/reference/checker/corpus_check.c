@@ -2,10 +2,11 @@
  * ThreadSanitizer and compares both with the manifests. See docs/reference-corpus.md, "Checks".
  *
  *   corpus_check --cli PATH --manifests DIR --binaries DIR --check KIND
- *                [--variants clang-tsan,gcc-tsan] [--linger-ms N] [--timeout S]
+ *                [--variants clang-tsan,gcc-tsan,clang-asan,gcc-asan] [--linger-ms N] [--timeout S]
  *                [--hang-timeout S] [PROGRAM...]
  *
- * KIND is manifest, tsan, coexist, gate, suppressions or all. Prints one line per program,
+ * KIND is manifest, tsan, coexist, gate, suppressions, asan or all. The TSan checks use the
+ * variants ending in -tsan, the asan check those ending in -asan. Prints one line per program,
  * `PASS NAME` or `FAIL NAME: REASONS`, then exactly `N passed, N failed`. Exit status 0 when
  * nothing failed, 1 when something did, 2 for a usage error. */
 #include "corpus.h"
@@ -29,16 +30,18 @@ enum check_kind {
     CHECK_COEXIST,
     CHECK_GATE,
     CHECK_SUPPRESS,
+    CHECK_ASAN,
     CHECK_ALL
 };
 
-static const char *const check_names[] = {"manifest", "tsan",         "coexist",
-                                          "gate",     "suppressions", "all"};
+static const char *const check_names[] = {"manifest",     "tsan", "coexist", "gate",
+                                          "suppressions", "asan", "all"};
 
 struct config {
     struct checker c;
     enum check_kind kind;
-    const char *variants[MAX_VARIANTS + 1];
+    const char *variants[MAX_VARIANTS + 1];      /* the TSan ones */
+    const char *asan_variants[MAX_VARIANTS + 1]; /* the ones ending in -asan */
     char variant_text[256];
     char *programs[MAX_PROGRAMS];
     size_t nprograms;
@@ -48,7 +51,7 @@ static int usage(const char *msg)
 {
     fprintf(stderr,
             "corpus_check: %s\nusage: corpus_check --cli PATH --manifests DIR --binaries DIR "
-            "--check manifest|tsan|coexist|gate|suppressions|all [--variants A,B] "
+            "--check manifest|tsan|coexist|gate|suppressions|asan|all [--variants A,B] "
             "[--linger-ms N] [--timeout S] [--hang-timeout S] [PROGRAM...]\n",
             msg);
     return 2;
@@ -57,11 +60,17 @@ static int usage(const char *msg)
 static void split_variants(struct config *cfg, const char *text)
 {
     snprintf(cfg->variant_text, sizeof cfg->variant_text, "%s", text);
-    size_t n = 0;
+    size_t n = 0, na = 0;
     for (char *save = NULL, *v = strtok_r(cfg->variant_text, ",", &save); v && n < MAX_VARIANTS;
-         v = strtok_r(NULL, ",", &save))
-        cfg->variants[n++] = v;
+         v = strtok_r(NULL, ",", &save)) {
+        size_t len = strlen(v);
+        if (len > 5 && strcmp(v + len - 5, "-asan") == 0)
+            cfg->asan_variants[na++] = v;
+        else
+            cfg->variants[n++] = v;
+    }
     cfg->variants[n] = NULL;
+    cfg->asan_variants[na] = NULL;
 }
 
 static bool parse_kind(const char *text, enum check_kind *kind)
@@ -92,7 +101,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
     cfg->c.timeout_s = 60;
     cfg->c.hang_timeout_s = 4;
     cfg->kind = CHECK_ALL;
-    split_variants(cfg, "clang-tsan,gcc-tsan");
+    split_variants(cfg, "clang-tsan,gcc-tsan,clang-asan,gcc-asan");
     for (int opt; (opt = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (opt == 'c')
             cfg->c.cli = optarg;
@@ -162,6 +171,10 @@ static bool run_one(const struct config *cfg, enum check_kind kind, const struct
         return check_gate(&cfg->c, m, cfg->variants, o);
     case CHECK_SUPPRESS:
         return check_suppressions(&cfg->c, m, cfg->variants, o);
+    case CHECK_ASAN:
+        for (const char *const *v = cfg->asan_variants; *v; v++)
+            check_asan(&cfg->c, m, *v, o);
+        return cfg->asan_variants[0] != NULL;
     case CHECK_ALL:
         break;
     }

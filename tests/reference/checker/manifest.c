@@ -124,6 +124,56 @@ static bool load_tsan(const struct tl__json *j, struct manifest_tsan *t)
            load_tsan_leaks(tl__json_get(j, "thread_leaks"), t);
 }
 
+static void add_line(char *list, size_t cap, const char *line)
+{
+    size_t len = strlen(list);
+    snprintf(list + len, cap - len, "%s%s", len ? "\n" : "", line);
+}
+
+/* "asan": {"exit_code", "memory_leaks": [{type, bytes, objects, allocated_by_function}],
+ * "errors": {KIND: N}, "messages": [...]}, as an asan_verdict to compare with. */
+static bool load_asan(const struct tl__json *j, struct manifest_asan *a)
+{
+    int64_t code;
+    const struct tl__json *leaks = tl__json_get(j, "memory_leaks");
+    if (!tl__json_get_int64(tl__json_get(j, "exit_code"), &code) ||
+        tl__json_type(leaks) != TL_JSON_ARRAY)
+        return false;
+    a->exit_code = (int)code;
+    struct asan_verdict *v = &a->expected;
+    for (size_t i = 0; i < tl__json_length(leaks); i++) {
+        const struct tl__json *l = tl__json_index(leaks, i);
+        const char *type = tl__json_string(tl__json_get(l, "type"));
+        const char *fn = tl__json_string(tl__json_get(l, "allocated_by_function"));
+        int64_t bytes, objects;
+        if (!type || !fn || !tl__json_get_int64(tl__json_get(l, "bytes"), &bytes) ||
+            !tl__json_get_int64(tl__json_get(l, "objects"), &objects))
+            return false;
+        char line[NAME_MAX_LEN + 64];
+        snprintf(line, sizeof line, "%s|%lld|%lld|%s", type, (long long)bytes, (long long)objects,
+                 fn);
+        add_line(v->signature, sizeof v->signature, line);
+    }
+    v->leak_reports = tl__json_length(leaks) > 0;
+    const struct tl__json *errors = tl__json_get(j, "errors");
+    for (size_t i = 0; i < tl__json_length(errors); i++) {
+        const char *kind;
+        int64_t n = tl__json_int(tl__json_member(errors, i, &kind));
+        for (int64_t k = 0; k < n; k++) {
+            char line[NAME_MAX_LEN + 8];
+            snprintf(line, sizeof line, "error|%s", kind);
+            add_line(v->signature, sizeof v->signature, line);
+        }
+    }
+    sort_lines(v->signature);
+    const struct tl__json *msgs = tl__json_get(j, "messages");
+    for (size_t i = 0; i < tl__json_length(msgs); i++, v->nmessages++) {
+        const char *text = tl__json_string(tl__json_index(msgs, i));
+        add_line(v->messages, sizeof v->messages, text ? text : "");
+    }
+    return true;
+}
+
 static const char *load(const struct tl__json *root, struct manifest *m)
 {
     if (!tl__json_string(tl__json_get(root, "program")))
@@ -139,6 +189,8 @@ static const char *load(const struct tl__json *root, struct manifest *m)
     }
     if (!load_tsan(tl__json_get(root, "tsan"), &m->tsan))
         return "a malformed \"tsan\" block";
+    if (!load_asan(tl__json_get(root, "asan"), &m->asan))
+        return "a missing or malformed \"asan\" block";
     m->differs_from_tsan = tl__json_string(tl__json_get(root, "differs_from_tsan")) != NULL;
     m->clean = tl__json_bool(tl__json_get(root, "clean"));
     if (m->clean != (m->leaks.ngroups == 0))

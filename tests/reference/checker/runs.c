@@ -4,6 +4,7 @@
 #include "corpus.h"
 
 #include "proc_run.h"
+#include "asan_gate.h"
 #include "tsan_gate.h"
 
 #include <errno.h>
@@ -126,6 +127,32 @@ int run_tsan_alone(const struct checker *c, const char *variant, const char *nam
             r->tsan_logs = g.logs > 0;
         }
         tsan_gate_free(&g);
+    }
+    remove_tree(dir);
+    return rc;
+}
+
+int run_asan_alone(const struct checker *c, const char *variant, const char *name, double timeout_s,
+                   struct run_result *r)
+{
+    memset(r, 0, sizeof *r);
+    char prog[4096], dir[4096], options[4200];
+    if (!program_path(c, variant, name, prog, sizeof prog) || make_scratch(c, dir, sizeof dir) != 0)
+        return -1;
+    snprintf(options, sizeof options, "ASAN_OPTIONS=log_path='%s/asan'", dir);
+    const char *argv[] = {prog, NULL};
+    const char *env[] = {options, "LSAN_OPTIONS", "LD_PRELOAD", "THREADLEAK_OPTIONS", NULL};
+    struct proc_spec spec = {argv, env, timeout_s};
+    struct proc_result p;
+    int rc = proc_run(&spec, &p);
+    if (rc == 0) {
+        take_output(&p, r);
+        proc_result_free(&p);
+        struct tl__asan_gate g;
+        rc = asan_gate_collect(dir, 0, &g);
+        if (rc == 0)
+            asan_verdict_from_set(&g.set, &r->asan);
+        asan_gate_free(&g);
     }
     remove_tree(dir);
     return rc;
