@@ -3,6 +3,7 @@
  * address keeps finding it in the same slot; no lock anywhere. */
 #include "lock_table.h"
 
+#include <errno.h>
 #include <sys/mman.h>
 
 static struct tl__lock *_Atomic table;
@@ -20,8 +21,10 @@ static struct tl__lock *the_table(void)
     if (t || atomic_load_explicit(&map_failed, memory_order_relaxed))
         return t;
     size_t bytes = (size_t)table_slots * sizeof(struct tl__lock);
+    int saved = errno; /* the host's lock call is under way */
     void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
+    errno = saved;
     if (m == MAP_FAILED) {
         atomic_store(&map_failed, true);
         return NULL;

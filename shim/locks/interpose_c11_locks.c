@@ -51,7 +51,7 @@ TL__WRAPPER(int, mtx_init, mtx_t *m, int type)
 {
     int rc = TL__REAL(mtx_init)(m, type);
     if (rc == thrd_success && locks_checking(m))
-        lock_identity_ends(m, false);
+        lock_identity_ends(m, TL_LOCK_C11, false);
     return rc;
 }
 
@@ -60,7 +60,7 @@ TL__WRAPPER(void, mtx_destroy, mtx_t *m)
     bool checked = mutex_destroy_begins(as_mutex(m), TL_LOCK_C11);
     TL__REAL(mtx_destroy)(m);
     if (checked)
-        lock_identity_ends(m, true);
+        lock_identity_ends(m, TL_LOCK_C11, true);
 }
 
 TL__WRAPPER(int, cnd_wait, cnd_t *cond, mtx_t *m)

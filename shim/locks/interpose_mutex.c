@@ -49,7 +49,7 @@ TL__WRAPPER(int, pthread_mutex_clocklock, pthread_mutex_t *restrict m, clockid_t
 void mutex_unlock_checked(pthread_mutex_t *m, enum tl__lock_type type)
 {
     struct tl__lock *l = lock_table_find((uintptr_t)m);
-    if (!l || lock_call_released(l) || locks_held.overflow)
+    if ((l && lock_call_released(l)) || locks_held.overflow)
         return;
     if (!mutex_is_locked(m))
         lock_misuse(TL_MISUSE_UNLOCK_UNLOCKED, (uintptr_t)m, type, 0);
@@ -76,9 +76,10 @@ bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type)
     return true;
 }
 
-void lock_identity_ends(const void *lock, bool destroy)
+void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy)
 {
-    struct tl__lock *l = lock_table_find((uintptr_t)lock);
+    /* Claimed even for a lock never taken: a use after its destroy must find the mark. */
+    struct tl__lock *l = lock_table_get((uintptr_t)lock, type);
     if (l)
         lock_end_identity(l, destroy);
 }
@@ -88,7 +89,7 @@ TL__WRAPPER(int, pthread_mutex_init, pthread_mutex_t *restrict m,
 {
     int rc = TL__REAL(pthread_mutex_init)(m, attr);
     if (rc == 0 && locks_checking(m))
-        lock_identity_ends(m, false);
+        lock_identity_ends(m, TL_LOCK_MUTEX, false);
     return rc;
 }
 
@@ -97,6 +98,6 @@ TL__WRAPPER(int, pthread_mutex_destroy, pthread_mutex_t *m)
     bool checked = mutex_destroy_begins(m, TL_LOCK_MUTEX);
     int rc = TL__REAL(pthread_mutex_destroy)(m);
     if (rc == 0 && checked)
-        lock_identity_ends(m, true);
+        lock_identity_ends(m, TL_LOCK_MUTEX, true);
     return rc;
 }

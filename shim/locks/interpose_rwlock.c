@@ -87,7 +87,7 @@ TL__WRAPPER(int, pthread_rwlock_clockwrlock, pthread_rwlock_t *restrict rw, cloc
 static void rwlock_unlock_checked(pthread_rwlock_t *rw)
 {
     struct tl__lock *l = lock_table_find((uintptr_t)rw);
-    if (!l || lock_call_released(l) || locks_held.overflow)
+    if ((l && lock_call_released(l)) || locks_held.overflow)
         return;
     int writer = rwlock_writer(rw);
     if (!rwlock_is_locked(rw))
@@ -108,7 +108,7 @@ TL__WRAPPER(int, pthread_rwlock_init, pthread_rwlock_t *restrict rw,
 {
     int rc = TL__REAL(pthread_rwlock_init)(rw, attr);
     if (rc == 0 && locks_checking(rw))
-        lock_identity_ends(rw, false);
+        lock_identity_ends(rw, TL_LOCK_RWLOCK, false);
     return rc;
 }
 
@@ -119,6 +119,6 @@ TL__WRAPPER(int, pthread_rwlock_destroy, pthread_rwlock_t *rw)
         lock_misuse(TL_MISUSE_DESTROY_LOCKED, (uintptr_t)rw, TL_LOCK_RWLOCK, 0);
     int rc = TL__REAL(pthread_rwlock_destroy)(rw);
     if (rc == 0 && checked)
-        lock_identity_ends(rw, true);
+        lock_identity_ends(rw, TL_LOCK_RWLOCK, true);
     return rc;
 }

@@ -75,7 +75,11 @@ bool locks_start(void)
 {
     if (!shim_ready())
         return false;
-    if (!lazy_once_run(&start_once, start_once_body))
+    /* Loading the unwinder sets errno on its way; the host's call must not see it. */
+    int saved = errno;
+    bool started = lazy_once_run(&start_once, start_once_body);
+    errno = saved;
+    if (!started)
         return false;
     return atomic_load_explicit(&locks_state, memory_order_acquire) == LOCKS_ON;
 }

@@ -142,7 +142,7 @@ bool mutex_is_destroyed(const pthread_mutex_t *m);
 /* Shared by the pthread and C11 wrappers (interpose_mutex.c). */
 void mutex_unlock_checked(pthread_mutex_t *m, enum tl__lock_type type);
 bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type); /* false: not checked */
-void lock_identity_ends(const void *lock, bool destroy);
+void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy);
 
 /* The caller's kernel tid. */
 int locks_tid(void);
