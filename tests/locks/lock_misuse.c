@@ -60,8 +60,8 @@ static void cond_wrong_mutex(void)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000;
     }
-    printf("wait with another mutex: %d\n",
-           pthread_cond_timedwait(&cond, &m2, &deadline)); /* MISUSE_COND */
+    int rc = pthread_cond_timedwait(&cond, &m2, &deadline); /* MISUSE_COND */
+    printf("wait with another mutex: %d\n", rc);
     pthread_mutex_unlock(&m2);
     pthread_mutex_lock(&m);
     done = 1;
