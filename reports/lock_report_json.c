@@ -47,7 +47,8 @@ static void write_thread(struct tl__json_writer *w, const struct tl__lock_thread
     tl__jw_end_object(w);
 }
 
-static void write_deadlocked_thread(struct tl__json_writer *w, const struct tl__deadlocked_thread *t)
+static void write_deadlocked_thread(struct tl__json_writer *w,
+                                    const struct tl__deadlocked_thread *t)
 {
     tl__jw_begin_object(w);
     write_thread_members(w, &t->thread);

@@ -20,12 +20,12 @@ enum tl__held_mode {
 
 struct tl__held {
     struct tl__lock *lock;
-    uint32_t id;      /* the lock's identity when taken */
-    uint8_t mode;     /* enum tl__held_mode */
-    uint8_t trylock;  /* taken by a trylock */
-    uint16_t depth;   /* recursive re-entries by this thread, beyond the first */
-    uintptr_t pc;     /* where it was taken: the return address of the lock call */
-    uintptr_t frame;  /* the caller's stack pointer at that call: same value, same frame */
+    uint32_t id;     /* the lock's identity when taken */
+    uint8_t mode;    /* enum tl__held_mode */
+    uint8_t trylock; /* taken by a trylock */
+    uint16_t depth;  /* recursive re-entries by this thread, beyond the first */
+    uintptr_t pc;    /* where it was taken: the return address of the lock call */
+    uintptr_t frame; /* the caller's stack pointer at that call: same value, same frame */
 };
 
 struct tl__held_set {

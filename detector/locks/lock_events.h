@@ -22,15 +22,11 @@ enum tl__misuse_kind {
     TL_MISUSE_KINDS
 };
 
-enum tl__deadlock_kind {
-    TL_DEADLOCK_SELF_LOCK,
-    TL_DEADLOCK_LOCK_CYCLE,
-    TL_DEADLOCK_KINDS
-};
+enum tl__deadlock_kind { TL_DEADLOCK_SELF_LOCK, TL_DEADLOCK_LOCK_CYCLE, TL_DEADLOCK_KINDS };
 
-#define TL_MISUSE_MAX            128u /* distinct (kind, call site) groups */
-#define TL_DEADLOCK_MAX          8u
-#define TL_DEADLOCK_MAX_THREADS  8u
+#define TL_MISUSE_MAX           128u /* distinct (kind, call site) groups */
+#define TL_DEADLOCK_MAX         8u
+#define TL_DEADLOCK_MAX_THREADS 8u
 
 /* A thread as the lock reports name it. */
 struct tl__lock_actor {
@@ -40,12 +36,12 @@ struct tl__lock_actor {
 };
 
 struct tl__misuse_record {
-    uint8_t kind;           /* enum tl__misuse_kind */
-    uint8_t lock_type;      /* enum tl__lock_type */
+    uint8_t kind;      /* enum tl__misuse_kind */
+    uint8_t lock_type; /* enum tl__lock_type */
     uintptr_t lock_addr;
-    uintptr_t other_addr;   /* cond_wrong_mutex: the mutex the other waits use; else 0 */
+    uintptr_t other_addr; /* cond_wrong_mutex: the mutex the other waits use; else 0 */
     struct tl__lock_actor thread;
-    uint32_t count;         /* times seen at this call site */
+    uint32_t count; /* times seen at this call site */
     uint16_t nframes;
     void *frames[TL_ORDER_STACK_DEPTH];
 };

@@ -116,10 +116,9 @@ static bool build_misuse(struct tl__lock_findings *f)
         m->thread = thread_ref(&r->thread);
         m->stack = symbolised(r->frames, r->nframes);
         m->lock = lock_ref(r->lock_addr, r->lock_type);
-        m->other = lock_ref(r->other_addr, r->other_addr ? r->lock_type == TL_LOCK_COND
-                                                               ? TL_LOCK_MUTEX
-                                                               : r->lock_type
-                                                         : 0);
+        m->other = lock_ref(
+            r->other_addr,
+            r->other_addr ? r->lock_type == TL_LOCK_COND ? TL_LOCK_MUTEX : r->lock_type : 0);
     }
     return true;
 }

@@ -65,7 +65,7 @@ struct tl__lock_order_cycle {
 
 struct tl__lock_misuse {
     const char *kind;
-    unsigned count; /* times at this call site */
+    unsigned count;                    /* times at this call site */
     struct tl__lock_thread_ref thread; /* the first time */
     struct tl__lock_stack stack;
     struct tl__lock_ref lock;

@@ -27,8 +27,8 @@ struct graph {
 
 static struct graph *_Atomic graph_memory;
 static atomic_flag graph_lock = ATOMIC_FLAG_INIT;
-static uint32_t nedges;   /* under graph_lock */
-static uint32_t search;   /* the current search's stamp, under graph_lock */
+static uint32_t nedges; /* under graph_lock */
+static uint32_t search; /* the current search's stamp, under graph_lock */
 static struct tl__order_cycle cycles[TL_ORDER_MAX_CYCLES];
 static uint32_t ncycles;
 static _Atomic uint64_t edges_not_tracked, cycles_not_recorded, cycles_found;

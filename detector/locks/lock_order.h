@@ -51,7 +51,8 @@ struct tl__order_edge {
 
 struct tl__order_cycle {
     uint32_t nedges;
-    uint32_t edges[TL_ORDER_CYCLE_MAX]; /* edge indexes, in cycle order: edges[i].to == [i+1].from */
+    uint32_t
+        edges[TL_ORDER_CYCLE_MAX]; /* edge indexes, in cycle order: edges[i].to == [i+1].from */
 };
 
 struct tl__order_stats {

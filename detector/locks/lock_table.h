@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TL_LOCK_TABLE_SLOTS       (1u << 21) /* 64 MiB of address space, touched as used */
-#define TL_LOCK_TABLE_MAX_TRACKED (1u << 20) /* half the slots: probes stay short */
+#define TL_LOCK_TABLE_SLOTS       (1u << 21)        /* 64 MiB of address space, touched as used */
+#define TL_LOCK_TABLE_MAX_TRACKED (1u << 20)        /* half the slots: probes stay short */
 #define TL_LOCK_ID_MAX            ((1u << 30) - 1u) /* the order graph packs two ids in 60 bits */
 
 enum tl__lock_type {

@@ -10,7 +10,7 @@
 struct cond_wait {
     struct tl__lock *cond;
     uintptr_t mutex;
-    bool held;          /* the mutex was in the held set, and is restored from saved */
+    bool held; /* the mutex was in the held set, and is restored from saved */
     struct tl__held saved;
 };
 

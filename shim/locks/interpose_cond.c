@@ -12,8 +12,8 @@ TL__WRAPPER(int, pthread_cond_wait, pthread_cond_t *restrict cond, pthread_mutex
     return rc;
 }
 
-TL__WRAPPER(int, pthread_cond_timedwait, pthread_cond_t *restrict cond,
-            pthread_mutex_t *restrict m, const struct timespec *restrict abstime)
+TL__WRAPPER(int, pthread_cond_timedwait, pthread_cond_t *restrict cond, pthread_mutex_t *restrict m,
+            const struct timespec *restrict abstime)
 {
     struct cond_wait w;
     if (!cond_wait_begin(&w, cond, m, TL_LOCK_MUTEX, LOCK_CALL_SITE))
@@ -23,8 +23,8 @@ TL__WRAPPER(int, pthread_cond_timedwait, pthread_cond_t *restrict cond,
     return rc;
 }
 
-TL__WRAPPER(int, pthread_cond_clockwait, pthread_cond_t *restrict cond,
-            pthread_mutex_t *restrict m, clockid_t clock, const struct timespec *restrict abstime)
+TL__WRAPPER(int, pthread_cond_clockwait, pthread_cond_t *restrict cond, pthread_mutex_t *restrict m,
+            clockid_t clock, const struct timespec *restrict abstime)
 {
     struct cond_wait w;
     if (!cond_wait_begin(&w, cond, m, TL_LOCK_MUTEX, LOCK_CALL_SITE))

@@ -11,7 +11,7 @@
     if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, LOCK_CALL_SITE))                                  \
         return (call);                                                                             \
     if (c.held_index >= 0) {                                                                       \
-        if ((blocking) == 2 && mutex_relock_hangs(m) && mutex_owned_by_caller(m))                 \
+        if ((blocking) == 2 && mutex_relock_hangs(m) && mutex_owned_by_caller(m))                  \
             lock_self_lock(&c);                                                                    \
     } else if (blocking) {                                                                         \
         lock_call_order(&c, false);                                                                \

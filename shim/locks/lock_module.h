@@ -51,10 +51,10 @@ struct lock_call {
     struct tl__lock *lock;
     uintptr_t addr;
     uint32_t id;
-    uint8_t type;       /* enum tl__lock_type */
-    int held_index;     /* the entry when this thread holds it already, else -1 */
-    uintptr_t pc;       /* the caller's return address */
-    uintptr_t frame;    /* the wrapper's frame address: equal for calls from the same frame */
+    uint8_t type;    /* enum tl__lock_type */
+    int held_index;  /* the entry when this thread holds it already, else -1 */
+    uintptr_t pc;    /* the caller's return address */
+    uintptr_t frame; /* the wrapper's frame address: equal for calls from the same frame */
 };
 
 /* For the wrappers: where they were called from. */
@@ -76,9 +76,8 @@ static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum t
     c->type = (uint8_t)type;
     c->pc = pc;
     c->frame = frame;
-    if (__builtin_expect(atomic_load_explicit(&c->lock->flags, memory_order_relaxed) &
-                             TL_LOCKF_DESTROYED,
-                         0))
+    if (__builtin_expect(
+            atomic_load_explicit(&c->lock->flags, memory_order_relaxed) & TL_LOCKF_DESTROYED, 0))
         lock_destroyed_seen(c);
     c->id = lock_identity(c->lock);
     c->held_index = held_find(&locks_held, c->lock);
@@ -107,9 +106,12 @@ static inline void lock_call_acquired(const struct lock_call *c, enum tl__held_m
         locks_held.e[c->held_index].depth++;
         return;
     }
-    struct tl__held h = {
-        .lock = c->lock, .id = c->id, .mode = (uint8_t)mode, .trylock = trylock,
-        .pc = c->pc, .frame = c->frame};
+    struct tl__held h = {.lock = c->lock,
+                         .id = c->id,
+                         .mode = (uint8_t)mode,
+                         .trylock = trylock,
+                         .pc = c->pc,
+                         .frame = c->frame};
     held_push(&locks_held, &h);
 }
 

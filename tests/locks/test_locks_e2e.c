@@ -150,8 +150,10 @@ static void abba_is_one_inversion_with_both_stacks(void **state)
     assert_int_equal(tl__json_length(member(cycle, "locks")), 2);
     const struct tl__json *edges = member(cycle, "edges");
     assert_int_equal(tl__json_length(edges), 2);
-    int a_held = line_of("lock_abba.c", "LINE_A_HELD"), b_acq = line_of("lock_abba.c", "LINE_B_ACQUIRED");
-    int b_held = line_of("lock_abba.c", "LINE_B_HELD"), a_acq = line_of("lock_abba.c", "LINE_A_ACQUIRED");
+    int a_held = line_of("lock_abba.c", "LINE_A_HELD"),
+        b_acq = line_of("lock_abba.c", "LINE_B_ACQUIRED");
+    int b_held = line_of("lock_abba.c", "LINE_B_HELD"),
+        a_acq = line_of("lock_abba.c", "LINE_A_ACQUIRED");
     bool seen_ab = false, seen_ba = false;
     for (size_t i = 0; i < 2; i++) {
         const struct tl__json *e = tl__json_index(edges, i);
@@ -163,8 +165,7 @@ static void abba_is_one_inversion_with_both_stacks(void **state)
         seen_ba = seen_ba || (h == b_held && a == a_acq);
         /* Both locks were taken in the same frame: H's stack goes on to the thread's start. */
         assert_true(tl__json_length(held) > 1);
-        const char *routine =
-            tl__json_string(member(member(e, "thread"), "start_routine"));
+        const char *routine = tl__json_string(member(member(e, "thread"), "start_routine"));
         assert_true(strcmp(routine, "a_then_b") == 0 || strcmp(routine, "b_then_a") == 0);
     }
     assert_true(seen_ab);
@@ -233,7 +234,8 @@ static void cxx_std_mutex_abba_is_found(void **state)
     run(&r, locks_lib, "", "lock_cxx_abba", "");
     assert_int_equal(r.status, 66);
     assert_int_equal(count(&r, "lock_order"), 1);
-    const struct tl__json *edges = member(tl__json_index(member(r.report, "lock_order"), 0), "edges");
+    const struct tl__json *edges =
+        member(tl__json_index(member(r.report, "lock_order"), 0), "edges");
     int b_line = line_of("lock_cxx_abba.cpp", "CXX_B_ACQUIRED");
     int a_line = line_of("lock_cxx_abba.cpp", "CXX_A_ACQUIRED");
     unsigned seen = 0;

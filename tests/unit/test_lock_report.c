@@ -18,39 +18,67 @@
 #include "text_report.h"
 
 static struct tl__frame held_frames[] = {
-    {.pc = 0x401010, .function = "worker", .file = "/src/abba.c", .line = 10, .module = "/bin/abba"},
+    {.pc = 0x401010,
+     .function = "worker",
+     .file = "/src/abba.c",
+     .line = 10,
+     .module = "/bin/abba"},
 };
 static struct tl__frame acquired_frames[] = {
-    {.pc = 0x401020, .function = "worker", .file = "/src/abba.c", .line = 11, .module = "/bin/abba"},
+    {.pc = 0x401020,
+     .function = "worker",
+     .file = "/src/abba.c",
+     .line = 11,
+     .module = "/bin/abba"},
     {.pc = 0x7f0000001000, .function = "start_thread", .module = "/lib/libc.so.6"},
 };
 static struct tl__lock_ref cycle_locks[] = {{0xa000, "mutex"}, {0xb000, "mutex"}};
 static struct tl__lock_order_edge cycle_edges[] = {
-    {.from = {0xa000, "mutex"}, .to = {0xb000, "mutex"}, .held_as = "write",
-     .acquired_as = "write", .thread = {.tid = 11, .name = "w1", .start_routine = "a_then_b"},
-     .held_at = {held_frames, 1}, .acquired_at = {acquired_frames, 2}},
-    {.from = {0xb000, "mutex"}, .to = {0xa000, "mutex"}, .held_as = "read",
-     .acquired_as = "write", .thread = {.tid = 12, .name = "w2", .start_routine = NULL},
-     .held_at = {held_frames, 1}, .acquired_at = {acquired_frames, 1}},
+    {.from = {0xa000, "mutex"},
+     .to = {0xb000, "mutex"},
+     .held_as = "write",
+     .acquired_as = "write",
+     .thread = {.tid = 11, .name = "w1", .start_routine = "a_then_b"},
+     .held_at = {held_frames, 1},
+     .acquired_at = {acquired_frames, 2}},
+    {.from = {0xb000, "mutex"},
+     .to = {0xa000, "mutex"},
+     .held_as = "read",
+     .acquired_as = "write",
+     .thread = {.tid = 12, .name = "w2", .start_routine = NULL},
+     .held_at = {held_frames, 1},
+     .acquired_at = {acquired_frames, 1}},
 };
 static struct tl__lock_order_cycle cycles_fixture[] = {{cycle_locks, 2, cycle_edges, 2}};
 static struct tl__lock_misuse misuse_fixture[] = {
-    {.kind = "unlock_unlocked", .count = 3, .thread = {.tid = 7, .name = "main"},
-     .stack = {acquired_frames, 1}, .lock = {0xc000, "mutex"}},
+    {.kind = "unlock_unlocked",
+     .count = 3,
+     .thread = {.tid = 7, .name = "main"},
+     .stack = {acquired_frames, 1},
+     .lock = {0xc000, "mutex"}},
 };
 static struct tl__lock_held_ref holds_fixture[] = {{{0xd000, "mutex"}, {held_frames, 1}}};
 static struct tl__deadlocked_thread deadlocked_fixture[] = {
     {.thread = {.tid = 9, .name = "stuck", .start_routine = "relock"},
-     .created_at = {acquired_frames, 1}, .stack = {acquired_frames, 2},
-     .waits_for = {0xd000, "mutex"}, .waits_for_owner = 9, .holds = holds_fixture, .nholds = 1},
+     .created_at = {acquired_frames, 1},
+     .stack = {acquired_frames, 2},
+     .waits_for = {0xd000, "mutex"},
+     .waits_for_owner = 9,
+     .holds = holds_fixture,
+     .nholds = 1},
 };
 static struct tl__deadlock deadlocks_fixture[] = {{"self_lock", deadlocked_fixture, 1}};
 
 static struct tl__lock_findings locks_fixture = {
-    .deadlocks = deadlocks_fixture, .ndeadlocks = 1,
-    .cycles = cycles_fixture, .ncycles = 1,
-    .misuse = misuse_fixture, .nmisuse = 1,
-    .locks_tracked = 4, .locks_not_tracked = 2, .edges = 2,
+    .deadlocks = deadlocks_fixture,
+    .ndeadlocks = 1,
+    .cycles = cycles_fixture,
+    .ncycles = 1,
+    .misuse = misuse_fixture,
+    .nmisuse = 1,
+    .locks_tracked = 4,
+    .locks_not_tracked = 2,
+    .edges = 2,
 };
 
 static struct tl__findings findings_with(const struct tl__lock_findings *locks)
