@@ -19,11 +19,16 @@ enum tl__held_mode {
 };
 
 struct tl__held {
+    uintptr_t addr; /* the lock's address: what an unlock looks for, without the table */
     struct tl__lock *lock;
     uint32_t id;     /* the lock's identity when taken */
     uint8_t mode;    /* enum tl__held_mode */
     uint8_t trylock; /* taken by a trylock */
     uint16_t depth;  /* recursive re-entries by this thread, beyond the first */
+    /* The lock last taken under this one, with its edge known (lock_order.h), and how: taking
+     * it again under this one alone needs no look-up at all. 0 = none yet. */
+    uint32_t last_to;
+    uint8_t last_read;
     uintptr_t pc;    /* where it was taken: the return address of the lock call */
     uintptr_t frame; /* the caller's stack pointer at that call: same value, same frame */
 };
@@ -45,12 +50,12 @@ static inline bool held_push(struct tl__held_set *s, const struct tl__held *h)
     return true;
 }
 
-/* The entry of lock l, the most recent first (locks are mostly released in reverse order); -1
- * when l is not held (or was lost to overflow). */
-static inline int held_find(const struct tl__held_set *s, const struct tl__lock *l)
+/* The entry of the lock at addr, the most recent first (locks are mostly released in reverse
+ * order); -1 when it is not held (or was lost to overflow). */
+static inline int held_find(const struct tl__held_set *s, uintptr_t addr)
 {
     for (int i = (int)s->n - 1; i >= 0; i--)
-        if (s->e[i].lock == l)
+        if (s->e[i].addr == addr)
             return i;
     return -1;
 }

@@ -1,5 +1,5 @@
 /* Address -> lock state, for every lock the lock module has seen: a lock-free open-addressing
- * table, one 32-byte slot per lock, in memory mapped on first use (docs/locks.md).
+ * table, one 24-byte slot per lock, in memory mapped on first use (docs/locks.md).
  *
  * A slot is claimed once for an address and keeps it for the life of the process; what changes is
  * the lock's identity, the node of the order graph (lock_order.h). pthread_mutex_init/destroy and
@@ -39,14 +39,18 @@ struct tl__lock {
     _Atomic uint8_t type;   /* enum tl__lock_type, of the latest use */
     _Atomic uint8_t flags;  /* enum tl__lock_flag */
     uint16_t reserved;
-    /* Condition variables only: the mutex of the waits under way, and how many there are
-     * (cond_wrong_mutex). */
-    _Atomic uintptr_t cond_mutex;
-    _Atomic uint32_t cond_waiters;
-    uint32_t reserved2;
+    /* Condition variables only (cond_wrong_mutex): how many waits are under way, and the mutex
+     * they use, in one word so that both change together: TL_COND_WAITERS(s) and
+     * TL_COND_MUTEX(s). User-space addresses fit in 48 bits on x86-64 and arm64. */
+    _Atomic uint64_t cond_state;
 };
 
-_Static_assert(sizeof(struct tl__lock) == 32, "a tracked lock is 32 bytes");
+#define TL_COND_MUTEX_BITS  48
+#define TL_COND_MUTEX(s)    ((uintptr_t)((s) & ((1ull << TL_COND_MUTEX_BITS) - 1)))
+#define TL_COND_WAITERS(s)  ((unsigned)((s) >> TL_COND_MUTEX_BITS))
+#define TL_COND_STATE(w, m) ((uint64_t)(w) << TL_COND_MUTEX_BITS | (uint64_t)(m))
+
+_Static_assert(sizeof(struct tl__lock) == 24, "a tracked lock is 24 bytes");
 
 struct tl__lock_table_stats {
     uint64_t tracked;     /* distinct addresses in the table */

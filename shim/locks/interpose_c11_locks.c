@@ -13,13 +13,10 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
     struct lock_call c;                                                                            \
     if (!lock_call_begin(&c, (m), TL_LOCK_C11, LOCK_CALL_SITE))                                    \
         return (call);                                                                             \
-    if (c.held_index >= 0) {                                                                       \
-        if ((blocking) == 2 && mutex_relock_hangs(as_mutex(m)) &&                                  \
-            mutex_owned_by_caller(as_mutex(m)))                                                    \
-            lock_self_lock(&c);                                                                    \
-    } else if (blocking) {                                                                         \
-        lock_call_order(&c, false);                                                                \
-    }                                                                                              \
+    lock_call_prepare(&c, (blocking) != 0, false);                                                 \
+    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                              \
+        mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                    \
+        lock_self_lock(&c);                                                                        \
     int rc = (call);                                                                               \
     if (rc == thrd_success)                                                                        \
         lock_call_acquired(&c, TL_HELD_WRITE, !(blocking));                                        \
@@ -42,8 +39,8 @@ TL__WRAPPER(int, mtx_timedlock, mtx_t *restrict m, const struct timespec *restri
 
 TL__WRAPPER(int, mtx_unlock, mtx_t *m)
 {
-    if (locks_checking(m))
-        mutex_unlock_checked(as_mutex(m), TL_LOCK_C11);
+    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+        mutex_unlock_unheld(as_mutex(m), TL_LOCK_C11);
     return TL__REAL(mtx_unlock)(m);
 }
 

@@ -10,12 +10,10 @@
     struct lock_call c;                                                                            \
     if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, LOCK_CALL_SITE))                                  \
         return (call);                                                                             \
-    if (c.held_index >= 0) {                                                                       \
-        if ((blocking) == 2 && mutex_relock_hangs(m) && mutex_owned_by_caller(m))                  \
-            lock_self_lock(&c);                                                                    \
-    } else if (blocking) {                                                                         \
-        lock_call_order(&c, false);                                                                \
-    }                                                                                              \
+    lock_call_prepare(&c, (blocking) != 0, false);                                                 \
+    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
+        mutex_owned_by_caller(m))                                                                  \
+        lock_self_lock(&c);                                                                        \
     int rc = (call);                                                                               \
     if (rc == 0)                                                                                   \
         lock_call_acquired(&c, TL_HELD_WRITE, !(blocking));                                        \
@@ -46,10 +44,9 @@ TL__WRAPPER(int, pthread_mutex_clocklock, pthread_mutex_t *restrict m, clockid_t
 
 /* Misuse is judged by glibc's own record of the mutex, not only ours: a mutex another process
  * locked (process-shared) or one locked before checking began has no entry in our held set. */
-void mutex_unlock_checked(pthread_mutex_t *m, enum tl__lock_type type)
+void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type)
 {
-    struct tl__lock *l = lock_table_find((uintptr_t)m);
-    if ((l && lock_call_released(l)) || locks_held.overflow)
+    if (locks_self.held.overflow)
         return;
     if (!mutex_is_locked(m))
         lock_misuse(TL_MISUSE_UNLOCK_UNLOCKED, (uintptr_t)m, type, 0);
@@ -59,8 +56,8 @@ void mutex_unlock_checked(pthread_mutex_t *m, enum tl__lock_type type)
 
 TL__WRAPPER(int, pthread_mutex_unlock, pthread_mutex_t *m)
 {
-    if (locks_checking(m))
-        mutex_unlock_checked(m, TL_LOCK_MUTEX);
+    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+        mutex_unlock_unheld(m, TL_LOCK_MUTEX);
     return TL__REAL(pthread_mutex_unlock)(m);
 }
 

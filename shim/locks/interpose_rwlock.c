@@ -31,8 +31,7 @@ static int rwlock_writer(const pthread_rwlock_t *rw)
     struct lock_call c;                                                                            \
     if (!lock_call_begin(&c, (rw), TL_LOCK_RWLOCK, LOCK_CALL_SITE))                                \
         return (call);                                                                             \
-    if (c.held_index < 0 && (blocking))                                                            \
-        lock_call_order(&c, (read) && reads_are_recursive(rw));                                    \
+    lock_call_prepare(&c, (blocking), (read) && reads_are_recursive(rw));                          \
     int rc = (call);                                                                               \
     if (rc == 0)                                                                                   \
         lock_call_acquired(&c, (read) ? TL_HELD_READ : TL_HELD_WRITE, !(blocking));                \
@@ -84,10 +83,9 @@ TL__WRAPPER(int, pthread_rwlock_clockwrlock, pthread_rwlock_t *restrict rw, cloc
 
 /* Only what glibc's record proves is misuse: unlocked, or write-held by another thread. A read
  * hold of another thread cannot be told from one taken before checking began, so it is let be. */
-static void rwlock_unlock_checked(pthread_rwlock_t *rw)
+static void rwlock_unlock_unheld(pthread_rwlock_t *rw)
 {
-    struct tl__lock *l = lock_table_find((uintptr_t)rw);
-    if ((l && lock_call_released(l)) || locks_held.overflow)
+    if (locks_self.held.overflow)
         return;
     int writer = rwlock_writer(rw);
     if (!rwlock_is_locked(rw))
@@ -98,8 +96,8 @@ static void rwlock_unlock_checked(pthread_rwlock_t *rw)
 
 TL__WRAPPER(int, pthread_rwlock_unlock, pthread_rwlock_t *rw)
 {
-    if (locks_checking(rw))
-        rwlock_unlock_checked(rw);
+    if (locks_checking(rw) && !lock_call_released((uintptr_t)rw))
+        rwlock_unlock_unheld(rw);
     return TL__REAL(pthread_rwlock_unlock)(rw);
 }
 

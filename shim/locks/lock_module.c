@@ -20,10 +20,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-TL_LOCKS_TLS struct tl__held_set locks_held;
-TL_LOCKS_TLS unsigned locks_busy;
+TL_LOCKS_TLS struct locks_thread locks_self;
 _Atomic int locks_state = LOCKS_UNKNOWN;
-uintptr_t locks_own_lo, locks_own_len;
+_Atomic uintptr_t locks_skip_lo = 0, locks_skip_len = UINTPTR_MAX;
+static uintptr_t own_lo, own_len;
 
 static char own_marker; /* an object in the shim's own data, to find the shim by */
 
@@ -48,8 +48,8 @@ static int find_own_data(struct dl_phdr_info *info, size_t size, void *ctx)
     }
     if (!mine)
         return 0;
-    locks_own_lo = lo;
-    locks_own_len = hi - lo;
+    own_lo = lo;
+    own_len = hi - lo;
     return 1;
 }
 
@@ -61,14 +61,19 @@ static void fork_child(void)
 
 static void start_once_body(void)
 {
-    locks_busy++;
+    locks_self.busy++;
     dl_iterate_phdr(find_own_data, NULL);
     pthread_atfork(NULL, NULL, fork_child);
     /* The unwinder now, while this thread holds no lock we track: loading it later, from a slow
      * path with host locks held, would take the loader's lock under them. */
     stack_capture_init();
+    if (tl__cfg.locks) {
+        /* The length first: a reader that pairs the old base with the new length skips all. */
+        atomic_store_explicit(&locks_skip_len, own_len, memory_order_relaxed);
+        atomic_store_explicit(&locks_skip_lo, own_lo, memory_order_relaxed);
+    }
     atomic_store_explicit(&locks_state, tl__cfg.locks ? LOCKS_ON : LOCKS_OFF, memory_order_release);
-    locks_busy--;
+    locks_self.busy--;
 }
 
 bool locks_start(void)
@@ -82,6 +87,76 @@ bool locks_start(void)
     if (!started)
         return false;
     return atomic_load_explicit(&locks_state, memory_order_acquire) == LOCKS_ON;
+}
+
+bool locks_checking_slow(const void *addr)
+{
+    int state = atomic_load_explicit(&locks_state, memory_order_acquire);
+    if (state == LOCKS_OFF || (state == LOCKS_UNKNOWN && !locks_start()))
+        return false;
+    return (uintptr_t)addr - own_lo >= own_len;
+}
+
+struct tl__lock *locks_lookup_slow(uintptr_t addr, enum tl__lock_type type)
+{
+    struct tl__lock *l = lock_table_get(addr, type);
+    if (l)
+        locks_self.cache[(addr >> 6) % LOCKS_CACHE_SIZE] = (struct locks_cache_entry){addr, l};
+    return l;
+}
+
+static void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h,
+                                bool acquired_read);
+static void lock_destroyed_seen(struct lock_call *c);
+
+/* The edge set's key (lock_order.c's layout), for this thread's cache of known edges. */
+static uint64_t edge_key(uint32_t from, uint32_t to, bool held_read, bool acquired_read)
+{
+    return (uint64_t)from << 32 | (uint64_t)to << 2 | (uint64_t)held_read << 1 | acquired_read;
+}
+
+void lock_call_order(const struct lock_call *c, bool acquired_read)
+{
+    for (uint32_t i = 0; i < locks_self.held.n; i++) {
+        struct tl__held *h = &locks_self.held.e[i];
+        if (h->id == 0 || c->id == 0 || h->addr == c->addr)
+            continue;
+        uint64_t key = edge_key(h->id, c->id, h->mode == TL_HELD_READ, acquired_read);
+        uint64_t *cached = &locks_self.edge_cache[(key ^ (key >> 32)) % LOCKS_EDGE_CACHE_SIZE];
+        if (*cached != key) {
+            if (!lock_order_known(h->id, c->id, h->mode == TL_HELD_READ, acquired_read))
+                lock_order_new_edge(c, h, acquired_read);
+            *cached = key;
+        }
+        h->last_to = c->id;
+        h->last_read = acquired_read;
+    }
+}
+
+void lock_call_with_held(struct lock_call *c, bool blocking, bool acquired_read)
+{
+    c->held_index = held_find(&locks_self.held, c->addr);
+    if (c->held_index < 0 && blocking)
+        lock_call_order(c, acquired_read);
+}
+
+bool lock_release_slow(uintptr_t addr)
+{
+    int i = held_find(&locks_self.held, addr);
+    if (i < 0)
+        return false;
+    if (locks_self.held.e[i].depth)
+        locks_self.held.e[i].depth--;
+    else
+        held_remove(&locks_self.held, i);
+    return true;
+}
+
+void lock_call_name(struct lock_call *c)
+{
+    if (atomic_load_explicit(&c->lock->flags, memory_order_relaxed) & TL_LOCKF_DESTROYED)
+        lock_destroyed_seen(c);
+    c->id = lock_identity(c->lock);
 }
 
 int locks_tid(void)
@@ -103,24 +178,25 @@ static uint16_t capture(void **frames, unsigned max)
 }
 
 /* Lock calls that an unwinder of ours makes (libunwind's own locks, while the shim captures a
- * creation stack or a live dump) are threadleak's, not the host's. Checked only on the slow
+ * creation stack or a live dump), and those of threadleak's own threads, are not the host's. Checked only on the slow
  * paths: such a lock may pass through the held set, but it makes no edge and no finding. */
 static bool inside_own_work(void)
 {
-    return stack_capture_inside();
+    return stack_capture_inside() || tl__self_is_tool;
 }
 
-void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h, bool acquired_read)
+static void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h,
+                                bool acquired_read)
 {
     if (inside_own_work())
         return;
     int saved = errno;
-    locks_busy++;
+    locks_self.busy++;
     struct tl__order_edge e; /* ~350 bytes of the host's stack, as a libc call may take */
     memset(&e, 0, sizeof e);
     e.from = h->id;
     e.to = c->id;
-    e.from_addr = atomic_load_explicit(&h->lock->addr, memory_order_relaxed);
+    e.from_addr = h->addr;
     e.to_addr = c->addr;
     e.from_type = atomic_load_explicit(&h->lock->type, memory_order_relaxed);
     e.to_type = c->type;
@@ -135,7 +211,7 @@ void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h, bo
     e.site.held_same_frame = h->frame == c->frame && h->pc != c->pc;
     e.site.nframes = capture(e.site.frames, TL_ORDER_STACK_DEPTH);
     lock_order_add(&e);
-    locks_busy--;
+    locks_self.busy--;
     errno = saved;
 }
 
@@ -145,7 +221,7 @@ void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type t
     if (inside_own_work())
         return;
     int saved = errno;
-    locks_busy++;
+    locks_self.busy++;
     struct tl__misuse_record r;
     memset(&r, 0, sizeof r);
     r.kind = (uint8_t)kind;
@@ -155,11 +231,11 @@ void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type t
     fill_actor(&r.thread);
     r.nframes = capture(r.frames, TL_ORDER_STACK_DEPTH);
     lock_misuse_note(&r);
-    locks_busy--;
+    locks_self.busy--;
     errno = saved;
 }
 
-void lock_destroyed_seen(struct lock_call *c)
+static void lock_destroyed_seen(struct lock_call *c)
 {
     /* glibc marks a destroyed mutex (kind -1); a lock at the same address without that mark is a
      * new one, made without an init call (PTHREAD_MUTEX_INITIALIZER in reused memory). An rwlock
@@ -189,7 +265,7 @@ void lock_self_lock(const struct lock_call *c)
     if (inside_own_work())
         return;
     int saved = errno;
-    locks_busy++;
+    locks_self.busy++;
     /* Too large for a host's stack: one record, for one deadlock at a time. */
     static struct tl__deadlock_record r;
     static atomic_flag r_busy = ATOMIC_FLAG_INIT;
@@ -207,8 +283,8 @@ void lock_self_lock(const struct lock_call *c)
     t->nframes = capture(t->frames, TL_ORDER_STACK_DEPTH);
     t->waits_for = (struct tl__deadlock_lock){c->addr, c->type, c->pc};
     t->waits_for_owner = t->thread.tid;
-    for (uint32_t i = 0; i < locks_held.n && t->nholds < TL_HELD_MAX; i++) {
-        const struct tl__held *h = &locks_held.e[i];
+    for (uint32_t i = 0; i < locks_self.held.n && t->nholds < TL_HELD_MAX; i++) {
+        const struct tl__held *h = &locks_self.held.e[i];
         t->holds[t->nholds++] = (struct tl__deadlock_lock){
             atomic_load_explicit(&h->lock->addr, memory_order_relaxed),
             atomic_load_explicit(&h->lock->type, memory_order_relaxed), h->pc};
@@ -218,7 +294,7 @@ void lock_self_lock(const struct lock_call *c)
     report_deadlock_now();
     if (tl__cfg.deadlock == TL_DEADLOCK_ABORT)
         abort();
-    locks_busy--;
+    locks_self.busy--;
     errno = saved;
 }
 
@@ -266,24 +342,24 @@ void locks_findings_free(struct tl__lock_findings *f)
 
 void locks_own_work_begin(void)
 {
-    locks_busy++;
+    locks_self.busy++;
 }
 
 void locks_own_work_end(void)
 {
-    locks_busy--;
+    locks_self.busy--;
 }
 
 /* A thread that ends holding a lock leaves it held for ever: every later lock of it waits. The
  * stack is where the thread took the lock (at exit, its own stack says nothing). */
 void locks_thread_exiting(void)
 {
-    if (locks_busy || atomic_load_explicit(&locks_state, memory_order_relaxed) != LOCKS_ON)
+    if (locks_self.busy || atomic_load_explicit(&locks_state, memory_order_relaxed) != LOCKS_ON)
         return;
     int saved = errno;
-    locks_busy++;
-    for (uint32_t i = 0; i < locks_held.n; i++) {
-        const struct tl__held *h = &locks_held.e[i];
+    locks_self.busy++;
+    for (uint32_t i = 0; i < locks_self.held.n; i++) {
+        const struct tl__held *h = &locks_self.held.e[i];
         struct tl__misuse_record r;
         memset(&r, 0, sizeof r);
         r.kind = TL_MISUSE_EXIT_HOLDING_LOCK;
@@ -294,7 +370,7 @@ void locks_thread_exiting(void)
         r.nframes = 1;
         lock_misuse_note(&r);
     }
-    locks_held.n = 0;
-    locks_busy--;
+    locks_self.held.n = 0;
+    locks_self.busy--;
     errno = saved;
 }

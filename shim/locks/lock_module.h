@@ -23,27 +23,61 @@
 
 #define TL_LOCKS_TLS __thread __attribute__((tls_model("initial-exec")))
 
-extern TL_LOCKS_TLS struct tl__held_set locks_held;
-/* Non-zero while the thread runs threadleak's own code (a report, a stack capture) or is one of
- * its threads: lock calls pass straight to libc. */
-extern TL_LOCKS_TLS unsigned locks_busy;
+#define LOCKS_CACHE_SIZE      8u
+#define LOCKS_EDGE_CACHE_SIZE 8u
+
+struct locks_cache_entry {
+    uintptr_t addr;
+    struct tl__lock *lock;
+};
+
+/* The calling thread's state, one TLS object: a wrapper computes its address once. */
+struct locks_thread {
+    /* Non-zero while the thread runs threadleak's own code (a report, a stack capture): lock
+     * calls pass straight to libc. */
+    unsigned busy;
+    struct tl__held_set held;
+    /* Which slot each recently used lock has: slots never move, so an entry never goes stale.
+     * The table's hash probe is made once per lock and thread, not once per call. */
+    struct locks_cache_entry cache[LOCKS_CACHE_SIZE];
+    /* The edges this thread knew already, by key: edges are never removed and identities never
+     * reused, so neither does this go stale. */
+    uint64_t edge_cache[LOCKS_EDGE_CACHE_SIZE];
+};
+
+extern TL_LOCKS_TLS struct locks_thread locks_self;
 
 enum locks_state { LOCKS_UNKNOWN, LOCKS_ON, LOCKS_OFF };
 extern _Atomic int locks_state;
-extern uintptr_t locks_own_lo, locks_own_len; /* the shim's own writable data */
+/* The addresses not checked: the shim's own writable data once the module is on; every address
+ * before that (and with locks=0), so that one comparison on the fast path covers both. */
+extern _Atomic uintptr_t locks_skip_lo, locks_skip_len;
 
-/* LOCKS_UNKNOWN -> ON or OFF once the shim has read its options; false until then. */
-bool locks_start(void);
+/* The fast path's exception: an address in the skipped range. Starts the module when it can;
+ * then says whether addr is the host's after all. */
+bool locks_checking_slow(const void *addr);
 
 /* True when a lock call on addr is the host's and is to be checked. */
 static inline bool locks_checking(const void *addr)
 {
-    if (__builtin_expect(locks_busy != 0 || tl__self_is_tool, 0))
+    if (__builtin_expect(locks_self.busy != 0, 0))
         return false;
-    int state = atomic_load_explicit(&locks_state, memory_order_relaxed);
-    if (__builtin_expect(state != LOCKS_ON, 0) && (state == LOCKS_OFF || !locks_start()))
-        return false;
-    return (uintptr_t)addr - locks_own_lo >= locks_own_len;
+    uintptr_t lo = atomic_load_explicit(&locks_skip_lo, memory_order_relaxed);
+    uintptr_t len = atomic_load_explicit(&locks_skip_len, memory_order_relaxed);
+    if (__builtin_expect((uintptr_t)addr - lo < len, 0))
+        return locks_checking_slow(addr);
+    return true;
+}
+
+/* The lock's slot, claimed on first use; NULL when the table is full. */
+struct tl__lock *locks_lookup_slow(uintptr_t addr, enum tl__lock_type type);
+
+static inline struct tl__lock *locks_lookup(uintptr_t addr, enum tl__lock_type type)
+{
+    struct locks_cache_entry *e = &locks_self.cache[(addr >> 6) % LOCKS_CACHE_SIZE];
+    if (__builtin_expect(e->addr == addr, 1))
+        return e->lock;
+    return locks_lookup_slow(addr, type);
 }
 
 /* One lock call under way. */
@@ -61,7 +95,9 @@ struct lock_call {
 #define LOCK_CALL_SITE                                                                             \
     (uintptr_t) __builtin_return_address(0), (uintptr_t)__builtin_frame_address(0)
 
-void lock_destroyed_seen(struct lock_call *c);
+/* The slow half of lock_call_begin: a lock without an identity (first use, or first use since
+ * an init or destroy; a use after destroy is lock_destroyed). */
+void lock_call_name(struct lock_call *c);
 
 /* False when the call is not checked (then call libc and nothing else). */
 static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum tl__lock_type type,
@@ -69,63 +105,83 @@ static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum t
 {
     if (!locks_checking(addr))
         return false;
-    c->lock = lock_table_get((uintptr_t)addr, type);
-    if (!c->lock)
+    struct tl__lock *l = locks_lookup((uintptr_t)addr, type);
+    if (!l)
         return false;
+    c->lock = l;
     c->addr = (uintptr_t)addr;
     c->type = (uint8_t)type;
     c->pc = pc;
     c->frame = frame;
-    if (__builtin_expect(
-            atomic_load_explicit(&c->lock->flags, memory_order_relaxed) & TL_LOCKF_DESTROYED, 0))
-        lock_destroyed_seen(c);
-    c->id = lock_identity(c->lock);
-    c->held_index = held_find(&locks_held, c->lock);
+    c->held_index = -1;
+    c->id = atomic_load_explicit(&l->id, memory_order_relaxed);
+    if (__builtin_expect(c->id == 0, 0))
+        lock_call_name(c);
     return true;
 }
 
-void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h, bool acquired_read);
+/* With locks held: finds whether this one is among them (held_index), and when the call may
+ * wait and it is not, checks an edge from each of them (lock_call_order). */
+void lock_call_with_held(struct lock_call *c, bool blocking, bool acquired_read);
 
-/* Before a call that may wait for the lock (not a trylock): the edges from every lock held. */
-static inline void lock_call_order(const struct lock_call *c, bool acquired_read)
+/* Before libc's call. Nothing to do when the thread holds nothing, nor when it holds one lock
+ * and took this one under it before (a different lock: lock_call_order never sets last_to to
+ * the held lock's own identity). */
+static inline void lock_call_prepare(struct lock_call *c, bool blocking, bool acquired_read)
 {
-    for (uint32_t i = 0; i < locks_held.n; i++) {
-        const struct tl__held *h = &locks_held.e[i];
-        if (h->id == 0 || c->id == 0 || h->lock == c->lock)
-            continue;
-        if (!lock_order_known(h->id, c->id, h->mode == TL_HELD_READ, acquired_read))
-            lock_order_new_edge(c, h, acquired_read);
-    }
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n == 0, 1))
+        return;
+    const struct tl__held *top = &locks_self.held.e[0];
+    if (n == 1 && blocking && top->last_to == c->id && c->id != 0 &&
+        top->last_read == acquired_read)
+        return;
+    lock_call_with_held(c, blocking, acquired_read);
 }
+
+/* The edges from every lock held to this one, each looked up in the thread's cache of known
+ * edges, then in the edge set, and added when new. */
+void lock_call_order(const struct lock_call *c, bool acquired_read);
 
 /* After libc said the lock is taken. */
 static inline void lock_call_acquired(const struct lock_call *c, enum tl__held_mode mode,
                                       bool trylock)
 {
-    if (c->held_index >= 0) {
-        locks_held.e[c->held_index].depth++;
+    if (__builtin_expect(c->held_index >= 0, 0)) {
+        locks_self.held.e[c->held_index].depth++;
         return;
     }
-    struct tl__held h = {.lock = c->lock,
-                         .id = c->id,
-                         .mode = (uint8_t)mode,
-                         .trylock = trylock,
-                         .pc = c->pc,
-                         .frame = c->frame};
-    held_push(&locks_held, &h);
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n == TL_HELD_MAX, 0)) {
+        locks_self.held.overflow++;
+        return;
+    }
+    struct tl__held *h = &locks_self.held.e[n];
+    h->addr = c->addr;
+    h->lock = c->lock;
+    h->id = c->id;
+    h->mode = (uint8_t)mode;
+    h->trylock = trylock;
+    h->depth = 0;
+    h->last_to = 0;
+    h->pc = c->pc;
+    h->frame = c->frame;
+    locks_self.held.n = n + 1;
 }
 
-/* An unlock by this thread: true when the lock was in its held set (now updated). */
-static inline bool lock_call_released(struct tl__lock *l)
+bool lock_release_slow(uintptr_t addr);
+
+/* An unlock by this thread: true when the lock was in its held set (now updated). The lock taken
+ * last is the one released first, mostly: that case stays inline. */
+static inline bool lock_call_released(uintptr_t addr)
 {
-    int i = held_find(&locks_held, l);
-    if (i < 0)
-        return false;
-    if (locks_held.e[i].depth)
-        locks_held.e[i].depth--;
-    else
-        held_remove(&locks_held, i);
-    return true;
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n != 0, 1) && locks_self.held.e[n - 1].addr == addr &&
+        locks_self.held.e[n - 1].depth == 0) {
+        locks_self.held.n = n - 1;
+        return true;
+    }
+    return lock_release_slow(addr);
 }
 
 /* The slow paths. misuse records kind on the lock (other: cond_wrong_mutex's other mutex), with
@@ -142,7 +198,7 @@ bool mutex_relock_hangs(const pthread_mutex_t *m); /* normal or adaptive: no EDE
 bool mutex_is_destroyed(const pthread_mutex_t *m);
 
 /* Shared by the pthread and C11 wrappers (interpose_mutex.c). */
-void mutex_unlock_checked(pthread_mutex_t *m, enum tl__lock_type type);
+void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type); /* not in the held set */
 bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type); /* false: not checked */
 void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy);
 

@@ -111,18 +111,19 @@ static void held_set_keeps_order_and_counts_overflow(void **state)
     static struct tl__lock locks[TL_HELD_MAX + 2];
     struct tl__held_set s = {0};
     for (unsigned i = 0; i < TL_HELD_MAX; i++)
-        assert_true(held_push(&s, &(struct tl__held){.lock = &locks[i], .id = i + 1}));
-    assert_false(held_push(&s, &(struct tl__held){.lock = &locks[TL_HELD_MAX]}));
+        assert_true(held_push(
+            &s, &(struct tl__held){.addr = (uintptr_t)&locks[i], .lock = &locks[i], .id = i + 1}));
+    assert_false(held_push(&s, &(struct tl__held){.addr = (uintptr_t)&locks[TL_HELD_MAX]}));
     assert_int_equal(s.overflow, 1);
-    assert_int_equal(held_find(&s, &locks[3]), 3);
-    assert_int_equal(held_find(&s, &locks[TL_HELD_MAX]), -1);
+    assert_int_equal(held_find(&s, (uintptr_t)&locks[3]), 3);
+    assert_int_equal(held_find(&s, (uintptr_t)&locks[TL_HELD_MAX]), -1);
     held_remove(&s, 3);
     assert_int_equal(s.n, TL_HELD_MAX - 1);
-    assert_int_equal(held_find(&s, &locks[3]), -1);
-    assert_int_equal(held_find(&s, &locks[4]), 3); /* the others keep their order */
+    assert_int_equal(held_find(&s, (uintptr_t)&locks[3]), -1);
+    assert_int_equal(held_find(&s, (uintptr_t)&locks[4]), 3); /* the others keep their order */
     assert_int_equal(s.e[3].id, 5);
-    held_remove(&s, held_find(&s, &locks[TL_HELD_MAX - 1]));
-    assert_int_equal(held_find(&s, &locks[0]), 0);
+    held_remove(&s, held_find(&s, (uintptr_t)&locks[TL_HELD_MAX - 1]));
+    assert_int_equal(held_find(&s, (uintptr_t)&locks[0]), 0);
 }
 
 int main(void)
