@@ -14,8 +14,8 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
     if (!lock_call_begin(&c, (m), TL_LOCK_C11, LOCK_CALL_SITE))                                    \
         return (call);                                                                             \
     lock_call_prepare(&c, (blocking) != 0, false);                                                 \
-    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                              \
-        mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                    \
+    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                               \
+        mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                     \
         lock_self_lock(&c);                                                                        \
     int rc = (call);                                                                               \
     if (rc == thrd_success)                                                                        \

@@ -178,8 +178,9 @@ static uint16_t capture(void **frames, unsigned max)
 }
 
 /* Lock calls that an unwinder of ours makes (libunwind's own locks, while the shim captures a
- * creation stack or a live dump), and those of threadleak's own threads, are not the host's. Checked only on the slow
- * paths: such a lock may pass through the held set, but it makes no edge and no finding. */
+ * creation stack or a live dump), and those of threadleak's own threads, are not the host's.
+ * Checked only on the slow paths: such a lock may pass through the held set, but it makes no edge
+ * and no finding. */
 static bool inside_own_work(void)
 {
     return stack_capture_inside() || tl__self_is_tool;

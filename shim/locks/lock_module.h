@@ -198,7 +198,7 @@ bool mutex_relock_hangs(const pthread_mutex_t *m); /* normal or adaptive: no EDE
 bool mutex_is_destroyed(const pthread_mutex_t *m);
 
 /* Shared by the pthread and C11 wrappers (interpose_mutex.c). */
-void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type); /* not in the held set */
+void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type);  /* not in the held set */
 bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type); /* false: not checked */
 void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy);
 
