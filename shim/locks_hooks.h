@@ -4,9 +4,11 @@
 #ifndef THREADLEAK_LOCKS_HOOKS_H
 #define THREADLEAK_LOCKS_HOOKS_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 struct tl__lock_findings;
+struct tl__thread_record;
 
 /* The lock findings for a report, or NULL without the lock module. Call between
  * locks_own_work_begin and _end: symbolising takes locks that are not the host's. */
@@ -22,5 +24,11 @@ void locks_own_work_end(void);
 /* The calling thread is ending (the exit observer, shim_state.c): locks it still holds are
  * exit_holding_lock misuse. */
 void locks_thread_exiting(void);
+
+/* Around a join of thread (pthread_join and its variants, thrd_join), r being its record as
+ * found before the call (NULL when none): join_detached and double_join misuse. end is told only
+ * of joins that succeeded. */
+void locks_join_begin(pthread_t thread, const struct tl__thread_record *r);
+void locks_join_end(pthread_t thread);
 
 #endif

@@ -19,6 +19,8 @@ static const char *const misuse_names[TL_MISUSE_KINDS] = {
     [TL_MISUSE_EXIT_HOLDING_LOCK] = "exit_holding_lock",
     [TL_MISUSE_COND_WRONG_MUTEX] = "cond_wrong_mutex",
     [TL_MISUSE_LOCK_DESTROYED] = "lock_destroyed",
+    [TL_MISUSE_JOIN_DETACHED] = "join_detached",
+    [TL_MISUSE_DOUBLE_JOIN] = "double_join",
 };
 
 static const char *const deadlock_names[TL_DEADLOCK_KINDS] = {

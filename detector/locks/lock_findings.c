@@ -21,6 +21,8 @@ static const char *type_name(uint8_t type)
         return "mtx";
     case TL_LOCK_COND:
         return "cond";
+    case TL_LOCK_THREAD:
+        return "thread";
     default:
         return "lock";
     }

@@ -26,6 +26,7 @@ enum tl__lock_type {
     TL_LOCK_RWLOCK,    /* pthread_rwlock_t */
     TL_LOCK_C11,       /* mtx_t */
     TL_LOCK_COND,      /* pthread_cond_t or cnd_t: not a lock, but the same bookkeeping */
+    TL_LOCK_THREAD,    /* a pthread_t, in join misuse: never in the table */
 };
 
 enum tl__lock_flag {

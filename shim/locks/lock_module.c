@@ -375,3 +375,38 @@ void locks_thread_exiting(void)
     locks_self.busy--;
     errno = saved;
 }
+
+/* --- joins --- */
+
+/* The handles of the last joins that succeeded: a join of one of them, when no live thread has
+ * that handle any more, is a second join of the same thread. A handle is reused by a later
+ * create (glibc caches thread stacks), which makes it a live thread's again: the registry then
+ * finds that thread, and the join is not reported. */
+#define JOINED_RING 64u
+static _Atomic uintptr_t joined[JOINED_RING];
+static _Atomic unsigned joined_next;
+
+void locks_join_begin(pthread_t thread, const struct tl__thread_record *r)
+{
+    if (!locks_checking(NULL))
+        return;
+    if (r && (atomic_load(&r->flags) & TL_F_DETACHED)) {
+        lock_misuse(TL_MISUSE_JOIN_DETACHED, (uintptr_t)thread, TL_LOCK_THREAD, 0);
+        return;
+    }
+    if (r)
+        return;
+    for (unsigned i = 0; i < JOINED_RING; i++)
+        if (atomic_load_explicit(&joined[i], memory_order_relaxed) == (uintptr_t)thread) {
+            lock_misuse(TL_MISUSE_DOUBLE_JOIN, (uintptr_t)thread, TL_LOCK_THREAD, 0);
+            return;
+        }
+}
+
+void locks_join_end(pthread_t thread)
+{
+    if (!locks_checking(NULL))
+        return;
+    unsigned i = atomic_fetch_add_explicit(&joined_next, 1, memory_order_relaxed) % JOINED_RING;
+    atomic_store_explicit(&joined[i], (uintptr_t)thread, memory_order_relaxed);
+}

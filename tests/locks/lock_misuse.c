@@ -33,6 +33,12 @@ static void *wait_with_m(void *arg)
     return arg;
 }
 
+static void *nap(void *arg)
+{
+    usleep(100 * 1000);
+    return arg;
+}
+
 static void *lock_twice(void *arg)
 {
     pthread_mutex_lock(&m);
@@ -97,6 +103,17 @@ int main(int argc, char **argv)
     } else if (strcmp(kind, "rwlock_unlock_unlocked") == 0) {
         pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
         printf("unlock: %d\n", pthread_rwlock_unlock(&rw)); /* MISUSE_RW_UNLOCKED */
+    } else if (strcmp(kind, "join_detached") == 0) {
+        pthread_create(&t, NULL, nap, NULL);
+        pthread_detach(t);
+        int rc = pthread_join(t, NULL); /* MISUSE_JOIN_DETACHED */
+        printf("join a detached thread: %d\n", rc);
+        usleep(200 * 1000);
+    } else if (strcmp(kind, "double_join") == 0) {
+        pthread_create(&t, NULL, nap, NULL);
+        pthread_join(t, NULL);
+        int rc = pthread_join(t, NULL); /* MISUSE_DOUBLE_JOIN */
+        printf("join it again: %d\n", rc);
     } else if (strcmp(kind, "self_lock") == 0) {
         /* The thread hangs for ever, as it would without threadleak; main ends the process. */
         pthread_create(&t, NULL, lock_twice, NULL);
