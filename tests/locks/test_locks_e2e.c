@@ -254,6 +254,25 @@ static void cxx_std_mutex_abba_is_found(void **state)
     done(&r);
 }
 
+/* std::shared_mutex is a pthread_rwlock_t: readers in both orders are clean (lockdep's rule for
+ * shared acquisitions), a writer against them is an inversion. */
+static void cxx_shared_mutex_follows_the_read_rule(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "", "lock_cxx_shared", "");
+    assert_int_equal(r.status, 0);
+    assert_clean(&r);
+    done(&r);
+    run(&r, locks_lib, "", "lock_cxx_shared", "write");
+    assert_int_equal(r.status, 66);
+    assert_int_equal(count(&r, "lock_order"), 1);
+    const struct tl__json *cycle = tl__json_index(member(r.report, "lock_order"), 0);
+    const struct tl__json *lock = tl__json_index(member(cycle, "locks"), 0);
+    assert_string_equal(tl__json_string(member(lock, "type")), "rwlock");
+    done(&r);
+}
+
 static void off_when_locks_is_0(void **state)
 {
     (void)state;
@@ -422,6 +441,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(clean_uses_are_clean),
         cmocka_unit_test(c11_abba_is_found),
         cmocka_unit_test(cxx_std_mutex_abba_is_found),
+        cmocka_unit_test(cxx_shared_mutex_follows_the_read_rule),
         cmocka_unit_test(off_when_locks_is_0),
         cmocka_unit_test(plain_shim_reports_no_lock_members),
         cmocka_unit_test(unlock_unlocked),
