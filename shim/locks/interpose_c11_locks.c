@@ -17,9 +17,10 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                               \
         mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                     \
         lock_self_lock(&c);                                                                        \
+    lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
-    if (rc == thrd_success)                                                                        \
-        lock_call_acquired(&c, TL_HELD_WRITE, !(blocking));                                        \
+    if (rc != thrd_success)                                                                        \
+        lock_call_failed(&c);                                                                      \
     return rc
 
 TL__WRAPPER(int, mtx_lock, mtx_t *m)

@@ -14,9 +14,10 @@
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
         mutex_owned_by_caller(m))                                                                  \
         lock_self_lock(&c);                                                                        \
+    lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
-    if (rc == 0)                                                                                   \
-        lock_call_acquired(&c, TL_HELD_WRITE, !(blocking));                                        \
+    if (rc != 0)                                                                                   \
+        lock_call_failed(&c);                                                                      \
     return rc
 
 /* 2: waits for ever; 1: waits until a deadline; 0: never waits. */

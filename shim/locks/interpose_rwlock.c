@@ -32,9 +32,10 @@ static int rwlock_writer(const pthread_rwlock_t *rw)
     if (!lock_call_begin(&c, (rw), TL_LOCK_RWLOCK, LOCK_CALL_SITE))                                \
         return (call);                                                                             \
     lock_call_prepare(&c, (blocking), (read) && reads_are_recursive(rw));                          \
+    lock_call_taking(&c, (read) ? TL_HELD_READ : TL_HELD_WRITE, !(blocking));                      \
     int rc = (call);                                                                               \
-    if (rc == 0)                                                                                   \
-        lock_call_acquired(&c, (read) ? TL_HELD_READ : TL_HELD_WRITE, !(blocking));                \
+    if (rc != 0)                                                                                   \
+        lock_call_failed(&c);                                                                      \
     return rc
 
 TL__WRAPPER(int, pthread_rwlock_rdlock, pthread_rwlock_t *rw)

@@ -2,7 +2,7 @@
  * calling libc, around the lock table, the calling thread's held set and the order graph. The
  * wrappers (interpose_*.c) only say which lock, which mode and which libc function.
  *
- * The fast path (lock_call_begin, lock_call_order when nothing new, lock_call_acquired, the
+ * The fast path (lock_call_begin, lock_call_order when nothing new, lock_call_taking, the
  * unlock's held-set update) reads one TLS byte or two, probes the lock table once, and per lock
  * already held probes the edge set once; no global lock, no allocation, no system call. Anything
  * else (a new edge, a misuse, a deadlock) leaves the fast path for a function of its own, which
@@ -87,6 +87,7 @@ struct lock_call {
     uint32_t id;
     uint8_t type;    /* enum tl__lock_type */
     int held_index;  /* the entry when this thread holds it already, else -1 */
+    bool overflowed; /* lock_call_taking found the held set full */
     uintptr_t pc;    /* the caller's return address */
     uintptr_t frame; /* the wrapper's frame address: equal for calls from the same frame */
 };
@@ -114,6 +115,7 @@ static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum t
     c->pc = pc;
     c->frame = frame;
     c->held_index = -1;
+    c->overflowed = false;
     c->id = atomic_load_explicit(&l->id, memory_order_relaxed);
     if (__builtin_expect(c->id == 0, 0))
         lock_call_name(c);
@@ -143,9 +145,11 @@ static inline void lock_call_prepare(struct lock_call *c, bool blocking, bool ac
  * edges, then in the edge set, and added when new. */
 void lock_call_order(const struct lock_call *c, bool acquired_read);
 
-/* After libc said the lock is taken. */
-static inline void lock_call_acquired(const struct lock_call *c, enum tl__held_mode mode,
-                                      bool trylock)
+/* Before libc's call, as if it will succeed: the held set is updated outside the lock's
+ * critical section, which the wrapper would otherwise lengthen for every other thread waiting
+ * for it. lock_call_failed takes it back when libc says no. Only this thread reads its held set,
+ * so nobody sees the entry early. */
+static inline void lock_call_taking(struct lock_call *c, enum tl__held_mode mode, bool trylock)
 {
     if (__builtin_expect(c->held_index >= 0, 0)) {
         locks_self.held.e[c->held_index].depth++;
@@ -154,6 +158,7 @@ static inline void lock_call_acquired(const struct lock_call *c, enum tl__held_m
     uint32_t n = locks_self.held.n;
     if (__builtin_expect(n == TL_HELD_MAX, 0)) {
         locks_self.held.overflow++;
+        c->overflowed = true;
         return;
     }
     struct tl__held *h = &locks_self.held.e[n];
@@ -167,6 +172,16 @@ static inline void lock_call_acquired(const struct lock_call *c, enum tl__held_m
     h->pc = c->pc;
     h->frame = c->frame;
     locks_self.held.n = n + 1;
+}
+
+static inline void lock_call_failed(const struct lock_call *c)
+{
+    if (c->held_index >= 0)
+        locks_self.held.e[c->held_index].depth--;
+    else if (c->overflowed)
+        locks_self.held.overflow--;
+    else
+        locks_self.held.n--;
 }
 
 bool lock_release_slow(uintptr_t addr);
