@@ -5,6 +5,7 @@
 #include "cli_merge.h"
 
 #include "cli_run.h"
+#include "gate_status.h"
 #include "options.h"
 #include "report_dir.h"
 #include "report_merge.h"
@@ -23,6 +24,7 @@
 struct merge_options {
     const char *json_path; /* --json FILE ("-" = stdout); NULL when not given */
     int exitcode;          /* --exitcode N, default the shim's exitcode */
+    unsigned fail_on;      /* --fail-on, as run's: enum tl__fail_on bits */
     bool quiet;
     bool help;
 };
@@ -41,11 +43,15 @@ static void usage(FILE *out, int exitcode)
             "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
             "  --exitcode N            exit status when threads leaked (0..255, default %d;\n"
             "                          0 = report only)\n"
+            "  --fail-on LIST          which findings fail: all, none, or a comma list of\n"
+            "                          leaks, races, deadlocks, lock-order, misuse, as for\n"
+            "                          'run' (default: all; races: no TSan log is merged)\n"
             "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
             "  -h, --help              show this help\n"
             "\n"
-            "Exit status: 0 when nothing leaked; %d (or --exitcode) when threads leaked; 2 for a\n"
-            "usage error; 125 when a DIR cannot be read or --json cannot be written.\n",
+            "Exit status: 0 when nothing failed; 68 when a process deadlocked; %d (or\n"
+            "--exitcode) when threads leaked, locks were taken in both orders or misused; 2 for\n"
+            "a usage error; 125 when a DIR cannot be read or --json cannot be written.\n",
             exitcode, exitcode);
 }
 
@@ -59,17 +65,18 @@ static int usage_error(const char *fmt, const char *what)
 
 static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
 {
-    enum { OPT_JSON = 256, OPT_EXITCODE };
+    enum { OPT_JSON = 256, OPT_EXITCODE, OPT_FAIL_ON };
     static const struct option longopts[] = {
         {"json", required_argument, NULL, OPT_JSON},
         {"exitcode", required_argument, NULL, OPT_EXITCODE},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct tl__config defaults;
     options_defaults(&defaults);
-    *o = (struct merge_options){.exitcode = defaults.exitcode};
+    *o = (struct merge_options){.exitcode = defaults.exitcode, .fail_on = TL_FAIL_ON_DEFAULT};
     opterr = 0;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1;) {
@@ -85,6 +92,12 @@ static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
             if (errno || end == optarg || *end || v < 0 || v > 255)
                 return usage_error("--exitcode '%s': want 0..255", optarg);
             o->exitcode = (int)v;
+            break;
+        case OPT_FAIL_ON:
+            if (gate_parse_fail_on(optarg, &o->fail_on) != 0)
+                return usage_error("--fail-on '%s': want all, none, or a comma list of leaks, "
+                                   "races, deadlocks, lock-order and misuse",
+                                   optarg);
             break;
         case 'q':
             o->quiet = true;
@@ -179,7 +192,16 @@ static int merge_and_report(const struct merge_options *o, const struct dir_list
               stderr);
     if (!o->quiet)
         fputs(m.text, stderr);
-    int status = m.leaked_threads > 0 ? o->exitcode : 0;
+    /* run's verdict for a PROG that exited 0: no TSan logs, and no process to vouch for. */
+    const struct tl__gate_outcome outcome = {
+        .leaked = m.leaked_threads > 0,
+        .fail_on = o->fail_on,
+        .exitcode = o->exitcode,
+        .deadlocks = m.locks.deadlocks,
+        .lock_order = m.locks.lock_order,
+        .misuse = m.locks.misuse,
+    };
+    int status = gate_final_status(&outcome);
     if (o->json_path && report_merge_write_json(o->json_path, m.json) != 0)
         status = TL_STATUS_TOOL_FAILED;
     report_merge_free(&m);

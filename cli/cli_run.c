@@ -44,6 +44,8 @@ struct run {
     struct tl__gate_channel gate; /* who started under the shim, who delivered */
     struct tl__undelivered *undelivered;
     size_t nundelivered, nstarted;
+
+    struct tl__lock_findings locks; /* the lock module's findings, from the merged reports */
 };
 
 static void error_line(const char *msg)
@@ -51,11 +53,14 @@ static void error_line(const char *msg)
     fprintf(stderr, "threadleak: %s\n", msg);
 }
 
+/* libthreadleak.so, or with --locks the lock module in its place: a second build of the shim
+ * that does all it does, and intercepts the lock calls as well. */
 static int find_shim(struct run *r)
 {
     char err[2 * PATH_MAX + 256];
-    if (shim_locate(r->shim, sizeof r->shim, err, sizeof err) != 0) {
-        error_line(err);
+    const char *name = r->opt.locks ? TL_LOCKS_SHIM_NAME : TL_SHIM_NAME;
+    if (shim_locate_named(name, r->shim, sizeof r->shim, err, sizeof err) != 0) {
+        fprintf(stderr, "threadleak: %s%s\n", r->opt.locks ? "--locks: " : "", err);
         return TL_STATUS_TOOL_FAILED;
     }
     if (elf_inspect_file(r->shim, &r->shim_elf) != 0 || r->shim_elf.elf_class == 0) {
@@ -157,6 +162,13 @@ static int set_environment(struct run *r)
     if (options)
         options = run_endpoint_options(options, r->opt.http, err, sizeof err);
     int status = options ? validate_options(options) : TL_STATUS_TOOL_FAILED;
+    /* After the check: the keys are the lock module's, which the plain shim's table may lack. */
+    if (status == 0 && r->opt.locks) {
+        char *with_locks = options_with_locks(options, err, sizeof err);
+        free(options);
+        options = with_locks;
+        status = options ? 0 : TL_STATUS_TOOL_FAILED;
+    }
     if (!options)
         error_line(err);
     if (status == 0 && set_tsan_options(r) != 0)
@@ -290,6 +302,7 @@ static int report(struct run *r)
         fputs(g.text, stderr);
     }
     print_undelivered(r); /* even with -q: it decides the status */
+    r->locks = m.locks;
     int result = m.leaked_threads > 0 ? 1 : 0;
     if (r->opt.json_path && report_merge_write_json(r->opt.json_path, m.json) != 0)
         result = -1;
@@ -326,6 +339,10 @@ static int final_status(const struct run *r, int leaked)
         .fail_on = r->opt.fail_on,
         .exitcode = r->opt.exitcode,
         .undelivered = r->nundelivered,
+        .deadlocks = r->locks.deadlocks,
+        .lock_order = r->locks.lock_order,
+        .misuse = r->locks.misuse,
+        .prog_deadlocked = r->locks.target_deadlocked,
     };
     return gate_final_status(&o);
 }

@@ -188,3 +188,12 @@ char *options_compose(const char *user_options, const struct tl__options_request
     }
     return sb_finish(&b, err, errlen);
 }
+
+char *options_with_locks(const char *options, char *err, size_t errlen)
+{
+    struct strbuf b = {.ok = true};
+    sb_append(&b, "deadlock=abort:");
+    sb_append(&b, options);
+    sb_append(&b, ":locks=1");
+    return sb_finish(&b, err, errlen);
+}

@@ -43,4 +43,10 @@ struct tl__options_request {
 char *options_compose(const char *user_options, const struct tl__options_request *req, char *err,
                       size_t errlen);
 
+/* For `run --locks`: deadlock=abort:OPTIONS:locks=1. deadlock=abort goes first, a default that
+ * the user's own deadlock= key (in options) overrides, as TSan's exitcode is left as the user set
+ * it; locks=1 goes last, so that it wins. Returns a malloc'd string, or NULL with "out of memory"
+ * in err. */
+char *options_with_locks(const char *options, char *err, size_t errlen);
+
 #endif

@@ -1,6 +1,6 @@
 /* Merging per-process reports. Each JSON report is parsed only to be validated and to read pid,
- * exe and summary.leaked; the merged document embeds the file's own bytes (re-indented), so that
- * fields this CLI does not know about survive the merge. */
+ * exe, summary.leaked and the lengths of the lock module's arrays; the merged document embeds the
+ * file's own bytes (re-indented), so that fields this CLI does not know about survive the merge. */
 #include "report_merge.h"
 
 #include "toolbox.h"
@@ -32,6 +32,7 @@ struct process_report {
     bool readable;
     unsigned long leaked;
     unsigned long suppressed_by_default; /* 0 in reports from before default suppressions */
+    struct tl__lock_findings locks;      /* processes and target_deadlocked unused */
     char *raw; /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
     char *exe; /* from the report; NULL when absent */
 };
@@ -88,6 +89,32 @@ static const char *check_fields(const struct tl__json *root, pid_t pid, unsigned
     return NULL;
 }
 
+/* The length of the lock module's array key: 0 when absent (the plain shim, older versions).
+ * Returns what is wrong when it is present but no array. */
+static const char *lock_array(const struct tl__json *root, const char *key, unsigned long *n)
+{
+    const struct tl__json *v = tl__json_get(root, key);
+    if (v && tl__json_type(v) != TL_JSON_ARRAY)
+        return "has a lock finding member (deadlocks, lock_order or misuse) that is not an array";
+    *n = (unsigned long)tl__json_length(v);
+    return NULL;
+}
+
+static const char *check_lock_fields(const struct tl__json *root, struct tl__lock_findings *f)
+{
+    const char *problem = lock_array(root, "deadlocks", &f->deadlocks);
+    if (!problem)
+        problem = lock_array(root, "lock_order", &f->lock_order);
+    if (!problem)
+        problem = lock_array(root, "misuse", &f->misuse);
+    return problem;
+}
+
+static bool has_lock_findings(const struct tl__lock_findings *f)
+{
+    return f->deadlocks > 0 || f->lock_order > 0 || f->misuse > 0;
+}
+
 static void load_report(struct merge *m, struct process_report *r)
 {
     char name[64], err[160];
@@ -105,6 +132,8 @@ static void load_report(struct merge *m, struct process_report *r)
         return;
     }
     const char *problem = check_fields(root, r->pid, &r->leaked);
+    if (!problem)
+        problem = check_lock_fields(root, &r->locks);
     uint64_t by_default;
     if (!problem &&
         tl__json_get_uint64(tl__json_get(tl__json_get(root, "summary"), "suppressed_by_default"),
@@ -181,21 +210,47 @@ static const char *plural(unsigned long n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
+/* "1 deadlock, 2 lock-order inversions, 3 misuses": the categories that have findings. */
+static void write_lock_counts(FILE *out, const struct tl__lock_findings *f, const char *sep)
+{
+    if (f->deadlocks > 0)
+        fprintf(out, "%s%lu %s", sep, f->deadlocks, plural(f->deadlocks, "deadlock", "deadlocks"));
+    if (f->deadlocks > 0)
+        sep = ", ";
+    if (f->lock_order > 0)
+        fprintf(out, "%s%lu %s", sep, f->lock_order,
+                plural(f->lock_order, "lock-order inversion", "lock-order inversions"));
+    if (f->lock_order > 0)
+        sep = ", ";
+    if (f->misuse > 0)
+        fprintf(out, "%s%lu %s", sep, f->misuse, plural(f->misuse, "misuse", "misuses"));
+}
+
+/* "2 leaked threads", "1 deadlock", "2 leaked threads, 1 deadlock": what a process found. */
+static void write_process_counts(FILE *out, const struct process_report *r)
+{
+    if (r->leaked > 0 || !has_lock_findings(&r->locks))
+        fprintf(out, "%lu leaked %s", r->leaked, plural(r->leaked, "thread", "threads"));
+    write_lock_counts(out, &r->locks, r->leaked > 0 ? ", " : "");
+}
+
 static void write_process_text(struct merge *m, const struct process_report *r, FILE *out)
 {
-    if (m->count > 1)
-        fprintf(out, "==== threadleak: process %ld (%s): %lu leaked %s ====\n", (long)r->pid,
-                r->exe ? r->exe : "?", r->leaked, plural(r->leaked, "thread", "threads"));
+    if (m->count > 1) {
+        fprintf(out, "==== threadleak: process %ld (%s): ", (long)r->pid, r->exe ? r->exe : "?");
+        write_process_counts(out, r);
+        fputs(" ====\n", out);
+    }
     char name[64];
     snprintf(name, sizeof name, "threadleak.%ld.txt", (long)r->pid);
     size_t len;
     char *text = tl__read_file_at(m->dirfds[r->dir], name, MAX_REPORT_SIZE, &len);
     if (!text) {
         fprintf(m->warnings,
-                "threadleak: warning: text report %s/%s is missing (%s); its JSON report lists "
-                "%lu leaked %s\n",
-                m->dirs[r->dir], name, strerror(errno), r->leaked,
-                plural(r->leaked, "thread", "threads"));
+                "threadleak: warning: text report %s/%s is missing (%s); its JSON report lists ",
+                m->dirs[r->dir], name, strerror(errno));
+        write_process_counts(m->warnings, r);
+        fputc('\n', m->warnings);
         return;
     }
     fwrite(text, 1, len, out);
@@ -225,15 +280,30 @@ static void write_clean_text(const struct tl__merge_result *res, FILE *out)
           out);
 }
 
+/* "threadleak: 1 deadlock, 2 lock-order inversions in 2 of 5 processes" */
+static void write_lock_summary(const struct tl__merge_result *res, FILE *out)
+{
+    if (!has_lock_findings(&res->locks))
+        return;
+    fputs("threadleak: ", out);
+    write_lock_counts(out, &res->locks, "");
+    fprintf(out, " in %u of %u %s\n", res->locks.processes, res->processes,
+            plural(res->processes, "process", "processes"));
+}
+
+/* The text of every process that leaked or has lock findings (not only the leaking ones: a
+ * deadlocked process may have leaked nothing), then the summary lines. */
 static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
 {
+    for (size_t i = 0; i < m->count; i++) {
+        const struct process_report *r = &m->reports[i];
+        if (r->readable && (r->leaked > 0 || has_lock_findings(&r->locks)))
+            write_process_text(m, r, out);
+    }
     if (res->leaked_threads == 0) {
         write_clean_text(res, out);
+        write_lock_summary(res, out);
         return;
-    }
-    for (size_t i = 0; i < m->count; i++) {
-        if (m->reports[i].readable && m->reports[i].leaked > 0)
-            write_process_text(m, &m->reports[i], out);
     }
     fprintf(out, "threadleak: %lu leaked %s in %u of %u %s", res->leaked_threads,
             plural(res->leaked_threads, "thread", "threads"), res->leaking_processes,
@@ -243,6 +313,7 @@ static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
                 plural(res->unreadable, "report", "reports"));
     write_default_count(res, out);
     fputc('\n', out);
+    write_lock_summary(res, out);
 }
 
 /* The report's bytes with every line indented, so that it nests in the merged document. JSON
@@ -303,9 +374,11 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
     }
     fprintf(out,
             "  \"summary\": {\n    \"processes\": %u,\n    \"leaking_processes\": %u,\n"
-            "    \"leaked_threads\": %lu,\n    \"suppressed_by_default\": %lu",
-            res->processes, res->leaking_processes, res->leaked_threads,
-            res->suppressed_by_default);
+            "    \"leaked_threads\": %lu,\n    \"suppressed_by_default\": %lu,\n"
+            "    \"deadlocks\": %lu,\n    \"lock_order\": %lu,\n    \"misuse\": %lu,\n"
+            "    \"lock_processes\": %u",
+            res->processes, res->leaking_processes, res->leaked_threads, res->suppressed_by_default,
+            res->locks.deadlocks, res->locks.lock_order, res->locks.misuse, res->locks.processes);
     for (size_t i = 0; x && i < x->nsummary; i++) {
         fputs(",\n", out);
         write_member(out, &x->summary[i], "    ");
@@ -313,11 +386,25 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
     fputs("\n  }\n}\n", out);
 }
 
+static void count_locks(const struct merge *m, const struct process_report *r,
+                        struct tl__lock_findings *total)
+{
+    total->deadlocks += r->locks.deadlocks;
+    total->lock_order += r->locks.lock_order;
+    total->misuse += r->locks.misuse;
+    total->processes += has_lock_findings(&r->locks);
+    /* The target's own report, in its own run's directory (`merge` names no target: pid 0). */
+    if (r->locks.deadlocks > 0 && r->pid == m->target && m->target > 0)
+        total->target_deadlocked = true;
+}
+
 static void count_totals(const struct merge *m, struct tl__merge_result *res)
 {
     res->processes = (unsigned)m->count;
     for (size_t i = 0; i < m->count; i++) {
         const struct process_report *r = &m->reports[i];
+        if (r->readable)
+            count_locks(m, r, &res->locks);
         if (r->readable)
             res->suppressed_by_default += r->suppressed_by_default;
         if (!r->readable) {

@@ -9,6 +9,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The lock module's findings (`deadlocks`, `lock_order` and `misuse` arrays of the per-process
+ * reports, docs/json-schema.md), over every readable report. Reports of the plain shim, and of
+ * versions before the module, have none of the arrays: absent counts as empty. */
+struct tl__lock_findings {
+    unsigned long deadlocks;  /* items of `deadlocks`: one per live deadlock */
+    unsigned long lock_order; /* items of `lock_order`: one per inversion cycle */
+    unsigned long misuse;     /* items of `misuse` */
+    unsigned processes;       /* readable reports with any of the three */
+    bool target_deadlocked;   /* the target's own report has a deadlock */
+};
+
 struct tl__merge_result {
     char *text;          /* the merged text report, "" when no process leaked */
     char *json;          /* {tool, version, schema, processes: [...], unreadable: [...], summary} */
@@ -18,9 +29,11 @@ struct tl__merge_result {
     unsigned leaking_processes;          /* M */
     unsigned long leaked_threads;        /* N, over all readable reports */
     unsigned long suppressed_by_default; /* runtimes' own threads, over all readable reports */
+    struct tl__lock_findings locks;
 };
 
-/* Reads every DIR/threadleak.PID.json (and, for leaking processes, DIR/threadleak.PID.txt).
+/* Reads every DIR/threadleak.PID.json (and, for processes that leaked or have lock findings,
+ * DIR/threadleak.PID.txt).
  * target_pid's report comes first, the others follow by ascending pid. With headers, each process's
  * text is preceded by one line naming it whenever more than one report was found. Returns 0, or -1
  * with errno set when the directory cannot be read or memory runs out; then *out is empty. */

@@ -41,6 +41,7 @@ enum long_only {
     OPT_TIMEOUT,
     OPT_HTTP,
     OPT_DUMP_LISTENER,
+    OPT_LOCKS,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"http", required_argument, NULL, OPT_HTTP},
     {"dump-listener", no_argument, NULL, OPT_DUMP_LISTENER},
+    {"locks", no_argument, NULL, OPT_LOCKS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -83,9 +85,12 @@ void run_options_usage(FILE *out)
             "                          DIR for this run (printed); see 'threadleak merge'\n"
             "  --children-timeout S    after PROG exits, wait up to S seconds for the processes\n"
             "                          it left running (default 10)\n"
-            "  --fail-on leaks,races|leaks|races|none\n"
-            "                          which findings fail the run: leaked threads, and any\n"
-            "                          ThreadSanitizer report (default: leaks,races)\n"
+            "  --locks                 preload the lock module (libthreadleak-locks.so) instead:\n"
+            "                          deadlocks, lock-order inversions and pthread misuse are\n"
+            "                          reported too, and a live deadlock ends its process\n"
+            "  --fail-on LIST          which findings fail the run: all, none, or a comma list\n"
+            "                          of leaks, races (any ThreadSanitizer report),\n"
+            "                          deadlocks, lock-order, misuse (default: all)\n"
             "  --timeout DURATION      when PROG runs longer (e.g. 500ms, 30s, 2m), print a\n"
             "                          thread dump of every process, kill them, exit 124\n"
             "  --http HOST:PORT        the live endpoint in every process (loopback only;\n"
@@ -97,14 +102,16 @@ void run_options_usage(FILE *out)
             "  -h, --help              show this help\n"
             "\n"
             "Exit status: PROG's own (128+N when signal N killed it); %d (or --exitcode) when\n"
-            "threads leaked or ThreadSanitizer reported (see --fail-on) and PROG exited 0, or\n"
-            "with the status TSan gives it after findings; 2 for a usage error; 125 when\n"
-            "threadleak itself failed; 126 when PROG cannot be run under the shim; 127 when it\n"
-            "is not found or not executable; 124 when --timeout expired; 67 when PROG\n"
-            "exited 0 and a process that started under the shim delivered no report (it\n"
-            "could not write it after setuid or chroot, was killed, or executed a static\n"
-            "program): the gate fails closed and names each one. The user's\n"
-            "THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
+            "threads leaked, ThreadSanitizer reported, or locks were taken in both orders or\n"
+            "misused (see --fail-on) and PROG exited 0, or with the status TSan gives it after\n"
+            "findings; 68 when a process deadlocked and PROG exited 0, or when PROG's own\n"
+            "process deadlocked, whatever status followed (the abort that ended it included);\n"
+            "2 for a usage error; 125 when threadleak itself failed; 126 when PROG cannot be\n"
+            "run under the shim; 127 when it is not found or not executable; 124 when\n"
+            "--timeout expired; 67 when PROG exited 0 and a process that started under the\n"
+            "shim delivered no report (it could not write it after setuid or chroot, was\n"
+            "killed, or executed a static program): the gate fails closed and names each one.\n"
+            "The user's THREADLEAK_OPTIONS and TSAN_OPTIONS are passed on. See docs/cli.md.\n",
             shim->exitcode, TL__OPTION_MS_MAX, shim->linger_ms, shim->exitcode);
 }
 
@@ -184,7 +191,9 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
         return 0;
     case OPT_FAIL_ON:
         if (gate_parse_fail_on(arg, &o->fail_on) != 0)
-            return usage_error(err, "--fail-on '%s': expected leaks, races, leaks,races or none",
+            return usage_error(err,
+                               "--fail-on '%s': expected all, none, or a comma list of leaks, "
+                               "races, deadlocks, lock-order and misuse, each at most once",
                                arg);
         return 0;
     case OPT_TIMEOUT:
@@ -198,6 +207,9 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
         return 0;
     case OPT_DUMP_LISTENER:
         o->dump_listener = true;
+        return 0;
+    case OPT_LOCKS:
+        o->locks = true;
         return 0;
     case 'q':
         o->quiet = true;

@@ -17,11 +17,12 @@ struct tl__run_options {
     enum tl__run_color color; /* --color */
     const char *keep_reports; /* --keep-reports DIR; NULL when not given */
     double children_timeout;  /* --children-timeout S, default 10 */
-    unsigned fail_on;         /* --fail-on: enum tl__fail_on bits (gate_status.h), default both */
+    unsigned fail_on;         /* --fail-on: enum tl__fail_on bits (gate_status.h), default all */
     double timeout;           /* --timeout DURATION in seconds: dump, then kill; 0 = none */
     const char *http;         /* --http HOST:PORT: the live endpoint; NULL when not given */
     bool quiet;               /* -q/--quiet */
     bool dump_listener;       /* --dump-listener, or implied by --timeout */
+    bool locks;               /* --locks: preload the lock module (libthreadleak-locks.so) */
     bool help;                /* --help: print run_options_usage and exit 0 */
     char **prog_argv;         /* PROG and its arguments, NULL-terminated; points into argv */
 };

@@ -36,7 +36,8 @@ static int is_regular(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-size_t shim_candidates(const char *exe_path, char (*out)[4096], size_t max)
+static size_t candidates_named(const char *exe_path, const char *name, char (*out)[4096],
+                               size_t max)
 {
     const char *slash = strrchr(exe_path, '/');
     int dir_len = slash ? (int)(slash - exe_path) : 1;
@@ -47,9 +48,14 @@ size_t shim_candidates(const char *exe_path, char (*out)[4096], size_t max)
     for (size_t i = 0; i < sizeof relative / sizeof relative[0] && n < max; i++) {
         if (i > 0 && strcmp(relative[i], relative[0]) == 0)
             continue;
-        snprintf(out[n++], 4096, "%.*s/%s/%s", dir_len, dir, relative[i], TL_SHIM_NAME);
+        snprintf(out[n++], 4096, "%.*s/%s/%s", dir_len, dir, relative[i], name);
     }
     return n;
+}
+
+size_t shim_candidates(const char *exe_path, char (*out)[4096], size_t max)
+{
+    return candidates_named(exe_path, TL_SHIM_NAME, out, max);
 }
 
 static int locate_from_env(const char *env, char *out, size_t outlen, char *err, size_t errlen)
@@ -62,28 +68,53 @@ static int locate_from_env(const char *env, char *out, size_t outlen, char *err,
     return 0;
 }
 
-int shim_locate(char *out, size_t outlen, char *err, size_t errlen)
+/* name in the directory of $THREADLEAK_SHIM (the file itself need not exist). */
+static int locate_beside_env(const char *env, const char *name, char *out, size_t outlen, char *err,
+                             size_t errlen)
+{
+    const char *slash = strrchr(env, '/');
+    char path[PATH_MAX];
+    int len = slash ? snprintf(path, sizeof path, "%.*s/%s", (int)(slash - env), env, name)
+                    : snprintf(path, sizeof path, "%s", name);
+    if (len < 0 || (size_t)len >= sizeof path || !is_regular(path) ||
+        make_absolute(path, out, outlen) != 0) {
+        snprintf(err, errlen, "cannot find %s; looked in %s (beside THREADLEAK_SHIM=%s)", name,
+                 path, env);
+        return -1;
+    }
+    return 0;
+}
+
+int shim_locate_named(const char *name, char *out, size_t outlen, char *err, size_t errlen)
 {
     const char *env = getenv("THREADLEAK_SHIM");
     if (env && *env) {
         errno = 0;
-        return locate_from_env(env, out, outlen, err, errlen);
+        if (strcmp(name, TL_SHIM_NAME) == 0)
+            return locate_from_env(env, out, outlen, err, errlen);
+        return locate_beside_env(env, name, out, outlen, err, errlen);
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
-        snprintf(err, errlen, "cannot find %s: /proc/self/exe: %s (set THREADLEAK_SHIM)",
-                 TL_SHIM_NAME, strerror(errno));
+        snprintf(err, errlen, "cannot find %s: /proc/self/exe: %s (set THREADLEAK_SHIM)", name,
+                 strerror(errno));
         return -1;
     }
     exe[n] = '\0';
     char candidates[2][4096];
-    size_t count = shim_candidates(exe, candidates, 2);
+    size_t count = candidates_named(exe, name, candidates, 2);
     for (size_t i = 0; i < count; i++) {
         if (is_regular(candidates[i]) && make_absolute(candidates[i], out, outlen) == 0)
             return 0;
     }
-    snprintf(err, errlen, "cannot find %s; looked in %s%s%s (set THREADLEAK_SHIM to its path)",
-             TL_SHIM_NAME, candidates[0], count > 1 ? " and " : "", count > 1 ? candidates[1] : "");
+    snprintf(err, errlen, "cannot find %s; looked in %s%s%s (set THREADLEAK_SHIM to %s)", name,
+             candidates[0], count > 1 ? " and " : "", count > 1 ? candidates[1] : "",
+             strcmp(name, TL_SHIM_NAME) == 0 ? "its path" : "the " TL_SHIM_NAME " beside it");
     return -1;
+}
+
+int shim_locate(char *out, size_t outlen, char *err, size_t errlen)
+{
+    return shim_locate_named(TL_SHIM_NAME, out, outlen, err, errlen);
 }
