@@ -85,7 +85,7 @@ static void write_text_report(const struct text_destination *d, const struct tl_
         fflush(stderr);
 }
 
-static void write_report_files(struct text_destination *d, const struct tl__findings *f)
+static void write_report_files(struct text_destination *d, const struct tl__findings *f, bool found)
 {
     if (!tl__cfg.report_dir[0])
         return;
@@ -98,7 +98,7 @@ static void write_report_files(struct text_destination *d, const struct tl__find
             fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
                     strerror(json_errno));
     }
-    if (f->leaked)
+    if (found)
         report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);
     /* Only once the files are in place: the CLI may read the directory as soon as it hears
@@ -130,7 +130,7 @@ static int report(int status, struct tl__lock_findings *locks)
         bool found = f->leaked > 0 || lock_findings;
         struct text_destination dest;
         open_text_destination(&dest, found);
-        write_report_files(&dest, f);
+        write_report_files(&dest, f, found);
         write_text_report(&dest, f);
         /* Lock findings fail the run as leaks do (docs/locks.md). */
         if (found && status == 0 && tl__cfg.exitcode != 0)
@@ -165,6 +165,9 @@ void exit_report_now(const struct tl__lock_findings *locks)
     struct tl__findings *f = findings_build(NULL, 0, tl__cfg.mode, 0);
     if (f) {
         f->locks = locks;
+        /* The text first: a reader that sees the JSON may look for it at once. */
+        report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
+                                      0);
         if (report_write_json_file_atomic(tl__cfg.report_dir, f, NULL, 0) != 0 &&
             !shim_stderr_changed())
             fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,

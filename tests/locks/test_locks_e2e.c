@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-static const char *programs_dir, *sources_dir, *locks_lib, *plain_lib;
+static const char *programs_dir, *sources_dir, *locks_lib, *plain_lib, *cli;
 /* The exit status of a run with findings whose program exited 0: exitcode's 66, except in the
  * sanitizer build, where the shim (the plain one too) leaves the status alone today. */
 static int found_status = 66;
@@ -430,13 +430,36 @@ static void return_values_errno_and_status_are_libcs(void **state)
     done(&with);
 }
 
+/* --- under the CLI: `threadleak run --locks` (docs/cli.md) with the real lock module --- */
+
+static int cli_status(const char *program_and_args)
+{
+    char command[8192];
+    snprintf(command, sizeof command,
+             "env ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 THREADLEAK_SHIM='%s' %s "
+             "run --locks -- %s/%s >/dev/null 2>&1",
+             plain_lib, cli, programs_dir, program_and_args);
+    int status = system(command);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void cli_run_locks_gates_on_the_findings(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_status("lock_clean"), 0);
+    assert_int_equal(cli_status("lock_abba"), 66);
+    assert_int_equal(cli_status("lock_misuse unlock_unlocked"), 66);
+    assert_int_equal(cli_status("lock_misuse self_lock"), 68); /* deadlock=abort, then 68 */
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s PROGRAMS SOURCES LIBLOCKS LIBPLAIN FOUND_STATUS\n", argv[0]);
+    if (argc != 7) {
+        fprintf(stderr, "usage: %s PROGRAMS SOURCES LIBLOCKS LIBPLAIN FOUND_STATUS CLI\n", argv[0]);
         return 2;
     }
     found_status = atoi(argv[5]);
+    cli = argv[6];
     programs_dir = argv[1];
     sources_dir = argv[2];
     locks_lib = argv[3];
@@ -463,6 +486,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(self_lock_is_reported_and_waits),
         cmocka_unit_test(self_lock_aborts_when_asked),
         cmocka_unit_test(return_values_errno_and_status_are_libcs),
+        cmocka_unit_test(cli_run_locks_gates_on_the_findings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
