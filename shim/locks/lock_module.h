@@ -2,11 +2,12 @@
  * calling libc, around the lock table, the calling thread's held set and the order graph. The
  * wrappers (interpose_*.c) only say which lock, which mode and which libc function.
  *
- * The fast path (lock_call_begin, lock_call_order when nothing new, lock_call_taking, the
- * unlock's held-set update) reads one TLS byte or two, probes the lock table once, and per lock
- * already held probes the edge set once; no global lock, no allocation, no system call. Anything
- * else (a new edge, a misuse, a deadlock) leaves the fast path for a function of its own, which
- * keeps errno as it found it. Internal to the shim. */
+ * The fast path (lock_call_begin, lock_call_prepare, lock_call_taking, lock_call_released)
+ * reads the thread's own state and the lock's slot, found through a per-thread cache before the
+ * lock table; with locks held, it compares each held entry's last edge, then a per-thread cache of
+ * known edges, then probes the edge set. No atomic read-modify-write, no global lock, no
+ * allocation, no system call. Anything else (a new edge, a misuse, a deadlock) leaves the fast
+ * path for a function of its own, which keeps errno as it found it. Internal to the shim. */
 #ifndef THREADLEAK_LOCK_MODULE_H
 #define THREADLEAK_LOCK_MODULE_H
 
