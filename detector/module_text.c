@@ -1,14 +1,15 @@
-/* See module_text.h. One dl_iterate_phdr walk, three ways to pick the module. */
+/* See module_text.h. One dl_iterate_phdr walk, two ways to pick the module; the module at a known
+ * base is read from its own headers. */
 #include "module_text.h"
 
 #include <link.h>
 #include <string.h>
 
-enum module_key { BY_ADDRESS, BY_BASE, BY_NAME };
+enum module_key { BY_ADDRESS, BY_NAME };
 
 struct module_search {
     enum module_key key;
-    uintptr_t address; /* BY_ADDRESS, BY_BASE */
+    uintptr_t address; /* BY_ADDRESS */
     const char *name;  /* BY_NAME */
     struct tl__text_range found;
 };
@@ -22,8 +23,6 @@ static bool segment_holds(const struct dl_phdr_info *info, const ElfW(Phdr) * ph
 static bool module_matches(const struct dl_phdr_info *info, const struct module_search *s)
 {
     switch (s->key) {
-    case BY_BASE:
-        return info->dlpi_addr == s->address;
     case BY_NAME:
         return info->dlpi_name && strstr(info->dlpi_name, s->name);
     case BY_ADDRESS:
@@ -70,10 +69,35 @@ bool module_text_containing(const void *address, struct tl__text_range *out)
     return search(&s, out);
 }
 
+/* From the ELF and program headers the module maps at its base (its first loadable segment
+ * starts at file offset 0), without dl_iterate_phdr: a live dump's first use of it may come in a
+ * forked child, where that lock may have been left held by a thread of the parent (stack_capture.h,
+ * stack_capture_in_forked_image). */
 bool module_text_at_base(uintptr_t base, struct tl__text_range *out)
 {
-    struct module_search s = {.key = BY_BASE, .address = base};
-    return base != 0 && search(&s, out);
+    memset(out, 0, sizeof *out);
+    if (base == 0)
+        return false;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_phentsize != sizeof(ElfW(Phdr)))
+        return false;
+    const ElfW(Phdr) *phdr = (const ElfW(Phdr) *)(base + eh->e_phoff);
+    uintptr_t bias = 0;
+    bool first_load = true;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        const ElfW(Phdr) *ph = &phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (first_load) /* mapped at base, rounded down to its page as the loader maps it */
+            bias = base - (ph->p_vaddr - ph->p_offset);
+        first_load = false;
+        if (!(ph->p_flags & PF_X))
+            continue;
+        out->begin = bias + ph->p_vaddr;
+        out->end = out->begin + ph->p_memsz;
+        return true;
+    }
+    return false;
 }
 
 bool module_text_named(const char *name_part, struct tl__text_range *out)

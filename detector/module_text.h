@@ -13,8 +13,9 @@ struct tl__text_range {
 };
 
 /* The module that holds address, the one loaded at base (getauxval(AT_BASE) for ld.so), or the
- * first whose path contains name_part. Not async-signal-safe (dl_iterate_phdr takes a lock):
- * call them at start-up and keep the range. False, and an empty range, when there is none. */
+ * first whose path contains name_part. Not async-signal-safe (dl_iterate_phdr takes a lock; but
+ * module_text_at_base reads the headers mapped at base and takes none): call them at start-up and
+ * keep the range. False, and an empty range, when there is none. */
 bool module_text_containing(const void *address, struct tl__text_range *out);
 bool module_text_at_base(uintptr_t base, struct tl__text_range *out);
 bool module_text_named(const char *name_part, struct tl__text_range *out);

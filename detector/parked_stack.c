@@ -186,7 +186,12 @@ bool parked_stack_unwind(uint64_t sp, uint64_t pc, void **frames, unsigned max,
     static struct parked_walk walk; /* 32 KiB: the collector runs one walk at a time */
     out->nframes = 0;
     out->partial = false;
-    if (max == 0 || sp == 0 || pc == 0 || !parked_stack_available())
+    /* In a forked child, not at all: libunwind's lookups here go through dl_iterate_phdr, whose
+     * lock a thread of the parent may have left held (stack_capture_in_forked_image); nor is the
+     * remote interface loaded there (a dlopen takes that lock too). The thread is then left
+     * alone, without a current stack, as when the walk fails. */
+    if (max == 0 || sp == 0 || pc == 0 || stack_capture_in_forked_image() ||
+        !parked_stack_available())
         return false;
     walk.sp = sp;
     walk.pc = pc;

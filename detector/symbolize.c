@@ -110,8 +110,8 @@ static bool resolve_libdw_symbols(void *lib)
 static bool load_libdw(void)
 {
     if (libdw_state == LIBDW_NOT_TRIED) {
-        stack_capture_loader_enter(); /* fork-safe: see stack_capture.h */
-        void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+        stack_capture_loader_enter();                           /* fork-safe: see stack_capture.h */
+        void *lib = stack_capture_open_privately("libdw.so.1"); /* NULL where it would hang */
         stack_capture_loader_leave();
         libdw_state = lib && resolve_libdw_symbols(lib) ? LIBDW_LOADED : LIBDW_MISSING;
         /* The handle is kept for the life of the process: unloading a library whose code other

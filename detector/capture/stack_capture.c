@@ -3,6 +3,7 @@
 #include "stack_capture.h"
 
 #include "lazy_once.h"
+#include "loader_lock.h"
 #include "live_stacks.h"
 #include "module_text.h"
 #include "quiet_copy.h"
@@ -13,6 +14,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/single_threaded.h>
+#include <ucontext.h>
 #include <unwind.h>
 
 #define UNW_LOCAL_ONLY
@@ -35,11 +38,14 @@ static struct {
 
 typedef _Unwind_Reason_Code (*unwind_backtrace_fn)(_Unwind_Trace_Fn, void *);
 typedef _Unwind_Ptr (*unwind_get_ip_fn)(struct _Unwind_Context *);
+typedef _Unwind_Ptr (*unwind_get_ip_info_fn)(struct _Unwind_Context *, int *);
 
-/* libgcc's unwinder, loaded privately too; only processes with ThreadSanitizer use it. */
+/* libgcc's unwinder, loaded privately too, with libunwind: processes with ThreadSanitizer use it,
+ * and so do forked children (forked_image, below). */
 static struct {
     unwind_backtrace_fn backtrace;
     unwind_get_ip_fn get_ip;
+    unwind_get_ip_info_fn get_ip_info;
 } gcc_unwinder;
 
 static struct tl__text_range own_text;
@@ -67,6 +73,15 @@ static atomic_uint fork_pending; /* forks between prepare and parent: glibc seri
 static __thread int loader_depth __attribute__((tls_model("initial-exec")));
 static bool walk_unfinished_at_fork; /* set in prepare, read in the child */
 static bool unwinding_lost;          /* this process image may hold a lock of a dead walker */
+/* This process image was made by fork (and not replaced by exec since) from a process that had had
+ * other threads, and the loader's write lock is held here by one of them, which glibc does not
+ * reset in a child, or it cannot be told (loader_lock.h found no lock). The drain keeps our own
+ * walks and loads out of that lock, but not the host's (a dlopen, a dl_iterate_phdr of its own),
+ * and libunwind's step calls dl_iterate_phdr. So such an image walks with libgcc's unwinder, which
+ * finds frames with _dl_find_object and never takes that lock, and loads nothing. Inherited by its
+ * own children: the lock stays held in their memory too. */
+static bool forked_image;
+static bool threads_before_fork; /* set in prepare, read in the child */
 
 static bool walk_enter(void)
 {
@@ -147,6 +162,8 @@ void stack_capture_fork_prepare(void)
             sched_yield();
     }
     walk_unfinished_at_fork = atomic_load(&walkers) > own;
+    /* glibc clears it at the first pthread_create and never sets it again: "has had threads". */
+    threads_before_fork = !__libc_single_threaded;
 }
 
 void stack_capture_fork_parent(void)
@@ -161,6 +178,8 @@ void stack_capture_fork_child(void)
     /* The parent's other walkers do not exist here; only our own interrupted walk, if any. */
     atomic_store(&walkers, own_walkers());
     atomic_store(&fork_pending, 0); /* nor the parent's other forks */
+    if (threads_before_fork && (!loader_lock_located() || loader_lock_held_by_other()))
+        forked_image = true;
     lazy_once_fork_child(&libunwind_once);
     lazy_once_fork_child(&libgcc_once);
     lazy_once_fork_child(&own_text_once);
@@ -170,17 +189,20 @@ void stack_capture_fork_child(void)
  *
  * Nothing is loaded at start-up: a process that never creates a thread never maps an unwinder
  * (docs/startup.md). The first capture loads one: libunwind for the careful and fast walks (the
- * first pthread_create's creation stack, the first live dump, the first test-API call), libgcc's
- * for TL_CAPTURE_LIBGCC. A capture from a signal handler never loads (stack_capture_from_signal
- * returns 0 frames until then; live dumps load from the collector first). That one load does
- * run in pthread_create's path, which is otherwise allocation-free: dlopen allocates and takes
- * the loader's lock, as glibc's own pthread_create does for the new thread's TLS. */
+ * first pthread_create's creation stack, the first live dump, the first test-API call), with
+ * libgcc's beside it (forked_image); a TL_CAPTURE_LIBGCC capture loads libgcc's alone. A capture
+ * from a signal handler never loads (stack_capture_from_signal returns 0 frames until then; live
+ * dumps load from the collector first). That one load does run in pthread_create's path, which is
+ * otherwise allocation-free: dlopen allocates and takes the loader's lock, as glibc's own
+ * pthread_create does for the new thread's TLS. */
 
 /* dlopen, counted by the fork machinery (a fork waits for it, see above) and marked for live dumps
  * (a dump does not unwind a thread inside the loader). */
 void *stack_capture_open_privately(const char *name)
 {
-    if (unwinding_lost) /* a walk or load of the parent may have left the loader's lock held */
+    /* A walk or load of the parent, or another thread of the parent, may have left the loader's
+     * lock held: a dlopen would wait on it forever. */
+    if (unwinding_lost || (forked_image && !loader_lock_free()))
         return NULL;
     live_stacks_enter_loader();
     void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -210,11 +232,19 @@ static bool resolve_libunwind(void)
 }
 
 static unsigned walk_libunwind(void **raw, unsigned want, enum tl__capture_method method);
+static void load_libgcc(void);
 
 static void load_libunwind(void)
 {
     stack_capture_loader_enter(); /* the whole load: a fork never sees half of it */
     lazy_once_run(&own_text_once, find_own_text);
+    /* libgcc's unwinder too, for the forked children (forked_image): a child must not load it
+     * itself, because a dlopen takes the very lock it is there to avoid. Usually already mapped
+     * (libstdc++ needs it), so most often this costs a dlopen that only counts a reference. */
+    lazy_once_run(&libgcc_once, load_libgcc);
+    if (!forked_image)
+        loader_lock_locate(); /* its search takes the lock: never in a child that may find it held
+                               */
     if (resolve_libunwind()) {
         atomic_store_explicit(&unw.ready, true, memory_order_release);
         /* libunwind's one-time setup takes a lock: done here, not in a signal handler's walk. */
@@ -232,6 +262,8 @@ bool stack_capture_init(void)
     return lazy_once_run(&libunwind_once, load_libunwind) && stack_capture_available();
 }
 
+static unsigned walk_with_libgcc(void **frames, unsigned max);
+
 static void load_libgcc(void)
 {
     stack_capture_loader_enter();
@@ -240,14 +272,25 @@ static void load_libgcc(void)
     if (lib) {
         gcc_unwinder.get_ip = (unwind_get_ip_fn)dlsym(lib, "_Unwind_GetIP");
         gcc_unwinder.backtrace = (unwind_backtrace_fn)dlsym(lib, "_Unwind_Backtrace");
+        gcc_unwinder.get_ip_info = (unwind_get_ip_info_fn)dlsym(lib, "_Unwind_GetIPInfo");
+        /* Its one-time setup (a pthread_once for the register sizes) runs here, not in a child. */
+        void *warm[4];
+        if (gcc_unwinder.get_ip && gcc_unwinder.backtrace && walk_enter()) {
+            walk_with_libgcc(warm, 4);
+            walk_leave();
+        }
     }
     stack_capture_loader_leave();
 }
 
+static bool libgcc_ready(void)
+{
+    return lazy_once_done(&libgcc_once) && gcc_unwinder.get_ip && gcc_unwinder.backtrace;
+}
+
 bool stack_capture_use_libgcc(void)
 {
-    return lazy_once_run(&libgcc_once, load_libgcc) && gcc_unwinder.get_ip &&
-           gcc_unwinder.backtrace;
+    return lazy_once_run(&libgcc_once, load_libgcc) && libgcc_ready();
 }
 
 struct gcc_walk {
@@ -284,6 +327,11 @@ bool stack_capture_available(void)
 bool stack_capture_is_own_pc(uintptr_t pc)
 {
     return lazy_once_done(&own_text_once) && own_text_inside && text_range_holds(&own_text, pc);
+}
+
+bool stack_capture_in_forked_image(void)
+{
+    return forked_image;
 }
 
 bool stack_capture_busy(void)
@@ -331,6 +379,14 @@ static bool unwinder_for(enum tl__capture_method method)
     return stack_capture_available() || stack_capture_init();
 }
 
+/* In a forked image, libgcc's walk whenever it was loaded before the fork (see forked_image): one
+ * load and one branch in pthread_create's path. Not loaded (the parent never captured, so it had
+ * no thread of ours), the method stays, and the child loads and walks as any process does. */
+static enum tl__capture_method method_for_image(enum tl__capture_method method)
+{
+    return forked_image && libgcc_ready() ? TL_CAPTURE_LIBGCC : method;
+}
+
 static unsigned walk_libunwind(void **raw, unsigned want, enum tl__capture_method method)
 {
     if (method == TL_CAPTURE_FAST) {
@@ -345,7 +401,10 @@ static unsigned walk_libunwind(void **raw, unsigned want, enum tl__capture_metho
 
 unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method method)
 {
-    if (max == 0 || !unwinder_for(method) || !walk_enter())
+    if (max == 0 || !unwinder_for(method))
+        return 0;
+    method = method_for_image(method);
+    if (!walk_enter())
         return 0;
     void *raw[TL_CAPTURE_RAW_MAX];
     unsigned want = max + 8 < TL_CAPTURE_RAW_MAX ? max + 8 : TL_CAPTURE_RAW_MAX;
@@ -361,13 +420,59 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
     return n;
 }
 
+/* libgcc's walk from inside a signal handler: it starts in the handler and goes through the
+ * signal trampoline's frame (which glibc describes in its unwind tables) into the interrupted
+ * code. The first frame whose pc libgcc calls exact (not a return address) is the one the signal
+ * interrupted; when that is not the ucontext's pc, the signal was not ours and nothing is kept. */
+#define HANDLER_FRAMES_MAX 32u /* the handler's own frames and the trampoline: a few */
+
+struct gcc_signal_walk {
+    void **frames;
+    unsigned n, max, skipped;
+    uintptr_t interrupted_pc;
+};
+
+static _Unwind_Reason_Code gcc_signal_walk_step(struct _Unwind_Context *context, void *arg)
+{
+    struct gcc_signal_walk *walk = arg;
+    int exact = 0;
+    uintptr_t ip = gcc_unwinder.get_ip_info(context, &exact);
+    if (ip == 0 || walk->n >= walk->max)
+        return _URC_END_OF_STACK;
+    if (walk->n == 0) {
+        if (!exact)
+            return ++walk->skipped < HANDLER_FRAMES_MAX ? _URC_NO_REASON : _URC_END_OF_STACK;
+        if (ip != walk->interrupted_pc)
+            return _URC_END_OF_STACK;
+    }
+    walk->frames[walk->n++] = (void *)ip;
+    return _URC_NO_REASON;
+}
+
+static unsigned walk_signal_with_libgcc(void *ucontext, void **frames, unsigned max)
+{
+#if defined(__x86_64__)
+    if (!gcc_unwinder.get_ip_info)
+        return 0;
+    const ucontext_t *uc = ucontext;
+    struct gcc_signal_walk walk = {frames, 0, max, 0, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]};
+    gcc_unwinder.backtrace(gcc_signal_walk_step, &walk);
+    return walk.n;
+#else
+    (void)ucontext, (void)frames, (void)max;
+    return 0;
+#endif
+}
+
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max)
 {
     if (!stack_capture_available() || max == 0 || !walk_enter()) /* never loads: see above */
         return 0;
     unw_cursor_t cursor;
     unsigned n = 0;
-    if (unw.init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0)
+    if (method_for_image(TL_CAPTURE_CAREFUL) == TL_CAPTURE_LIBGCC)
+        n = walk_signal_with_libgcc(ucontext, frames, max); /* a forked child: see forked_image */
+    else if (unw.init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0)
         n = walk_cursor(&cursor, frames, max, true);
     walk_leave();
     /* frames[0] is where the thread was interrupted, kept even in our code: what follows it are

@@ -30,8 +30,9 @@ bool stack_capture_init(void);
 /* True once libunwind is loaded. Async-signal-safe: one acquire load; never loads. */
 bool stack_capture_available(void);
 
-/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC, once (as stack_capture_init does libunwind);
- * false when libgcc_s is missing. A TL_CAPTURE_LIBGCC capture calls it on its first use. */
+/* Loads libgcc's unwinder for TL_CAPTURE_LIBGCC, once (as stack_capture_init does libunwind, which
+ * loads it too: see stack_capture_in_forked_image); false when libgcc_s is missing. A
+ * TL_CAPTURE_LIBGCC capture calls it on its first use. */
 bool stack_capture_use_libgcc(void);
 
 enum tl__capture_method {
@@ -55,6 +56,14 @@ unsigned stack_capture(void **frames, unsigned max, enum tl__capture_method meth
  * provided the thread was not already inside libunwind (see stack_capture_busy). Never loads
  * libunwind: 0 frames until something called stack_capture_init. */
 unsigned stack_capture_from_signal(void *ucontext, void **frames, unsigned max);
+
+/* True in a process made by fork (and not replaced by exec since) from a process that had had other
+ * threads, when the loader's write lock is held there by a thread the child does not have, or
+ * could not be found (loader_lock.h); and in such a process's own children. libunwind's lookups
+ * (dl_iterate_phdr) and dlopen would wait on that lock forever, so such a process walks with
+ * libgcc's unwinder, loaded before the fork, and stack_capture_open_privately loads nothing.
+ * Async-signal-safe: one load. */
+bool stack_capture_in_forked_image(void);
 
 /* True while the calling thread is inside an unwinder; a signal handler must not unwind then,
  * because libunwind's global cache lock may be held (both captures refuse to nest anyway). */
