@@ -5,6 +5,7 @@
 #define SHIM          "LD_PRELOAD={shim}"
 #define TSAN          "TSAN_OPTIONS=report_thread_leaks=0"
 #define EMPTY_PRELOAD "LD_PRELOAD={bin}/libbench_empty_preload.so"
+#define LOCKS         "LD_PRELOAD={locks}"
 
 /* P6 runs only once the HTTP endpoint exists: with it on, the shim must open a listening socket. */
 static const struct bench_command endpoint_probe = {
@@ -150,6 +151,78 @@ const struct bench_case bench_cases[] = {
                   SHIM " THREADLEAK_OPTIONS=http=127.0.0.1:0", "us_per_pair"},
                  JUDGE_RATIO,
                  1.02},
+            },
+    },
+    {
+        .id = "L1",
+        .what = "uncontended lock+unlock of one mutex, nothing else held (lock_bench)",
+        .unit = "ns/pair",
+        .min_runs = 15,
+        .base = {"native", "{bin}/lock_bench nothing_held 20000000", NULL, "ns_per_pair"},
+        .subjects =
+            {
+                {{"shim", "{bin}/lock_bench nothing_held 20000000", SHIM, "ns_per_pair"},
+                 JUDGE_RATIO,
+                 1.05},
+                {{"locks", "{bin}/lock_bench nothing_held 20000000", LOCKS, "ns_per_pair"},
+                 JUDGE_RATIO,
+                 1.3},
+                {{"helgrind", "valgrind -q --tool=helgrind {bin}/lock_bench nothing_held 20000",
+                  NULL, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"drd", "valgrind -q --tool=drd {bin}/lock_bench nothing_held 20000", NULL,
+                  "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+            },
+    },
+    {
+        .id = "L2",
+        .what = "L1 while holding another mutex: one edge lookup per lock",
+        .unit = "ns/pair",
+        .min_runs = 15,
+        .base = {"native", "{bin}/lock_bench one_held 20000000", NULL, "ns_per_pair"},
+        .subjects =
+            {
+                {{"locks", "{bin}/lock_bench one_held 20000000", LOCKS, "ns_per_pair"},
+                 JUDGE_RATIO,
+                 1.6},
+            },
+    },
+    {
+        .id = "L3",
+        .what = "one mutex contended by 4 threads, 8,000,000 lock+unlock in all",
+        .unit = "ns/pair",
+        .base = {"native", "{bin}/lock_bench contended 8000000 4", NULL, "ns_per_pair"},
+        .subjects =
+            {
+                {{"locks", "{bin}/lock_bench contended 8000000 4", LOCKS, "ns_per_pair"},
+                 JUDGE_RATIO,
+                 1.1},
+            },
+    },
+    {
+        .id = "L4",
+        .what = "P1 (20,000 create+join pairs) under the lock module",
+        .unit = "µs/pair",
+        .base = {"shim", "{bin}/create_join 20000 1", SHIM, "us_per_pair"},
+        .subjects =
+            {
+                {{"locks", "{bin}/create_join 20000 1", LOCKS, "us_per_pair"}, JUDGE_RATIO, 1.05},
+            },
+    },
+    {
+        .id = "L5",
+        .what = "resident memory per tracked mutex, 1,000,000 mutexes each taken once",
+        .unit = "B/lock",
+        .max_runs = 3,
+        .base = {"native", "{bin}/lock_bench distinct 1000000", NULL, "bytes_per_lock"},
+        .subjects =
+            {
+                {{"locks", "{bin}/lock_bench distinct 1000000", LOCKS, "bytes_per_lock"},
+                 JUDGE_DELTA,
+                 64},
             },
     },
 };

@@ -37,6 +37,12 @@ static void put_placeholder(FILE *out, const char **cursor, const struct run_set
     } else if (strncmp(at, "{shim}", 6) == 0) {
         fputs(setup->shim, out);
         *cursor += 6;
+    } else if (strncmp(at, "{locks}", 7) == 0) {
+        /* The lock module, built beside the shim (docs/locks.md). */
+        const char *slash = strrchr(setup->shim, '/');
+        fprintf(out, "%.*slibthreadleak-locks.so", slash ? (int)(slash - setup->shim + 1) : 0,
+                setup->shim);
+        *cursor += 7;
     } else if (strncmp(at, "{nproc}", 7) == 0) {
         fprintf(out, "%ld", sysconf(_SC_NPROCESSORS_ONLN));
         *cursor += 7;

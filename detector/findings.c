@@ -150,6 +150,11 @@ static const char *display_start_routine(const char *name)
     return interned;
 }
 
+const char *findings_start_routine(const void *routine)
+{
+    return display_start_routine(symbolize_function_or_offset(routine));
+}
+
 /* A running thread's name as the kernel has it now (set by prctl, or inherited). */
 static void read_live_name(pid_t tid, char name[TL_NAME_MAX])
 {
@@ -170,7 +175,7 @@ static void fill_group(struct tl__leak_group *g, const struct tl__thread_info *f
     g->state = leak_state(first);
     g->detached = (first->flags & TL_F_DETACHED) != 0;
     g->c11 = (first->flags & TL_F_C11) != 0;
-    g->start_routine = display_start_routine(symbolize_function_or_offset(first->start_routine));
+    g->start_routine = findings_start_routine(first->start_routine);
     g->scope = scope_name(first->scope);
     g->creator_tid = first->creator_tid;
     g->creator_is_main = first->creator_tid == getpid();

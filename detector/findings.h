@@ -63,6 +63,8 @@ struct tl__default_hit {
  * them to it). */
 #define TL_FINDINGS_MAX_DEFAULT_HITS 32
 
+struct tl__lock_findings; /* locks/lock_findings.h */
+
 struct tl__findings {
     pid_t pid, ppid;
     char *exe;
@@ -77,6 +79,9 @@ struct tl__findings {
     size_t ndefault_hits;
     struct tl__leak_group *groups; /* most threads first */
     size_t ngroups;
+    /* The lock module's findings (docs/locks.md); NULL without the lock module. Not owned: who
+     * set it frees it. */
+    const struct tl__lock_findings *locks;
 };
 
 /* Groups and symbolises leaked threads (as a verdict returned them) into findings. NULL only when
@@ -92,6 +97,10 @@ void findings_attach_live(struct tl__findings *f, const struct live_stacks_dump 
 /* A thread's creation stack symbolised, without the sanitizer interceptor frames that sit above
  * the user's call to pthread_create. out must hold TL_MAX_FRAMES entries; returns the depth. */
 size_t findings_creation_stack(const struct tl__thread_info *t, struct tl__frame *out);
+
+/* A start routine as the leaks name it: symbolised, and for std::thread the callable rather than
+ * libstdc++'s _M_run. */
+const char *findings_start_routine(const void *routine);
 
 /* "all" or "tsan". */
 const char *findings_mode_name(enum tl_mode mode);

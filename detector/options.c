@@ -139,6 +139,7 @@ WORD_TYPE(mode, [TL_MODE_ALL] = "all", [TL_MODE_TSAN] = "tsan")
 WORD_TYPE(color, [TL_COLOR_AUTO] = "auto", [TL_COLOR_ALWAYS] = "always", [TL_COLOR_NEVER] = "never")
 WORD_TYPE(stacks, [TL_STACKS_SIGNAL] = "signal", [TL_STACKS_NOSIGNAL] = "nosignal",
           [TL_STACKS_INTERRUPT] = "interrupt")
+WORD_TYPE(deadlock, [TL_DEADLOCK_REPORT] = "report", [TL_DEADLOCK_ABORT] = "abort")
 TEXT_TYPE(path, "a path", 0)
 TEXT_TYPE(log_path, "a path or stderr", TYPE_STDERR_IS_EMPTY)
 TEXT_TYPE(host_port, "HOST:PORT", TYPE_HOST_PORT)

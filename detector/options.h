@@ -24,23 +24,30 @@ enum tl__stacks {
     TL_STACKS_INTERRUPT, /* signal every thread, even in poll or nanosleep: EINTR there */
 };
 
+/* What the lock module does when it finds a live deadlock (docs/locks.md). */
+enum tl__deadlock_action {
+    TL_DEADLOCK_REPORT, /* print it, write the report, and let the threads wait as libc would */
+    TL_DEADLOCK_ABORT,  /* print it, write the report, and abort() */
+};
+
 #define TL_HTTP_ADDR_MAX   256     /* `http=HOST:PORT`, NUL included */
 #define TL__OPTION_MS_MAX  600000u /* ten minutes: a longer wait is surely a typo */
 #define TL__OPTION_SIG_MAX 64
 
 /* The types of options.inc, as stored in struct tl__config. What each accepts (and so its
  * parser) is option_type_TYPE in options.c. */
-typedef int tl__option_exit_status;                  /* 0..255 */
-typedef unsigned tl__option_wait_ms;                 /* 0..TL__OPTION_MS_MAX */
-typedef unsigned tl__option_timeout_ms;              /* 1..TL__OPTION_MS_MAX: 0 would never wait */
-typedef int tl__option_verbosity;                    /* 0..3 */
-typedef int tl__option_signal;                       /* 0 = pick one, else 1..TL__OPTION_SIG_MAX */
-typedef bool tl__option_flag;                        /* 0 or 1 */
-typedef enum tl_mode tl__option_mode;                /* all or tsan */
-typedef enum tl_color tl__option_color;              /* auto, always or never */
-typedef enum tl__stacks tl__option_stacks;           /* signal or nosignal */
-typedef char tl__option_path[PATH_MAX];              /* "" = none */
-typedef char tl__option_log_path[PATH_MAX];          /* a path, and "stderr" stands for "" */
+typedef int tl__option_exit_status;                   /* 0..255 */
+typedef unsigned tl__option_wait_ms;                  /* 0..TL__OPTION_MS_MAX */
+typedef unsigned tl__option_timeout_ms;               /* 1..TL__OPTION_MS_MAX: 0 would never wait */
+typedef int tl__option_verbosity;                     /* 0..3 */
+typedef int tl__option_signal;                        /* 0 = pick one, else 1..TL__OPTION_SIG_MAX */
+typedef bool tl__option_flag;                         /* 0 or 1 */
+typedef enum tl_mode tl__option_mode;                 /* all or tsan */
+typedef enum tl_color tl__option_color;               /* auto, always or never */
+typedef enum tl__stacks tl__option_stacks;            /* signal or nosignal */
+typedef enum tl__deadlock_action tl__option_deadlock; /* report or abort */
+typedef char tl__option_path[PATH_MAX];               /* "" = none */
+typedef char tl__option_log_path[PATH_MAX];           /* a path, and "stderr" stands for "" */
 typedef char tl__option_host_port[TL_HTTP_ADDR_MAX]; /* stored unchecked; ':PORT' needs no quotes */
 
 /* One field per line of options.inc, named after its key. */

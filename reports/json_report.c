@@ -4,6 +4,7 @@
 #include "atomic_file.h"
 #include "json_frame.h"
 #include "json_writer.h"
+#include "lock_report_json.h"
 
 #include <string.h>
 
@@ -160,6 +161,10 @@ int report_write_json_ex(FILE *out, const struct tl__findings *f, const char *te
         write_group(&w, &f->groups[i]);
     tl__jw_end_array(&w);
     write_default_suppressions(&w, f);
+    /* Under the lock module only (docs/locks.md): without it the members are absent, not empty,
+     * so that a reader can tell "no lock findings" from "locks not checked". */
+    if (f->locks)
+        lock_report_json(&w, f->locks);
     /* Present only when it says something: the text report was not written where configured
      * (fd 2 had become one of the program's own files). Absent, everything went as configured. */
     if (text_report)

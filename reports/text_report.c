@@ -3,6 +3,7 @@
 
 #include "atomic_file.h"
 #include "live_stacks.h"
+#include "lock_report_text.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -118,6 +119,8 @@ static void write_summary(const struct text_out *o, const struct tl__findings *f
     if (f->suppressed_by_default > 0)
         fprintf(o->out, ", %u %s suppressed by default", f->suppressed_by_default,
                 plural(f->suppressed_by_default, "thread", "threads"));
+    if (f->locks)
+        lock_report_text_summary(o->out, f->locks);
     fputc('\n', o->out);
 }
 
@@ -277,6 +280,24 @@ static void write_stack(const struct text_out *o, const struct tl__frame *frames
         write_frame(o, i, &frames[i]);
 }
 
+void text_report_stack(FILE *out, bool color, const struct tl__frame *frames, size_t depth)
+{
+    struct text_out o = {.out = out, .color = color};
+    write_stack(&o, frames, depth);
+}
+
+void text_report_put(FILE *out, const char *s)
+{
+    struct text_out o = {.out = out};
+    put_text(&o, s);
+}
+
+void text_report_name(FILE *out, const char *name)
+{
+    struct text_out o = {.out = out};
+    put_thread_name(&o, name);
+}
+
 /* A running group's stack now, or why there is none ("signals blocked": the thread blocks the
  * dump signal), so that a missing stack never reads as a forgotten one. An exited group has none
  * by nature, and its state already says so. */
@@ -319,6 +340,8 @@ int report_write_text(FILE *out, const struct tl__findings *f, bool color)
         write_group(&o, &f->groups[i]);
     }
     if (f->ngroups > 0)
+        fputc('\n', out);
+    if (f->locks && lock_report_text(out, f->pid, f->locks, color))
         fputc('\n', out);
     write_summary(&o, f);
     if (fflush(out) != 0 || ferror(out))

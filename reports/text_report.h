@@ -20,6 +20,12 @@
  * it the output holds no escape bytes. Returns 0, or -1 when the stream reported an error. */
 int report_write_text(FILE *out, const struct tl__findings *f, bool color);
 
+/* For the lock sections (lock_report_text.c): a stack in the report's frame lines, ` "name"`
+ * after a tid (nothing for an empty name), and any text, all escaped as the rest of the report. */
+void text_report_stack(FILE *out, bool color, const struct tl__frame *frames, size_t depth);
+void text_report_name(FILE *out, const char *name);
+void text_report_put(FILE *out, const char *s);
+
 /* Writes DIR/threadleak.<pid>.txt atomically (temp file in DIR, fsync, rename; mode 0644).
  * path_out, when not NULL, receives the final path. Returns 0, or -1 with errno set. */
 int report_write_text_file_atomic(const char *dir, const struct tl__findings *f, bool color,

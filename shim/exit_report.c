@@ -4,6 +4,7 @@
 #include "exit_report.h"
 
 #include "gate_notice.h"
+#include "locks_hooks.h"
 #include "shim_state.h"
 
 #include "check.h"
@@ -84,7 +85,7 @@ static void write_text_report(const struct text_destination *d, const struct tl_
         fflush(stderr);
 }
 
-static void write_report_files(struct text_destination *d, const struct tl__findings *f)
+static void write_report_files(struct text_destination *d, const struct tl__findings *f, bool found)
 {
     if (!tl__cfg.report_dir[0])
         return;
@@ -97,7 +98,7 @@ static void write_report_files(struct text_destination *d, const struct tl__find
             fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
                     strerror(json_errno));
     }
-    if (f->leaked)
+    if (found)
         report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);
     /* Only once the files are in place: the CLI may read the directory as soon as it hears
@@ -108,35 +109,71 @@ static void write_report_files(struct text_destination *d, const struct tl__find
         gate_notice_delivered();
 }
 
-int exit_report_run(int status)
+/* The exit report proper, once the lock findings are known (NULL without the lock module). */
+static int report(int status, struct tl__lock_findings *locks)
 {
-    if (!shim_ready() || atomic_flag_test_and_set(&reported))
-        return status;
+    bool lock_findings = locks_findings_count(locks) > 0;
     /* The program never made a thread and wants no report file: the verdict could only be clean,
      * and most processes of a build are such (docs/startup.md). */
-    if (registry_threads_created() == 0 && !tl__cfg.report_dir[0])
+    if (registry_threads_created() == 0 && !tl__cfg.report_dir[0] && !lock_findings)
         return status;
-    int saved_errno = errno;
     struct tl__check_request req;
     check_request_init(&req, &tl__cfg, shim_current_tid());
     /* A clean process with nowhere to write a report has nothing more to do. */
-    req.findings_when_clean = tl__cfg.report_dir[0] != '\0';
+    req.findings_when_clean = tl__cfg.report_dir[0] != '\0' || lock_findings;
     struct tl__check_result check;
     check_run(&req, &check);
     struct tl__findings *f = check.findings;
     int result = status;
     if (f) {
+        f->locks = locks;
+        bool found = f->leaked > 0 || lock_findings;
         struct text_destination dest;
-        open_text_destination(&dest, f->leaked > 0);
-        write_report_files(&dest, f);
+        open_text_destination(&dest, found);
+        write_report_files(&dest, f, found);
         write_text_report(&dest, f);
-        if (f->leaked) {
-            if (status == 0 && tl__cfg.exitcode != 0)
-                result = tl__cfg.exitcode;
-        }
+        /* Lock findings fail the run as leaks do (docs/locks.md). */
+        if (found && status == 0 && tl__cfg.exitcode != 0)
+            result = tl__cfg.exitcode;
         findings_free(f);
     }
     check_request_fini(&req);
+    return result;
+}
+
+int exit_report_run(int status)
+{
+    if (!shim_ready() || atomic_flag_test_and_set(&reported))
+        return status;
+    int saved_errno = errno;
+    /* Symbolising and the verdict take locks of their own (and libdw's): not the host's. */
+    locks_own_work_begin();
+    struct tl__lock_findings *locks = locks_findings_build();
+    int result = report(status, locks);
+    locks_findings_free(locks);
+    locks_own_work_end();
     errno = saved_errno;
     return result;
+}
+
+void exit_report_now(const struct tl__lock_findings *locks)
+{
+    if (!tl__cfg.report_dir[0])
+        return;
+    int saved_errno = errno;
+    locks_own_work_begin();
+    struct tl__findings *f = findings_build(NULL, 0, tl__cfg.mode, 0);
+    if (f) {
+        f->locks = locks;
+        /* The text first: a reader that sees the JSON may look for it at once. */
+        report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
+                                      0);
+        if (report_write_json_file_atomic(tl__cfg.report_dir, f, NULL, 0) != 0 &&
+            !shim_stderr_changed())
+            fprintf(stderr, "threadleak: cannot write report into %s: %s\n", tl__cfg.report_dir,
+                    strerror(errno));
+        findings_free(f);
+    }
+    locks_own_work_end();
+    errno = saved_errno;
 }

@@ -1,6 +1,7 @@
 /* C11 <threads.h>. Since glibc 2.34 thrd_create, thrd_join and thrd_detach call libc's internal
  * pthread functions directly, not through the PLT, so they need wrappers of their own. Same shape
  * as the pthread wrappers. */
+#include "locks_hooks.h"
 #include "shim_init.h"
 #include "shim_state.h"
 #include "thread_launch.h"
@@ -33,7 +34,10 @@ TL__WRAPPER(int, thrd_join, thrd_t thr, int *res)
 {
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thr);
+    locks_join_begin(thr, r);
     int rc = TL__REAL(thrd_join)(thr, res);
+    if (rc == thrd_success)
+        locks_join_end(thr);
     if (rc == thrd_success && r)
         registry_thread_joined(r);
     return rc;

@@ -5,6 +5,7 @@
  * pthread_create's path (create_tracked, thread_trampoline) is async-signal-safe and does not
  * call malloc: the registry is mmap-backed and lock-free, and stack capture is allocation-free
  * (see detector/capture/stack_capture.h for the one exception, once per busy creator). */
+#include "locks_hooks.h"
 #include "shim_init.h"
 #include "shim_state.h"
 #include "thread_launch.h"
@@ -35,11 +36,15 @@ TL__WRAPPER(int, pthread_create, pthread_t *restrict thread, const pthread_attr_
 }
 
 /* Joins: the record is found before the call, because once a join succeeds the pthread_t may be
- * reused at once by another thread's create. */
+ * reused at once by another thread's create. The lock module checks joins for misuse
+ * (locks_hooks.h); libc's answer is passed on whatever it finds. */
 #define JOIN_WRAPPER(call)                                                                         \
     shim_resolve_real();                                                                           \
     struct tl__thread_record *r = registry_find(thread);                                           \
+    locks_join_begin(thread, r);                                                                   \
     int rc = (call);                                                                               \
+    if (rc == 0)                                                                                   \
+        locks_join_end(thread);                                                                    \
     if (rc == 0 && r)                                                                              \
         registry_thread_joined(r);                                                                 \
     return rc

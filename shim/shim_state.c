@@ -6,6 +6,7 @@
 #include "cxx_threads.h"
 #include "lazy_once.h"
 #include "live_stacks.h"
+#include "locks_hooks.h"
 #include "registry.h"
 #include "sanitizer_interplay.h"
 #include "scopes.h"
@@ -175,6 +176,7 @@ void shim_mark_current_thread_as_tool(void)
 static void observe_thread_exit(void *value)
 {
     struct tl__thread_record *r = value;
+    locks_thread_exiting();
     char name[TL_NAME_MAX] = "";
     prctl(PR_GET_NAME, name, 0, 0, 0);
     if (tl__self == r)

@@ -118,6 +118,11 @@ static void test_word_keys(void **state)
     assert_int_equal(parsed("stacks=nosignal").stacks, TL_STACKS_NOSIGNAL);
     assert_int_equal(parsed("stacks=nosignal:stacks=signal").stacks, TL_STACKS_SIGNAL);
     assert_int_equal(parsed("stacks=interrupt").stacks, TL_STACKS_INTERRUPT);
+    assert_true(parsed("").locks);
+    assert_false(parsed("locks=0").locks);
+    assert_int_equal(parsed("").deadlock, TL_DEADLOCK_REPORT);
+    assert_int_equal(parsed("deadlock=abort").deadlock, TL_DEADLOCK_ABORT);
+    assert_int_equal(parsed("deadlock=abort:deadlock=report").deadlock, TL_DEADLOCK_REPORT);
 }
 
 static void test_path_keys(void **state)
@@ -242,7 +247,7 @@ static void test_key_errors(void **state)
     assert_rejected("lnger_ms=5",
                     "unknown key 'lnger_ms' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help, default_suppressions)");
+                    "dump_timeout_ms, help, default_suppressions, locks, deadlock)");
     assert_rejected("exitcode", "missing '=' after 'exitcode'");
     assert_rejected("exitcode:mode=all", "missing '=' after 'exitcode'");
     assert_rejected("mode=all:verbose", "missing '=' after 'verbose'");
@@ -250,7 +255,7 @@ static void test_key_errors(void **state)
     assert_rejected(" exitcode=1",
                     "unknown key ' exitcode' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help, default_suppressions)");
+                    "dump_timeout_ms, help, default_suppressions, locks, deadlock)");
 }
 
 static void test_too_long_values(void **state)
@@ -334,7 +339,8 @@ static void test_resumes_after_a_bad_item(void **state)
     assert_int_equal(options_parse("bogus='a:b':verbosity=3", &cfg, err, sizeof err), -1);
     assert_string_equal(err, "unknown key 'bogus' (known: exitcode, linger_ms, mode, report_dir, "
                              "log_path, suppressions, color, verbosity, quiet, http, stacks, "
-                             "dump_signal, dump_timeout_ms, help, default_suppressions)");
+                             "dump_signal, dump_timeout_ms, help, default_suppressions, locks, "
+                             "deadlock)");
     assert_int_equal(cfg.verbosity, 3);
     assert_int_equal(options_parse("report_dir='/a'b:exitcode=5", &cfg, err, sizeof err), -1);
     assert_string_equal(err, "unexpected text after the quoted value for 'report_dir'");
@@ -377,7 +383,9 @@ static void test_key_info_lists_every_key(void **state)
                                        "dump_signal",
                                        "dump_timeout_ms",
                                        "help",
-                                       "default_suppressions"};
+                                       "default_suppressions",
+                                       "locks",
+                                       "deadlock"};
     size_t n = sizeof keys / sizeof keys[0];
     for (size_t i = 0; i < n; i++) {
         const char *name = NULL, *help = NULL;
@@ -426,8 +434,9 @@ static void test_one_warning_per_bad_item(void **state)
 static void test_key_defaults(void **state)
 {
     (void)state;
-    static const char *const defaults[] = {"66", "500", "all",    "",  "",     "",  "auto", "0",
-                                           "0",  "",    "signal", "0", "1000", "0", "1"};
+    static const char *const defaults[] = {"66",   "500", "all", "",  "",       "",
+                                           "auto", "0",   "0",   "",  "signal", "0",
+                                           "1000", "0",   "1",   "1", "report"};
     size_t n = sizeof defaults / sizeof defaults[0];
     char text[64];
     for (size_t i = 0; i < n; i++) {

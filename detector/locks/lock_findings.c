@@ -1,0 +1,231 @@
+/* From the graph and the event stores to findings (lock_findings.h): copy, then symbolise. */
+#include "lock_findings.h"
+
+#include "findings.h"
+#include "lock_events.h"
+#include "lock_order.h"
+#include "lock_table.h"
+#include "symbolize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *type_name(uint8_t type)
+{
+    switch (type) {
+    case TL_LOCK_MUTEX:
+        return "mutex";
+    case TL_LOCK_RWLOCK:
+        return "rwlock";
+    case TL_LOCK_C11:
+        return "mtx";
+    case TL_LOCK_COND:
+        return "cond";
+    case TL_LOCK_THREAD:
+        return "thread";
+    default:
+        return "lock";
+    }
+}
+
+static struct tl__lock_ref lock_ref(uintptr_t addr, uint8_t type)
+{
+    return (struct tl__lock_ref){addr, type_name(type)};
+}
+
+/* pcs are return addresses (the callers of the lock functions), as captures give them. */
+static struct tl__lock_stack symbolised(void *const *pcs, size_t n)
+{
+    struct tl__lock_stack s = {0};
+    if (n == 0)
+        return s;
+    size_t cap = n * 4; /* room for inlined frames */
+    s.frames = calloc(cap, sizeof *s.frames);
+    if (s.frames)
+        s.depth = symbolize_frames_inlined(pcs, n, true, s.frames, cap);
+    return s;
+}
+
+static struct tl__lock_thread_ref thread_ref(const struct tl__lock_actor *a)
+{
+    struct tl__lock_thread_ref t = {.tid = a->tid};
+    memcpy(t.name, a->name, TL_NAME_MAX);
+    t.name[TL_NAME_MAX - 1] = '\0';
+    t.start_routine = a->start_routine ? findings_start_routine(a->start_routine) : NULL;
+    return t;
+}
+
+static void build_edge(struct tl__lock_order_edge *out, const struct tl__order_edge *e)
+{
+    out->from = lock_ref(e->from_addr, e->from_type);
+    out->to = lock_ref(e->to_addr, e->to_type);
+    out->held_as = e->held_read ? "read" : "write";
+    out->acquired_as = e->acquired_read ? "read" : "write";
+    struct tl__lock_actor actor = {.tid = e->site.tid, .start_routine = e->site.start_routine};
+    memcpy(actor.name, e->site.thread_name, TL_NAME_MAX);
+    out->thread = thread_ref(&actor);
+    out->acquired_at = symbolised(e->site.frames, e->site.nframes);
+    /* H's acquisition: its call site, then, when it was made from the same frame as L's, the
+     * callers L's stack shows (lock_order.h). */
+    void *held[TL_ORDER_STACK_DEPTH];
+    size_t n = 0;
+    held[n++] = (void *)e->site.held_pc;
+    for (size_t i = 1; e->site.held_same_frame && i < e->site.nframes; i++)
+        held[n++] = e->site.frames[i];
+    out->held_at = symbolised(held, e->site.held_pc ? n : 0);
+}
+
+static bool build_cycles(struct tl__lock_findings *f)
+{
+    struct tl__order_cycle cycles[TL_ORDER_MAX_CYCLES];
+    size_t n = lock_order_cycles(cycles, TL_ORDER_MAX_CYCLES);
+    if (n == 0)
+        return true;
+    f->cycles = calloc(n, sizeof *f->cycles);
+    if (!f->cycles)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        struct tl__lock_order_cycle *c = &f->cycles[f->ncycles++];
+        c->locks = calloc(cycles[i].nedges, sizeof *c->locks);
+        c->edges = calloc(cycles[i].nedges, sizeof *c->edges);
+        if (!c->locks || !c->edges)
+            return false;
+        for (uint32_t j = 0; j < cycles[i].nedges; j++) {
+            struct tl__order_edge e;
+            if (!lock_order_edge(cycles[i].edges[j], &e))
+                continue;
+            build_edge(&c->edges[c->nedges++], &e);
+            c->locks[c->nlocks++] = lock_ref(e.from_addr, e.from_type);
+        }
+    }
+    return true;
+}
+
+static bool build_misuse(struct tl__lock_findings *f)
+{
+    static struct tl__misuse_record records[TL_MISUSE_MAX]; /* report time is single-threaded */
+    size_t n = lock_misuse_copy(records, TL_MISUSE_MAX);
+    if (n == 0)
+        return true;
+    f->misuse = calloc(n, sizeof *f->misuse);
+    if (!f->misuse)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const struct tl__misuse_record *r = &records[i];
+        struct tl__lock_misuse *m = &f->misuse[f->nmisuse++];
+        m->kind = misuse_kind_name(r->kind);
+        m->count = r->count;
+        m->thread = thread_ref(&r->thread);
+        m->stack = symbolised(r->frames, r->nframes);
+        m->lock = lock_ref(r->lock_addr, r->lock_type);
+        m->other = lock_ref(
+            r->other_addr,
+            r->other_addr ? r->lock_type == TL_LOCK_COND ? TL_LOCK_MUTEX : r->lock_type : 0);
+    }
+    return true;
+}
+
+static bool build_deadlocked_thread(struct tl__deadlocked_thread *t,
+                                    const struct tl__deadlock_thread *r)
+{
+    t->thread = thread_ref(&r->thread);
+    t->created_at = symbolised(r->created, r->ncreated);
+    t->stack = symbolised(r->frames, r->nframes);
+    t->waits_for = lock_ref(r->waits_for.addr, r->waits_for.type);
+    t->waits_for_owner = r->waits_for_owner;
+    if (r->nholds == 0)
+        return true;
+    t->holds = calloc(r->nholds, sizeof *t->holds);
+    if (!t->holds)
+        return false;
+    for (uint8_t i = 0; i < r->nholds; i++) {
+        t->holds[i].lock = lock_ref(r->holds[i].addr, r->holds[i].type);
+        void *pc = (void *)r->holds[i].pc;
+        t->holds[i].taken_at = symbolised(&pc, pc ? 1 : 0);
+    }
+    t->nholds = r->nholds;
+    return true;
+}
+
+static bool build_deadlocks(struct tl__lock_findings *f)
+{
+    static struct tl__deadlock_record records[TL_DEADLOCK_MAX];
+    size_t n = lock_deadlock_copy(records, TL_DEADLOCK_MAX);
+    if (n == 0)
+        return true;
+    f->deadlocks = calloc(n, sizeof *f->deadlocks);
+    if (!f->deadlocks)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        struct tl__deadlock *d = &f->deadlocks[f->ndeadlocks++];
+        d->kind = deadlock_kind_name(records[i].kind);
+        d->threads = calloc(records[i].nthreads, sizeof *d->threads);
+        if (!d->threads)
+            return false;
+        for (uint8_t j = 0; j < records[i].nthreads; j++)
+            if (!build_deadlocked_thread(&d->threads[d->nthreads++], &records[i].threads[j]))
+                return false;
+    }
+    return true;
+}
+
+struct tl__lock_findings *lock_findings_build(void)
+{
+    struct tl__lock_findings *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    if (!build_deadlocks(f) || !build_cycles(f) || !build_misuse(f)) {
+        lock_findings_free(f);
+        return NULL;
+    }
+    struct tl__lock_table_stats ts = lock_table_stats();
+    struct tl__order_stats os = lock_order_stats();
+    f->locks_tracked = ts.tracked;
+    f->locks_not_tracked = ts.not_tracked;
+    f->edges = os.edges;
+    f->edges_not_tracked = os.edges_not_tracked;
+    f->cycles_not_recorded = os.cycles_not_recorded;
+    f->events_dropped = lock_events_dropped();
+    return f;
+}
+
+size_t lock_findings_count(const struct tl__lock_findings *f)
+{
+    return f ? f->ndeadlocks + f->ncycles + f->nmisuse : 0;
+}
+
+static void free_stack(struct tl__lock_stack *s)
+{
+    free(s->frames);
+}
+
+void lock_findings_free(struct tl__lock_findings *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->ndeadlocks; i++) {
+        for (size_t j = 0; j < f->deadlocks[i].nthreads; j++) {
+            struct tl__deadlocked_thread *t = &f->deadlocks[i].threads[j];
+            free_stack(&t->created_at);
+            free_stack(&t->stack);
+            for (size_t k = 0; k < t->nholds; k++)
+                free_stack(&t->holds[k].taken_at);
+            free(t->holds);
+        }
+        free(f->deadlocks[i].threads);
+    }
+    free(f->deadlocks);
+    for (size_t i = 0; i < f->ncycles; i++) {
+        for (size_t j = 0; j < f->cycles[i].nedges; j++) {
+            free_stack(&f->cycles[i].edges[j].held_at);
+            free_stack(&f->cycles[i].edges[j].acquired_at);
+        }
+        free(f->cycles[i].locks);
+        free(f->cycles[i].edges);
+    }
+    free(f->cycles);
+    for (size_t i = 0; i < f->nmisuse; i++)
+        free_stack(&f->misuse[i].stack);
+    free(f->misuse);
+    free(f);
+}

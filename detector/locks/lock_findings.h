@@ -1,0 +1,96 @@
+/* The lock module's findings, ready to render (docs/json-schema.md: deadlocks, lock_order,
+ * misuse): built at report time from the order graph and the event stores, symbolised like the
+ * leak findings (findings.h), which point to them. Every array is owned and freed by
+ * lock_findings_free; frame strings live as long as the symboliser's. */
+#ifndef THREADLEAK_LOCK_FINDINGS_H
+#define THREADLEAK_LOCK_FINDINGS_H
+
+#include "stack_model.h"
+#include "thread_record.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tl__lock_stack {
+    struct tl__frame *frames; /* innermost first; NULL when none */
+    size_t depth;
+};
+
+struct tl__lock_ref {
+    uintptr_t address;
+    const char *type; /* "mutex", "rwlock", "mtx", "cond" */
+};
+
+struct tl__lock_thread_ref {
+    pid_t tid;
+    char name[TL_NAME_MAX];
+    const char *start_routine; /* as in leaks; NULL when unknown */
+};
+
+struct tl__lock_held_ref {
+    struct tl__lock_ref lock;
+    struct tl__lock_stack taken_at; /* the call site */
+};
+
+struct tl__deadlocked_thread {
+    struct tl__lock_thread_ref thread;
+    struct tl__lock_stack created_at;
+    struct tl__lock_stack stack;
+    struct tl__lock_ref waits_for;
+    pid_t waits_for_owner;
+    struct tl__lock_held_ref *holds;
+    size_t nholds;
+};
+
+struct tl__deadlock {
+    const char *kind; /* "self_lock", "lock_cycle" */
+    struct tl__deadlocked_thread *threads;
+    size_t nthreads;
+};
+
+struct tl__lock_order_edge {
+    struct tl__lock_ref from, to;
+    const char *held_as, *acquired_as; /* "write" or "read" */
+    struct tl__lock_thread_ref thread;
+    struct tl__lock_stack held_at, acquired_at;
+};
+
+struct tl__lock_order_cycle {
+    struct tl__lock_ref *locks; /* in cycle order: edges[i].from == locks[i] */
+    size_t nlocks;
+    struct tl__lock_order_edge *edges;
+    size_t nedges;
+};
+
+struct tl__lock_misuse {
+    const char *kind;
+    unsigned count;                    /* times at this call site */
+    struct tl__lock_thread_ref thread; /* the first time */
+    struct tl__lock_stack stack;
+    struct tl__lock_ref lock;
+    struct tl__lock_ref other; /* cond_wrong_mutex: the other mutex; address 0 otherwise */
+};
+
+struct tl__lock_findings {
+    struct tl__deadlock *deadlocks;
+    size_t ndeadlocks;
+    struct tl__lock_order_cycle *cycles;
+    size_t ncycles;
+    struct tl__lock_misuse *misuse;
+    size_t nmisuse;
+    /* What the bounds left out (docs/locks.md). */
+    uint64_t locks_tracked, locks_not_tracked, edges, edges_not_tracked, cycles_not_recorded,
+        events_dropped;
+};
+
+/* From the graph and the stores as they are now. NULL only when memory runs out. Not
+ * async-signal-safe (symbolises, allocates). */
+struct tl__lock_findings *lock_findings_build(void);
+
+/* ndeadlocks + ncycles + nmisuse. */
+size_t lock_findings_count(const struct tl__lock_findings *f);
+
+void lock_findings_free(struct tl__lock_findings *f);
+
+#endif

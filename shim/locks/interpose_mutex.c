@@ -1,0 +1,101 @@
+/* pthread_mutex_*. Each wrapper calls libc's function and observes: the return value and errno
+ * are libc's, and a call that waits waits as long as libc makes it (docs/locks.md). */
+#include "lock_module.h"
+
+#include <errno.h>
+
+/* The shared body of the locking calls. blocking: the call may wait (lock, timedlock, clocklock),
+ * so it makes order edges; a trylock cannot wait and makes none. */
+#define MUTEX_ACQUIRE(m, blocking, call)                                                           \
+    struct lock_call c;                                                                            \
+    if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, LOCK_CALL_SITE))                                  \
+        return (call);                                                                             \
+    lock_call_prepare(&c, (blocking) != 0, false);                                                 \
+    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
+        mutex_owned_by_caller(m))                                                                  \
+        lock_self_lock(&c);                                                                        \
+    lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
+    int rc = (call);                                                                               \
+    if (rc != 0)                                                                                   \
+        lock_call_failed(&c);                                                                      \
+    return rc
+
+/* 2: waits for ever; 1: waits until a deadline; 0: never waits. */
+TL__WRAPPER(int, pthread_mutex_lock, pthread_mutex_t *m)
+{
+    MUTEX_ACQUIRE(m, 2, TL__REAL(pthread_mutex_lock)(m));
+}
+
+TL__WRAPPER(int, pthread_mutex_trylock, pthread_mutex_t *m)
+{
+    MUTEX_ACQUIRE(m, 0, TL__REAL(pthread_mutex_trylock)(m));
+}
+
+TL__WRAPPER(int, pthread_mutex_timedlock, pthread_mutex_t *restrict m,
+            const struct timespec *restrict abstime)
+{
+    MUTEX_ACQUIRE(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
+}
+
+TL__WRAPPER(int, pthread_mutex_clocklock, pthread_mutex_t *restrict m, clockid_t clock,
+            const struct timespec *restrict abstime)
+{
+    MUTEX_ACQUIRE(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
+}
+
+/* Misuse is judged by glibc's own record of the mutex, not only ours: a mutex another process
+ * locked (process-shared) or one locked before checking began has no entry in our held set. */
+void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type)
+{
+    if (locks_self.held.overflow)
+        return;
+    if (!mutex_is_locked(m))
+        lock_misuse(TL_MISUSE_UNLOCK_UNLOCKED, (uintptr_t)m, type, 0);
+    else if (!mutex_owned_by_caller(m))
+        lock_misuse(TL_MISUSE_UNLOCK_NOT_OWNER, (uintptr_t)m, type, 0);
+}
+
+TL__WRAPPER(int, pthread_mutex_unlock, pthread_mutex_t *m)
+{
+    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+        mutex_unlock_unheld(m, TL_LOCK_MUTEX);
+    return TL__REAL(pthread_mutex_unlock)(m);
+}
+
+/* init and destroy end the lock's identity, when libc says they succeeded (a destroy that
+ * fails with EBUSY leaves the mutex alive): a later lock at this address is a new node. Whether a
+ * destroyed mutex was locked is read before libc's destroy changes it. */
+bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type)
+{
+    if (!locks_checking(m))
+        return false;
+    if (mutex_is_locked(m))
+        lock_misuse(TL_MISUSE_DESTROY_LOCKED, (uintptr_t)m, type, 0);
+    return true;
+}
+
+void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy)
+{
+    /* Claimed even for a lock never taken: a use after its destroy must find the mark. */
+    struct tl__lock *l = lock_table_get((uintptr_t)lock, type);
+    if (l)
+        lock_end_identity(l, destroy);
+}
+
+TL__WRAPPER(int, pthread_mutex_init, pthread_mutex_t *restrict m,
+            const pthread_mutexattr_t *restrict attr)
+{
+    int rc = TL__REAL(pthread_mutex_init)(m, attr);
+    if (rc == 0 && locks_checking(m))
+        lock_identity_ends(m, TL_LOCK_MUTEX, false);
+    return rc;
+}
+
+TL__WRAPPER(int, pthread_mutex_destroy, pthread_mutex_t *m)
+{
+    bool checked = mutex_destroy_begins(m, TL_LOCK_MUTEX);
+    int rc = TL__REAL(pthread_mutex_destroy)(m);
+    if (rc == 0 && checked)
+        lock_identity_ends(m, TL_LOCK_MUTEX, true);
+    return rc;
+}

@@ -1,0 +1,224 @@
+/* The lock module's runtime (docs/locks.md): what every lock wrapper does before and after
+ * calling libc, around the lock table, the calling thread's held set and the order graph. The
+ * wrappers (interpose_*.c) only say which lock, which mode and which libc function.
+ *
+ * The fast path (lock_call_begin, lock_call_prepare, lock_call_taking, lock_call_released)
+ * reads the thread's own state and the lock's slot, found through a per-thread cache before the
+ * lock table; with locks held, it compares each held entry's last edge, then a per-thread cache of
+ * known edges, then probes the edge set. No atomic read-modify-write, no global lock, no
+ * allocation, no system call. Anything else (a new edge, a misuse, a deadlock) leaves the fast
+ * path for a function of its own, which keeps errno as it found it. Internal to the shim. */
+#ifndef THREADLEAK_LOCK_MODULE_H
+#define THREADLEAK_LOCK_MODULE_H
+
+#include "shim_state.h"
+
+#include "held_locks.h"
+#include "lock_events.h"
+#include "lock_table.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TL_LOCKS_TLS __thread __attribute__((tls_model("initial-exec")))
+
+#define LOCKS_CACHE_SIZE      8u
+#define LOCKS_EDGE_CACHE_SIZE 8u
+
+struct locks_cache_entry {
+    uintptr_t addr;
+    struct tl__lock *lock;
+};
+
+/* The calling thread's state, one TLS object: a wrapper computes its address once. */
+struct locks_thread {
+    /* Non-zero while the thread runs threadleak's own code (a report, a stack capture): lock
+     * calls pass straight to libc. */
+    unsigned busy;
+    struct tl__held_set held;
+    /* Which slot each recently used lock has: slots never move, so an entry never goes stale.
+     * The table's hash probe is made once per lock and thread, not once per call. */
+    struct locks_cache_entry cache[LOCKS_CACHE_SIZE];
+    /* The edges this thread knew already, by key: edges are never removed and identities never
+     * reused, so neither does this go stale. */
+    uint64_t edge_cache[LOCKS_EDGE_CACHE_SIZE];
+};
+
+extern TL_LOCKS_TLS struct locks_thread locks_self;
+
+enum locks_state { LOCKS_UNKNOWN, LOCKS_ON, LOCKS_OFF };
+extern _Atomic int locks_state;
+/* The addresses not checked: the shim's own writable data once the module is on; every address
+ * before that (and with locks=0), so that one comparison on the fast path covers both. */
+extern _Atomic uintptr_t locks_skip_lo, locks_skip_len;
+
+/* The fast path's exception: an address in the skipped range. Starts the module when it can;
+ * then says whether addr is the host's after all. */
+bool locks_checking_slow(const void *addr);
+
+/* True when a lock call on addr is the host's and is to be checked. */
+static inline bool locks_checking(const void *addr)
+{
+    if (__builtin_expect(locks_self.busy != 0, 0))
+        return false;
+    uintptr_t lo = atomic_load_explicit(&locks_skip_lo, memory_order_relaxed);
+    uintptr_t len = atomic_load_explicit(&locks_skip_len, memory_order_relaxed);
+    if (__builtin_expect((uintptr_t)addr - lo < len, 0))
+        return locks_checking_slow(addr);
+    return true;
+}
+
+/* The lock's slot, claimed on first use; NULL when the table is full. */
+struct tl__lock *locks_lookup_slow(uintptr_t addr, enum tl__lock_type type);
+
+static inline struct tl__lock *locks_lookup(uintptr_t addr, enum tl__lock_type type)
+{
+    struct locks_cache_entry *e = &locks_self.cache[(addr >> 6) % LOCKS_CACHE_SIZE];
+    if (__builtin_expect(e->addr == addr, 1))
+        return e->lock;
+    return locks_lookup_slow(addr, type);
+}
+
+/* One lock call under way. */
+struct lock_call {
+    struct tl__lock *lock;
+    uintptr_t addr;
+    uint32_t id;
+    uint8_t type;    /* enum tl__lock_type */
+    int held_index;  /* the entry when this thread holds it already, else -1 */
+    bool overflowed; /* lock_call_taking found the held set full */
+    uintptr_t pc;    /* the caller's return address */
+    uintptr_t frame; /* the wrapper's frame address: equal for calls from the same frame */
+};
+
+/* For the wrappers: where they were called from. */
+#define LOCK_CALL_SITE                                                                             \
+    (uintptr_t) __builtin_return_address(0), (uintptr_t)__builtin_frame_address(0)
+
+/* The slow half of lock_call_begin: a lock without an identity (first use, or first use since
+ * an init or destroy; a use after destroy is lock_destroyed). */
+void lock_call_name(struct lock_call *c);
+
+/* False when the call is not checked (then call libc and nothing else). */
+static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum tl__lock_type type,
+                                   uintptr_t pc, uintptr_t frame)
+{
+    if (!locks_checking(addr))
+        return false;
+    struct tl__lock *l = locks_lookup((uintptr_t)addr, type);
+    if (!l)
+        return false;
+    c->lock = l;
+    c->addr = (uintptr_t)addr;
+    c->type = (uint8_t)type;
+    c->pc = pc;
+    c->frame = frame;
+    c->held_index = -1;
+    c->overflowed = false;
+    c->id = atomic_load_explicit(&l->id, memory_order_relaxed);
+    if (__builtin_expect(c->id == 0, 0))
+        lock_call_name(c);
+    return true;
+}
+
+/* With locks held: finds whether this one is among them (held_index), and when the call may
+ * wait and it is not, checks an edge from each of them (lock_call_order). */
+void lock_call_with_held(struct lock_call *c, bool blocking, bool acquired_read);
+
+/* Before libc's call. Nothing to do when the thread holds nothing, nor when it holds one lock
+ * and took this one under it before (a different lock: lock_call_order never sets last_to to
+ * the held lock's own identity). */
+static inline void lock_call_prepare(struct lock_call *c, bool blocking, bool acquired_read)
+{
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n == 0, 1))
+        return;
+    const struct tl__held *top = &locks_self.held.e[0];
+    if (n == 1 && blocking && top->last_to == c->id && c->id != 0 &&
+        top->last_read == acquired_read)
+        return;
+    lock_call_with_held(c, blocking, acquired_read);
+}
+
+/* The edges from every lock held to this one, each looked up in the thread's cache of known
+ * edges, then in the edge set, and added when new. */
+void lock_call_order(const struct lock_call *c, bool acquired_read);
+
+/* Before libc's call, as if it will succeed: the held set is updated outside the lock's
+ * critical section, which the wrapper would otherwise lengthen for every other thread waiting
+ * for it. lock_call_failed takes it back when libc says no. Only this thread reads its held set,
+ * so nobody sees the entry early. */
+static inline void lock_call_taking(struct lock_call *c, enum tl__held_mode mode, bool trylock)
+{
+    if (__builtin_expect(c->held_index >= 0, 0)) {
+        locks_self.held.e[c->held_index].depth++;
+        return;
+    }
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n == TL_HELD_MAX, 0)) {
+        locks_self.held.overflow++;
+        c->overflowed = true;
+        return;
+    }
+    struct tl__held *h = &locks_self.held.e[n];
+    h->addr = c->addr;
+    h->lock = c->lock;
+    h->id = c->id;
+    h->mode = (uint8_t)mode;
+    h->trylock = trylock;
+    h->depth = 0;
+    h->last_to = 0;
+    h->pc = c->pc;
+    h->frame = c->frame;
+    locks_self.held.n = n + 1;
+}
+
+static inline void lock_call_failed(const struct lock_call *c)
+{
+    if (c->held_index >= 0)
+        locks_self.held.e[c->held_index].depth--;
+    else if (c->overflowed)
+        locks_self.held.overflow--;
+    else
+        locks_self.held.n--;
+}
+
+bool lock_release_slow(uintptr_t addr);
+
+/* An unlock by this thread: true when the lock was in its held set (now updated). The lock taken
+ * last is the one released first, mostly: that case stays inline. */
+static inline bool lock_call_released(uintptr_t addr)
+{
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n != 0, 1) && locks_self.held.e[n - 1].addr == addr &&
+        locks_self.held.e[n - 1].depth == 0) {
+        locks_self.held.n = n - 1;
+        return true;
+    }
+    return lock_release_slow(addr);
+}
+
+/* The slow paths. misuse records kind on the lock (other: cond_wrong_mutex's other mutex), with
+ * the caller's stack; self_lock records the deadlock, reports it now, and aborts when deadlock=
+ * abort. */
+void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type type,
+                 uintptr_t other);
+void lock_self_lock(const struct lock_call *c);
+
+/* glibc's view of a mutex (mtx_t is one too): for misuse checks that must not guess. */
+bool mutex_is_locked(const pthread_mutex_t *m);
+bool mutex_owned_by_caller(const pthread_mutex_t *m);
+bool mutex_relock_hangs(const pthread_mutex_t *m); /* normal or adaptive: no EDEADLK, no count */
+bool mutex_is_destroyed(const pthread_mutex_t *m);
+
+/* Shared by the pthread and C11 wrappers (interpose_mutex.c). */
+void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type);  /* not in the held set */
+bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type); /* false: not checked */
+void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy);
+
+/* The caller's kernel tid. */
+int locks_tid(void);
+
+#endif

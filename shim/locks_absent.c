@@ -1,0 +1,42 @@
+/* libthreadleak.so's side of locks_hooks.h: no lock module, so nothing to find or do. The lock
+ * module's build leaves this file out (CMakeLists.txt). */
+#include "locks_hooks.h"
+
+struct tl__lock_findings *locks_findings_build(void)
+{
+    return NULL;
+}
+
+size_t locks_findings_count(const struct tl__lock_findings *f)
+{
+    (void)f;
+    return 0;
+}
+
+void locks_findings_free(struct tl__lock_findings *f)
+{
+    (void)f;
+}
+
+void locks_own_work_begin(void)
+{
+}
+
+void locks_own_work_end(void)
+{
+}
+
+void locks_thread_exiting(void)
+{
+}
+
+void locks_join_begin(pthread_t thread, const struct tl__thread_record *r)
+{
+    (void)thread;
+    (void)r;
+}
+
+void locks_join_end(pthread_t thread)
+{
+    (void)thread;
+}

@@ -1,0 +1,34 @@
+/* What the shim's common code asks of the lock module (docs/locks.md). libthreadleak-locks.so has
+ * the lock module (locks/lock_hooks.c); libthreadleak.so has locks_absent.c instead, whose answers
+ * are "nothing": no lock findings, nothing to do at a thread's exit. Internal to the shim. */
+#ifndef THREADLEAK_LOCKS_HOOKS_H
+#define THREADLEAK_LOCKS_HOOKS_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct tl__lock_findings;
+struct tl__thread_record;
+
+/* The lock findings for a report, or NULL without the lock module. Call between
+ * locks_own_work_begin and _end: symbolising takes locks that are not the host's. */
+struct tl__lock_findings *locks_findings_build(void);
+size_t locks_findings_count(const struct tl__lock_findings *f);
+void locks_findings_free(struct tl__lock_findings *f);
+
+/* Brackets threadleak's own work in the calling thread (a report): lock calls made meanwhile are
+ * not the host's and are not checked. Nests. */
+void locks_own_work_begin(void);
+void locks_own_work_end(void);
+
+/* The calling thread is ending (the exit observer, shim_state.c): locks it still holds are
+ * exit_holding_lock misuse. */
+void locks_thread_exiting(void);
+
+/* Around a join of thread (pthread_join and its variants, thrd_join), r being its record as
+ * found before the call (NULL when none): join_detached and double_join misuse. end is told only
+ * of joins that succeeded. */
+void locks_join_begin(pthread_t thread, const struct tl__thread_record *r);
+void locks_join_end(pthread_t thread);
+
+#endif

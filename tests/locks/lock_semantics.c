@@ -1,0 +1,93 @@
+/* What a program sees of its lock calls: return values and errno, including every error path
+ * glibc has for them. Run with and without the lock module; the output and exit status must be
+ * the same (the test compares them). No misuse of the kinds threadleak reports is left unchecked:
+ * the run sets exitcode=0, since the error paths are misuse on purpose. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <threads.h>
+#include <time.h>
+
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t checked;
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+
+static struct timespec soon(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += 5 * 1000 * 1000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    return t;
+}
+
+#define SHOW(expr)                                                                                 \
+    do {                                                                                           \
+        errno = 1234;                                                                              \
+        int rc_ = (expr);                                                                          \
+        printf("%-60s rc=%d errno=%d\n", #expr, rc_, errno);                                       \
+    } while (0)
+
+static void *other_thread(void *arg)
+{
+    struct timespec t = soon();
+    SHOW(pthread_mutex_trylock(&held));
+    SHOW(pthread_mutex_timedlock(&held, &t));
+    t = soon();
+    SHOW(pthread_mutex_clocklock(&held, CLOCK_MONOTONIC, &(struct timespec){0, 0}));
+    SHOW(pthread_mutex_unlock(&checked));
+    SHOW(pthread_rwlock_trywrlock(&rw));
+    SHOW(pthread_rwlock_timedwrlock(&rw, &t));
+    return arg;
+}
+
+int main(void)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    SHOW(pthread_mutex_init(&checked, &attr));
+    SHOW(pthread_mutex_lock(&held));
+    SHOW(pthread_mutex_lock(&checked));
+    SHOW(pthread_mutex_lock(&checked));
+    SHOW(pthread_mutex_trylock(&checked));
+    SHOW(pthread_rwlock_rdlock(&rw));
+    pthread_t t;
+    pthread_create(&t, NULL, other_thread, NULL);
+    pthread_join(t, NULL);
+    SHOW(pthread_rwlock_unlock(&rw));
+    SHOW(pthread_rwlock_unlock(&rw));
+    SHOW(pthread_mutex_unlock(&checked));
+    SHOW(pthread_mutex_unlock(&checked));
+    SHOW(pthread_mutex_destroy(&held));
+    SHOW(pthread_mutex_unlock(&held));
+    SHOW(pthread_mutex_destroy(&checked));
+
+    pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    struct timespec when = soon();
+    SHOW(pthread_mutex_lock(&m));
+    SHOW(pthread_cond_timedwait(&cond, &m, &when));
+    when = soon();
+    SHOW(pthread_cond_clockwait(&cond, &m, CLOCK_MONOTONIC, &(struct timespec){0, 0}));
+    SHOW(pthread_mutex_unlock(&m));
+
+    mtx_t c11;
+    cnd_t cnd;
+    SHOW(mtx_init(&c11, mtx_timed));
+    SHOW(cnd_init(&cnd));
+    SHOW(mtx_lock(&c11));
+    SHOW(mtx_trylock(&c11));
+    when = soon();
+    SHOW(cnd_timedwait(&cnd, &c11, &when));
+    SHOW(mtx_unlock(&c11));
+    when = soon();
+    SHOW(mtx_timedlock(&c11, &when));
+    SHOW(mtx_unlock(&c11));
+    mtx_destroy(&c11);
+    cnd_destroy(&cnd);
+    return 3;
+}
