@@ -3,6 +3,7 @@
  * a pthread_mutex_t (mtx_plain a normal mutex, mtx_recursive a recursive one), so glibc's record
  * of it is read as the mutex wrappers read it. thrd_success is 0. */
 #include "cond_wait.h"
+#include "lock_waits.h"
 
 static pthread_mutex_t *as_mutex(mtx_t *m)
 {
@@ -17,8 +18,12 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                               \
         mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                     \
         lock_self_lock(&c);                                                                        \
+    bool waits = (blocking) == 2 && c.held_index < 0 && mutex_is_locked(as_mutex(m)) &&            \
+                 lock_wait_begin(&c);                                                              \
     lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
+    if (waits)                                                                                     \
+        lock_wait_end();                                                                           \
     if (rc != thrd_success)                                                                        \
         lock_call_failed(&c);                                                                      \
     return rc
