@@ -18,12 +18,17 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                               \
         mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                     \
         lock_self_lock(&c);                                                                        \
-    bool waits = (blocking) == 2 && c.held_index < 0 && mutex_is_locked(as_mutex(m)) &&            \
-                 lock_wait_begin(&c);                                                              \
+    if (__builtin_expect((blocking) == 2 && c.held_index < 0 && mutex_taken(as_mutex(m)), 0) &&    \
+        lock_wait_begin(&c)) {                                                                     \
+        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
+        int rc = (call);                                                                           \
+        lock_wait_end();                                                                           \
+        if (rc != thrd_success)                                                                    \
+            lock_call_failed(&c);                                                                  \
+        return rc;                                                                                 \
+    }                                                                                              \
     lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
-    if (waits)                                                                                     \
-        lock_wait_end();                                                                           \
     if (rc != thrd_success)                                                                        \
         lock_call_failed(&c);                                                                      \
     return rc

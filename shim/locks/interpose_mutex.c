@@ -18,11 +18,17 @@
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
         mutex_owned_by_caller(m))                                                                  \
         lock_self_lock(&c);                                                                        \
-    bool waits = (blocking) == 2 && c.held_index < 0 && mutex_is_locked(m) && lock_wait_begin(&c); \
+    if (__builtin_expect((blocking) == 2 && mutex_taken(m), 0) && c.held_index < 0 &&              \
+        lock_wait_begin(&c)) {                                                                     \
+        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
+        int rc = (call);                                                                           \
+        lock_wait_end();                                                                           \
+        if (rc != 0)                                                                               \
+            lock_call_failed(&c);                                                                  \
+        return rc;                                                                                 \
+    }                                                                                              \
     lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
-    if (waits)                                                                                     \
-        lock_wait_end();                                                                           \
     if (rc != 0)                                                                                   \
         lock_call_failed(&c);                                                                      \
     return rc

@@ -228,6 +228,13 @@ uint16_t lock_capture(void **frames, unsigned max);
 bool lock_inside_own_work(void);
 void lock_report_deadlock_now(void);
 
+/* The mutex's lock word is set: a lock call now would wait (or relock its own). Inline: the
+ * blocking lock's fast path reads it once, before libc's call reads it again. */
+static inline bool mutex_taken(const pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0;
+}
+
 /* glibc's view of a mutex (mtx_t is one too): for misuse checks that must not guess. */
 bool mutex_is_locked(const pthread_mutex_t *m);
 bool mutex_owned_by_caller(const pthread_mutex_t *m);
