@@ -106,6 +106,18 @@ uint64_t lock_events_dropped(void)
     return atomic_load(&dropped);
 }
 
+static _Atomic uint64_t cycles_dissolved;
+
+void lock_cycle_dissolved_note(void)
+{
+    atomic_fetch_add_explicit(&cycles_dissolved, 1, memory_order_relaxed);
+}
+
+uint64_t lock_cycles_dissolved(void)
+{
+    return atomic_load_explicit(&cycles_dissolved, memory_order_relaxed);
+}
+
 void lock_events_fork_child(void)
 {
     atomic_flag_clear(&events_lock);
@@ -116,4 +128,5 @@ void lock_events_reset_for_tests(void)
     nmisuse = 0;
     ndeadlocks = 0;
     atomic_store(&dropped, 0);
+    atomic_store(&cycles_dissolved, 0);
 }

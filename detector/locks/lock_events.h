@@ -87,6 +87,10 @@ size_t lock_deadlock_copy(struct tl__deadlock_record *out, size_t max);
 /* How many misuse groups and deadlocks did not fit. */
 uint64_t lock_events_dropped(void);
 
+/* Live lock cycles seen and gone at their re-check (a race, no deadlock): counted, not reported. */
+void lock_cycle_dissolved_note(void);
+uint64_t lock_cycles_dissolved(void);
+
 void lock_events_fork_child(void);
 void lock_events_reset_for_tests(void);
 

@@ -186,6 +186,7 @@ struct tl__lock_findings *lock_findings_build(void)
     f->edges_not_tracked = os.edges_not_tracked;
     f->cycles_not_recorded = os.cycles_not_recorded;
     f->events_dropped = lock_events_dropped();
+    f->cycles_dissolved = lock_cycles_dissolved();
     return f;
 }
 

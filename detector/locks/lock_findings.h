@@ -82,6 +82,7 @@ struct tl__lock_findings {
     /* What the bounds left out (docs/locks.md). */
     uint64_t locks_tracked, locks_not_tracked, edges, edges_not_tracked, cycles_not_recorded,
         events_dropped;
+    uint64_t cycles_dissolved; /* live lock cycles gone at their re-check: no deadlock */
 };
 
 /* From the graph and the stores as they are now. NULL only when memory runs out. Not

@@ -3,6 +3,7 @@
  * a pthread_mutex_t (mtx_plain a normal mutex, mtx_recursive a recursive one), so glibc's record
  * of it is read as the mutex wrappers read it. thrd_success is 0. */
 #include "cond_wait.h"
+#include "lock_waits.h"
 
 static pthread_mutex_t *as_mutex(mtx_t *m)
 {
@@ -17,6 +18,15 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                               \
         mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                     \
         lock_self_lock(&c);                                                                        \
+    if (__builtin_expect((blocking) == 2 && c.held_index < 0 && mutex_taken(as_mutex(m)), 0) &&    \
+        lock_wait_begin(&c)) {                                                                     \
+        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
+        int rc = (call);                                                                           \
+        lock_wait_end();                                                                           \
+        if (rc != thrd_success)                                                                    \
+            lock_call_failed(&c);                                                                  \
+        return rc;                                                                                 \
+    }                                                                                              \
     lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
     if (rc != thrd_success)                                                                        \

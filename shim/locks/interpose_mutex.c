@@ -1,11 +1,15 @@
 /* pthread_mutex_*. Each wrapper calls libc's function and observes: the return value and errno
  * are libc's, and a call that waits waits as long as libc makes it (docs/locks.md). */
 #include "lock_module.h"
+#include "lock_waits.h"
 
 #include <errno.h>
 
 /* The shared body of the locking calls. blocking: the call may wait (lock, timedlock, clocklock),
- * so it makes order edges; a trylock cannot wait and makes none. */
+ * so it makes order edges; a trylock cannot wait and makes none. A lock that waits for ever and
+ * finds the mutex taken (one load of the lock word: the fast path pays nothing more) records its
+ * wait and looks for a lock_cycle (lock_waits.h) before libc's call, which then waits as libc
+ * makes it wait. */
 #define MUTEX_ACQUIRE(m, blocking, call)                                                           \
     struct lock_call c;                                                                            \
     if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, LOCK_CALL_SITE))                                  \
@@ -14,6 +18,15 @@
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
         mutex_owned_by_caller(m))                                                                  \
         lock_self_lock(&c);                                                                        \
+    if (__builtin_expect((blocking) == 2 && mutex_taken(m), 0) && c.held_index < 0 &&              \
+        lock_wait_begin(&c)) {                                                                     \
+        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
+        int rc = (call);                                                                           \
+        lock_wait_end();                                                                           \
+        if (rc != 0)                                                                               \
+            lock_call_failed(&c);                                                                  \
+        return rc;                                                                                 \
+    }                                                                                              \
     lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
     int rc = (call);                                                                               \
     if (rc != 0)                                                                                   \

@@ -5,6 +5,7 @@
  * behind a waiting writer. glibc answers EDEADLK to a thread that write-locks an rwlock it holds
  * in either mode, or read-locks one it write-holds, so no rwlock call is a self_lock. */
 #include "lock_module.h"
+#include "lock_waits.h"
 
 #define RWLOCK_READER_SHIFT 3 /* glibc: __readers counts readers above its three state bits */
 
@@ -25,61 +26,67 @@ static int rwlock_writer(const pthread_rwlock_t *rw)
     return __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED);
 }
 
-/* blocking: the call may wait, and so makes order edges. A read re-entry by a reader adds a
+/* blocking: the call may wait (2: for ever, 1: until a deadline), and so makes order edges. A
+ * call that waits for ever and finds a writer in the lock records its wait and looks for a
+ * lock_cycle (lock_waits.h): a writer is an owner glibc names (__cur_writer); readers are not,
+ * so a wait for readers ends the chain. A read re-entry by a reader adds a
  * level; a write re-entry fails with EDEADLK and changes nothing. */
 #define RWLOCK_ACQUIRE(rw, read, blocking, call)                                                   \
     struct lock_call c;                                                                            \
     if (!lock_call_begin(&c, (rw), TL_LOCK_RWLOCK, LOCK_CALL_SITE))                                \
         return (call);                                                                             \
-    lock_call_prepare(&c, (blocking), (read) && reads_are_recursive(rw));                          \
+    lock_call_prepare(&c, (blocking) != 0, (read) && reads_are_recursive(rw));                     \
+    bool waits = (blocking) == 2 && rwlock_writer(rw) != 0 && lock_wait_begin(&c);                 \
     lock_call_taking(&c, (read) ? TL_HELD_READ : TL_HELD_WRITE, !(blocking));                      \
     int rc = (call);                                                                               \
+    if (waits)                                                                                     \
+        lock_wait_end();                                                                           \
     if (rc != 0)                                                                                   \
         lock_call_failed(&c);                                                                      \
     return rc
 
 TL__WRAPPER(int, pthread_rwlock_rdlock, pthread_rwlock_t *rw)
 {
-    RWLOCK_ACQUIRE(rw, true, true, TL__REAL(pthread_rwlock_rdlock)(rw));
+    RWLOCK_ACQUIRE(rw, true, 2, TL__REAL(pthread_rwlock_rdlock)(rw));
 }
 
 TL__WRAPPER(int, pthread_rwlock_wrlock, pthread_rwlock_t *rw)
 {
-    RWLOCK_ACQUIRE(rw, false, true, TL__REAL(pthread_rwlock_wrlock)(rw));
+    RWLOCK_ACQUIRE(rw, false, 2, TL__REAL(pthread_rwlock_wrlock)(rw));
 }
 
 TL__WRAPPER(int, pthread_rwlock_tryrdlock, pthread_rwlock_t *rw)
 {
-    RWLOCK_ACQUIRE(rw, true, false, TL__REAL(pthread_rwlock_tryrdlock)(rw));
+    RWLOCK_ACQUIRE(rw, true, 0, TL__REAL(pthread_rwlock_tryrdlock)(rw));
 }
 
 TL__WRAPPER(int, pthread_rwlock_trywrlock, pthread_rwlock_t *rw)
 {
-    RWLOCK_ACQUIRE(rw, false, false, TL__REAL(pthread_rwlock_trywrlock)(rw));
+    RWLOCK_ACQUIRE(rw, false, 0, TL__REAL(pthread_rwlock_trywrlock)(rw));
 }
 
 TL__WRAPPER(int, pthread_rwlock_timedrdlock, pthread_rwlock_t *restrict rw,
             const struct timespec *restrict abstime)
 {
-    RWLOCK_ACQUIRE(rw, true, true, TL__REAL(pthread_rwlock_timedrdlock)(rw, abstime));
+    RWLOCK_ACQUIRE(rw, true, 1, TL__REAL(pthread_rwlock_timedrdlock)(rw, abstime));
 }
 
 TL__WRAPPER(int, pthread_rwlock_timedwrlock, pthread_rwlock_t *restrict rw,
             const struct timespec *restrict abstime)
 {
-    RWLOCK_ACQUIRE(rw, false, true, TL__REAL(pthread_rwlock_timedwrlock)(rw, abstime));
+    RWLOCK_ACQUIRE(rw, false, 1, TL__REAL(pthread_rwlock_timedwrlock)(rw, abstime));
 }
 
 TL__WRAPPER(int, pthread_rwlock_clockrdlock, pthread_rwlock_t *restrict rw, clockid_t clock,
             const struct timespec *restrict abstime)
 {
-    RWLOCK_ACQUIRE(rw, true, true, TL__REAL(pthread_rwlock_clockrdlock)(rw, clock, abstime));
+    RWLOCK_ACQUIRE(rw, true, 1, TL__REAL(pthread_rwlock_clockrdlock)(rw, clock, abstime));
 }
 
 TL__WRAPPER(int, pthread_rwlock_clockwrlock, pthread_rwlock_t *restrict rw, clockid_t clock,
             const struct timespec *restrict abstime)
 {
-    RWLOCK_ACQUIRE(rw, false, true, TL__REAL(pthread_rwlock_clockwrlock)(rw, clock, abstime));
+    RWLOCK_ACQUIRE(rw, false, 1, TL__REAL(pthread_rwlock_clockwrlock)(rw, clock, abstime));
 }
 
 /* Only what glibc's record proves is misuse: unlocked, or write-held by another thread. A read

@@ -10,6 +10,7 @@
 #include "lock_findings.h"
 #include "lock_order.h"
 #include "lock_report_text.h"
+#include "lock_waits.h"
 #include "stack_capture.h"
 
 #include <errno.h>
@@ -57,6 +58,7 @@ static void fork_child(void)
 {
     lock_order_fork_child();
     lock_events_fork_child();
+    lock_waits_fork_child();
 }
 
 static void start_once_body(void)
@@ -164,7 +166,7 @@ int locks_tid(void)
     return (int)shim_current_tid();
 }
 
-static void fill_actor(struct tl__lock_actor *a)
+void lock_fill_actor(struct tl__lock_actor *a)
 {
     a->tid = shim_current_tid();
     prctl(PR_GET_NAME, a->name, 0, 0, 0);
@@ -172,7 +174,7 @@ static void fill_actor(struct tl__lock_actor *a)
     a->start_routine = tl__self ? tl__self->info.start_routine : NULL;
 }
 
-static uint16_t capture(void **frames, unsigned max)
+uint16_t lock_capture(void **frames, unsigned max)
 {
     return (uint16_t)stack_capture(frames, max, TL_CAPTURE_CAREFUL);
 }
@@ -181,7 +183,7 @@ static uint16_t capture(void **frames, unsigned max)
  * creation stack or a live dump), and those of threadleak's own threads, are not the host's.
  * Checked only on the slow paths: such a lock may pass through the held set, but it makes no edge
  * and no finding. */
-static bool inside_own_work(void)
+bool lock_inside_own_work(void)
 {
     return stack_capture_inside() || tl__self_is_tool;
 }
@@ -189,7 +191,7 @@ static bool inside_own_work(void)
 static void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h,
                                 bool acquired_read)
 {
-    if (inside_own_work())
+    if (lock_inside_own_work())
         return;
     int saved = errno;
     locks_self.busy++;
@@ -204,13 +206,13 @@ static void lock_order_new_edge(const struct lock_call *c, const struct tl__held
     e.held_read = h->mode == TL_HELD_READ;
     e.acquired_read = acquired_read;
     struct tl__lock_actor a;
-    fill_actor(&a);
+    lock_fill_actor(&a);
     e.site.tid = a.tid;
     memcpy(e.site.thread_name, a.name, TL_NAME_MAX);
     e.site.start_routine = a.start_routine;
     e.site.held_pc = h->pc;
     e.site.held_same_frame = h->frame == c->frame && h->pc != c->pc;
-    e.site.nframes = capture(e.site.frames, TL_ORDER_STACK_DEPTH);
+    e.site.nframes = lock_capture(e.site.frames, TL_ORDER_STACK_DEPTH);
     lock_order_add(&e);
     locks_self.busy--;
     errno = saved;
@@ -219,7 +221,7 @@ static void lock_order_new_edge(const struct lock_call *c, const struct tl__held
 void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type type,
                  uintptr_t other)
 {
-    if (inside_own_work())
+    if (lock_inside_own_work())
         return;
     int saved = errno;
     locks_self.busy++;
@@ -229,8 +231,8 @@ void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type t
     r.lock_type = (uint8_t)type;
     r.lock_addr = addr;
     r.other_addr = other;
-    fill_actor(&r.thread);
-    r.nframes = capture(r.frames, TL_ORDER_STACK_DEPTH);
+    lock_fill_actor(&r.thread);
+    r.nframes = lock_capture(r.frames, TL_ORDER_STACK_DEPTH);
     lock_misuse_note(&r);
     locks_self.busy--;
     errno = saved;
@@ -251,7 +253,7 @@ static void lock_destroyed_seen(struct lock_call *c)
 
 /* The report a live deadlock makes at once: its block on stderr, and the JSON report written now
  * (exit_report_now), so that a run that is then killed still has it. */
-static void report_deadlock_now(void)
+void lock_report_deadlock_now(void)
 {
     struct tl__lock_findings *f = lock_findings_build();
     if (f && f->ndeadlocks && !tl__cfg.quiet)
@@ -263,7 +265,7 @@ static void report_deadlock_now(void)
 
 void lock_self_lock(const struct lock_call *c)
 {
-    if (inside_own_work())
+    if (lock_inside_own_work())
         return;
     int saved = errno;
     locks_self.busy++;
@@ -276,12 +278,12 @@ void lock_self_lock(const struct lock_call *c)
     r.kind = TL_DEADLOCK_SELF_LOCK;
     r.nthreads = 1;
     struct tl__deadlock_thread *t = &r.threads[0];
-    fill_actor(&t->thread);
+    lock_fill_actor(&t->thread);
     if (tl__self) {
         t->ncreated = tl__self->info.nframes;
         memcpy(t->created, tl__self->info.frames, t->ncreated * sizeof *t->created);
     }
-    t->nframes = capture(t->frames, TL_ORDER_STACK_DEPTH);
+    t->nframes = lock_capture(t->frames, TL_ORDER_STACK_DEPTH);
     t->waits_for = (struct tl__deadlock_lock){c->addr, c->type, c->pc};
     t->waits_for_owner = t->thread.tid;
     for (uint32_t i = 0; i < locks_self.held.n && t->nholds < TL_HELD_MAX; i++) {
@@ -292,7 +294,7 @@ void lock_self_lock(const struct lock_call *c)
     }
     lock_deadlock_note(&r);
     atomic_flag_clear_explicit(&r_busy, memory_order_release);
-    report_deadlock_now();
+    lock_report_deadlock_now();
     if (tl__cfg.deadlock == TL_DEADLOCK_ABORT)
         abort();
     locks_self.busy--;
@@ -355,6 +357,7 @@ void locks_own_work_end(void)
  * stack is where the thread took the lock (at exit, its own stack says nothing). */
 void locks_thread_exiting(void)
 {
+    lock_waits_thread_exiting();
     if (locks_self.busy || atomic_load_explicit(&locks_state, memory_order_relaxed) != LOCKS_ON)
         return;
     int saved = errno;
@@ -366,7 +369,7 @@ void locks_thread_exiting(void)
         r.kind = TL_MISUSE_EXIT_HOLDING_LOCK;
         r.lock_type = atomic_load_explicit(&h->lock->type, memory_order_relaxed);
         r.lock_addr = atomic_load_explicit(&h->lock->addr, memory_order_relaxed);
-        fill_actor(&r.thread);
+        lock_fill_actor(&r.thread);
         r.frames[0] = (void *)h->pc;
         r.nframes = 1;
         lock_misuse_note(&r);

@@ -44,6 +44,19 @@ struct locks_thread {
     /* The edges this thread knew already, by key: edges are never removed and identities never
      * reused, so neither does this go stale. */
     uint64_t edge_cache[LOCKS_EDGE_CACHE_SIZE];
+    /* This thread's entry in the table of waiters (lock_waits.c), claimed the first time it
+     * blocks on a taken lock; NULL before. */
+    struct lock_waiter *waiter;
+};
+
+/* One thread's wait, readable by the others: the thread that blocks last follows these. */
+struct lock_waiter {
+    _Atomic int tid;             /* 0: a free slot */
+    _Atomic uintptr_t waits_for; /* the lock's address while the thread waits in libc; else 0 */
+    _Atomic uint8_t type;        /* enum tl__lock_type of waits_for */
+    _Atomic uintptr_t pc;        /* the lock call's return address */
+    struct locks_thread *state;  /* the thread's held set, read while it waits */
+    struct tl__thread_record *record; /* its registry record (name it was created with); or NULL */
 };
 
 extern TL_LOCKS_TLS struct locks_thread locks_self;
@@ -206,6 +219,21 @@ static inline bool lock_call_released(uintptr_t addr)
 void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type type,
                  uintptr_t other);
 void lock_self_lock(const struct lock_call *c);
+
+/* For the slow paths (lock_module.c, lock_waits.c): the calling thread as reports name it, its
+ * stack, whether the call is threadleak's own, and the report a live deadlock makes at once (its
+ * block on stderr and the JSON report written now, so that a run then killed still has it). */
+void lock_fill_actor(struct tl__lock_actor *a);
+uint16_t lock_capture(void **frames, unsigned max);
+bool lock_inside_own_work(void);
+void lock_report_deadlock_now(void);
+
+/* The mutex's lock word is set: a lock call now would wait (or relock its own). Inline: the
+ * blocking lock's fast path reads it once, before libc's call reads it again. */
+static inline bool mutex_taken(const pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0;
+}
 
 /* glibc's view of a mutex (mtx_t is one too): for misuse checks that must not guess. */
 bool mutex_is_locked(const pthread_mutex_t *m);

@@ -415,6 +415,139 @@ static void self_lock_aborts_when_asked(void **state)
     done(&r);
 }
 
+/* --- lock_cycle: threads waiting for each other's locks --- */
+
+static const struct tl__json *thread_of_tid(const struct tl__json *threads, int64_t tid)
+{
+    for (size_t i = 0; i < tl__json_length(threads); i++)
+        if (tl__json_int(member(tl__json_index(threads, i), "tid")) == tid)
+            return tl__json_index(threads, i);
+    fail_msg("no thread %lld in the cycle", (long long)tid);
+    return NULL;
+}
+
+/* One lock_cycle of n threads: each waits for a lock held by the next, which holds exactly that
+ * lock, and the chain of owners closes; every thread is named and has its stack at marker. */
+static void assert_lock_cycle(const struct run *r, size_t n, const char *type, const char *marker,
+                              const char *start_routine)
+{
+    assert_non_null(r->report);
+    assert_int_equal(count(r, "deadlocks"), 1);
+    const struct tl__json *d = tl__json_index(member(r->report, "deadlocks"), 0);
+    assert_string_equal(tl__json_string(member(d, "kind")), "lock_cycle");
+    const struct tl__json *threads = member(d, "threads");
+    assert_int_equal(tl__json_length(threads), n);
+    const struct tl__json *t = tl__json_index(threads, 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct tl__json *waits = member(t, "waits_for");
+        assert_string_equal(tl__json_string(member(waits, "type")), type);
+        const struct tl__json *owner =
+            thread_of_tid(threads, tl__json_int(member(waits, "held_by")));
+        assert_true(owner != t);
+        const struct tl__json *holds = member(owner, "holds");
+        assert_int_equal(tl__json_length(holds), 1);
+        assert_string_equal(tl__json_string(member(tl__json_index(holds, 0), "address")),
+                            tl__json_string(member(waits, "address")));
+        if (start_routine)
+            assert_string_equal(tl__json_string(member(t, "start_routine")), start_routine);
+        const struct tl__json *stack = member(t, "stack");
+        assert_true(ends_with(frame_file(stack, 0), "lock_cycle.c"));
+        if (marker)
+            assert_int_equal(frame_line(stack, 0), line_of("lock_cycle.c", marker));
+        assert_true(tl__json_length(member(t, "created_at")) > 0);
+        t = owner;
+    }
+    assert_ptr_equal(t, tl__json_index(threads, 0)); /* n steps along the owners close it */
+}
+
+static void abba_deadlock_is_a_lock_cycle(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "", "lock_cycle", "abba 2");
+    assert_int_equal(r.status, found_status);
+    assert_lock_cycle(&r, 2, "mutex", "LOCK_CYCLE_WAIT", "cycle_member");
+    done(&r);
+}
+
+static void three_thread_cycle(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "", "lock_cycle", "three 2");
+    assert_int_equal(r.status, found_status);
+    assert_lock_cycle(&r, 3, "mutex", "LOCK_CYCLE_WAIT", "cycle_member");
+    done(&r);
+}
+
+static void rwlock_cycle(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "", "lock_cycle", "rwlock 2");
+    assert_int_equal(r.status, found_status);
+    assert_lock_cycle(&r, 2, "rwlock", NULL, NULL);
+    done(&r);
+}
+
+static void lock_cycle_aborts_when_asked(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "lock_cycle", "abba 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6); /* SIGABRT, long before main's 30 s */
+    assert_lock_cycle(&r, 2, "mutex", "LOCK_CYCLE_WAIT", "cycle_member");
+    done(&r);
+}
+
+static int64_t lock_stat(const struct run *r, const char *key)
+{
+    return tl__json_int(member(member(r->report, "lock_stats"), key));
+}
+
+/* The cycle is seen (B is in the re-check's sleep when A lets go), and gone at the re-check. */
+static void dissolving_cycle_is_no_deadlock(void **state)
+{
+    (void)state;
+    struct run with, without;
+    run(&with, locks_lib, "exitcode=0", "lock_cycle", "dissolve sleep");
+    run(&without, NULL, "", "lock_cycle", "dissolve futex");
+    assert_int_equal(with.status, 0);
+    assert_int_equal(count(&with, "deadlocks"), 0);
+    assert_int_equal(lock_stat(&with, "cycles_dissolved"), 1);
+    assert_int_equal(without.status, 0);
+    assert_string_equal(with.out, without.out);
+    done(&with);
+}
+
+static void timed_wait_in_a_cycle_is_no_deadlock(void **state)
+{
+    (void)state;
+    struct run with, without;
+    run(&with, locks_lib, "exitcode=0", "lock_cycle", "timed");
+    run(&without, NULL, "", "lock_cycle", "timed");
+    assert_int_equal(with.status, 0);
+    assert_int_equal(count(&with, "deadlocks"), 0);
+    assert_int_equal(lock_stat(&with, "cycles_dissolved"), 0);
+    assert_int_equal(without.status, 0);
+    assert_string_equal(with.out, without.out);
+    done(&with);
+}
+
+static void chain_of_waits_is_clean(void **state)
+{
+    (void)state;
+    struct run with, without;
+    run(&with, locks_lib, "", "lock_cycle", "chain");
+    run(&without, NULL, "", "lock_cycle", "chain");
+    assert_int_equal(with.status, 0);
+    assert_clean(&with);
+    assert_int_equal(lock_stat(&with, "cycles_dissolved"), 0);
+    assert_int_equal(without.status, 0);
+    assert_string_equal(with.out, without.out);
+    done(&with);
+}
+
 /* --- the host sees libc, and only libc --- */
 
 static void return_values_errno_and_status_are_libcs(void **state)
@@ -450,6 +583,9 @@ static void cli_run_locks_gates_on_the_findings(void **state)
     assert_int_equal(cli_status("lock_abba"), 66);
     assert_int_equal(cli_status("lock_misuse unlock_unlocked"), 66);
     assert_int_equal(cli_status("lock_misuse self_lock"), 68); /* deadlock=abort, then 68 */
+    assert_int_equal(cli_status("lock_cycle abba 30"), 68);
+    assert_int_equal(cli_status("lock_cycle three 30"), 68);
+    assert_int_equal(cli_status("lock_cycle chain"), 0);
 }
 
 int main(int argc, char **argv)
@@ -485,6 +621,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(double_join),
         cmocka_unit_test(self_lock_is_reported_and_waits),
         cmocka_unit_test(self_lock_aborts_when_asked),
+        cmocka_unit_test(abba_deadlock_is_a_lock_cycle),
+        cmocka_unit_test(three_thread_cycle),
+        cmocka_unit_test(rwlock_cycle),
+        cmocka_unit_test(lock_cycle_aborts_when_asked),
+        cmocka_unit_test(dissolving_cycle_is_no_deadlock),
+        cmocka_unit_test(timed_wait_in_a_cycle_is_no_deadlock),
+        cmocka_unit_test(chain_of_waits_is_clean),
         cmocka_unit_test(return_values_errno_and_status_are_libcs),
         cmocka_unit_test(cli_run_locks_gates_on_the_findings),
     };
