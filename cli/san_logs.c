@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,42 @@ struct tl__san_log *san_logs_list(int dirfd, const char *prefix, pid_t target, s
         qsort(logs, n, sizeof *logs, by_target_then_pid);
     *count = n;
     return logs ? logs : calloc(1, sizeof *logs);
+}
+
+int san_logs_read(const char *dir, const char *prefix, pid_t target, san_log_reader *read,
+                  void *ctx, char **warnings)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return -1;
+    size_t count = 0, wlen;
+    struct tl__san_log *logs = san_logs_list(dirfd, prefix, target, &count);
+    FILE *out = logs ? open_memstream(warnings, &wlen) : NULL;
+    int rc = out ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = read(ctx, dirfd, dir, &logs[i], out);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    int saved = errno;
+    free(logs);
+    close(dirfd);
+    errno = saved;
+    return rc;
+}
+
+int san_logs_check_dir(const char *dir, const char *prefix, const char *what, char *err,
+                       size_t errlen)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return 0;
+    size_t count = 0;
+    struct tl__san_log *logs = san_logs_list(dirfd, prefix, 0, &count);
+    close(dirfd);
+    if (logs && count > 0)
+        snprintf(err, errlen,
+                 "--keep-reports %s already holds %s logs (%s); use an empty directory", dir, what,
+                 logs[0].name);
+    free(logs);
+    return count > 0 ? -1 : 0;
 }

@@ -194,26 +194,28 @@ static int render(struct tl__tsan_gate *g)
     return g->findings_json && g->messages_json ? 0 : -1;
 }
 
+/* add_log as san_logs_read calls it. */
+struct log_reader {
+    struct tl__tsan_gate *gate;
+    pid_t target;
+};
+
+static int read_log(void *ctx, int dirfd, const char *dir, const struct tl__san_log *log,
+                    FILE *warnings)
+{
+    struct log_reader *r = ctx;
+    return add_log(dirfd, dir, log, r->target, r->gate, warnings);
+}
+
 int tsan_gate_collect(const char *dir, pid_t target, struct tl__tsan_gate *out)
 {
     memset(out, 0, sizeof *out);
-    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return -1;
-    size_t count = 0, wlen;
-    struct tl__san_log *logs = san_logs_list(dirfd, TL_TSAN_LOG_NAME, target, &count);
-    FILE *warnings = logs ? open_memstream(&out->warnings, &wlen) : NULL;
-    int rc = warnings ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = add_log(dirfd, dir, &logs[i], target, out, warnings);
-    if (warnings && fclose(warnings) != 0)
-        rc = -1;
+    struct log_reader reader = {out, target};
+    int rc = san_logs_read(dir, TL_TSAN_LOG_NAME, target, read_log, &reader, &out->warnings);
     if (rc == 0)
         rc = render(out);
-    int saved = errno ? errno : ENOMEM;
-    free(logs);
-    close(dirfd);
     if (rc != 0) {
+        int saved = errno ? errno : ENOMEM;
         tsan_gate_free(out);
         errno = saved;
     }
@@ -232,17 +234,5 @@ void tsan_gate_free(struct tl__tsan_gate *g)
 
 int tsan_gate_check_dir(const char *dir, char *err, size_t errlen)
 {
-    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return 0; /* missing: report_dir_prepare_kept creates it or says why not */
-    size_t count = 0;
-    struct tl__san_log *logs = san_logs_list(dirfd, TL_TSAN_LOG_NAME, 0, &count);
-    close(dirfd);
-    if (logs && count > 0)
-        snprintf(err, errlen,
-                 "--keep-reports %s already holds ThreadSanitizer logs (%s); use an empty "
-                 "directory",
-                 dir, logs[0].name);
-    free(logs);
-    return count > 0 ? -1 : 0;
+    return san_logs_check_dir(dir, TL_TSAN_LOG_NAME, "ThreadSanitizer", err, errlen);
 }
