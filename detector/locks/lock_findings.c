@@ -23,6 +23,10 @@ static const char *type_name(uint8_t type)
         return "cond";
     case TL_LOCK_THREAD:
         return "thread";
+    case TL_LOCK_BARRIER:
+        return "barrier";
+    case TL_LOCK_SEM:
+        return "semaphore";
     default:
         return "lock";
     }
@@ -133,6 +137,7 @@ static bool build_deadlocked_thread(struct tl__deadlocked_thread *t,
     t->stack = symbolised(r->frames, r->nframes);
     t->waits_for = lock_ref(r->waits_for.addr, r->waits_for.type);
     t->waits_for_owner = r->waits_for_owner;
+    t->waits_for_mutex = r->waits_for_mutex;
     if (r->nholds == 0)
         return true;
     t->holds = calloc(r->nholds, sizeof *t->holds);
@@ -159,6 +164,7 @@ static bool build_deadlocks(struct tl__lock_findings *f)
     for (size_t i = 0; i < n; i++) {
         struct tl__deadlock *d = &f->deadlocks[f->ndeadlocks++];
         d->kind = deadlock_kind_name(records[i].kind);
+        d->omitted = records[i].omitted;
         d->threads = calloc(records[i].nthreads, sizeof *d->threads);
         if (!d->threads)
             return false;

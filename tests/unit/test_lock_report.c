@@ -67,7 +67,7 @@ static struct tl__deadlocked_thread deadlocked_fixture[] = {
      .holds = holds_fixture,
      .nholds = 1},
 };
-static struct tl__deadlock deadlocks_fixture[] = {{"self_lock", deadlocked_fixture, 1}};
+static struct tl__deadlock deadlocks_fixture[] = {{"self_lock", deadlocked_fixture, 1, 0}};
 
 static struct tl__lock_findings locks_fixture = {
     .deadlocks = deadlocks_fixture,
