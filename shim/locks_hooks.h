@@ -5,7 +5,9 @@
 #define THREADLEAK_LOCKS_HOOKS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tl__lock_findings;
 struct tl__thread_record;
@@ -30,5 +32,12 @@ void locks_thread_exiting(void);
  * of joins that succeeded. */
 void locks_join_begin(pthread_t thread, const struct tl__thread_record *r);
 void locks_join_end(pthread_t thread);
+
+/* Around the libc call of a join that waits for ever (pthread_join, thrd_join; never a timed or
+ * try join): the lock module records "waits for that thread" for join_cycle and all_asleep
+ * (docs/locks.md). pc is the join's caller. When begin returns true, call end after libc's call,
+ * whatever it returned. */
+bool locks_join_wait_begin(pthread_t thread, const struct tl__thread_record *r, uintptr_t pc);
+void locks_join_wait_end(void);
 
 #endif
