@@ -3,7 +3,9 @@
  * a barrier, a semaphore. When the thread that starts a wait finds every thread with a waiter slot
  * waiting (two loads), it takes a snapshot of the table and checks that
  *   1. each wait is one that cannot end by itself: its lock is held (and not by a thread whose
- *      condition wait is about to release it), its joined thread waits too, its semaphore is 0,
+ *      condition wait is about to release it; for a condition wait, which may have been
+ *      signalled and be retaking its mutex, the same), its joined thread waits too, its
+ *      semaphore is 0,
  *      its barrier has fewer threads waiting than it needs, its object is not process-shared;
  *   2. the kernel knows no other thread of the process (/proc/self/task): a thread in read, poll,
  *      accept, sigwait, a timed wait, or created by a raw clone, is not in the table, and then
@@ -133,18 +135,49 @@ static bool mutex_is_shared(const pthread_mutex_t *m)
 }
 
 /* A mutex held by a thread about to wait on a condition with it is about to be released. */
-static bool mutex_stays_held(const struct snapshot *snap, const pthread_mutex_t *m)
+/* A mutex the waiter s cannot get: held by another thread that sleeps and will not release it
+ * (not one about to wait on a condition with it), or by a thread that is gone, unless the mutex
+ * is robust (the waiter then gets EOWNERDEAD). Held by the waiter itself, the lock returns
+ * EDEADLK or counts a recursion (self_lock is the other case, reported on its own). */
+#define GLIBC_MUTEX_ROBUST_BIT 16 /* PTHREAD_MUTEX_ROBUST_NORMAL_NP, in __kind */
+
+static bool mutex_stays_held(const struct snapshot *snap, const struct sleeper *s)
 {
+    const pthread_mutex_t *m = (const pthread_mutex_t *)s->addr;
     if (mutex_is_shared(m) || !mutex_is_locked(m))
         return false;
-    const struct sleeper *owner =
-        sleeper_of(snap, __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
-    return !(owner && owner->type == TL_LOCK_COND && owner->other == (uintptr_t)m);
+    int owner_tid = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+    if (owner_tid == 0 || owner_tid == s->tid)
+        return false;
+    const struct sleeper *owner = sleeper_of(snap, owner_tid);
+    if (!owner)
+        return !(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & GLIBC_MUTEX_ROBUST_BIT);
+    return !(owner->type == TL_LOCK_COND && owner->other == (uintptr_t)m);
 }
 
-static bool rwlock_stays_held(const pthread_rwlock_t *rw)
+/* A condition wait whose mutex another thread holds while about to wait on a condition with it:
+ * this waiter may have been signalled already, and sleep in glibc's retaking of the mutex, which
+ * that wait is about to release (the thread that signals, then waits for the answer). */
+static bool cond_wait_stays(const struct snapshot *snap, const struct sleeper *s)
 {
-    if (__atomic_load_n(&rw->__data.__shared, __ATOMIC_RELAXED))
+    const pthread_cond_t *c = (const pthread_cond_t *)s->addr;
+    const pthread_mutex_t *m = (const pthread_mutex_t *)s->other;
+    if ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & GLIBC_COND_PSHARED) ||
+        mutex_is_shared(m))
+        return false;
+    if (!mutex_is_locked(m))
+        return true;
+    int owner_tid = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+    const struct sleeper *owner = sleeper_of(snap, owner_tid);
+    return owner_tid == s->tid ||
+           !(owner && owner->type == TL_LOCK_COND && owner->other == (uintptr_t)m);
+}
+
+static bool rwlock_stays_held(const struct sleeper *s)
+{
+    const pthread_rwlock_t *rw = (const pthread_rwlock_t *)s->addr;
+    if (__atomic_load_n(&rw->__data.__shared, __ATOMIC_RELAXED) ||
+        __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED) == s->tid)
         return false;
     return __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED) != 0 ||
            (__atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED) >>
@@ -166,18 +199,15 @@ static bool cannot_end_alone(const struct snapshot *snap, const struct sleeper *
     switch (s->type) {
     case TL_LOCK_MUTEX:
     case TL_LOCK_C11:
-        return mutex_stays_held(snap, (const pthread_mutex_t *)s->addr);
+        return mutex_stays_held(snap, s);
     case TL_LOCK_RWLOCK:
-        return rwlock_stays_held((const pthread_rwlock_t *)s->addr);
+        return rwlock_stays_held(s);
     case TL_LOCK_THREAD: {
         int target = lock_wait_target(s->type, s->addr, s->other);
         return target != 0 && sleeper_of(snap, target) != NULL;
     }
-    case TL_LOCK_COND: {
-        const pthread_cond_t *c = (const pthread_cond_t *)s->addr;
-        return !(__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & GLIBC_COND_PSHARED) &&
-               !mutex_is_shared((const pthread_mutex_t *)s->other);
-    }
+    case TL_LOCK_COND:
+        return cond_wait_stays(snap, s);
     case TL_LOCK_SEM: {
         const struct glibc_sem *sem = (const struct glibc_sem *)s->addr;
         return __atomic_load_n(&sem->private, __ATOMIC_RELAXED) == GLIBC_LLL_PRIVATE &&

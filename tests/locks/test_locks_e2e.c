@@ -550,6 +550,8 @@ static void chain_of_waits_is_clean(void **state)
 
 /* --- join_cycle and all_asleep: waits for threads, conditions, barriers, semaphores --- */
 
+static void assert_not_asleep(const char *mode);
+
 static const struct tl__json *waits_for(const struct tl__json *thread)
 {
     return member(thread, "waits_for");
@@ -647,6 +649,30 @@ static void forgotten_signal_is_all_asleep(void **state)
     assert_int_equal(stack_line(waiter), line_of("wait_deadlocks.c", "COND_FORGOTTEN_WAIT"));
     assert_int_equal(stack_line(joiner), line_of("wait_deadlocks.c", "ASLEEP_JOIN"));
     done(&r);
+}
+
+/* The worker's condition wait is the last to start: the check runs while it holds its mutex. */
+static void forgotten_signal_found_by_the_condition_wait(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "cond_last 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "all_asleep", 2);
+    /* The thread that found it comes first. */
+    assert_string_equal(waits_type(tl__json_index(threads, 0)), "cond");
+    assert_int_equal(stack_line(tl__json_index(threads, 0)),
+                     line_of("wait_deadlocks.c", "COND_FORGOTTEN_WAIT"));
+    done(&r);
+}
+
+/* main signals a waiting worker and, holding the mutex, waits for its answer: the worker sleeps
+ * retaking the mutex, which main's wait is about to release. Failed before the condition wait's
+ * mutex was looked at (an all_asleep in every run). */
+static void signal_then_wait_is_not_asleep(void **state)
+{
+    (void)state;
+    assert_not_asleep("handoff");
 }
 
 static void c11_forgotten_signal_is_all_asleep(void **state)
@@ -817,6 +843,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(join_cycle_is_reported),
         cmocka_unit_test(join_of_a_thread_waiting_for_a_held_lock),
         cmocka_unit_test(forgotten_signal_is_all_asleep),
+        cmocka_unit_test(forgotten_signal_found_by_the_condition_wait),
+        cmocka_unit_test(signal_then_wait_is_not_asleep),
         cmocka_unit_test(c11_forgotten_signal_is_all_asleep),
         cmocka_unit_test(barrier_with_a_party_missing_is_all_asleep),
         cmocka_unit_test(sem_wait_nobody_posts_is_all_asleep),

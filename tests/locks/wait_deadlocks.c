@@ -4,6 +4,7 @@
  *   join_cycle      two threads joining each other; main ends the process after SECONDS.
  *   join_lock       main holds a mutex and joins a worker that waits to lock it.
  *   cond_forgotten  a worker waits on a condition nobody signals; main joins it.
+ *   cond_last       the same, the worker starting its wait after main's join.
  *   barrier_missing two workers wait at a barrier of three; main joins them.
  *   sem_nobody      a worker waits on a semaphore nobody posts; main joins it.
  *   c11_forgotten   cond_forgotten with thrd_t, mtx_t and cnd_t.
@@ -14,7 +15,10 @@
  *   timed_wait      workers wait on a condition; main waits on another with a timeout, then
  *                   wakes them.
  *   sem_signal      a worker waits on a semaphore that a SIGALRM handler posts; main joins it.
- *   read_pipe       a worker reads a pipe that a child process writes to; main joins it. */
+ *   read_pipe       a worker reads a pipe that a child process writes to; main joins it.
+ *   handoff         main signals a worker waiting on a condition and, holding the mutex, waits
+ *                   on another: the worker, woken, waits for the mutex until main's wait lets it
+ *                   go, then answers. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -131,6 +135,26 @@ static int cond_forgotten(void)
     return 0;
 }
 
+/* The same, the worker's wait starting last: the check is made in a condition wait. */
+static _Atomic pid_t main_tid;
+
+static void *late_cond_waiter(void *arg)
+{
+    while (!main_tid)
+        sleep_ms(1);
+    wait_until_in(main_tid, SYS_futex);
+    return cond_waiter(arg);
+}
+
+static int cond_last(void)
+{
+    main_tid = (pid_t)syscall(SYS_gettid);
+    pthread_t t;
+    pthread_create(&t, NULL, late_cond_waiter, NULL);
+    pthread_join(t, NULL);
+    return 0;
+}
+
 static void *barrier_party(void *arg)
 {
     (void)arg;
@@ -231,6 +255,42 @@ static int accept_server(void)
     return 0;
 }
 
+/* The worker waits on cond; main signals it and, still holding m, waits on another condition:
+ * the worker, woken, sleeps on m until main's wait releases it. */
+static pthread_cond_t reply = PTHREAD_COND_INITIALIZER;
+static int answered;
+
+static void *answerer(void *arg)
+{
+    (void)arg;
+    tids[0] = (pid_t)syscall(SYS_gettid);
+    pthread_mutex_lock(&m);
+    while (!done)
+        pthread_cond_wait(&cond, &m);
+    answered = 1;
+    pthread_cond_signal(&reply);
+    pthread_mutex_unlock(&m);
+    return NULL;
+}
+
+static int handoff(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, answerer, NULL);
+    while (!tids[0])
+        sleep_ms(1);
+    wait_until_in(tids[0], SYS_futex);
+    pthread_mutex_lock(&m);
+    done = 1;
+    pthread_cond_signal(&cond);
+    while (!answered)
+        pthread_cond_wait(&reply, &m);
+    pthread_mutex_unlock(&m);
+    pthread_join(t, NULL);
+    printf("handoff: answered\n");
+    return 0;
+}
+
 static int timed_wait(void)
 {
     pthread_t t[2];
@@ -311,6 +371,8 @@ int main(int argc, char **argv)
         rc = join_lock();
     else if (strcmp(mode, "cond_forgotten") == 0)
         rc = cond_forgotten();
+    else if (strcmp(mode, "cond_last") == 0)
+        rc = cond_last();
     else if (strcmp(mode, "barrier_missing") == 0)
         rc = barrier_missing();
     else if (strcmp(mode, "sem_nobody") == 0)
@@ -319,6 +381,8 @@ int main(int argc, char **argv)
         rc = c11_forgotten();
     else if (strcmp(mode, "accept_server") == 0)
         rc = accept_server();
+    else if (strcmp(mode, "handoff") == 0)
+        rc = handoff();
     else if (strcmp(mode, "timed_wait") == 0)
         rc = timed_wait();
     else if (strcmp(mode, "sem_signal") == 0)
@@ -326,9 +390,10 @@ int main(int argc, char **argv)
     else if (strcmp(mode, "read_pipe") == 0)
         rc = read_pipe();
     else {
-        fprintf(stderr, "usage: wait_deadlocks join_cycle|join_lock|cond_forgotten|"
-                        "barrier_missing|sem_nobody|c11_forgotten [SECONDS] | accept_server | "
-                        "timed_wait | sem_signal | read_pipe\n");
+        fprintf(stderr,
+                "usage: wait_deadlocks join_cycle|join_lock|cond_forgotten|"
+                "cond_last|barrier_missing|sem_nobody|c11_forgotten [SECONDS] | accept_server | "
+                "timed_wait | sem_signal | read_pipe | handoff\n");
         return 2;
     }
     return rc;
