@@ -78,11 +78,13 @@ static _Atomic int check_wanted;
 static struct snapshot first, again;
 
 /* The threads as they were when a thread outside the table was last seen: until a thread is
- * created or ends, or claims a slot, it is still there, and /proc need not be read again. */
+ * created or ends, or claims a slot, and while that thread is alive (it may have been ending
+ * when seen), /proc need not be read again. */
 struct population {
     uint64_t created;
     uint32_t exits;
     unsigned claimed;
+    int outsider;
 };
 static struct population outsider_seen;
 static bool outsider_known;
@@ -315,7 +317,7 @@ struct linux_dirent64 {
 
 /* Every task of the process, by the kernel, is a sleeper of snap or a tool thread; with
  * in_futex, every sleeper but me sleeps in futex. Raw getdents64: no allocation. */
-static enum tasks check_tasks(const struct snapshot *snap, bool in_futex, int me)
+static enum tasks check_tasks(const struct snapshot *snap, bool in_futex, int me, int *outsider)
 {
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -342,6 +344,7 @@ static enum tasks check_tasks(const struct snapshot *snap, bool in_futex, int me
                     result = TASKS_NOT_ASLEEP;
             } else if (!is_tool_thread(tid)) {
                 result = TASKS_OUTSIDER;
+                *outsider = tid;
             }
         }
         if (result != TASKS_ALL_ASLEEP)
@@ -355,12 +358,13 @@ static enum tasks check_tasks(const struct snapshot *snap, bool in_futex, int me
 
 static struct population population_now(unsigned claimed)
 {
-    return (struct population){registry_threads_created(), registry_exit_epoch(), claimed};
+    return (struct population){registry_threads_created(), registry_exit_epoch(), claimed, 0};
 }
 
-static bool same_population(const struct population *a, const struct population *b)
+static bool outsider_still_there(const struct population *now, const struct population *seen)
 {
-    return a->created == b->created && a->exits == b->exits && a->claimed == b->claimed;
+    return now->created == seen->created && now->exits == seen->exits &&
+           now->claimed == seen->claimed && syscall(SYS_tgkill, getpid(), seen->outsider, 0) == 0;
 }
 
 /* A cycle among the sleepers is that deadlock, not all_asleep. True when one was found. */
@@ -406,11 +410,11 @@ static void check_once(int me)
     unsigned used, claimed;
     lock_waiters(&used, &claimed);
     struct population now = population_now(claimed);
-    if (outsider_known && same_population(&now, &outsider_seen))
+    if (outsider_known && outsider_still_there(&now, &outsider_seen))
         return;
     if (!take_snapshot(&first) || !sleeper_of(&first, me) || !none_can_end_alone(&first))
         return;
-    enum tasks tasks = check_tasks(&first, false, me);
+    enum tasks tasks = check_tasks(&first, false, me, &now.outsider);
     if (tasks == TASKS_OUTSIDER) {
         outsider_seen = now;
         outsider_known = true;
@@ -421,7 +425,7 @@ static void check_once(int me)
         return;
     lock_waits_recheck_delay();
     if (!take_snapshot(&again) || !same_snapshot(&first, &again) || !none_can_end_alone(&again) ||
-        check_tasks(&again, true, me) != TASKS_ALL_ASLEEP)
+        check_tasks(&again, true, me, &now.outsider) != TASKS_ALL_ASLEEP)
         return;
     report_all_asleep(&again, me);
 }
