@@ -19,9 +19,9 @@
 
 #include "lock_waits.h"
 
+#include "module_text.h"
 #include "registry.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <semaphore.h>
@@ -243,12 +243,24 @@ static bool handler_could_wake(const struct snapshot *snap)
     return false;
 }
 
+/* The ELF header of the module this file is linked into (the linker defines it): the shim's
+ * code range, read from its program headers without the loader's lock, which a host thread
+ * asleep inside dlopen may hold (dladdr would take it). */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+
+/* threadleak's own handlers (the dump signal's). Called under `checking`: one at a time. */
+static bool own_code(void *pc)
+{
+    static struct tl__text_range own;
+    static bool found;
+    if (!found)
+        found = module_text_at_base((uintptr_t)__ehdr_start, &own);
+    return text_range_holds(&own, (uintptr_t)pc);
+}
+
 /* A handler of the host's for a signal that can come from outside (not a fault's). */
 static bool host_handles_signals(void)
 {
-    Dl_info own;
-    if (!dladdr((void *)host_handles_signals, &own))
-        return true;
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
             sig == SIGILL || sig == SIGTRAP || sig == SIGSYS || sig == SIGABRT)
@@ -257,11 +269,8 @@ static bool host_handles_signals(void)
         if (sigaction(sig, NULL, &sa) != 0)
             continue;
         void *h = (sa.sa_flags & SA_SIGINFO) ? (void *)sa.sa_sigaction : (void *)sa.sa_handler;
-        if (h == (void *)SIG_DFL || h == (void *)SIG_IGN)
+        if (h == (void *)SIG_DFL || h == (void *)SIG_IGN || own_code(h))
             continue;
-        Dl_info info;
-        if (dladdr(h, &info) && info.dli_fbase == own.dli_fbase)
-            continue; /* threadleak's own (the dump signal's) */
         return true;
     }
     return false;
