@@ -5,14 +5,31 @@
 
 #include <errno.h>
 
-/* The shared body of the locking calls. blocking: the call may wait (lock, timedlock, clocklock),
- * so it makes order edges; a trylock cannot wait and makes none. A lock that waits for ever and
- * finds the mutex taken (one load of the lock word: the fast path pays nothing more) records its
- * wait and looks for a lock_cycle (lock_waits.h) before libc's call, which then waits as libc
- * makes it wait. */
-#define MUTEX_ACQUIRE(m, blocking, call)                                                           \
+/* The locking calls, in two halves. The fast half, inline in the wrapper, pushes the held entry
+ * and calls libc when lock_fast says the call needs nothing else (nothing held, or the same pair
+ * again) and, for a call that waits for ever, the mutex is free. blocking: 2 waits for ever
+ * (lock), 1 until a deadline (timedlock, clocklock), 0 never (trylock, which makes no edge). */
+#define MUTEX_FAST(m, blocking, call)                                                              \
+    if (!locks_checking(m))                                                                        \
+        return (call);                                                                             \
+    if (__builtin_expect(lock_fast((uintptr_t)(m), (blocking) != 0, false) &&                      \
+                             ((blocking) != 2 || !mutex_taken(m)),                                 \
+                         1)) {                                                                     \
+        lock_fast_taking((uintptr_t)(m), TL_LOCK_MUTEX, TL_HELD_WRITE, !(blocking),                \
+                         LOCK_CALL_SITE);                                                          \
+        int rc = (call);                                                                           \
+        if (__builtin_expect(rc != 0, 0))                                                          \
+            lock_fast_failed((uintptr_t)(m), TL_LOCK_MUTEX);                                       \
+        return rc;                                                                                 \
+    }
+
+/* The slow half, out of line so that the fast one keeps few registers: the lock table and the
+ * order graph, the relock of a mutex the thread holds (self_lock), and a lock that finds the mutex
+ * taken, which records its wait and looks for a lock_cycle (lock_waits.h) before libc's call,
+ * which then waits as libc makes it wait. */
+#define MUTEX_SLOW(m, blocking, call, pc, frame)                                                   \
     struct lock_call c;                                                                            \
-    if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, LOCK_CALL_SITE))                                  \
+    if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, (pc), (frame)))                                   \
         return (call);                                                                             \
     lock_call_prepare(&c, (blocking) != 0, false);                                                 \
     if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
@@ -33,27 +50,54 @@
         lock_call_failed(&c);                                                                      \
     return rc
 
-/* 2: waits for ever; 1: waits until a deadline; 0: never waits. */
+#define SLOW __attribute__((noinline)) static int
+
+SLOW mutex_lock_slow(pthread_mutex_t *m, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, 2, TL__REAL(pthread_mutex_lock)(m), pc, frame);
+}
+
 TL__WRAPPER(int, pthread_mutex_lock, pthread_mutex_t *m)
 {
-    MUTEX_ACQUIRE(m, 2, TL__REAL(pthread_mutex_lock)(m));
+    MUTEX_FAST(m, 2, TL__REAL(pthread_mutex_lock)(m));
+    return mutex_lock_slow(m, LOCK_CALL_SITE);
+}
+
+SLOW mutex_trylock_slow(pthread_mutex_t *m, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, 0, TL__REAL(pthread_mutex_trylock)(m), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_trylock, pthread_mutex_t *m)
 {
-    MUTEX_ACQUIRE(m, 0, TL__REAL(pthread_mutex_trylock)(m));
+    MUTEX_FAST(m, 0, TL__REAL(pthread_mutex_trylock)(m));
+    return mutex_trylock_slow(m, LOCK_CALL_SITE);
+}
+
+SLOW mutex_timedlock_slow(pthread_mutex_t *restrict m, const struct timespec *restrict abstime,
+                          uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_timedlock, pthread_mutex_t *restrict m,
             const struct timespec *restrict abstime)
 {
-    MUTEX_ACQUIRE(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
+    MUTEX_FAST(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
+    return mutex_timedlock_slow(m, abstime, LOCK_CALL_SITE);
+}
+
+SLOW mutex_clocklock_slow(pthread_mutex_t *restrict m, clockid_t clock,
+                          const struct timespec *restrict abstime, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_clocklock, pthread_mutex_t *restrict m, clockid_t clock,
             const struct timespec *restrict abstime)
 {
-    MUTEX_ACQUIRE(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
+    MUTEX_FAST(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
+    return mutex_clocklock_slow(m, clock, abstime, LOCK_CALL_SITE);
 }
 
 /* Misuse is judged by glibc's own record of the mutex, not only ours: a mutex another process
@@ -89,8 +133,11 @@ bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type)
 
 void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy)
 {
-    /* Claimed even for a lock never taken: a use after its destroy must find the mark. */
-    struct tl__lock *l = lock_table_get((uintptr_t)lock, type);
+    (void)type;
+    /* A lock never given a slot has no identity to end (the init of fresh memory, a lock only
+     * ever taken on the fast path): nothing is claimed for it. A lock of it after its destroy
+     * fails in glibc, which is how lock_destroyed is found (lock_module.c). */
+    struct tl__lock *l = lock_table_find((uintptr_t)lock);
     if (l)
         lock_end_identity(l, destroy);
 }
