@@ -1,102 +1,55 @@
 /* pthread_mutex_*. Each wrapper calls libc's function and observes: the return value and errno
  * are libc's, and a call that waits waits as long as libc makes it (docs/locks.md). */
-#include "lock_module.h"
-#include "lock_waits.h"
+#include "mutex_acquire.h"
 
 #include <errno.h>
 
-/* The locking calls, in two halves. The fast half, inline in the wrapper, pushes the held entry
- * and calls libc when lock_fast says the call needs nothing else (nothing held, or the same pair
- * again) and, for a call that waits for ever, the mutex is free. blocking: 2 waits for ever
- * (lock), 1 until a deadline (timedlock, clocklock), 0 never (trylock, which makes no edge). */
-#define MUTEX_FAST(m, blocking, call)                                                              \
-    if (!locks_checking(m))                                                                        \
-        return (call);                                                                             \
-    if (__builtin_expect(lock_fast((uintptr_t)(m), (blocking) != 0, false) &&                      \
-                             ((blocking) != 2 || !mutex_taken(m)),                                 \
-                         1)) {                                                                     \
-        lock_fast_taking((uintptr_t)(m), TL_LOCK_MUTEX, TL_HELD_WRITE, !(blocking),                \
-                         LOCK_CALL_SITE);                                                          \
-        int rc = (call);                                                                           \
-        if (__builtin_expect(rc != 0, 0))                                                          \
-            lock_fast_failed((uintptr_t)(m), TL_LOCK_MUTEX);                                       \
-        return rc;                                                                                 \
-    }
-
-/* The slow half, out of line so that the fast one keeps few registers: the lock table and the
- * order graph, the relock of a mutex the thread holds (self_lock), and a lock that finds the mutex
- * taken, which records its wait and looks for a lock_cycle (lock_waits.h) before libc's call,
- * which then waits as libc makes it wait. */
-#define MUTEX_SLOW(m, blocking, call, pc, frame)                                                   \
-    struct lock_call c;                                                                            \
-    if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, (pc), (frame)))                                   \
-        return (call);                                                                             \
-    lock_call_prepare(&c, (blocking) != 0, false);                                                 \
-    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
-        mutex_owned_by_caller(m))                                                                  \
-        lock_self_lock(&c);                                                                        \
-    if (__builtin_expect((blocking) == 2 && mutex_taken(m), 0) && c.held_index < 0 &&              \
-        lock_wait_begin(&c)) {                                                                     \
-        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
-        int rc = (call);                                                                           \
-        lock_wait_end();                                                                           \
-        if (rc != 0)                                                                               \
-            lock_call_failed(&c);                                                                  \
-        return rc;                                                                                 \
-    }                                                                                              \
-    lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
-    int rc = (call);                                                                               \
-    if (rc != 0)                                                                                   \
-        lock_call_failed(&c);                                                                      \
-    return rc
-
-#define SLOW __attribute__((noinline)) static int
-
 SLOW mutex_lock_slow(pthread_mutex_t *m, uintptr_t pc, uintptr_t frame)
 {
-    MUTEX_SLOW(m, 2, TL__REAL(pthread_mutex_lock)(m), pc, frame);
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 2, TL__REAL(pthread_mutex_lock)(m), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_lock, pthread_mutex_t *m)
 {
-    MUTEX_FAST(m, 2, TL__REAL(pthread_mutex_lock)(m));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 2, TL__REAL(pthread_mutex_lock)(m));
     return mutex_lock_slow(m, LOCK_CALL_SITE);
 }
 
 SLOW mutex_trylock_slow(pthread_mutex_t *m, uintptr_t pc, uintptr_t frame)
 {
-    MUTEX_SLOW(m, 0, TL__REAL(pthread_mutex_trylock)(m), pc, frame);
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 0, TL__REAL(pthread_mutex_trylock)(m), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_trylock, pthread_mutex_t *m)
 {
-    MUTEX_FAST(m, 0, TL__REAL(pthread_mutex_trylock)(m));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 0, TL__REAL(pthread_mutex_trylock)(m));
     return mutex_trylock_slow(m, LOCK_CALL_SITE);
 }
 
 SLOW mutex_timedlock_slow(pthread_mutex_t *restrict m, const struct timespec *restrict abstime,
                           uintptr_t pc, uintptr_t frame)
 {
-    MUTEX_SLOW(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime), pc, frame);
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_timedlock, pthread_mutex_t *restrict m,
             const struct timespec *restrict abstime)
 {
-    MUTEX_FAST(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
     return mutex_timedlock_slow(m, abstime, LOCK_CALL_SITE);
 }
 
 SLOW mutex_clocklock_slow(pthread_mutex_t *restrict m, clockid_t clock,
                           const struct timespec *restrict abstime, uintptr_t pc, uintptr_t frame)
 {
-    MUTEX_SLOW(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime), pc, frame);
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime), pc,
+               frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_clocklock, pthread_mutex_t *restrict m, clockid_t clock,
             const struct timespec *restrict abstime)
 {
-    MUTEX_FAST(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
     return mutex_clocklock_slow(m, clock, abstime, LOCK_CALL_SITE);
 }
 
