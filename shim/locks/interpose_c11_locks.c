@@ -46,7 +46,7 @@ TL__WRAPPER(int, mtx_timedlock, mtx_t *restrict m, const struct timespec *restri
 
 TL__WRAPPER(int, mtx_unlock, mtx_t *m)
 {
-    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+    if (!lock_call_released(m))
         mutex_unlock_unheld(as_mutex(m), TL_LOCK_C11);
     return TL__REAL(mtx_unlock)(m);
 }

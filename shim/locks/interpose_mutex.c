@@ -67,7 +67,7 @@ void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type)
 
 TL__WRAPPER(int, pthread_mutex_unlock, pthread_mutex_t *m)
 {
-    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+    if (!lock_call_released(m))
         mutex_unlock_unheld(m, TL_LOCK_MUTEX);
     return TL__REAL(pthread_mutex_unlock)(m);
 }

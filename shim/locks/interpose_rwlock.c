@@ -117,7 +117,7 @@ static void rwlock_unlock_unheld(pthread_rwlock_t *rw)
 
 TL__WRAPPER(int, pthread_rwlock_unlock, pthread_rwlock_t *rw)
 {
-    if (locks_checking(rw) && !lock_call_released((uintptr_t)rw))
+    if (!lock_call_released(rw))
         rwlock_unlock_unheld(rw);
     return TL__REAL(pthread_rwlock_unlock)(rw);
 }

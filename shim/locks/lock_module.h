@@ -2,11 +2,13 @@
  * calling libc, around the lock table, the calling thread's held set and the order graph. The
  * wrappers (interpose_*.c) only say which lock, which mode and which libc function.
  *
- * The fast path (lock_call_begin, lock_call_prepare, lock_call_taking, lock_call_released)
- * reads the thread's own state and the lock's slot, found through a per-thread cache before the
- * lock table; with locks held, it compares each held entry's last edge, then a per-thread cache of
- * known edges, then probes the edge set. No atomic read-modify-write, no global lock, no
- * allocation, no system call. Anything else (a new edge, a misuse, a deadlock) leaves the fast
+ * The fast path (lock_fast, lock_fast_taking, lock_call_released) reads and writes the thread's
+ * own state only: a lock taken with nothing held, or taken again under the one lock held that it
+ * was last taken under, pushes an entry with its address and call site, and an unlock of the lock
+ * taken last pops it. The slow path finds the lock's slot (through a per-thread cache before the
+ * lock table) and, with locks held, checks each edge in a per-thread cache of known edges, then
+ * the edge set. No atomic read-modify-write, no global lock, no allocation, no system call.
+ * Anything else (a new edge, a misuse, a deadlock) leaves the slow
  * path for a function of its own, which keeps errno as it found it. Internal to the shim. */
 #ifndef THREADLEAK_LOCK_MODULE_H
 #define THREADLEAK_LOCK_MODULE_H
@@ -233,16 +235,17 @@ void lock_call_failed(const struct lock_call *c);
 bool lock_release_slow(uintptr_t addr);
 
 /* An unlock by this thread: true when the lock was in its held set (now updated). The lock taken
- * last is the one released first, mostly: that case stays inline. */
-static inline bool lock_call_released(uintptr_t addr)
+ * last is the one released first, mostly: that case stays inline, and is tested before
+ * locks_checking, which it does not need: only a checked lock call puts an entry there. */
+static inline bool lock_call_released(const void *addr)
 {
     uint32_t n = locks_self.held.n;
-    if (__builtin_expect(n != 0, 1) && locks_self.held.e[n - 1].addr == addr &&
+    if (__builtin_expect(n != 0, 1) && locks_self.held.e[n - 1].addr == (uintptr_t)addr &&
         locks_self.held.e[n - 1].depth == 0) {
         locks_self.held.n = n - 1;
         return true;
     }
-    return lock_release_slow(addr);
+    return !locks_checking(addr) || lock_release_slow((uintptr_t)addr);
 }
 
 /* The slow paths. misuse records kind on the lock (other: cond_wrong_mutex's other mutex), with
