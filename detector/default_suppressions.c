@@ -63,7 +63,9 @@ int default_lock_suppressions_match(const char *kind, const struct tl__frame *st
         const struct tl__default_lock_suppression *e = &tl__default_lock_suppressions[i];
         if (strcmp(e->kind, kind) != 0)
             continue;
-        for (size_t j = 0; stack && j < n; j++)
+        /* The call site only: frame 0 and the frames inlined at its pc. A lock the runtime took
+         * on behalf of a caller further out (a JNI call) is that caller's business. */
+        for (size_t j = 0; stack && j < n && stack[j].pc == stack[0].pc; j++)
             if (frame_matches(e->pattern, &stack[j]))
                 return (int)i;
     }

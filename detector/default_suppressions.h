@@ -41,7 +41,8 @@ extern const struct tl__default_lock_suppression tl__default_lock_suppressions[]
 extern const size_t tl__default_lock_suppression_count;
 
 /* The index of the first lock entry for kind whose pattern matches the function, file or module of
- * a frame of stack; -1 when none does. Pure. */
+ * the call site at the top of stack (frame 0 and the frames inlined at its pc); -1 when none does.
+ * Pure. */
 int default_lock_suppressions_match(const char *kind, const struct tl__frame *stack, size_t n);
 
 /* The index of the first entry whose pattern matches the start routine's function, file or

@@ -47,8 +47,7 @@ static bool locks_expected(void)
 }
 
 /* Takes first, then second. The suppressions file names it. */
-__attribute__((noinline)) static void take_in_order(pthread_mutex_t *first,
-                                                    pthread_mutex_t *second)
+__attribute__((noinline)) static void take_in_order(pthread_mutex_t *first, pthread_mutex_t *second)
 {
     pthread_mutex_lock(first);
     pthread_mutex_lock(second);
@@ -115,7 +114,8 @@ static void test_inversion_after_the_snapshot_is_found(void **state)
         char *text = report_text(r, TL_FORMAT_TEXT);
         assert_non_null(strstr(text, "lock-order inversion (potential deadlock) of 2 locks"));
         assert_non_null(strstr(text, "take_in_order"));
-        assert_non_null(strstr(text, "SUMMARY: threadleak: 1 lock finding, 1 lock-order inversion"));
+        assert_non_null(
+            strstr(text, "SUMMARY: threadleak: 1 lock finding, 1 lock-order inversion"));
         free(text);
         char *json = report_text(r, TL_FORMAT_JSON);
         assert_non_null(strstr(json, "\"lock_order\""));
@@ -243,8 +243,7 @@ static void test_exit_report_counts_suppressed_lock_findings(void **state)
     assert_non_null(mkdtemp(dir));
     char env[512];
     /* A file that names the demo's function: both its tests' inversions are taken out. */
-    snprintf(env, sizeof env,
-             "THREADLEAK_OPTIONS=suppressions=%s:report_dir=%s",
+    snprintf(env, sizeof env, "THREADLEAK_OPTIONS=suppressions=%s:report_dir=%s",
              LOCK_DEMO_SUPPRESSIONS, dir);
     int status = 0;
     char *text = run_demo(env, &status);
