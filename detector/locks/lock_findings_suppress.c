@@ -58,14 +58,13 @@ static void suppress_misuse(struct tl__lock_findings *f, struct tl__suppressions
     size_t kept = 0;
     for (size_t i = 0; i < f->nmisuse; i++) {
         struct tl__lock_misuse *m = &f->misuse[i];
-        if (defaults && default_lock_suppressions_match(m->kind, m->stack.frames,
-                                                        m->stack.depth) >= 0) {
+        if (defaults &&
+            default_lock_suppressions_match(m->kind, m->stack.frames, m->stack.depth) >= 0) {
             f->suppressed_by_default++;
             free(m->stack.frames);
             continue;
         }
-        if (file &&
-            suppressions_match_stack(file, MISUSE_TYPE, m->stack.frames, m->stack.depth)) {
+        if (file && suppressions_match_stack(file, MISUSE_TYPE, m->stack.frames, m->stack.depth)) {
             f->suppressed++;
             free(m->stack.frames);
             continue;
