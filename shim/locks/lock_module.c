@@ -355,7 +355,7 @@ bool mutex_is_destroyed(const pthread_mutex_t *m)
 
 struct tl__lock_findings *locks_findings_build(void)
 {
-    return lock_findings_build();
+    return locks_findings_since(NULL);
 }
 
 size_t locks_findings_count(const struct tl__lock_findings *f)
