@@ -89,6 +89,8 @@ bool check_asan(const struct checker *c, const struct manifest *m, const char *v
 {
     if (m->deadlocks)
         return false; /* it hangs, with or without ASan */
+    if (manifest_lock_program_quiet_for_tsan(m))
+        return false; /* the same programs as checks 3 and 4 */
     check_alone(c, m, variant, o);
     bool threads = m->leaks.ngroups > 0, memory = asan_findings(m);
     run_gate(c, m, variant, NULL, threads || memory ? 66 : m->exit_code, true, o);

@@ -68,6 +68,8 @@ bool check_coexistence(const struct checker *c, const struct manifest *m, const 
 {
     if (m->deadlocks)
         return false; /* it would hang, alone and with the shim: check 2 covers TSan's side */
+    if (manifest_lock_program_quiet_for_tsan(m))
+        return false;
     const struct manifest_tsan *mt = manifest_tsan_for(m, variant);
     char linger[16], tsan_env[64];
     snprintf(linger, sizeof linger, "%u", c->linger_ms);

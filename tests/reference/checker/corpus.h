@@ -160,6 +160,11 @@ const struct manifest_tsan *manifest_tsan_for(const struct manifest *m, const ch
 /* TSan gives a verdict on this program: it neither hangs nor crashes, and no process dies. */
 bool manifest_tsan_has_verdict(const struct manifest_tsan *t);
 
+/* A lock program (it has a `locks` block) on which no TSan build reports or crashes (nor, as
+ * measured, ASan): the coexistence, gate and ASan checks would learn nothing from it that the
+ * thread programs do not show already, so they skip it (checks 1, 2 and 7 run it). */
+bool manifest_lock_program_quiet_for_tsan(const struct manifest *m);
+
 /* ---- verdicts.c ---- */
 
 /* threadleak's merged JSON (threadleak run --json) into a verdict; leaks of any process but the

@@ -269,3 +269,16 @@ bool manifest_tsan_has_verdict(const struct manifest_tsan *t)
 {
     return !t->hangs && !t->crashes && t->nmessages == 0;
 }
+
+static bool tsan_block_quiet(const struct manifest_tsan *t)
+{
+    return !t->crashes && t->nleaks == 0 && t->data_races == 0 && t->lock_order_inversions == 0 &&
+           t->nother == 0;
+}
+
+bool manifest_lock_program_quiet_for_tsan(const struct manifest *m)
+{
+    return m->locks.present && tsan_block_quiet(&m->tsan) &&
+           (!m->has_tsan_clang || tsan_block_quiet(&m->tsan_clang)) &&
+           (!m->has_tsan_gcc || tsan_block_quiet(&m->tsan_gcc));
+}
