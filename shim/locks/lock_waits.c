@@ -4,7 +4,7 @@
  * for a join, the thread joined), what that thread waits for, and so on. The chain ends at a free
  * lock, at a thread that does not wait (or waits with a timeout, which is never recorded), or back
  * at this thread: a cycle, closed by the last thread to block, so it is the one that sees it. A
- * cycle is read again after CYCLE_RECHECK_NS, and reported only when every thread of it still
+ * cycle is read again after LOCK_WAITS_RECHECK_NS, and reported only when every thread of it still
  * waits for the same thing held by the same owner. Then the all_asleep check (all_asleep.h). */
 #include "lock_waits.h"
 
@@ -245,8 +245,7 @@ static void fill_thread(struct tl__deadlock_thread *t, const struct lock_wait_se
         const struct tl__held *h = &held->e[j];
         if (h->addr == addr)
             continue;
-        t->holds[t->nholds++] = (struct tl__deadlock_lock){
-            h->addr, atomic_load_explicit(&h->lock->type, memory_order_relaxed), h->pc};
+        t->holds[t->nholds++] = (struct tl__deadlock_lock){h->addr, h->type, h->pc};
     }
 }
 
@@ -330,10 +329,12 @@ static bool wait_begin(uint8_t type, uintptr_t addr, uintptr_t other, uintptr_t 
     atomic_store_explicit(&w->pc, pc, memory_order_relaxed);
     atomic_store_explicit(&w->other, other, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->seq, 1, memory_order_relaxed);
-    /* seq_cst: of two threads closing a cycle at once, at least one sees the other's wait; of
-     * two threads starting the last waits at once, at least one counts both. */
-    atomic_store_explicit(&w->waits_for, addr, memory_order_seq_cst);
-    atomic_fetch_add_explicit(&lock_waits_recorded, 1, memory_order_seq_cst);
+    atomic_store_explicit(&w->waits_for, addr, memory_order_release);
+    atomic_fetch_add_explicit(&lock_waits_recorded, 1, memory_order_relaxed);
+    /* The fence orders these stores before the loads of the others' waits, as theirs do: of two
+     * threads closing a cycle at once, at least one sees the other's wait; of two threads
+     * starting the last waits at once, at least one counts both. */
+    atomic_thread_fence(memory_order_seq_cst);
     locks_self.busy++;
     bool reported = chains && look_for_cycle(w, tid);
     if (!reported)
