@@ -361,6 +361,36 @@ static void symbolise_thread(struct take_run *run, struct thread_profile_thread 
         t->creation_stack = creation_stack_of(run->p, &run->creation_cache, info);
 }
 
+/* The thread's locks as its dump handler copied them (thread_locks.h), their call sites
+ * symbolised; NULL when the lock module did not answer for it. */
+static const struct thread_profile_locks *locks_of(struct take_run *run,
+                                                   const struct live_stack_thread *live,
+                                                   struct thread_profile_locks *out,
+                                                   struct thread_profile_lock *held)
+{
+    const struct tl__thread_locks *raw = &live->locks;
+    if (!raw->known)
+        return NULL;
+    run->p->locks_module = true;
+    bool symbols = !run->options->states_only;
+    *out = (struct thread_profile_locks){.overflow = raw->overflow, .held = held};
+    for (uint8_t i = 0; i < raw->nheld && i < TL_THREAD_LOCKS_MAX; i++) {
+        const struct tl__thread_lock *l = &raw->held[i];
+        held[out->nheld++] = (struct thread_profile_lock){
+            l->addr, l->type, l->read,
+            symbols && l->pc ? location_of(run->p, l->pc, true) : THREAD_PROFILE_NO_LOCATION};
+    }
+    if (raw->waits_for.addr) {
+        const struct tl__thread_lock *l = &raw->waits_for;
+        out->waiting = true;
+        out->waits_for = (struct thread_profile_lock){
+            l->addr, l->type, l->read,
+            symbols && l->pc ? location_of(run->p, l->pc, true) : THREAD_PROFILE_NO_LOCATION};
+        out->waits_for_owner = raw->waits_for_owner;
+    }
+    return out;
+}
+
 static int add_live_thread(struct take_run *run, const struct live_stack_thread *live)
 {
     struct thread_profile *p = run->p;
@@ -394,6 +424,9 @@ static int add_live_thread(struct take_run *run, const struct live_stack_thread 
         memcpy(t.name, info->name, sizeof t.name);
     t.name[TL_NAME_MAX - 1] = '\0';
     symbolise_thread(run, &t, live, info);
+    struct thread_profile_locks locks;
+    struct thread_profile_lock held[TL_THREAD_LOCKS_MAX];
+    t.locks = locks_of(run, live, &locks, held);
     return thread_profile_add_thread(p, &t) ? 0 : -ENOMEM;
 }
 

@@ -244,9 +244,22 @@ struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p
             return NULL;
         *kernel = *t->kernel;
     }
+    struct thread_profile_locks *locks = NULL;
+    if (t->locks) {
+        locks = store_alloc(s, sizeof *locks);
+        struct thread_profile_lock *held =
+            t->locks->nheld ? store_alloc(s, t->locks->nheld * sizeof *held) : NULL;
+        if (!locks || (t->locks->nheld && !held))
+            return NULL;
+        *locks = *t->locks;
+        if (held)
+            memcpy(held, t->locks->held, t->locks->nheld * sizeof *held);
+        locks->held = held;
+    }
     struct thread_profile_thread *slot = &p->threads[p->count++];
     *slot = *t;
     slot->kernel = kernel;
+    slot->locks = locks;
     slot->start_routine = store_intern(s, t->start_routine);
     return slot;
 }

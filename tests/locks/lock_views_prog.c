@@ -1,0 +1,113 @@
+/* Lock state in thread dumps and on /debug/locks (docs/live-stacks.md, docs/endpoint.md): a
+ * "waiter" thread holds lock_a and waits for lock_b, which a "holder" thread holds while it
+ * waits on a condition variable. Not a deadlock: the holder lets lock_b go when released.
+ *
+ *   lock_views_prog wait     prints "ready" once the waiter is blocked in pthread_mutex_lock,
+ *                            then waits for SIGTERM (or SIGINT), releases the holder, joins both
+ *                            threads and prints what their calls returned
+ *   lock_views_prog stuck    the same, but nothing releases the holder: for --timeout
+ *
+ * What the threads' calls return is printed so that a run whose threads were dumped meanwhile
+ * can be compared with one whose were not: same return values, same errno, no wake-up of the
+ * condition wait before it was signalled. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int released;
+static _Atomic int holder_holds_b;
+static _Atomic pid_t waiter_tid;
+
+struct result {
+    int rc, err, released_at_wake;
+};
+static struct result holder_wait, waiter_lock;
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock_b); /* LOCK_B_TAKEN */
+    pthread_mutex_lock(&gate);
+    atomic_store(&holder_holds_b, 1);
+    errno = 0;
+    /* One wait, no loop: a wake-up before the release would show as released_at_wake 0. */
+    holder_wait.rc = pthread_cond_wait(&gate_cond, &gate);
+    holder_wait.err = errno;
+    holder_wait.released_at_wake = released;
+    pthread_mutex_unlock(&gate);
+    pthread_mutex_unlock(&lock_b);
+    return NULL;
+}
+
+static void *waiter(void *arg)
+{
+    (void)arg;
+    atomic_store(&waiter_tid, (pid_t)syscall(SYS_gettid));
+    pthread_mutex_lock(&lock_a); /* LOCK_A_TAKEN */
+    errno = 0;
+    waiter_lock.rc = pthread_mutex_lock(&lock_b); /* LOCK_B_WAITED */
+    waiter_lock.err = errno;
+    pthread_mutex_unlock(&lock_b);
+    pthread_mutex_unlock(&lock_a);
+    return NULL;
+}
+
+/* The waiter is asleep in the kernel's futex wait (syscall 202 on x86-64, 98 on arm64). */
+static int waiter_blocked(void)
+{
+    char path[64], line[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)atomic_load(&waiter_tid));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    return ok && (strncmp(line, "202 ", 4) == 0 || strncmp(line, "98 ", 3) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    int stuck = argc > 1 && strcmp(argv[1], "stuck") == 0;
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the threads inherit it */
+    pthread_t h, w;
+    pthread_create(&h, NULL, holder, NULL);
+    pthread_setname_np(h, "holder");
+    while (!atomic_load(&holder_holds_b))
+        usleep(1000);
+    pthread_create(&w, NULL, waiter, NULL);
+    pthread_setname_np(w, "waiter");
+    while (!atomic_load(&waiter_tid) || !waiter_blocked())
+        usleep(1000);
+    printf("ready\n");
+    fflush(stdout);
+    if (stuck)
+        for (;;)
+            pause();
+    int sig;
+    sigwait(&stop, &sig);
+    pthread_mutex_lock(&gate);
+    released = 1;
+    pthread_cond_signal(&gate_cond);
+    pthread_mutex_unlock(&gate);
+    pthread_join(h, NULL);
+    pthread_join(w, NULL);
+    printf("holder cond_wait rc=%d errno=%d released_at_wake=%d\n", holder_wait.rc, holder_wait.err,
+           holder_wait.released_at_wake);
+    printf("waiter mutex_lock rc=%d errno=%d\n", waiter_lock.rc, waiter_lock.err);
+    printf("heartbeats=0\n"); /* what the endpoint tests' stop expects of a clean exit */
+    return 0;
+}
