@@ -27,6 +27,7 @@ static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static int released;
 static _Atomic int holder_holds_b;
 static _Atomic pid_t waiter_tid;
+static pid_t holder_tid;
 
 struct result {
     int rc, err, released_at_wake;
@@ -36,6 +37,7 @@ static struct result holder_wait, waiter_lock;
 static void *holder(void *arg)
 {
     (void)arg;
+    holder_tid = (pid_t)syscall(SYS_gettid);
     pthread_mutex_lock(&lock_b); /* LOCK_B_TAKEN */
     pthread_mutex_lock(&gate);
     atomic_store(&holder_holds_b, 1);
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
     pthread_setname_np(w, "waiter");
     while (!atomic_load(&waiter_tid) || !waiter_blocked())
         usleep(1000);
+    printf("lock_a=%p lock_b=%p holder=%d waiter=%d\n", (void *)&lock_a, (void *)&lock_b,
+           (int)holder_tid, (int)atomic_load(&waiter_tid));
     printf("ready\n");
     fflush(stdout);
     if (stuck)
