@@ -108,13 +108,17 @@ static bool build_cycles(struct tl__lock_findings *f)
 
 static bool build_misuse(struct tl__lock_findings *f)
 {
-    static struct tl__misuse_record records[TL_MISUSE_MAX]; /* report time is single-threaded */
-    size_t n = lock_misuse_copy(records, TL_MISUSE_MAX);
-    if (n == 0)
-        return true;
-    f->misuse = calloc(n, sizeof *f->misuse);
-    if (!f->misuse)
+    /* Not static: the exit report, a live deadlock's report and the endpoint's /debug/locks page
+     * may build findings at the same time. */
+    struct tl__misuse_record *records = malloc(TL_MISUSE_MAX * sizeof *records);
+    if (!records)
         return false;
+    size_t n = lock_misuse_copy(records, TL_MISUSE_MAX);
+    f->misuse = n ? calloc(n, sizeof *f->misuse) : NULL;
+    if (n && !f->misuse) {
+        free(records);
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct tl__misuse_record *r = &records[i];
         struct tl__lock_misuse *m = &f->misuse[f->nmisuse++];
@@ -127,6 +131,7 @@ static bool build_misuse(struct tl__lock_findings *f)
             r->other_addr,
             r->other_addr ? r->lock_type == TL_LOCK_COND ? TL_LOCK_MUTEX : r->lock_type : 0);
     }
+    free(records);
     return true;
 }
 
@@ -154,24 +159,21 @@ static bool build_deadlocked_thread(struct tl__deadlocked_thread *t,
 
 static bool build_deadlocks(struct tl__lock_findings *f)
 {
-    static struct tl__deadlock_record records[TL_DEADLOCK_MAX];
-    size_t n = lock_deadlock_copy(records, TL_DEADLOCK_MAX);
-    if (n == 0)
-        return true;
-    f->deadlocks = calloc(n, sizeof *f->deadlocks);
-    if (!f->deadlocks)
+    struct tl__deadlock_record *records = malloc(TL_DEADLOCK_MAX * sizeof *records); /* as above */
+    if (!records)
         return false;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = lock_deadlock_copy(records, TL_DEADLOCK_MAX);
+    bool ok = n == 0 || (f->deadlocks = calloc(n, sizeof *f->deadlocks)) != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
         struct tl__deadlock *d = &f->deadlocks[f->ndeadlocks++];
         d->kind = deadlock_kind_name(records[i].kind);
         d->threads = calloc(records[i].nthreads, sizeof *d->threads);
-        if (!d->threads)
-            return false;
-        for (uint8_t j = 0; j < records[i].nthreads; j++)
-            if (!build_deadlocked_thread(&d->threads[d->nthreads++], &records[i].threads[j]))
-                return false;
+        ok = d->threads != NULL;
+        for (uint8_t j = 0; ok && j < records[i].nthreads; j++)
+            ok = build_deadlocked_thread(&d->threads[d->nthreads++], &records[i].threads[j]);
     }
-    return true;
+    free(records);
+    return ok;
 }
 
 struct tl__lock_findings *lock_findings_build(void)
