@@ -9,6 +9,7 @@
 #include "thread_locks_text.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static bool has_locks(const struct thread_profile_thread *t)
 {
@@ -70,7 +71,7 @@ static void write_waiters(FILE *out, const struct thread_profile *p)
         fputs("(none)\n", out);
 }
 
-/* The first frame of a stack: "file:line" or the function. */
+/* The first frame of a stack: "file:line", else the function, else "0x55d0... (module)". */
 static void write_top(FILE *out, const struct tl__lock_stack *s)
 {
     if (!s->frames || s->depth == 0) {
@@ -80,8 +81,10 @@ static void write_top(FILE *out, const struct tl__lock_stack *s)
     const struct tl__frame *f = &s->frames[0];
     if (f->file)
         fprintf(out, "%s:%d", f->file, f->line);
+    else if (f->function && strcmp(f->function, "??") != 0)
+        fputs(f->function, out);
     else
-        fputs(f->function ? f->function : "??", out);
+        fprintf(out, "0x%" PRIxPTR " (%s)", f->pc, f->module ? f->module : "??");
 }
 
 static void write_edges(FILE *out, const struct tl__lock_page *page)

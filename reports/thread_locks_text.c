@@ -37,7 +37,7 @@ void thread_lock_write_site(FILE *out, const struct thread_profile *p,
     else if (f->function && f->function[0] != '?')
         fprintf(out, " at %s", f->function);
     else
-        fprintf(out, " at 0x%lx", (unsigned long)loc->pc);
+        fprintf(out, " at 0x%lx (%s)", (unsigned long)loc->pc, f->module ? f->module : "??");
 }
 
 void thread_lock_write_owner(FILE *out, const struct thread_profile *p, pid_t owner)
