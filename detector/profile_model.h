@@ -47,6 +47,8 @@ struct thread_profile_lock {
     bool read;         /* held, or asked for, as a read lock of an rwlock */
     uint32_t location; /* the lock call: where it was taken, or where the thread waits for it;
                           index into locations, THREAD_PROFILE_NO_LOCATION when unknown */
+    pid_t known_from;  /* 0: from the thread itself; else a thread that waits for this lock and
+                          names this one as its holder (the holder was not interrupted) */
 };
 
 /* The locks a thread holds and the one it waits for, as jstack shows them under its stack. */
@@ -57,6 +59,8 @@ struct thread_profile_locks {
     bool waiting;
     struct thread_profile_lock waits_for; /* when waiting */
     pid_t waits_for_owner;                /* by glibc's record; 0 when unknown */
+    bool from_waiters; /* the thread was not interrupted: held lists only what its waiters
+                          say it holds (each with known_from), and it may hold more */
 };
 
 /* A distinct stack: indexes into locations, innermost first. */
@@ -95,8 +99,8 @@ struct thread_profile_thread {
                                 that have no current stack; THREAD_PROFILE_NO_STACK */
 
     /* Its locks, with the lock module only; NULL without it, and for a thread the dump did not
-     * interrupt (they are read by the thread itself in the dump's signal handler). Points into
-     * the profile. */
+     * interrupt (they are read by the thread itself in the dump's signal handler) unless other
+     * threads wait for locks it holds (from_waiters). Points into the profile. */
     const struct thread_profile_locks *locks;
 };
 

@@ -20,6 +20,11 @@ int thread_profile_init_empty(struct thread_profile *p);
 struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p,
                                                         const struct thread_profile_thread *t);
 
+/* Sets t's locks (t one of p's threads) to a copy of locks in the profile's arena. 0 or -ENOMEM.
+ */
+int thread_profile_set_locks(struct thread_profile *p, struct thread_profile_thread *t,
+                             const struct thread_profile_locks *locks);
+
 /* Interns a location by (pc, return_address), copying its frames and their strings, and returns
  * its index; THREAD_PROFILE_NO_LOCATION on ENOMEM or when it has no frame. The copies take the
  * location's pc, and every frame but the last is marked inlined, as the model says. */

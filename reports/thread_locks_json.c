@@ -72,6 +72,11 @@ void thread_locks_write_json(struct tl__json_writer *w, const struct thread_prof
         write_lock_members(w, &locks->held[i]);
         tl__jw_key(w, "taken_at");
         write_site(w, p, locks->held[i].location);
+        tl__jw_key(w, "known_from");
+        if (locks->held[i].known_from)
+            tl__jw_int(w, locks->held[i].known_from);
+        else
+            tl__jw_null(w);
         tl__jw_end_object(w);
     }
     tl__jw_end_array(w);

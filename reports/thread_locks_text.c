@@ -75,6 +75,9 @@ void thread_locks_write_text(FILE *out, const struct thread_profile *p,
         fprintf(out, "%s- locked ", prefix);
         thread_lock_write_ref(out, &locks->held[i]);
         thread_lock_write_site(out, p, &locks->held[i]);
+        if (locks->held[i].known_from)
+            fprintf(out, " (known from thread %d, which waits for it)",
+                    (int)locks->held[i].known_from);
         putc('\n', out);
     }
     if (locks->overflow)

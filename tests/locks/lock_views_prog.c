@@ -6,6 +6,9 @@
  *                            then waits for SIGTERM (or SIGINT), releases the holder, joins both
  *                            threads and prints what their calls returned
  *   lock_views_prog stuck    the same, but nothing releases the holder: for --timeout
+ *   lock_views_prog asleep   the holder sleeps (usleep) instead of waiting on the condition: a
+ *                            dump does not interrupt it, and only its waiter can say what it holds;
+ *                            SIGTERM ends the run
  *
  * What the threads' calls return is printed so that a run whose threads were dumped meanwhile
  * can be compared with one whose were not: same return values, same errno, no wake-up of the
@@ -25,6 +28,8 @@ static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static int released;
+static int asleep;
+static _Atomic int wake_up;
 static _Atomic int holder_holds_b;
 static _Atomic pid_t waiter_tid;
 static pid_t holder_tid;
@@ -39,6 +44,13 @@ static void *holder(void *arg)
     (void)arg;
     holder_tid = (pid_t)syscall(SYS_gettid);
     pthread_mutex_lock(&lock_b); /* LOCK_B_TAKEN */
+    if (asleep) {
+        atomic_store(&holder_holds_b, 1);
+        while (!atomic_load(&wake_up))
+            usleep(10000); /* HOLDER_ASLEEP */
+        pthread_mutex_unlock(&lock_b);
+        return NULL;
+    }
     pthread_mutex_lock(&gate);
     atomic_store(&holder_holds_b, 1);
     errno = 0;
@@ -80,6 +92,7 @@ static int waiter_blocked(void)
 int main(int argc, char **argv)
 {
     int stuck = argc > 1 && strcmp(argv[1], "stuck") == 0;
+    asleep = argc > 1 && strcmp(argv[1], "asleep") == 0;
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
@@ -103,6 +116,13 @@ int main(int argc, char **argv)
             pause();
     int sig;
     sigwait(&stop, &sig);
+    if (asleep) {
+        atomic_store(&wake_up, 1);
+        pthread_join(h, NULL);
+        pthread_join(w, NULL);
+        printf("asleep: done\n");
+        return 0;
+    }
     pthread_mutex_lock(&gate);
     released = 1;
     pthread_cond_signal(&gate_cond);

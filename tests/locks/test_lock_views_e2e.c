@@ -320,6 +320,39 @@ static void without_the_module_nothing_changes(void **state)
     }
 }
 
+/* A holder asleep in usleep is not interrupted by the dump and cannot copy its locks; its waiter
+ * names it as the holder of lock_b, and the dump says so, and who told. */
+static void a_holder_not_interrupted_is_known_from_its_waiter(void **state)
+{
+    (void)state;
+    struct target t = target_start_env(lib_locks, prog, "asleep", "0", "127.0.0.1:0", true, NULL);
+    struct facts f = read_facts(&t);
+    struct http_reply r = fetch(&t, "/debug/threads?debug=2", 200);
+    assert_true(has(r.body,
+                    "\t- locked <%s> (pthread_mutex_t) (known from thread %d, which waits "
+                    "for it)\n",
+                    f.lock_b, f.waiter));
+    assert_true(has(r.body,
+                    "\t- waiting to lock <%s> (pthread_mutex_t) held by thread %d \"holder\"\n",
+                    f.lock_b, f.holder));
+    http_reply_free(&r);
+    r = fetch(&t, "/debug/locks?format=json", 200);
+    struct tl__json *root = parse(&r);
+    const struct tl__json *h = thread_of(tl__json_get(root, "threads"), f.holder);
+    const struct tl__json *held = tl__json_index(tl__json_get(h, "holds"), 0);
+    assert_string_equal(str(held, "address"), f.lock_b);
+    assert_int_equal(tl__json_int(tl__json_get(held, "known_from")), f.waiter);
+    tl__json_free(root);
+    http_reply_free(&r);
+    kill(t.pid, SIGTERM);
+    int status = wait_exit(t.pid, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *out = slurp(t.err_path, NULL);
+    assert_non_null(strstr(out, "asleep: done\n"));
+    free(out);
+    target_remove_dir(t.dir);
+}
+
 static void timeout_dump_shows_the_wait(void **state)
 {
     (void)state;
@@ -364,6 +397,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(dumps_and_page_show_holder_and_waiter),
         cmocka_unit_test(fetching_leaves_the_threads_waits_alone),
         cmocka_unit_test(without_the_module_nothing_changes),
+        cmocka_unit_test(a_holder_not_interrupted_is_known_from_its_waiter),
         cmocka_unit_test(timeout_dump_shows_the_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,22 +57,25 @@ static struct thread_profile_locks waiter_locks, holder_locks;
 
 static void give_locks(struct thread_profile *p)
 {
-    waiter_held[0] =
-        (struct thread_profile_lock){RWLOCK_ADDR, TL_THREAD_LOCK_RWLOCK, true, site(p, 0x5001, 31)};
+    waiter_held[0] = (struct thread_profile_lock){RWLOCK_ADDR, TL_THREAD_LOCK_RWLOCK, true,
+                                                  site(p, 0x5001, 31), 0};
     waiter_locks = (struct thread_profile_locks){
         .nheld = 1,
         .held = waiter_held,
         .waiting = true,
-        .waits_for = {MUTEX_ADDR, TL_THREAD_LOCK_MUTEX, false, site(p, 0x5002, 32)},
+        .waits_for = {MUTEX_ADDR, TL_THREAD_LOCK_MUTEX, false, site(p, 0x5002, 32), 0},
         .waits_for_owner = HOLDER_TID,
     };
-    holder_held[0] =
-        (struct thread_profile_lock){MUTEX_ADDR, TL_THREAD_LOCK_MUTEX, false, site(p, 0x5003, 40)};
+    holder_held[0] = (struct thread_profile_lock){MUTEX_ADDR, TL_THREAD_LOCK_MUTEX, false,
+                                                  site(p, 0x5003, 40), 0};
     holder_locks = (struct thread_profile_locks){.nheld = 1, .held = holder_held};
     thread_of(p, FIXTURE_WORKER_TID)->locks = &waiter_locks;
     thread_of(p, HOLDER_TID)->locks = &holder_locks;
     p->locks_module = true;
 }
+
+static struct tl__json *parse(const char *text);
+static const struct tl__json *json_thread(const struct tl__json *threads, pid_t tid);
 
 static char *render(int (*writer)(FILE *, const struct thread_profile *),
                     const struct thread_profile *p)
@@ -142,6 +145,35 @@ static void debug2_names_an_unknown_owner_by_tid_and_counts_overflow(void **stat
     thread_profile_free(&p);
 }
 
+/* A holder the dump did not interrupt: what its waiter says it holds, and who said so. */
+static void holder_known_from_its_waiter(void **state)
+{
+    (void)state;
+    struct thread_profile p;
+    fixture_profile(&p);
+    give_locks(&p);
+    holder_held[0].location = THREAD_PROFILE_NO_LOCATION;
+    holder_held[0].known_from = FIXTURE_WORKER_TID;
+    holder_locks.from_waiters = true;
+    char *text = render(profile_write_debug2, &p);
+    char *holder = block_of(text, HOLDER_TID);
+    const char *line = "\n\t- locked <0x1000> (pthread_mutex_t) (known from thread 4001, which "
+                       "waits for it)\n";
+    if (!strstr(holder, line))
+        fail_msg("no line%sin:\n%s", line, holder);
+    char *json = render(profile_write_json, &p);
+    struct tl__json *root = parse(json);
+    const struct tl__json *h = tl__json_index(
+        tl__json_get(json_thread(tl__json_get(root, "threads"), HOLDER_TID), "holds"), 0);
+    assert_int_equal(tl__json_int(tl__json_get(h, "known_from")), FIXTURE_WORKER_TID);
+    assert_int_equal(tl__json_length(tl__json_get(h, "taken_at")), 0);
+    tl__json_free(root);
+    free(json);
+    free(holder);
+    free(text);
+    thread_profile_free(&p);
+}
+
 /* The plain shim: no thread has lock state; debug=2 and JSON are what they were, byte for byte,
  * whether or not the profile says the lock module answered. */
 static void without_lock_state_nothing_changes(void **state)
@@ -204,6 +236,7 @@ static void check_waiter_json(const struct tl__json *w)
     assert_string_equal(tl__json_string(tl__json_get(wf, "held_by_name")), "worker");
     assert_int_equal(tl__json_int(tl__json_get(tl__json_index(tl__json_get(wf, "at"), 0), "line")),
                      32);
+    assert_int_equal(tl__json_type(tl__json_get(h, "known_from")), TL_JSON_NULL);
 }
 
 static void json_has_holds_and_waits_for(void **state)
@@ -344,6 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(debug2_shows_wait_then_held_locks),
         cmocka_unit_test(debug2_names_an_unknown_owner_by_tid_and_counts_overflow),
+        cmocka_unit_test(holder_known_from_its_waiter),
         cmocka_unit_test(without_lock_state_nothing_changes),
         cmocka_unit_test(json_has_holds_and_waits_for),
         cmocka_unit_test(page_text_lists_threads_waiters_edges_and_counters),
