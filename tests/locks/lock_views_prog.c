@@ -6,7 +6,7 @@
  *                            then waits for SIGTERM (or SIGINT), releases the holder, joins both
  *                            threads and prints what their calls returned
  *   lock_views_prog stuck    the same, but nothing releases the holder: for --timeout
- *   lock_views_prog asleep   the holder sleeps (usleep) instead of waiting on the condition: a
+ *   lock_views_prog asleep   the holder sleeps in poll instead of waiting on the condition: a
  *                            dump does not interrupt it, and only its waiter can say what it holds;
  *                            SIGTERM ends the run
  *
@@ -14,6 +14,7 @@
  * can be compared with one whose were not: same return values, same errno, no wake-up of the
  * condition wait before it was signalled. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -29,7 +30,7 @@ static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static int released;
 static int asleep;
-static _Atomic int wake_up;
+static int wake_pipe[2];
 static _Atomic int holder_holds_b;
 static _Atomic pid_t waiter_tid;
 static pid_t holder_tid;
@@ -42,12 +43,15 @@ static struct result holder_wait, waiter_lock;
 static void *holder(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "holder"); /* before any lock: edges carry the name */
     holder_tid = (pid_t)syscall(SYS_gettid);
     pthread_mutex_lock(&lock_b); /* LOCK_B_TAKEN */
     if (asleep) {
         atomic_store(&holder_holds_b, 1);
-        while (!atomic_load(&wake_up))
-            usleep(10000); /* HOLDER_ASLEEP */
+        /* poll is never restarted after a handler, so the dump never interrupts it */
+        struct pollfd p = {.fd = wake_pipe[0], .events = POLLIN};
+        while (poll(&p, 1, -1) < 0) /* HOLDER_ASLEEP */
+            ;
         pthread_mutex_unlock(&lock_b);
         return NULL;
     }
@@ -66,6 +70,7 @@ static void *holder(void *arg)
 static void *waiter(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "waiter");
     atomic_store(&waiter_tid, (pid_t)syscall(SYS_gettid));
     pthread_mutex_lock(&lock_a); /* LOCK_A_TAKEN */
     errno = 0;
@@ -76,23 +81,38 @@ static void *waiter(void *arg)
     return NULL;
 }
 
-/* The waiter is asleep in the kernel's futex wait (syscall 202 on x86-64, 98 on arm64). */
-static int waiter_blocked(void)
+/* Thread tid is asleep in the system call nr (on x86-64) or arm64_nr, by /proc. */
+static int in_call(pid_t tid, const char *nr, const char *arm64_nr)
 {
     char path[64], line[64] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)atomic_load(&waiter_tid));
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
     int ok = fgets(line, sizeof line, f) != NULL;
     fclose(f);
-    return ok && (strncmp(line, "202 ", 4) == 0 || strncmp(line, "98 ", 3) == 0);
+    return ok &&
+           (strncmp(line, nr, strlen(nr)) == 0 || strncmp(line, arm64_nr, strlen(arm64_nr)) == 0);
+}
+
+/* The waiter is asleep in the kernel's futex wait. */
+static int waiter_blocked(void)
+{
+    return in_call(atomic_load(&waiter_tid), "202 ", "98 ");
+}
+
+/* The asleep holder is in poll (ppoll underneath on some libcs and on arm64). */
+static int holder_in_poll(void)
+{
+    return in_call(holder_tid, "7 ", "73 ") || in_call(holder_tid, "271 ", "73 ");
 }
 
 int main(int argc, char **argv)
 {
     int stuck = argc > 1 && strcmp(argv[1], "stuck") == 0;
     asleep = argc > 1 && strcmp(argv[1], "asleep") == 0;
+    if (asleep && pipe(wake_pipe) != 0)
+        return 2;
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
@@ -100,12 +120,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the threads inherit it */
     pthread_t h, w;
     pthread_create(&h, NULL, holder, NULL);
-    pthread_setname_np(h, "holder");
     while (!atomic_load(&holder_holds_b))
         usleep(1000);
     pthread_create(&w, NULL, waiter, NULL);
-    pthread_setname_np(w, "waiter");
-    while (!atomic_load(&waiter_tid) || !waiter_blocked())
+    while (!atomic_load(&waiter_tid) || !waiter_blocked() || (asleep && !holder_in_poll()))
         usleep(1000);
     printf("lock_a=%p lock_b=%p holder=%d waiter=%d\n", (void *)&lock_a, (void *)&lock_b,
            (int)holder_tid, (int)atomic_load(&waiter_tid));
@@ -117,7 +135,8 @@ int main(int argc, char **argv)
     int sig;
     sigwait(&stop, &sig);
     if (asleep) {
-        atomic_store(&wake_up, 1);
+        if (write(wake_pipe[1], "x", 1) != 1)
+            return 2;
         pthread_join(h, NULL);
         pthread_join(w, NULL);
         printf("asleep: done\n");
