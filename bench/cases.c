@@ -6,6 +6,7 @@
 #define TSAN          "TSAN_OPTIONS=report_thread_leaks=0"
 #define EMPTY_PRELOAD "LD_PRELOAD={bin}/libbench_empty_preload.so"
 #define LOCKS         "LD_PRELOAD={locks}"
+#define LOCK_FLOOR    "LD_PRELOAD={bin}/libbench_lock_floor.so"
 
 /* P6 runs only once the HTTP endpoint exists: with it on, the shim must open a listening socket. */
 static const struct bench_command endpoint_probe = {
@@ -167,6 +168,19 @@ const struct bench_case bench_cases[] = {
                 {{"locks", "{bin}/lock_bench nothing_held 20000000", LOCKS, "ns_per_pair"},
                  JUDGE_RATIO,
                  1.3},
+                /* any lock wrapper's cost before it checks anything (lock_floor.c) */
+                {{"floor", "{bin}/lock_bench nothing_held 20000000", LOCK_FLOOR, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-clang",
+                  "timeout -s KILL 60 {bin}/lock_bench_tsan_clang nothing_held 2000000", TSAN,
+                  "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-gcc", "timeout -s KILL 60 {bin}/lock_bench_tsan_gcc nothing_held 2000000",
+                  TSAN, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
                 {{"helgrind", "valgrind -q --tool=helgrind {bin}/lock_bench nothing_held 20000",
                   NULL, "ns_per_pair"},
                  JUDGE_INFO,
@@ -188,6 +202,26 @@ const struct bench_case bench_cases[] = {
                 {{"locks", "{bin}/lock_bench one_held 20000000", LOCKS, "ns_per_pair"},
                  JUDGE_RATIO,
                  1.6},
+                /* any lock wrapper's cost before it checks anything (lock_floor.c) */
+                {{"floor", "{bin}/lock_bench one_held 20000000", LOCK_FLOOR, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-clang", "timeout -s KILL 60 {bin}/lock_bench_tsan_clang one_held 2000000",
+                  TSAN, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-gcc", "timeout -s KILL 60 {bin}/lock_bench_tsan_gcc one_held 2000000", TSAN,
+                  "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"helgrind", "valgrind -q --tool=helgrind {bin}/lock_bench one_held 20000", NULL,
+                  "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"drd", "valgrind -q --tool=drd {bin}/lock_bench one_held 20000", NULL,
+                  "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
             },
     },
     {
@@ -200,6 +234,18 @@ const struct bench_case bench_cases[] = {
                 {{"locks", "{bin}/lock_bench contended 8000000 4", LOCKS, "ns_per_pair"},
                  JUDGE_RATIO,
                  1.1},
+                /* any lock wrapper's cost before it checks anything (lock_floor.c) */
+                {{"floor", "{bin}/lock_bench contended 8000000 4", LOCK_FLOOR, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-clang", "timeout -s KILL 60 {bin}/lock_bench_tsan_clang contended 800000 4",
+                  TSAN, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
+                {{"tsan-gcc", "timeout -s KILL 60 {bin}/lock_bench_tsan_gcc contended 800000 4",
+                  TSAN, "ns_per_pair"},
+                 JUDGE_INFO,
+                 0},
             },
     },
     {

@@ -30,7 +30,7 @@ struct bench_subject {
     double target;
 };
 
-#define BENCH_MAX_SUBJECTS 6
+#define BENCH_MAX_SUBJECTS 8
 
 struct bench_case {
     const char *id;

@@ -10,7 +10,9 @@
 
 const struct tl__default_suppression tl__default_suppressions[] = {
 #define TL__DEFAULT_SUPPRESSION(runtime, pattern, reason) {runtime, pattern, reason},
+#define TL__DEFAULT_LOCK_SUPPRESSION(runtime, kind, pattern, reason)
 #include "default_suppressions.inc"
+#undef TL__DEFAULT_LOCK_SUPPRESSION
 #undef TL__DEFAULT_SUPPRESSION
 };
 
@@ -18,6 +20,18 @@ const struct tl__default_suppression tl__default_suppressions[] = {
 _Static_assert(ENTRY_COUNT <= TL_DEFAULT_SUPPRESSIONS_MAX, "raise TL_DEFAULT_SUPPRESSIONS_MAX");
 
 const size_t tl__default_suppression_count = ENTRY_COUNT;
+
+const struct tl__default_lock_suppression tl__default_lock_suppressions[] = {
+#define TL__DEFAULT_SUPPRESSION(runtime, pattern, reason)
+#define TL__DEFAULT_LOCK_SUPPRESSION(runtime, kind, pattern, reason)                               \
+    {runtime, kind, pattern, reason},
+#include "default_suppressions.inc"
+#undef TL__DEFAULT_LOCK_SUPPRESSION
+#undef TL__DEFAULT_SUPPRESSION
+};
+
+const size_t tl__default_lock_suppression_count =
+    sizeof tl__default_lock_suppressions / sizeof tl__default_lock_suppressions[0];
 
 /* "??" is the symboliser's word for an unknown function: nothing may match it, as in a
  * suppressions file. */
@@ -33,6 +47,27 @@ int default_suppressions_match(const struct tl__frame *start_routine)
         if (matches(pattern, start_routine->function) || matches(pattern, start_routine->file) ||
             matches(pattern, start_routine->module))
             return (int)i;
+    }
+    return -1;
+}
+
+static bool frame_matches(const char *pattern, const struct tl__frame *frame)
+{
+    return matches(pattern, frame->function) || matches(pattern, frame->file) ||
+           matches(pattern, frame->module);
+}
+
+int default_lock_suppressions_match(const char *kind, const struct tl__frame *stack, size_t n)
+{
+    for (size_t i = 0; kind && i < tl__default_lock_suppression_count; i++) {
+        const struct tl__default_lock_suppression *e = &tl__default_lock_suppressions[i];
+        if (strcmp(e->kind, kind) != 0)
+            continue;
+        /* The call site only: frame 0 and the frames inlined at its pc. A lock the runtime took
+         * on behalf of a caller further out (a JNI call) is that caller's business. */
+        for (size_t j = 0; stack && j < n && stack[j].pc == stack[0].pc; j++)
+            if (frame_matches(e->pattern, &stack[j]))
+                return (int)i;
     }
     return -1;
 }

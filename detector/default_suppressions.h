@@ -28,6 +28,23 @@ struct tl__default_suppression {
 extern const struct tl__default_suppression tl__default_suppressions[];
 extern const size_t tl__default_suppression_count;
 
+/* The lock findings' entries (TL__DEFAULT_LOCK_SUPPRESSION): a misuse kind and a pattern for the
+ * frames of its stack. */
+struct tl__default_lock_suppression {
+    const char *runtime;
+    const char *kind; /* "exit_holding_lock" */
+    const char *pattern;
+    const char *reason;
+};
+
+extern const struct tl__default_lock_suppression tl__default_lock_suppressions[];
+extern const size_t tl__default_lock_suppression_count;
+
+/* The index of the first lock entry for kind whose pattern matches the function, file or module of
+ * the call site at the top of stack (frame 0 and the frames inlined at its pc); -1 when none does.
+ * Pure. */
+int default_lock_suppressions_match(const char *kind, const struct tl__frame *stack, size_t n);
+
 /* The index of the first entry whose pattern matches the start routine's function, file or
  * module; -1 when none does. Pure: no symbolisation, no counting. */
 int default_suppressions_match(const struct tl__frame *start_routine);

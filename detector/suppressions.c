@@ -229,42 +229,69 @@ void suppressions_free(struct tl__suppressions *s)
     free(s);
 }
 
-/* The first `thread:` entry, in file order, that matches str. "??" is the symboliser's word for
- * an unknown function; TSan has no name there, so nothing may match it. */
-static struct suppression *first_thread_match(struct tl__suppressions *s, const char *str)
+/* The first entry of type (one of known_types), in file order, that matches str. "??" is the
+ * symboliser's word for an unknown function; TSan has no name there, so nothing may match it. */
+static struct suppression *first_match(struct tl__suppressions *s, const char *type,
+                                       const char *str)
 {
     if (!str || strcmp(str, "??") == 0)
         return NULL;
     for (size_t i = 0; i < s->count; i++) {
         struct suppression *e = &s->entries[i];
-        if (e->type == THREAD_TYPE && suppression_pattern_matches(e->pattern, str))
+        if (e->type == type && suppression_pattern_matches(e->pattern, str))
             return e;
     }
     return NULL;
 }
 
 /* As TSan's IsSuppressed: frame by frame, innermost first, the function, then the file, then the
- * module. The start routine comes last: TSan does not look at it, so an entry that TSan would
- * also have used gets the hit. */
+ * module. */
+static struct suppression *first_stack_match(struct tl__suppressions *s, const char *type,
+                                             const struct tl__frame *stack, size_t nframes)
+{
+    struct suppression *hit = NULL;
+    for (size_t i = 0; !hit && stack && i < nframes; i++) {
+        hit = first_match(s, type, stack[i].function);
+        if (!hit)
+            hit = first_match(s, type, stack[i].file);
+        if (!hit)
+            hit = first_match(s, type, stack[i].module);
+    }
+    return hit;
+}
+
+static bool counted(struct suppression *hit)
+{
+    if (!hit)
+        return false;
+    atomic_fetch_add_explicit(&hit->hits, 1, memory_order_relaxed);
+    return true;
+}
+
+/* The start routine comes last: TSan does not look at it, so an entry that TSan would also have
+ * used gets the hit. */
 bool suppressions_match_thread(struct tl__suppressions *s, const char *start_routine,
                                const struct tl__frame *stack, size_t nframes)
 {
     if (!s)
         return false;
-    struct suppression *hit = NULL;
-    for (size_t i = 0; !hit && stack && i < nframes; i++) {
-        hit = first_thread_match(s, stack[i].function);
-        if (!hit)
-            hit = first_thread_match(s, stack[i].file);
-        if (!hit)
-            hit = first_thread_match(s, stack[i].module);
-    }
+    struct suppression *hit = first_stack_match(s, THREAD_TYPE, stack, nframes);
     if (!hit)
-        hit = first_thread_match(s, start_routine);
-    if (!hit)
+        hit = first_match(s, THREAD_TYPE, start_routine);
+    return counted(hit);
+}
+
+/* type is compared by its text, then the table's own string is used, so entries (which point to
+ * known_types) compare by address. */
+bool suppressions_match_stack(struct tl__suppressions *s, const char *type,
+                              const struct tl__frame *stack, size_t nframes)
+{
+    if (!s || !type)
         return false;
-    atomic_fetch_add_explicit(&hit->hits, 1, memory_order_relaxed);
-    return true;
+    for (size_t i = 0; i < KNOWN_TYPE_COUNT; i++)
+        if (strcmp(known_types[i], type) == 0)
+            return counted(first_stack_match(s, known_types[i], stack, nframes));
+    return false;
 }
 
 size_t suppressions_count(const struct tl__suppressions *s)

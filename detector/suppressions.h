@@ -1,7 +1,8 @@
-/* ThreadSanitizer-syntax suppression files, as far as threads are concerned.
+/* ThreadSanitizer-syntax suppression files, as far as threads and locks are concerned.
  *
- * Lines are `type:pattern`; `#` starts a comment. Only `thread:` applies to us; other types (race,
- * deadlock, mutex, signal, called_from_lib) are accepted and kept for TSan. A pattern is matched as
+ * Lines are `type:pattern`; `#` starts a comment. `thread:` applies to leaked threads, `mutex:` and
+ * `deadlock:` to the lock module's findings (pthread misuse, lock-order inversions); other types
+ * (race, race_top, signal, called_from_lib) are accepted and kept for TSan. A pattern is matched as
  * TSan does: `*` is any run of characters, `^` anchors at the start, `$` at the end, otherwise it
  * may match anywhere. A thread is suppressed when the pattern matches its start routine, or any
  * function or file of its creation stack. */
@@ -26,6 +27,13 @@ bool suppression_pattern_matches(const char *pattern, const char *text);
 /* Whether a `thread:` entry matches; counts the hit on that entry. */
 bool suppressions_match_thread(struct tl__suppressions *s, const char *start_routine,
                                const struct tl__frame *stack, size_t nframes);
+
+/* Whether an entry of type ("mutex", "deadlock"; TSan's names) matches a function, file or module
+ * of one frame of stack; counts the hit on that entry. The lock findings use it
+ * (lock_findings_suppress): `mutex:` for pthread misuse, `deadlock:` for lock-order inversions,
+ * the report types ThreadSanitizer files them under. */
+bool suppressions_match_stack(struct tl__suppressions *s, const char *type,
+                              const struct tl__frame *stack, size_t nframes);
 
 /* How many entries were loaded, of every type. */
 size_t suppressions_count(const struct tl__suppressions *s);

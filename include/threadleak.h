@@ -98,7 +98,7 @@ THREADLEAK_API int tl_verify_main(int (*run)(void *ctx), void *ctx, const tl_opt
 
 /* --- reports --- */
 
-/* The number of leaked threads in r; 0 for NULL. */
+/* The number of leaked threads in r (of lock findings, for tl_find_lock_findings's); 0 for NULL. */
 THREADLEAK_API size_t tl_report_count(const tl_report *r);
 
 /* Writes r as TL_FORMAT_TEXT (optionally | TL_FORMAT_COLOR) or TL_FORMAT_JSON. Returns 0, or -1
@@ -113,13 +113,43 @@ THREADLEAK_API void tl_report_free(tl_report *r);
 
 /* --- snapshots --- */
 
-/* The threads alive now (running, or finished and not yet joined). NULL when memory ran out. */
+/* The threads alive now (running, or finished and not yet joined), and, under the lock module,
+ * how far the lock findings have come (for tl_find_lock_findings). NULL when memory ran out. */
 THREADLEAK_API tl_snapshot *tl_snapshot_take(void);
 
 /* The number of threads in s. */
 THREADLEAK_API size_t tl_snapshot_count(const tl_snapshot *s);
 
 THREADLEAK_API void tl_snapshot_free(tl_snapshot *s);
+
+/* --- lock findings (libthreadleak-locks.so; docs/locks.md) ---
+ *
+ * The lock module's findings (lock-order inversions, pthread misuse, deadlocks), the ones its exit
+ * report prints, after the same suppressions. They belong to the process, not to a scope: a
+ * finding made while tests run at the same time is seen by each of them. */
+
+/* What the lock calls return when lock use is not checked in this process: the lock module is not
+ * the loaded library (plain libthreadleak.so, no `threadleak run --locks`), or THREADLEAK_OPTIONS
+ * has locks=0. Neither 0 nor a count, so `assert(tl_verify_no_lock_findings(s, NULL) == 0)` fails
+ * instead of passing on a check that never looked at a lock. */
+#define TL_LOCKS_NOT_CHECKED (-2)
+
+/* 1 when lock use is checked in this process, else 0 (for tests that skip without the module). */
+THREADLEAK_API int tl_locks_checked(void);
+
+/* The lock findings recorded after since was taken (NULL: since the process started): deadlocks and
+ * lock-order inversions first found later, and misuse that happened later (a misuse group counts
+ * only its times since). Returns their number, and when it is not 0 and out is not NULL, sets
+ * *out to a report of them (TL_FORMAT_TEXT: the lock report's blocks; TL_FORMAT_JSON: the exit
+ * report's layout with empty leaks) to free with tl_report_free; tl_report_count gives the same
+ * number. TL_LOCKS_NOT_CHECKED when locks are not checked, -1 when memory ran out; *out is then
+ * NULL. An inversion whose cycle was already closed before since is not new. */
+THREADLEAK_API int tl_find_lock_findings(const tl_snapshot *since, tl_report **out);
+
+/* 0 when there is no lock finding since since (NULL: since the start). Otherwise writes the
+ * findings to out (stderr when NULL) and returns their number; or writes why nothing was checked
+ * and returns TL_LOCKS_NOT_CHECKED; -1 when memory ran out. */
+THREADLEAK_API int tl_verify_no_lock_findings(const tl_snapshot *since, FILE *out);
 
 /* --- scopes ---
  *

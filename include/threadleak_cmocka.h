@@ -20,7 +20,12 @@
  * group state itself is never touched.
  *
  * Inside a test body, assert_no_thread_leaks() checks the current scope (every thread outside a
- * scope) and fails the test at that line when something leaked. */
+ * scope) and fails the test at that line when something leaked.
+ *
+ * assert_no_lock_findings(snapshot) fails the test at that line when the lock module found a
+ * lock-order inversion, a misuse or a deadlock after the snapshot was taken (NULL: ever), or when
+ * locks are not checked at all (the test runs without libthreadleak-locks.so): see
+ * tl_find_lock_findings. */
 #ifndef THREADLEAK_CMOCKA_H
 #define THREADLEAK_CMOCKA_H
 
@@ -104,6 +109,37 @@ static inline int tl_cmocka_teardown(void **state)
     tl_scope_end();
     return rc;
 }
+
+/* The lock findings since since (NULL: all). Returns 0 when there are none; otherwise prints them,
+ * or why locks are not checked, through cmocka and returns -1. */
+static inline int tl_cmocka_check_locks(const tl_snapshot *since)
+{
+    tl_report *r = NULL;
+    int n = tl_find_lock_findings(since, &r);
+    if (n == 0)
+        return 0;
+    if (n == TL_LOCKS_NOT_CHECKED) {
+        print_error("threadleak: lock findings not checked: run with libthreadleak-locks.so "
+                    "(threadleak run --locks) and locks=1\n");
+        return -1;
+    }
+    if (n < 0) {
+        print_error("threadleak: lock findings: out of memory\n");
+        return -1;
+    }
+    char *text = tl_report_string(r, TL_FORMAT_TEXT);
+    print_error("threadleak: %d lock finding(s)%s\n", n, since ? " since the snapshot" : "");
+    tl_cmocka_print_lines(text);
+    free(text);
+    tl_report_free(r);
+    return -1;
+}
+
+#define assert_no_lock_findings(since)                                                             \
+    do {                                                                                           \
+        if (tl_cmocka_check_locks(since) != 0)                                                     \
+            _fail(__FILE__, __LINE__);                                                             \
+    } while (0)
 
 #define assert_no_thread_leaks()                                                                   \
     do {                                                                                           \

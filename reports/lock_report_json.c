@@ -171,6 +171,8 @@ static void write_stats(struct tl__json_writer *w, const struct tl__lock_finding
     tl__jw_member_uint64(w, "cycles_not_recorded", l->cycles_not_recorded);
     tl__jw_member_uint64(w, "events_dropped", l->events_dropped);
     tl__jw_member_uint64(w, "cycles_dissolved", l->cycles_dissolved);
+    tl__jw_member_uint64(w, "suppressed", l->suppressed);
+    tl__jw_member_uint64(w, "suppressed_by_default", l->suppressed_by_default);
     tl__jw_end_object(w);
 }
 

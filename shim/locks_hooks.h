@@ -7,17 +7,33 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 struct tl__lock_findings;
 struct tl__lock_page;
 struct tl__thread_locks;
 struct tl__thread_record;
 
-/* The lock findings for a report, or NULL without the lock module. Call between
- * locks_own_work_begin and _end: symbolising takes locks that are not the host's. */
+/* The lock findings for a report, after the configuration's suppressions (default and
+ * suppressions=), or NULL without the lock module. Call between locks_own_work_begin and _end:
+ * symbolising takes locks that are not the host's. */
 struct tl__lock_findings *locks_findings_build(void);
 size_t locks_findings_count(const struct tl__lock_findings *f);
 void locks_findings_free(struct tl__lock_findings *f);
+
+/* For the test API's "findings since a snapshot": whether locks are checked at all (the lock
+ * module, locks=1); a mark of how far the findings have grown (malloc'd, free() it; NULL without
+ * the lock module); the findings since a mark (NULL: all), suppressions applied, as
+ * locks_findings_build. */
+struct tl__lock_mark;
+bool locks_checked(void);
+struct tl__lock_mark *locks_mark_take(void);
+struct tl__lock_findings *locks_findings_since(const struct tl__lock_mark *since);
+
+/* The findings' blocks in the text report's layout and a summary line of their own, for the test
+ * API. 0, or -1 on a stream error (always without the lock module, which has no findings). */
+int locks_findings_write_text(FILE *out, pid_t pid, const struct tl__lock_findings *f, bool color);
 
 /* Brackets threadleak's own work in the calling thread (a report): lock calls made meanwhile are
  * not the host's and are not checked. Nests. */

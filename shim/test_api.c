@@ -97,7 +97,7 @@ THREADLEAK_API tl_report *tl_find(const tl_options *opts)
     struct tl__findings *f = test_api_check(opts ? opts : &default_options);
     if (!f)
         return NULL;
-    tl_report *r = malloc(sizeof *r);
+    tl_report *r = calloc(1, sizeof *r);
     if (!r) {
         findings_free(f);
         return NULL;

@@ -15,17 +15,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Serials are unique for the life of the process and never reused, so a sorted list of them
  * identifies "the threads alive then" exactly, even after their slots were recycled. */
 struct tl_snapshot {
+    struct tl__lock_mark *locks; /* how far the lock findings had grown; NULL without them */
     size_t count;
     uint64_t serials[]; /* ascending */
 };
 
+/* A leak check's findings, or lock findings (tl_find_lock_findings): then locks is set, owned,
+ * and also hung on findings->locks, whose leaks are empty. */
 struct tl_report {
     struct tl__findings *findings;
+    struct tl__lock_findings *locks;
 };
+
+/* A lock report's text: the lock module's blocks (lock_report_text.h) and a summary line. */
+int test_api_write_lock_text(FILE *out, const tl_report *r, bool color);
 
 /* Runs the check for opts and the configuration's suppressions; the findings, or NULL when nothing
  * leaked (or when memory ran out). */

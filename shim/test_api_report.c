@@ -3,13 +3,16 @@
 #include "test_api_internal.h"
 
 #include "json_report.h"
+#include "locks_hooks.h"
 #include "text_report.h"
 
 #include <stdlib.h>
 
 THREADLEAK_API size_t tl_report_count(const tl_report *r)
 {
-    return r ? r->findings->leaked : 0;
+    if (!r)
+        return 0;
+    return r->locks ? locks_findings_count(r->locks) : r->findings->leaked;
 }
 
 THREADLEAK_API int tl_report_write(const tl_report *r, FILE *out, int format)
@@ -18,6 +21,8 @@ THREADLEAK_API int tl_report_write(const tl_report *r, FILE *out, int format)
         return -1;
     switch (format & ~TL_FORMAT_COLOR) {
     case TL_FORMAT_TEXT:
+        if (r->locks)
+            return test_api_write_lock_text(out, r, (format & TL_FORMAT_COLOR) != 0);
         return report_write_text(out, r->findings, (format & TL_FORMAT_COLOR) != 0);
     case TL_FORMAT_JSON:
         return report_write_json(out, r->findings);
@@ -47,5 +52,6 @@ THREADLEAK_API void tl_report_free(tl_report *r)
     if (!r)
         return;
     findings_free(r->findings);
+    locks_findings_free(r->locks);
     free(r);
 }

@@ -2,6 +2,7 @@
  * ignore_serials (which it binary-searches). */
 #include "test_api_internal.h"
 
+#include "locks_hooks.h"
 #include "registry.h"
 #include "shim_init.h"
 #include "shim_state.h"
@@ -44,16 +45,18 @@ static bool alive(const struct tl__thread_info *t)
 THREADLEAK_API tl_snapshot *tl_snapshot_take(void)
 {
     shim_init();
+    /* The lock mark first: a lock finding made while the snapshot is taken counts as later. */
+    struct tl__lock_mark *mark = locks_mark_take();
     size_t n = 0;
     struct tl__thread_info *all = copy_registry(&n);
-    if (!all && n > 0)
-        return NULL;
-    tl_snapshot *s = malloc(sizeof *s + n * sizeof s->serials[0]);
+    tl_snapshot *s = all || n == 0 ? malloc(sizeof *s + n * sizeof s->serials[0]) : NULL;
     if (!s) {
         free(all);
+        free(mark);
         return NULL;
     }
     s->count = 0;
+    s->locks = mark;
     for (size_t i = 0; i < n; i++) {
         if (alive(&all[i]))
             s->serials[s->count++] = all[i].serial;
@@ -71,5 +74,7 @@ THREADLEAK_API size_t tl_snapshot_count(const tl_snapshot *s)
 
 THREADLEAK_API void tl_snapshot_free(tl_snapshot *s)
 {
+    if (s)
+        free(s->locks);
     free(s);
 }

@@ -20,17 +20,26 @@ enum tl__held_mode {
 
 struct tl__held {
     uintptr_t addr; /* the lock's address: what an unlock looks for, without the table */
+    /* The lock's slot and identity, found the first time an edge from this entry is needed
+     * (lock_module.h, held_identity): most locks are taken with nothing else held, and are let go
+     * before anything is taken under them, so the fast path never looks them up. NULL / 0 until
+     * then. Taken while held, a lock cannot change identity: destroying or initialising a locked
+     * mutex is destroy_locked misuse. */
     struct tl__lock *lock;
-    uint32_t id;     /* the lock's identity when taken */
-    uint8_t mode;    /* enum tl__held_mode */
-    uint8_t trylock; /* taken by a trylock */
-    uint16_t depth;  /* recursive re-entries by this thread, beyond the first */
-    /* The lock last taken under this one, with its edge known (lock_order.h), and how: taking
-     * it again under this one alone needs no look-up at all. 0 = none yet. */
-    uint32_t last_to;
-    uint8_t last_read;
+    /* The lock last taken under this one, with its edge known (lock_order.h): its address, and
+     * the identity epoch (lock_table.h) when that was known. Taking it again under this one alone,
+     * with no identity ended since, needs no look-up at all. last_epoch 0 = none yet. */
+    uintptr_t last_to;
     uintptr_t pc;    /* where it was taken: the return address of the lock call */
     uintptr_t frame; /* the caller's stack pointer at that call: same value, same frame */
+    /* The fields below are laid out in two 8-byte words that the fast path writes whole. */
+    uint32_t last_epoch;
+    uint8_t type;      /* enum tl__lock_type */
+    uint8_t mode;      /* enum tl__held_mode */
+    uint8_t trylock;   /* taken by a trylock */
+    uint8_t last_read; /* last_to was taken for reading */
+    uint16_t depth;    /* recursive re-entries by this thread, beyond the first */
+    uint32_t id;       /* the lock's identity, with lock */
 };
 
 struct tl__held_set {

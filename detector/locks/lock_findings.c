@@ -80,16 +80,16 @@ void lock_findings_edge(struct tl__lock_order_edge *out, const struct tl__order_
     build_edge(out, e);
 }
 
-static bool build_cycles(struct tl__lock_findings *f)
+static bool build_cycles(struct tl__lock_findings *f, size_t first)
 {
     struct tl__order_cycle cycles[TL_ORDER_MAX_CYCLES];
     size_t n = lock_order_cycles(cycles, TL_ORDER_MAX_CYCLES);
-    if (n == 0)
+    if (n <= first)
         return true;
-    f->cycles = calloc(n, sizeof *f->cycles);
+    f->cycles = calloc(n - first, sizeof *f->cycles);
     if (!f->cycles)
         return false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         struct tl__lock_order_cycle *c = &f->cycles[f->ncycles++];
         c->locks = calloc(cycles[i].nedges, sizeof *c->locks);
         c->edges = calloc(cycles[i].nedges, sizeof *c->edges);
@@ -106,10 +106,19 @@ static bool build_cycles(struct tl__lock_findings *f)
     return true;
 }
 
-static bool build_misuse(struct tl__lock_findings *f)
+/* The times group i counted up since the mark; all of them without one. */
+static uint32_t count_since(const struct tl__misuse_record *r, size_t i,
+                            const struct tl__lock_mark *since)
 {
-    /* Not static: the exit report, a live deadlock's report and the endpoint's /debug/locks page
-     * may build findings at the same time. */
+    if (!since || i >= since->misuse_groups)
+        return r->count;
+    return r->count - since->misuse_counts[i];
+}
+
+/* The records are copied into the heap: the test API may build findings in several threads at
+ * once, and the exit report while they do. */
+static bool build_misuse(struct tl__lock_findings *f, const struct tl__lock_mark *since)
+{
     struct tl__misuse_record *records = malloc(TL_MISUSE_MAX * sizeof *records);
     if (!records)
         return false;
@@ -121,9 +130,12 @@ static bool build_misuse(struct tl__lock_findings *f)
     }
     for (size_t i = 0; i < n; i++) {
         const struct tl__misuse_record *r = &records[i];
+        uint32_t count = count_since(r, i, since);
+        if (count == 0)
+            continue;
         struct tl__lock_misuse *m = &f->misuse[f->nmisuse++];
         m->kind = misuse_kind_name(r->kind);
-        m->count = r->count;
+        m->count = count;
         m->thread = thread_ref(&r->thread);
         m->stack = symbolised(r->frames, r->nframes);
         m->lock = lock_ref(r->lock_addr, r->lock_type);
@@ -157,31 +169,65 @@ static bool build_deadlocked_thread(struct tl__deadlocked_thread *t,
     return true;
 }
 
-static bool build_deadlocks(struct tl__lock_findings *f)
+static bool build_deadlock(struct tl__deadlock *d, const struct tl__deadlock_record *r)
 {
-    struct tl__deadlock_record *records = malloc(TL_DEADLOCK_MAX * sizeof *records); /* as above */
+    d->kind = deadlock_kind_name(r->kind);
+    d->threads = calloc(r->nthreads, sizeof *d->threads);
+    if (!d->threads)
+        return false;
+    for (uint8_t j = 0; j < r->nthreads; j++)
+        if (!build_deadlocked_thread(&d->threads[d->nthreads++], &r->threads[j]))
+            return false;
+    return true;
+}
+
+static bool build_deadlocks(struct tl__lock_findings *f, size_t first)
+{
+    struct tl__deadlock_record *records = malloc(TL_DEADLOCK_MAX * sizeof *records);
     if (!records)
         return false;
     size_t n = lock_deadlock_copy(records, TL_DEADLOCK_MAX);
-    bool ok = n == 0 || (f->deadlocks = calloc(n, sizeof *f->deadlocks)) != NULL;
-    for (size_t i = 0; ok && i < n; i++) {
-        struct tl__deadlock *d = &f->deadlocks[f->ndeadlocks++];
-        d->kind = deadlock_kind_name(records[i].kind);
-        d->threads = calloc(records[i].nthreads, sizeof *d->threads);
-        ok = d->threads != NULL;
-        for (uint8_t j = 0; ok && j < records[i].nthreads; j++)
-            ok = build_deadlocked_thread(&d->threads[d->nthreads++], &records[i].threads[j]);
+    bool ok = true;
+    if (n > first) {
+        f->deadlocks = calloc(n - first, sizeof *f->deadlocks);
+        ok = f->deadlocks != NULL;
     }
+    for (size_t i = first; ok && i < n; i++)
+        ok = build_deadlock(&f->deadlocks[f->ndeadlocks++], &records[i]);
     free(records);
     return ok;
 }
 
+void lock_findings_mark(struct tl__lock_mark *m)
+{
+    memset(m, 0, sizeof *m);
+    struct tl__misuse_record *records = malloc(TL_MISUSE_MAX * sizeof *records);
+    struct tl__deadlock_record *deadlocks = malloc(TL_DEADLOCK_MAX * sizeof *deadlocks);
+    struct tl__order_cycle cycles[TL_ORDER_MAX_CYCLES];
+    if (records) {
+        m->misuse_groups = (uint32_t)lock_misuse_copy(records, TL_MISUSE_MAX);
+        for (uint32_t i = 0; i < m->misuse_groups; i++)
+            m->misuse_counts[i] = records[i].count;
+    }
+    if (deadlocks)
+        m->deadlocks = (uint32_t)lock_deadlock_copy(deadlocks, TL_DEADLOCK_MAX);
+    m->cycles = (uint32_t)lock_order_cycles(cycles, TL_ORDER_MAX_CYCLES);
+    free(records);
+    free(deadlocks);
+}
+
 struct tl__lock_findings *lock_findings_build(void)
+{
+    return lock_findings_build_since(NULL);
+}
+
+struct tl__lock_findings *lock_findings_build_since(const struct tl__lock_mark *since)
 {
     struct tl__lock_findings *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    if (!build_deadlocks(f) || !build_cycles(f) || !build_misuse(f)) {
+    if (!build_deadlocks(f, since ? since->deadlocks : 0) ||
+        !build_cycles(f, since ? since->cycles : 0) || !build_misuse(f, since)) {
         lock_findings_free(f);
         return NULL;
     }

@@ -5,6 +5,7 @@
 #ifndef THREADLEAK_LOCK_FINDINGS_H
 #define THREADLEAK_LOCK_FINDINGS_H
 
+#include "lock_events.h"
 #include "stack_model.h"
 #include "thread_record.h"
 
@@ -83,11 +84,38 @@ struct tl__lock_findings {
     uint64_t locks_tracked, locks_not_tracked, edges, edges_not_tracked, cycles_not_recorded,
         events_dropped;
     uint64_t cycles_dissolved; /* live lock cycles gone at their re-check: no deadlock */
+    /* Findings a suppression took out (lock_findings_suppress): by the suppressions= file, and
+     * by the default suppressions (runtimes' own locks). */
+    uint64_t suppressed, suppressed_by_default;
 };
+
+/* How far the stores had grown at one moment, for "the findings since then" (the test API's
+ * snapshots). The stores only grow: cycles and deadlocks are appended, and a misuse group keeps
+ * its place and only counts up, so counts say exactly what came later. */
+struct tl__lock_mark {
+    uint32_t deadlocks, cycles, misuse_groups;
+    uint32_t misuse_counts[TL_MISUSE_MAX];
+};
+
+void lock_findings_mark(struct tl__lock_mark *m);
 
 /* From the graph and the stores as they are now. NULL only when memory runs out. Not
  * async-signal-safe (symbolises, allocates). */
 struct tl__lock_findings *lock_findings_build(void);
+
+/* The same, for what came after since (NULL: everything): deadlocks and cycles recorded later,
+ * and misuse groups that counted up since, with the count since. */
+struct tl__lock_findings *lock_findings_build_since(const struct tl__lock_mark *since);
+
+/* Takes out of f the findings a suppression matches, and counts them (docs/locks.md,
+ * Suppressions): the default lock suppressions first when defaults is true
+ * (default_suppressions.inc), then file's entries (NULL: none): `deadlock:` for lock-order
+ * inversions, matched against every frame of every edge's two stacks, and `mutex:` for misuse,
+ * against its stack, as ThreadSanitizer files them. Live deadlocks are never taken out: the
+ * process hangs whatever a file says. */
+struct tl__suppressions;
+void lock_findings_suppress(struct tl__lock_findings *f, struct tl__suppressions *file,
+                            bool defaults);
 
 /* ndeadlocks + ncycles + nmisuse. */
 size_t lock_findings_count(const struct tl__lock_findings *f);

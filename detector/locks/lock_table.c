@@ -113,9 +113,16 @@ uint32_t lock_identity(struct tl__lock *l)
     return id;
 }
 
+_Atomic uint32_t lock_epoch = 1;
+
 void lock_end_identity(struct tl__lock *l, bool destroyed)
 {
-    atomic_store_explicit(&l->id, 0, memory_order_release);
+    if (atomic_exchange_explicit(&l->id, 0, memory_order_acq_rel) != 0) {
+        /* Never 0, which means "never known". */
+        uint32_t e = atomic_fetch_add_explicit(&lock_epoch, 1, memory_order_acq_rel) + 1;
+        if (e == 0)
+            atomic_compare_exchange_strong(&lock_epoch, &e, 1);
+    }
     if (destroyed)
         atomic_store_explicit(&l->flags, TL_LOCKF_DESTROYED, memory_order_relaxed);
     else

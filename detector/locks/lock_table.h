@@ -71,8 +71,14 @@ struct tl__lock *lock_table_find(uintptr_t addr);
 uint32_t lock_identity(struct tl__lock *l);
 
 /* Ends the lock's identity (init, destroy): its next use starts a new node. destroyed sets or
- * clears TL_LOCKF_DESTROYED; an init also sets TL_LOCKF_INITED. */
+ * clears TL_LOCKF_DESTROYED; an init also sets TL_LOCKF_INITED. Ending an identity that was
+ * given out advances lock_epoch. */
 void lock_end_identity(struct tl__lock *l, bool destroyed);
+
+/* Advanced each time an identity ends: what a thread learnt about a lock by its address alone
+ * (held_locks.h, last_to) holds while the epoch has not moved. Starts at 1; 0 means "never". Only
+ * the end of an identity that was given out moves it, so initialising fresh locks does not. */
+extern _Atomic uint32_t lock_epoch;
 
 struct tl__lock_table_stats lock_table_stats(void);
 

@@ -3,54 +3,50 @@
  * a pthread_mutex_t (mtx_plain a normal mutex, mtx_recursive a recursive one), so glibc's record
  * of it is read as the mutex wrappers read it. thrd_success is 0. */
 #include "cond_wait.h"
-#include "lock_waits.h"
+#include "mutex_acquire.h"
 
 static pthread_mutex_t *as_mutex(mtx_t *m)
 {
     return (pthread_mutex_t *)(void *)m;
 }
 
-#define MTX_ACQUIRE(m, blocking, call)                                                             \
-    struct lock_call c;                                                                            \
-    if (!lock_call_begin(&c, (m), TL_LOCK_C11, LOCK_CALL_SITE))                                    \
-        return (call);                                                                             \
-    lock_call_prepare(&c, (blocking) != 0, false);                                                 \
-    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 &&                               \
-        mutex_relock_hangs(as_mutex(m)) && mutex_owned_by_caller(as_mutex(m)))                     \
-        lock_self_lock(&c);                                                                        \
-    if (__builtin_expect((blocking) == 2 && c.held_index < 0 && mutex_taken(as_mutex(m)), 0) &&    \
-        lock_wait_begin(&c)) {                                                                     \
-        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
-        int rc = (call);                                                                           \
-        lock_wait_end();                                                                           \
-        if (rc != thrd_success)                                                                    \
-            lock_call_failed(&c);                                                                  \
-        return rc;                                                                                 \
-    }                                                                                              \
-    lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
-    int rc = (call);                                                                               \
-    if (rc != thrd_success)                                                                        \
-        lock_call_failed(&c);                                                                      \
-    return rc
+SLOW mtx_lock_slow(mtx_t *m, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(as_mutex(m), TL_LOCK_C11, 2, TL__REAL(mtx_lock)(m), pc, frame);
+}
 
 TL__WRAPPER(int, mtx_lock, mtx_t *m)
 {
-    MTX_ACQUIRE(m, 2, TL__REAL(mtx_lock)(m));
+    MUTEX_FAST(as_mutex(m), TL_LOCK_C11, 2, TL__REAL(mtx_lock)(m));
+    return mtx_lock_slow(m, LOCK_CALL_SITE);
+}
+
+SLOW mtx_trylock_slow(mtx_t *m, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(as_mutex(m), TL_LOCK_C11, 0, TL__REAL(mtx_trylock)(m), pc, frame);
 }
 
 TL__WRAPPER(int, mtx_trylock, mtx_t *m)
 {
-    MTX_ACQUIRE(m, 0, TL__REAL(mtx_trylock)(m));
+    MUTEX_FAST(as_mutex(m), TL_LOCK_C11, 0, TL__REAL(mtx_trylock)(m));
+    return mtx_trylock_slow(m, LOCK_CALL_SITE);
+}
+
+SLOW mtx_timedlock_slow(mtx_t *restrict m, const struct timespec *restrict ts, uintptr_t pc,
+                        uintptr_t frame)
+{
+    MUTEX_SLOW(as_mutex(m), TL_LOCK_C11, 1, TL__REAL(mtx_timedlock)(m, ts), pc, frame);
 }
 
 TL__WRAPPER(int, mtx_timedlock, mtx_t *restrict m, const struct timespec *restrict ts)
 {
-    MTX_ACQUIRE(m, 1, TL__REAL(mtx_timedlock)(m, ts));
+    MUTEX_FAST(as_mutex(m), TL_LOCK_C11, 1, TL__REAL(mtx_timedlock)(m, ts));
+    return mtx_timedlock_slow(m, ts, LOCK_CALL_SITE);
 }
 
 TL__WRAPPER(int, mtx_unlock, mtx_t *m)
 {
-    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+    if (!lock_call_released(m))
         mutex_unlock_unheld(as_mutex(m), TL_LOCK_C11);
     return TL__REAL(mtx_unlock)(m);
 }

@@ -1,59 +1,56 @@
 /* pthread_mutex_*. Each wrapper calls libc's function and observes: the return value and errno
  * are libc's, and a call that waits waits as long as libc makes it (docs/locks.md). */
-#include "lock_module.h"
-#include "lock_waits.h"
+#include "mutex_acquire.h"
 
 #include <errno.h>
 
-/* The shared body of the locking calls. blocking: the call may wait (lock, timedlock, clocklock),
- * so it makes order edges; a trylock cannot wait and makes none. A lock that waits for ever and
- * finds the mutex taken (one load of the lock word: the fast path pays nothing more) records its
- * wait and looks for a lock_cycle (lock_waits.h) before libc's call, which then waits as libc
- * makes it wait. */
-#define MUTEX_ACQUIRE(m, blocking, call)                                                           \
-    struct lock_call c;                                                                            \
-    if (!lock_call_begin(&c, (m), TL_LOCK_MUTEX, LOCK_CALL_SITE))                                  \
-        return (call);                                                                             \
-    lock_call_prepare(&c, (blocking) != 0, false);                                                 \
-    if (__builtin_expect(c.held_index >= 0, 0) && (blocking) == 2 && mutex_relock_hangs(m) &&      \
-        mutex_owned_by_caller(m))                                                                  \
-        lock_self_lock(&c);                                                                        \
-    if (__builtin_expect((blocking) == 2 && mutex_taken(m), 0) && c.held_index < 0 &&              \
-        lock_wait_begin(&c)) {                                                                     \
-        lock_call_taking(&c, TL_HELD_WRITE, false);                                                \
-        int rc = (call);                                                                           \
-        lock_wait_end();                                                                           \
-        if (rc != 0)                                                                               \
-            lock_call_failed(&c);                                                                  \
-        return rc;                                                                                 \
-    }                                                                                              \
-    lock_call_taking(&c, TL_HELD_WRITE, !(blocking));                                              \
-    int rc = (call);                                                                               \
-    if (rc != 0)                                                                                   \
-        lock_call_failed(&c);                                                                      \
-    return rc
+SLOW mutex_lock_slow(pthread_mutex_t *m, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 2, TL__REAL(pthread_mutex_lock)(m), pc, frame);
+}
 
-/* 2: waits for ever; 1: waits until a deadline; 0: never waits. */
 TL__WRAPPER(int, pthread_mutex_lock, pthread_mutex_t *m)
 {
-    MUTEX_ACQUIRE(m, 2, TL__REAL(pthread_mutex_lock)(m));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 2, TL__REAL(pthread_mutex_lock)(m));
+    return mutex_lock_slow(m, LOCK_CALL_SITE);
+}
+
+SLOW mutex_trylock_slow(pthread_mutex_t *m, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 0, TL__REAL(pthread_mutex_trylock)(m), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_trylock, pthread_mutex_t *m)
 {
-    MUTEX_ACQUIRE(m, 0, TL__REAL(pthread_mutex_trylock)(m));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 0, TL__REAL(pthread_mutex_trylock)(m));
+    return mutex_trylock_slow(m, LOCK_CALL_SITE);
+}
+
+SLOW mutex_timedlock_slow(pthread_mutex_t *restrict m, const struct timespec *restrict abstime,
+                          uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime), pc, frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_timedlock, pthread_mutex_t *restrict m,
             const struct timespec *restrict abstime)
 {
-    MUTEX_ACQUIRE(m, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_timedlock)(m, abstime));
+    return mutex_timedlock_slow(m, abstime, LOCK_CALL_SITE);
+}
+
+SLOW mutex_clocklock_slow(pthread_mutex_t *restrict m, clockid_t clock,
+                          const struct timespec *restrict abstime, uintptr_t pc, uintptr_t frame)
+{
+    MUTEX_SLOW(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime), pc,
+               frame);
 }
 
 TL__WRAPPER(int, pthread_mutex_clocklock, pthread_mutex_t *restrict m, clockid_t clock,
             const struct timespec *restrict abstime)
 {
-    MUTEX_ACQUIRE(m, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
+    MUTEX_FAST(m, TL_LOCK_MUTEX, 1, TL__REAL(pthread_mutex_clocklock)(m, clock, abstime));
+    return mutex_clocklock_slow(m, clock, abstime, LOCK_CALL_SITE);
 }
 
 /* Misuse is judged by glibc's own record of the mutex, not only ours: a mutex another process
@@ -70,7 +67,7 @@ void mutex_unlock_unheld(pthread_mutex_t *m, enum tl__lock_type type)
 
 TL__WRAPPER(int, pthread_mutex_unlock, pthread_mutex_t *m)
 {
-    if (locks_checking(m) && !lock_call_released((uintptr_t)m))
+    if (!lock_call_released(m))
         mutex_unlock_unheld(m, TL_LOCK_MUTEX);
     return TL__REAL(pthread_mutex_unlock)(m);
 }
@@ -89,8 +86,11 @@ bool mutex_destroy_begins(pthread_mutex_t *m, enum tl__lock_type type)
 
 void lock_identity_ends(const void *lock, enum tl__lock_type type, bool destroy)
 {
-    /* Claimed even for a lock never taken: a use after its destroy must find the mark. */
-    struct tl__lock *l = lock_table_get((uintptr_t)lock, type);
+    (void)type;
+    /* A lock never given a slot has no identity to end (the init of fresh memory, a lock only
+     * ever taken on the fast path): nothing is claimed for it. A lock of it after its destroy
+     * fails in glibc, which is how lock_destroyed is found (lock_module.c). */
+    struct tl__lock *l = lock_table_find((uintptr_t)lock);
     if (l)
         lock_end_identity(l, destroy);
 }

@@ -26,16 +26,29 @@ static int rwlock_writer(const pthread_rwlock_t *rw)
     return __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED);
 }
 
-/* blocking: the call may wait (2: for ever, 1: until a deadline), and so makes order edges. A
+/* blocking: the call may wait (2: for ever, 1: until a deadline), and so makes order edges. The
+ * fast path is the mutexes' (mutex_acquire.h), with a writer in the lock as "taken". A
  * call that waits for ever and finds a writer in the lock records its wait and looks for a
  * lock_cycle (lock_waits.h): a writer is an owner glibc names (__cur_writer); readers are not,
  * so a wait for readers ends the chain. A read re-entry by a reader adds a
  * level; a write re-entry fails with EDEADLK and changes nothing. */
 #define RWLOCK_ACQUIRE(rw, read, blocking, call)                                                   \
+    if (!locks_checking(rw))                                                                       \
+        return (call);                                                                             \
+    bool acquired_read = (read) && reads_are_recursive(rw);                                        \
+    if (lock_fast((uintptr_t)(rw), (blocking) != 0, acquired_read) &&                              \
+        ((blocking) != 2 || rwlock_writer(rw) == 0)) {                                             \
+        lock_fast_taking((uintptr_t)(rw), TL_LOCK_RWLOCK, (read) ? TL_HELD_READ : TL_HELD_WRITE,   \
+                         !(blocking), LOCK_CALL_SITE);                                             \
+        int rc = (call);                                                                           \
+        if (rc != 0)                                                                               \
+            lock_fast_failed((uintptr_t)(rw), TL_LOCK_RWLOCK);                                     \
+        return rc;                                                                                 \
+    }                                                                                              \
     struct lock_call c;                                                                            \
     if (!lock_call_begin(&c, (rw), TL_LOCK_RWLOCK, LOCK_CALL_SITE))                                \
         return (call);                                                                             \
-    lock_call_prepare(&c, (blocking) != 0, (read) && reads_are_recursive(rw));                     \
+    lock_call_prepare(&c, (blocking) != 0, acquired_read);                                         \
     bool waits = (blocking) == 2 && rwlock_writer(rw) != 0 && lock_wait_begin(&c);                 \
     lock_call_taking(&c, (read) ? TL_HELD_READ : TL_HELD_WRITE, !(blocking));                      \
     int rc = (call);                                                                               \
@@ -104,7 +117,7 @@ static void rwlock_unlock_unheld(pthread_rwlock_t *rw)
 
 TL__WRAPPER(int, pthread_rwlock_unlock, pthread_rwlock_t *rw)
 {
-    if (locks_checking(rw) && !lock_call_released((uintptr_t)rw))
+    if (!lock_call_released(rw))
         rwlock_unlock_unheld(rw);
     return TL__REAL(pthread_rwlock_unlock)(rw);
 }

@@ -109,7 +109,6 @@ struct tl__lock *locks_lookup_slow(uintptr_t addr, enum tl__lock_type type)
 
 static void lock_order_new_edge(const struct lock_call *c, const struct tl__held *h,
                                 bool acquired_read);
-static void lock_destroyed_seen(struct lock_call *c);
 
 /* The edge set's key (lock_order.c's layout), for this thread's cache of known edges. */
 static uint64_t edge_key(uint32_t from, uint32_t to, bool held_read, bool acquired_read)
@@ -117,21 +116,36 @@ static uint64_t edge_key(uint32_t from, uint32_t to, bool held_read, bool acquir
     return (uint64_t)from << 32 | (uint64_t)to << 2 | (uint64_t)held_read << 1 | acquired_read;
 }
 
+uint32_t held_identity(struct tl__held *h)
+{
+    if (!h->lock) {
+        h->lock = locks_lookup(h->addr, (enum tl__lock_type)h->type);
+        if (!h->lock)
+            return 0;
+        h->id = lock_identity(h->lock);
+    }
+    return h->id;
+}
+
 void lock_call_order(const struct lock_call *c, bool acquired_read)
 {
     for (uint32_t i = 0; i < locks_self.held.n; i++) {
         struct tl__held *h = &locks_self.held.e[i];
-        if (h->id == 0 || c->id == 0 || h->addr == c->addr)
+        if (h->addr == c->addr || c->id == 0)
             continue;
-        uint64_t key = edge_key(h->id, c->id, h->mode == TL_HELD_READ, acquired_read);
+        uint32_t from = held_identity(h);
+        if (from == 0)
+            continue;
+        uint64_t key = edge_key(from, c->id, h->mode == TL_HELD_READ, acquired_read);
         uint64_t *cached = &locks_self.edge_cache[(key ^ (key >> 32)) % LOCKS_EDGE_CACHE_SIZE];
         if (*cached != key) {
-            if (!lock_order_known(h->id, c->id, h->mode == TL_HELD_READ, acquired_read))
+            if (!lock_order_known(from, c->id, h->mode == TL_HELD_READ, acquired_read))
                 lock_order_new_edge(c, h, acquired_read);
             *cached = key;
         }
-        h->last_to = c->id;
+        h->last_to = c->addr;
         h->last_read = acquired_read;
+        h->last_epoch = c->epoch;
     }
 }
 
@@ -154,10 +168,36 @@ bool lock_release_slow(uintptr_t addr)
     return true;
 }
 
+/* glibc marks a destroyed mutex (kind -1) and fails every lock of it: that failure is how
+ * lock_destroyed is found, on the fast path as on the slow one. A lock at the same address
+ * without the mark is a new one (PTHREAD_MUTEX_INITIALIZER in reused memory). An rwlock carries
+ * no such mark, so a use after its destroy is always taken for a new lock. */
+static void lock_failed_destroyed(uintptr_t addr, enum tl__lock_type type)
+{
+    if ((type == TL_LOCK_MUTEX || type == TL_LOCK_C11) &&
+        mutex_is_destroyed((const pthread_mutex_t *)addr))
+        lock_misuse(TL_MISUSE_LOCK_DESTROYED, addr, type, 0);
+}
+
+void lock_fast_failed(uintptr_t addr, enum tl__lock_type type)
+{
+    locks_self.held.n--;
+    lock_failed_destroyed(addr, type);
+}
+
+void lock_call_failed(const struct lock_call *c)
+{
+    if (c->held_index >= 0)
+        locks_self.held.e[c->held_index].depth--;
+    else if (c->overflowed)
+        locks_self.held.overflow--;
+    else
+        locks_self.held.n--;
+    lock_failed_destroyed(c->addr, (enum tl__lock_type)c->type);
+}
+
 void lock_call_name(struct lock_call *c)
 {
-    if (atomic_load_explicit(&c->lock->flags, memory_order_relaxed) & TL_LOCKF_DESTROYED)
-        lock_destroyed_seen(c);
     c->id = lock_identity(c->lock);
 }
 
@@ -201,7 +241,7 @@ static void lock_order_new_edge(const struct lock_call *c, const struct tl__held
     e.to = c->id;
     e.from_addr = h->addr;
     e.to_addr = c->addr;
-    e.from_type = atomic_load_explicit(&h->lock->type, memory_order_relaxed);
+    e.from_type = h->type;
     e.to_type = c->type;
     e.held_read = h->mode == TL_HELD_READ;
     e.acquired_read = acquired_read;
@@ -236,19 +276,6 @@ void lock_misuse(enum tl__misuse_kind kind, uintptr_t addr, enum tl__lock_type t
     lock_misuse_note(&r);
     locks_self.busy--;
     errno = saved;
-}
-
-static void lock_destroyed_seen(struct lock_call *c)
-{
-    /* glibc marks a destroyed mutex (kind -1); a lock at the same address without that mark is a
-     * new one, made without an init call (PTHREAD_MUTEX_INITIALIZER in reused memory). An rwlock
-     * carries no such mark, so a use after its destroy is always taken for a new lock. */
-    if ((c->type == TL_LOCK_MUTEX || c->type == TL_LOCK_C11) &&
-        mutex_is_destroyed((const pthread_mutex_t *)c->addr)) {
-        lock_misuse(TL_MISUSE_LOCK_DESTROYED, c->addr, (enum tl__lock_type)c->type, 0);
-        return;
-    }
-    atomic_store_explicit(&c->lock->flags, 0, memory_order_relaxed);
 }
 
 /* The report a live deadlock makes at once: its block on stderr, and the JSON report written now
@@ -288,9 +315,7 @@ void lock_self_lock(const struct lock_call *c)
     t->waits_for_owner = t->thread.tid;
     for (uint32_t i = 0; i < locks_self.held.n && t->nholds < TL_HELD_MAX; i++) {
         const struct tl__held *h = &locks_self.held.e[i];
-        t->holds[t->nholds++] = (struct tl__deadlock_lock){
-            atomic_load_explicit(&h->lock->addr, memory_order_relaxed),
-            atomic_load_explicit(&h->lock->type, memory_order_relaxed), h->pc};
+        t->holds[t->nholds++] = (struct tl__deadlock_lock){h->addr, h->type, h->pc};
     }
     lock_deadlock_note(&r);
     atomic_flag_clear_explicit(&r_busy, memory_order_release);
@@ -330,7 +355,7 @@ bool mutex_is_destroyed(const pthread_mutex_t *m)
 
 struct tl__lock_findings *locks_findings_build(void)
 {
-    return lock_findings_build();
+    return locks_findings_since(NULL);
 }
 
 size_t locks_findings_count(const struct tl__lock_findings *f)
@@ -367,8 +392,8 @@ void locks_thread_exiting(void)
         struct tl__misuse_record r;
         memset(&r, 0, sizeof r);
         r.kind = TL_MISUSE_EXIT_HOLDING_LOCK;
-        r.lock_type = atomic_load_explicit(&h->lock->type, memory_order_relaxed);
-        r.lock_addr = atomic_load_explicit(&h->lock->addr, memory_order_relaxed);
+        r.lock_type = h->type;
+        r.lock_addr = h->addr;
         lock_fill_actor(&r.thread);
         r.frames[0] = (void *)h->pc;
         r.nframes = 1;

@@ -2,11 +2,13 @@
  * calling libc, around the lock table, the calling thread's held set and the order graph. The
  * wrappers (interpose_*.c) only say which lock, which mode and which libc function.
  *
- * The fast path (lock_call_begin, lock_call_prepare, lock_call_taking, lock_call_released)
- * reads the thread's own state and the lock's slot, found through a per-thread cache before the
- * lock table; with locks held, it compares each held entry's last edge, then a per-thread cache of
- * known edges, then probes the edge set. No atomic read-modify-write, no global lock, no
- * allocation, no system call. Anything else (a new edge, a misuse, a deadlock) leaves the fast
+ * The fast path (lock_fast, lock_fast_taking, lock_call_released) reads and writes the thread's
+ * own state only: a lock taken with nothing held, or taken again under the one lock held that it
+ * was last taken under, pushes an entry with its address and call site, and an unlock of the lock
+ * taken last pops it. The slow path finds the lock's slot (through a per-thread cache before the
+ * lock table) and, with locks held, checks each edge in a per-thread cache of known edges, then
+ * the edge set. No atomic read-modify-write, no global lock, no allocation, no system call.
+ * Anything else (a new edge, a misuse, a deadlock) leaves the slow
  * path for a function of its own, which keeps errno as it found it. Internal to the shim. */
 #ifndef THREADLEAK_LOCK_MODULE_H
 #define THREADLEAK_LOCK_MODULE_H
@@ -99,6 +101,7 @@ struct lock_call {
     struct tl__lock *lock;
     uintptr_t addr;
     uint32_t id;
+    uint32_t epoch;  /* lock_epoch, read before id: what the call learns holds while it stays */
     uint8_t type;    /* enum tl__lock_type */
     int held_index;  /* the entry when this thread holds it already, else -1 */
     bool overflowed; /* lock_call_taking found the held set full */
@@ -111,7 +114,7 @@ struct lock_call {
     (uintptr_t) __builtin_return_address(0), (uintptr_t)__builtin_frame_address(0)
 
 /* The slow half of lock_call_begin: a lock without an identity (first use, or first use since
- * an init or destroy; a use after destroy is lock_destroyed). */
+ * an init or destroy). */
 void lock_call_name(struct lock_call *c);
 
 /* False when the call is not checked (then call libc and nothing else). */
@@ -130,7 +133,8 @@ static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum t
     c->frame = frame;
     c->held_index = -1;
     c->overflowed = false;
-    c->id = atomic_load_explicit(&l->id, memory_order_relaxed);
+    c->epoch = atomic_load_explicit(&lock_epoch, memory_order_acquire);
+    c->id = atomic_load_explicit(&l->id, memory_order_acquire);
     if (__builtin_expect(c->id == 0, 0))
         lock_call_name(c);
     return true;
@@ -140,24 +144,63 @@ static inline bool lock_call_begin(struct lock_call *c, const void *addr, enum t
  * wait and it is not, checks an edge from each of them (lock_call_order). */
 void lock_call_with_held(struct lock_call *c, bool blocking, bool acquired_read);
 
-/* Before libc's call. Nothing to do when the thread holds nothing, nor when it holds one lock
- * and took this one under it before (a different lock: lock_call_order never sets last_to to
- * the held lock's own identity). */
+/* Before libc's call, on the slow path. */
 static inline void lock_call_prepare(struct lock_call *c, bool blocking, bool acquired_read)
 {
-    uint32_t n = locks_self.held.n;
-    if (__builtin_expect(n == 0, 1))
-        return;
-    const struct tl__held *top = &locks_self.held.e[0];
-    if (n == 1 && blocking && top->last_to == c->id && c->id != 0 &&
-        top->last_read == acquired_read)
-        return;
-    lock_call_with_held(c, blocking, acquired_read);
+    if (locks_self.held.n != 0)
+        lock_call_with_held(c, blocking, acquired_read);
 }
 
 /* The edges from every lock held to this one, each looked up in the thread's cache of known
  * edges, then in the edge set, and added when new. */
 void lock_call_order(const struct lock_call *c, bool acquired_read);
+
+/* The fast path's test: a lock call on addr needs neither the lock table nor the order graph
+ * when the thread holds nothing (no edge to make, and it cannot hold this one), or holds one
+ * lock under which it took this one before, with no identity ended since (the edge is known;
+ * last_to is never the held lock's own address). Blocking calls that find the lock taken leave
+ * the fast path first, for lock_wait_begin. */
+static inline bool lock_fast(uintptr_t addr, bool blocking, bool acquired_read)
+{
+    uint32_t n = locks_self.held.n;
+    if (__builtin_expect(n == 0, 1))
+        return true;
+    const struct tl__held *top = &locks_self.held.e[0];
+    return n == 1 && blocking && top->last_to == addr && top->last_read == acquired_read &&
+           top->last_epoch == atomic_load_explicit(&lock_epoch, memory_order_relaxed);
+}
+
+/* The fast path's held entry: the address and the call site, and no slot or identity yet. The
+ * held set has room (it holds at most one). */
+static inline void lock_fast_taking(uintptr_t addr, enum tl__lock_type type,
+                                    enum tl__held_mode mode, bool trylock, uintptr_t pc,
+                                    uintptr_t frame)
+{
+    uint32_t n = locks_self.held.n;
+    struct tl__held *h = &locks_self.held.e[n];
+    /* Only what a later reader needs: with lock NULL, id is unread; with last_epoch 0, last_to
+     * and last_read are. */
+    h->addr = addr;
+    h->lock = NULL;
+    h->pc = pc;
+    h->frame = frame;
+    h->last_epoch = 0;
+    h->type = (uint8_t)type;
+    h->mode = (uint8_t)mode;
+    h->trylock = trylock;
+    h->last_read = 0;
+    h->depth = 0;
+    h->id = 0;
+    locks_self.held.n = n + 1;
+}
+
+/* libc said no to a fast-path lock: the entry goes, and a lock that glibc marked destroyed is
+ * lock_destroyed. */
+void lock_fast_failed(uintptr_t addr, enum tl__lock_type type);
+
+/* The slot and identity of a lock held, found now if not yet (the fast path leaves them out);
+ * 0 when it has none (the table is full, or identities ran out). */
+uint32_t held_identity(struct tl__held *h);
 
 /* Before libc's call, as if it will succeed: the held set is updated outside the lock's
  * critical section, which the wrapper would otherwise lengthen for every other thread waiting
@@ -175,42 +218,34 @@ static inline void lock_call_taking(struct lock_call *c, enum tl__held_mode mode
         c->overflowed = true;
         return;
     }
-    struct tl__held *h = &locks_self.held.e[n];
-    h->addr = c->addr;
-    h->lock = c->lock;
-    h->id = c->id;
-    h->mode = (uint8_t)mode;
-    h->trylock = trylock;
-    h->depth = 0;
-    h->last_to = 0;
-    h->pc = c->pc;
-    h->frame = c->frame;
+    locks_self.held.e[n] = (struct tl__held){.addr = c->addr,
+                                             .lock = c->lock,
+                                             .id = c->id,
+                                             .pc = c->pc,
+                                             .frame = c->frame,
+                                             .type = c->type,
+                                             .mode = (uint8_t)mode,
+                                             .trylock = trylock};
     locks_self.held.n = n + 1;
 }
 
-static inline void lock_call_failed(const struct lock_call *c)
-{
-    if (c->held_index >= 0)
-        locks_self.held.e[c->held_index].depth--;
-    else if (c->overflowed)
-        locks_self.held.overflow--;
-    else
-        locks_self.held.n--;
-}
+/* libc said no: the held set as it was; a lock that glibc marked destroyed is lock_destroyed. */
+void lock_call_failed(const struct lock_call *c);
 
 bool lock_release_slow(uintptr_t addr);
 
 /* An unlock by this thread: true when the lock was in its held set (now updated). The lock taken
- * last is the one released first, mostly: that case stays inline. */
-static inline bool lock_call_released(uintptr_t addr)
+ * last is the one released first, mostly: that case stays inline, and is tested before
+ * locks_checking, which it does not need: only a checked lock call puts an entry there. */
+static inline bool lock_call_released(const void *addr)
 {
     uint32_t n = locks_self.held.n;
-    if (__builtin_expect(n != 0, 1) && locks_self.held.e[n - 1].addr == addr &&
+    if (__builtin_expect(n != 0, 1) && locks_self.held.e[n - 1].addr == (uintptr_t)addr &&
         locks_self.held.e[n - 1].depth == 0) {
         locks_self.held.n = n - 1;
         return true;
     }
-    return lock_release_slow(addr);
+    return !locks_checking(addr) || lock_release_slow((uintptr_t)addr);
 }
 
 /* The slow paths. misuse records kind on the lock (other: cond_wrong_mutex's other mutex), with

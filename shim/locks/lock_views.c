@@ -76,7 +76,7 @@ bool locks_thread_state(struct tl__thread_locks *out)
         struct tl__thread_lock *l = &out->held[out->nheld++];
         l->addr = h->addr;
         l->pc = h->pc;
-        l->type = h->lock ? atomic_load_explicit(&h->lock->type, memory_order_relaxed) : 0;
+        l->type = h->type;
         l->read = h->mode == TL_HELD_READ;
     }
     return true;

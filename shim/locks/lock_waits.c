@@ -203,8 +203,7 @@ static void fill_thread(struct tl__deadlock_thread *t, const struct chain *ch, u
         const struct tl__held *h = &held->e[j];
         if (h->addr == ch->lock[i])
             continue;
-        t->holds[t->nholds++] = (struct tl__deadlock_lock){
-            h->addr, atomic_load_explicit(&h->lock->type, memory_order_relaxed), h->pc};
+        t->holds[t->nholds++] = (struct tl__deadlock_lock){h->addr, h->type, h->pc};
     }
 }
 
@@ -270,8 +269,10 @@ bool lock_wait_begin(const struct lock_call *c)
     }
     atomic_store_explicit(&w->type, c->type, memory_order_relaxed);
     atomic_store_explicit(&w->pc, c->pc, memory_order_relaxed);
-    /* seq_cst: of two threads closing a cycle at once, at least one sees the other's wait. */
-    atomic_store_explicit(&w->waits_for, c->addr, memory_order_seq_cst);
+    /* The fence orders this store before the loads of the others' waits, as theirs do: of two
+     * threads closing a cycle at once, at least one sees the other's wait. One full barrier (a
+     * seq_cst store before it would be a second). */
+    atomic_store_explicit(&w->waits_for, c->addr, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     locks_self.busy++;
     look_for_cycle(w, tid);

@@ -45,14 +45,18 @@ static bool find_in_path(const char *name, char *out, size_t len)
     return found;
 }
 
-/* `threadleak run --json FILE -- argv...` with env added, and its merged JSON parsed. */
-static struct run run_under_cli(const char *const *argv, const char *const *env)
+/* `threadleak run --json FILE OPTIONS... -- argv...` with env added, and its merged JSON parsed. */
+static struct run run_under_cli_with(const char *const *options, const char *const *argv,
+                                     const char *const *env)
 {
     char *dir = make_temp_dir();
     char json_path[4200];
     snprintf(json_path, sizeof json_path, "%s/merged.json", dir);
-    const char *args[32] = {"run", "--json", json_path, "--"};
-    size_t n = 4;
+    const char *args[32] = {"run", "--json", json_path};
+    size_t n = 3;
+    for (size_t i = 0; options && options[i] && n < 28; i++)
+        args[n++] = options[i];
+    args[n++] = "--";
     for (size_t i = 0; argv[i] && n < 31; i++)
         args[n++] = argv[i];
     args[n] = NULL;
@@ -68,6 +72,11 @@ static struct run run_under_cli(const char *const *argv, const char *const *env)
     remove_tree(dir);
     free(dir);
     return r;
+}
+
+static struct run run_under_cli(const char *const *argv, const char *const *env)
+{
+    return run_under_cli_with(NULL, argv, env);
 }
 
 static void run_free(struct run *r)
@@ -132,6 +141,37 @@ static void java_version_is_quiet(void **state)
     assert_quiet(&r, "JVM");
     run_free(&r);
     assert_loud_without_defaults(argv);
+}
+
+/* The lock module: HotSpot's VM thread ends holding Threads_lock (exit_holding_lock, taken in
+ * libjvm's Mutex::lock()). The default lock suppression takes it out and counts it; without the
+ * defaults it fails the run. --fail-on misuse keeps the JVM's threads, which default_suppressions=0
+ * also brings back, out of the second verdict: the misuse alone decides it. */
+static void java_version_under_locks_is_quiet(void **state)
+{
+    (void)state;
+    const char *argv[] = {java, "-version", NULL};
+    const char *locks[] = {"--locks", NULL};
+    struct run r = run_under_cli_with(locks, argv, NULL);
+    if (r.cli.status != 0)
+        fail_msg("status %d, stderr:\n%s", r.cli.status, r.cli.err);
+    const struct tl__json *process = first_process(&r);
+    assert_int_equal(tl__json_length(tl__json_get(process, "misuse")), 0);
+    int64_t by_default = -1;
+    assert_true(tl__json_get_int64(
+        tl__json_get(tl__json_get(process, "lock_stats"), "suppressed_by_default"), &by_default));
+    assert_int_equal(by_default, 1);
+    run_free(&r);
+
+    const char *misuse_only[] = {"--locks", "--fail-on", "misuse", NULL};
+    const char *env[] = {"THREADLEAK_OPTIONS=default_suppressions=0", NULL};
+    r = run_under_cli_with(misuse_only, argv, env);
+    assert_int_equal(r.cli.status, 66);
+    const struct tl__json *misuse = tl__json_get(first_process(&r), "misuse");
+    assert_int_equal(tl__json_length(misuse), 1);
+    assert_string_equal(tl__json_string(tl__json_get(tl__json_index(misuse, 0), "kind")),
+                        "exit_holding_lock");
+    run_free(&r);
 }
 
 /* Under mode=tsan the JVM's threads, running and detached, would not have been leaks: taken out,
@@ -231,6 +271,7 @@ int main(int argc, char **argv)
         }
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(java_version_is_quiet),
+            cmocka_unit_test(java_version_under_locks_is_quiet),
             cmocka_unit_test(java_version_under_tsan_mode_counts_nothing),
             cmocka_unit_test(java_exit_from_a_thread_is_quiet),
         };

@@ -179,6 +179,36 @@ static void abba_is_one_inversion_with_both_stacks(void **state)
     done(&r);
 }
 
+/* The fast path skips a pair it knows; an identity that ends in between must not let it skip the
+ * new lock's edge (the test fails when init and destroy do not advance lock_epoch). */
+static void reinit_while_held_is_a_new_edge(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "", "lock_identity", "reinit_under_held");
+    assert_int_equal(r.status, found_status);
+    assert_int_equal(count(&r, "lock_order"), 1);
+    const struct tl__json *edges =
+        member(tl__json_index(member(r.report, "lock_order"), 0), "edges");
+    assert_int_equal(tl__json_length(edges), 2);
+    int under_index = line_of("lock_identity.c", "LINE_TABLE_UNDER_INDEX"),
+        under_table = line_of("lock_identity.c", "LINE_INDEX_UNDER_TABLE");
+    bool seen_under_index = false, seen_under_table = false;
+    for (size_t i = 0; i < 2; i++) {
+        int line = frame_line(member(tl__json_index(edges, i), "acquired_at"), 0);
+        seen_under_index = seen_under_index || line == under_index;
+        seen_under_table = seen_under_table || line == under_table;
+    }
+    assert_true(seen_under_index);
+    assert_true(seen_under_table);
+    done(&r);
+
+    run(&r, locks_lib, "", "lock_identity", "same_pair");
+    assert_int_equal(r.status, 0);
+    assert_clean(&r);
+    done(&r);
+}
+
 static void consistent_order_under_contention_is_clean(void **state)
 {
     (void)state;
@@ -602,6 +632,7 @@ int main(int argc, char **argv)
     plain_lib = argv[4];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(abba_is_one_inversion_with_both_stacks),
+        cmocka_unit_test(reinit_while_held_is_a_new_edge),
         cmocka_unit_test(consistent_order_under_contention_is_clean),
         cmocka_unit_test(trylock_back_off_is_clean),
         cmocka_unit_test(clean_uses_are_clean),

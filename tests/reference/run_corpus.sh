@@ -7,7 +7,9 @@
 #
 # Programs whose manifest says "hangs": true (TSan builds of pthread_exit_main) get the short
 # CORPUS_HANG_TIMEOUT (default 2 s); all others CORPUS_TIMEOUT (default 10 s: gcc-tsan
-# thousand_leaks needs 1-3 s, more on a loaded machine).
+# thousand_leaks needs 1-3 s, more on a loaded machine). The programs that deadlock (their
+# manifest's `locks` block lists a self_lock or lock_cycle) hang in every build, plain included:
+# they get the short timeout everywhere.
 #
 # usage: run_corpus.sh BUILD_DIR [OUTDIR]     (TSAN_OPTIONS from the environment is passed on)
 set -u
@@ -28,6 +30,10 @@ for variant in plain clang-tsan gcc-tsan; do
         timeout=$limit
         if [ "$variant" != plain ] &&
             grep -q '"hangs": true' "$manifests/$name.expect.json" 2>/dev/null; then
+            timeout=$hang_limit
+        fi
+        if grep -q '"kind": "\(self_lock\|lock_cycle\)"' "$manifests/$name.expect.json" \
+            2>/dev/null; then
             timeout=$hang_limit
         fi
         t0=$(date +%s.%N)

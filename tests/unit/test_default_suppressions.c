@@ -67,6 +67,41 @@ static void users_threads_do_not_match(void **state)
     assert_int_equal(match(NULL, NULL, NULL), -1);
 }
 
+/* The JVM's exit_holding_lock, as `java -version` under the lock module shows it: the VM thread
+ * ends holding the mutex it took in HotSpot's Mutex::lock(). Only that kind, only taken there. */
+static void jvm_exit_holding_lock_is_taken_and_nothing_else(void **state)
+{
+    (void)state;
+    const char *libjvm = "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so";
+    struct tl__frame jvm[] = {{.pc = 0x1000, .function = "Mutex::lock()", .module = libjvm}};
+    int hit = default_lock_suppressions_match("exit_holding_lock", jvm, 1);
+    assert_true(hit >= 0 && (size_t)hit < tl__default_lock_suppression_count);
+    assert_string_equal(tl__default_lock_suppressions[hit].runtime, "JVM");
+    assert_string_equal(tl__default_lock_suppressions[hit].kind, "exit_holding_lock");
+    assert_non_null(tl__default_lock_suppressions[hit].reason);
+    /* A stripped libjvm: the module still says whose lock it is. */
+    jvm[0].function = "??";
+    assert_int_equal(default_lock_suppressions_match("exit_holding_lock", jvm, 1), hit);
+    /* Other misuse in libjvm is still reported. */
+    assert_int_equal(default_lock_suppressions_match("unlock_not_owner", jvm, 1), -1);
+    assert_int_equal(default_lock_suppressions_match("destroy_locked", jvm, 1), -1);
+    /* A JNI library's thread that ends holding its own lock, called from Java. */
+    struct tl__frame jni[] = {
+        {.pc = 0x2000, .function = "poller_lock", .module = "/opt/app/lib/libpoller.so"},
+        {.pc = 0x3000, .function = "JavaCalls::call_helper", .module = libjvm},
+    };
+    assert_int_equal(default_lock_suppressions_match("exit_holding_lock", jni, 2), -1);
+    /* A lock taken in libjvm code inlined into the user's: the call site is the user's. */
+    struct tl__frame mixed[] = {
+        {.pc = 0x4000, .function = "user_lock", .module = "/opt/app/bin/server", .inlined = true},
+        {.pc = 0x4000, .function = "user_caller", .module = "/opt/app/bin/server"},
+        {.pc = 0x5000, .function = "Mutex::lock()", .module = libjvm},
+    };
+    assert_int_equal(default_lock_suppressions_match("exit_holding_lock", mixed, 3), -1);
+    assert_int_equal(default_lock_suppressions_match("exit_holding_lock", NULL, 0), -1);
+    assert_int_equal(default_lock_suppressions_match(NULL, jvm, 1), -1);
+}
+
 /* Every entry is documented: a runtime, a pattern and a reason. */
 static void every_entry_has_a_reason(void **state)
 {
@@ -168,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runtimes_own_threads_match),
         cmocka_unit_test(users_threads_do_not_match),
+        cmocka_unit_test(jvm_exit_holding_lock_is_taken_and_nothing_else),
         cmocka_unit_test(every_entry_has_a_reason),
         cmocka_unit_test(request_has_them_first_unless_turned_off),
         cmocka_unit_test(check_counts_them_apart),

@@ -285,6 +285,41 @@ static void test_stack_is_credited_before_start_routine(void **state)
     suppressions_free(s);
 }
 
+/* Lock findings use TSan's report types: mutex: for misuse, deadlock: for inversions; a thread:
+ * entry matches neither, and neither matches a thread. */
+static void test_lock_types_match_their_own_findings(void **state)
+{
+    (void)state;
+    struct tl__suppressions *s = parse_ok("thread:spawner\n"
+                                          "mutex:unlock_site\n"
+                                          "deadlock:libinverted.so$\n");
+    struct tl__frame misuse[] = {frame("unlock_site", "app.c", "/bin/app"),
+                                 frame("main", "app.c", "/bin/app")};
+    struct tl__frame inversion[] = {frame("take", NULL, "/usr/lib/libinverted.so"),
+                                    frame("main", "app.c", "/bin/app")};
+    struct tl__frame outer[] = {frame("main", "app.c", "/bin/app"),
+                                frame("unlock_site", "app.c", "/bin/app")};
+    assert_true(suppressions_match_stack(s, "mutex", misuse, 2));
+    assert_false(suppressions_match_stack(s, "deadlock", misuse, 2));
+    assert_true(suppressions_match_stack(s, "deadlock", inversion, 2));
+    assert_false(suppressions_match_stack(s, "mutex", inversion, 2));
+    /* Any frame, as TSan's IsSuppressed walks the whole stack. */
+    assert_true(suppressions_match_stack(s, "mutex", outer, 2));
+    struct tl__frame spawner = frame("spawner", NULL, NULL);
+    assert_false(suppressions_match_stack(s, "mutex", &spawner, 1));
+    assert_false(suppressions_match_thread(s, "unlock_site", misuse, 2));
+    assert_false(suppressions_match_stack(s, "no_such_type", misuse, 2));
+    assert_false(suppressions_match_stack(NULL, "mutex", misuse, 2));
+    const char *types[3];
+    unsigned hits[3];
+    assert_int_equal(suppressions_used(s, types, NULL, hits, 3), 2);
+    assert_string_equal(types[0], "mutex");
+    assert_int_equal(hits[0], 2);
+    assert_string_equal(types[1], "deadlock");
+    assert_int_equal(hits[1], 1);
+    suppressions_free(s);
+}
+
 /* Writes text to a fresh temporary file; returns its path in path. */
 static void write_temp(char *path, size_t len, const char *text)
 {
@@ -375,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_unknown_function_never_matches),
         cmocka_unit_test(test_hit_counts),
         cmocka_unit_test(test_stack_is_credited_before_start_routine),
+        cmocka_unit_test(test_lock_types_match_their_own_findings),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_load_large_file),
         cmocka_unit_test(test_load_errors),

@@ -84,15 +84,20 @@ static void run_gate(const struct checker *c, const struct manifest *m, const ch
     run_result_free(&r);
 }
 
-void check_asan(const struct checker *c, const struct manifest *m, const char *variant,
+bool check_asan(const struct checker *c, const struct manifest *m, const char *variant,
                 struct outcome *o)
 {
+    if (m->deadlocks)
+        return false; /* it hangs, with or without ASan */
+    if (manifest_lock_program_quiet_for_tsan(m))
+        return false; /* the same programs as checks 3 and 4 */
     check_alone(c, m, variant, o);
     bool threads = m->leaks.ngroups > 0, memory = asan_findings(m);
     run_gate(c, m, variant, NULL, threads || memory ? 66 : m->exit_code, true, o);
     if (!memory)
-        return;
+        return true;
     run_gate(c, m, variant, "memory", 66, false, o);
     run_gate(c, m, variant, "races", m->exit_code, false, o);
     run_gate(c, m, variant, "leaks", threads ? 66 : m->exit_code, false, o);
+    return true;
 }

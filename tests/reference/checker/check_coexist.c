@@ -25,12 +25,11 @@ static void check_no_tsan_threads(const struct verdict *v, const char *variant, 
 }
 
 /* What `threadleak run` must exit with on the TSan build. */
-static int expected_status(const struct manifest *m, const struct verdict *plain)
+static int expected_status(const struct manifest_tsan *t, const struct verdict *plain)
 {
-    if (!manifest_tsan_has_verdict(m))
-        return m->tsan.exit_code; /* TSan's crash or a killed child decide, not the gate */
-    bool findings =
-        m->tsan.nleaks || m->tsan.data_races || m->tsan.lock_order_inversions || m->tsan.nother;
+    if (!manifest_tsan_has_verdict(t))
+        return t->exit_code; /* TSan's crash or a killed child decide, not the gate */
+    bool findings = t->nleaks || t->data_races || t->lock_order_inversions || t->nother;
     return plain->ngroups > 0 || findings ? 66 : 0;
 }
 
@@ -54,7 +53,7 @@ static void compare_with_alone(const struct checker *c, const struct manifest *m
     char opts[64];
     snprintf(opts, sizeof opts, "atexit_sleep_ms=%u", c->linger_ms);
     struct run_result alone;
-    if (run_tsan_alone(c, variant, m->program, opts, timeout_for(c, m, true), &alone) != 0) {
+    if (run_tsan_alone(c, variant, m->program, opts, timeout_for(c, m, variant), &alone) != 0) {
         fail(o, "%s: cannot run it alone", variant);
         return;
     }
@@ -64,24 +63,29 @@ static void compare_with_alone(const struct checker *c, const struct manifest *m
     run_result_free(&alone);
 }
 
-void check_coexistence(const struct checker *c, const struct manifest *m, const char *variant,
+bool check_coexistence(const struct checker *c, const struct manifest *m, const char *variant,
                        struct outcome *o)
 {
+    if (m->deadlocks)
+        return false; /* it would hang, alone and with the shim: check 2 covers TSan's side */
+    if (manifest_lock_program_quiet_for_tsan(m))
+        return false;
+    const struct manifest_tsan *mt = manifest_tsan_for(m, variant);
     char linger[16], tsan_env[64];
     snprintf(linger, sizeof linger, "%u", c->linger_ms);
     snprintf(tsan_env, sizeof tsan_env, "TSAN_OPTIONS=atexit_sleep_ms=%u", c->linger_ms);
     const char *args[] = {"--linger-ms", linger, NULL};
     const char *env[] = {tsan_env, NULL};
     struct run_result r;
-    if (run_under_cli(c, variant, m->program, args, env, timeout_for(c, m, true), &r) != 0) {
+    if (run_under_cli(c, variant, m->program, args, env, timeout_for(c, m, variant), &r) != 0) {
         fail(o, "%s: cannot run it (is it built?)", variant);
-        return;
+        return true;
     }
-    if (m->tsan.hangs) {
+    if (mt->hangs) {
         if (!r.timed_out)
             fail(o, "%s: TSan hangs without the shim, but exited %d with it", variant, r.status);
         run_result_free(&r);
-        return;
+        return true;
     }
     struct verdict plain, shimmed;
     struct tsan_verdict tsan;
@@ -94,15 +98,16 @@ void check_coexistence(const struct checker *c, const struct manifest *m, const 
         fail(o, "%s: %s", variant, err);
     } else if (run_plain(c, m, args, &plain, o)) {
         compare_with_alone(c, m, variant, &tsan, o);
-        compare_tsan_with_manifest(o, variant, &tsan, &m->tsan);
+        compare_tsan_with_manifest(o, variant, &tsan, mt);
         check_no_tsan_threads(&shimmed, variant, o);
         char what[96];
         snprintf(what, sizeof what, "%s vs plain", variant);
-        if (manifest_tsan_has_verdict(m))
+        if (manifest_tsan_has_verdict(mt))
             compare_verdicts(o, what, &plain, &shimmed);
-        if (r.status != expected_status(m, &plain))
+        if (r.status != expected_status(mt, &plain))
             fail(o, "%s: threadleak run exited %d, expected %d", variant, r.status,
-                 expected_status(m, &plain));
+                 expected_status(mt, &plain));
     }
     run_result_free(&r);
+    return true;
 }

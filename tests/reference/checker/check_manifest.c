@@ -4,12 +4,14 @@
 
 #include <stdio.h>
 
-void check_manifest(const struct checker *c, const struct manifest *m, struct outcome *o)
+bool check_manifest(const struct checker *c, const struct manifest *m, struct outcome *o)
 {
+    if (m->deadlocks)
+        return false; /* it hangs without the lock module: check 7 runs it with it */
     struct run_result r;
     if (run_under_cli(c, "plain", m->program, NULL, NULL, c->timeout_s, &r) != 0) {
         fail(o, "plain: cannot run it (is it built?)");
-        return;
+        return true;
     }
     int want = m->leaks.ngroups > 0 ? 66 : m->exit_code;
     if (r.timed_out)
@@ -25,4 +27,5 @@ void check_manifest(const struct checker *c, const struct manifest *m, struct ou
     else
         compare_verdicts(o, "plain", &m->leaks, &v);
     run_result_free(&r);
+    return true;
 }

@@ -60,6 +60,12 @@ struct tsan_verdict {
     size_t nkinds;
     char messages[8192]; /* every ==PID== message, '\n'-separated */
     size_t nmessages;
+    /* each lock-order-inversion report's acquisition sites ("FILE:LINE", the first frame outside
+     * the runtime, base names), sorted, ','-separated; and each lock report of another kind
+     * (double lock, bad unlock, destroy of a locked mutex, invalid mutex) as "KIND|FUNCTION" */
+    char inversions[MAX_GROUPS][1024];
+    size_t ninversions;
+    char lock_reports[4096];
 };
 
 struct manifest_tsan {
@@ -91,11 +97,41 @@ struct manifest_asan {
     struct asan_verdict expected;
 };
 
+/* One cycle of the lock-order graph, as the manifest states it or as a report has it. */
+struct lock_cycle_view {
+    unsigned nlocks;
+    char types[NAME_MAX_LEN]; /* the locks' types, sorted, ','-separated ("mutex,rwlock") */
+    char edges[2048];         /* "HELD_FILE:LINE>ACQUIRED_FILE:LINE" per edge (base names), sorted,
+                                 '\n'-separated */
+    char acquired[1024];      /* the acquisitions alone ("FILE:LINE"), sorted, ','-separated: what
+                                 TSan's lock-order-inversion report shows of a cycle */
+};
+
+/* The lock module's findings (threadleak run --locks), or what a manifest's `locks` block says
+ * they are. */
+struct lock_verdict {
+    char deadlocks[2048]; /* "KIND|THREADS" per deadlock, sorted, '\n'-separated */
+    char misuse[4096];    /* "KIND|COUNT|FUNCTION" per misuse item, sorted, '\n'-separated */
+    struct lock_cycle_view cycles[MAX_GROUPS];
+    size_t ncycles;
+};
+
+struct manifest_locks {
+    bool present; /* the manifest has a `locks` block; without one, no lock finding is expected */
+    int exit_code;
+    struct lock_verdict expected;
+};
+
 struct manifest {
     char program[NAME_MAX_LEN];
     int exit_code;
+    bool deadlocks; /* the program deadlocks for certain: it hangs wherever nothing ends it */
     struct verdict leaks;
     struct manifest_tsan tsan;
+    /* per-compiler blocks (`tsan_clang`, `tsan_gcc`) where the two runtimes differ */
+    struct manifest_tsan tsan_clang, tsan_gcc;
+    bool has_tsan_clang, has_tsan_gcc;
+    struct manifest_locks locks;
     struct manifest_asan asan;
     bool differs_from_tsan;
     bool clean;
@@ -117,8 +153,17 @@ int manifest_load(const char *dir, const char *name, struct manifest *m, char *e
 /* The manifest's leaks as threadleak's mode=tsan should see them: finished and joinable. */
 void manifest_tsan_mode_leaks(const struct manifest *m, struct verdict *out);
 
+/* The manifest's TSan block for a TSan variant ("clang-tsan", "gcc-tsan"): `tsan_clang` or
+ * `tsan_gcc` where the manifest has one, else `tsan`. */
+const struct manifest_tsan *manifest_tsan_for(const struct manifest *m, const char *variant);
+
 /* TSan gives a verdict on this program: it neither hangs nor crashes, and no process dies. */
-bool manifest_tsan_has_verdict(const struct manifest *m);
+bool manifest_tsan_has_verdict(const struct manifest_tsan *t);
+
+/* A lock program (it has a `locks` block) on which no TSan build reports or crashes (nor, as
+ * measured, ASan): the coexistence, gate and ASan checks would learn nothing from it that the
+ * thread programs do not show already, so they skip it (checks 1, 2 and 7 run it). */
+bool manifest_lock_program_quiet_for_tsan(const struct manifest *m);
 
 /* ---- verdicts.c ---- */
 
@@ -149,6 +194,35 @@ void compare_tsan_with_manifest(struct outcome *o, const char *what, const struc
                                 const struct manifest_tsan *m);
 
 unsigned verdict_threads(const struct verdict *v);
+
+/* ---- lock_verdicts.c ---- */
+
+/* The lock findings of every process of threadleak's merged JSON. Returns 0, or -1 with err set. */
+int lock_verdict_from_merged_json(const char *json, struct lock_verdict *out, char *err,
+                                  size_t errlen);
+
+/* The manifest's `locks` block (may be NULL: no findings) into expected. Returns NULL or what is
+ * wrong with it. */
+struct tl__json;
+const char *lock_verdict_from_manifest(const struct tl__json *block, struct lock_verdict *out);
+
+/* Deadlocks, misuse and lock-order cycles compared as multisets. */
+void compare_lock_verdicts(struct outcome *o, const char *what, const struct lock_verdict *expected,
+                           const struct lock_verdict *got);
+
+/* TSan's lock-order-inversion reports against our lock-order cycles, each as its sorted
+ * acquisition sites: the same number, and the same sites. */
+void compare_tsan_inversions(struct outcome *o, const char *what, const struct tsan_verdict *t,
+                             const struct lock_verdict *ours);
+
+/* Each TSan report of a lock misuse (an unlock of an unlocked mutex or by a wrong thread, a
+ * destroy of a locked mutex, a use of an invalid mutex) must be one of ours: a misuse of the
+ * matching kind at the same function. */
+void compare_tsan_lock_reports(struct outcome *o, const char *what, const struct tsan_verdict *t,
+                               const struct lock_verdict *ours);
+
+/* "FILE:LINE" of a frame, FILE without its directories; false when it has no file or line. */
+bool frame_site(const char *file, unsigned line, char *out, size_t len);
 
 /* ---- asan_verdicts.c ---- */
 
@@ -212,24 +286,30 @@ int run_asan_alone(const struct checker *c, const char *variant, const char *nam
 
 void run_result_free(struct run_result *r);
 
-/* The timeout for a program: hang_timeout_s when the manifest says TSan hangs and the run is
- * a TSan build, else timeout_s. */
-double timeout_for(const struct checker *c, const struct manifest *m, bool tsan_build);
+/* The timeout for a run of VARIANT (NULL: not a TSan build): hang_timeout_s when the manifest
+ * says that TSan build hangs (at most 2 s for a program that deadlocks: it does so at once),
+ * else timeout_s. */
+double timeout_for(const struct checker *c, const struct manifest *m, const char *variant);
 
 /* ---- the checks (check_*.c); each runs one program and adds reasons to o ---- */
 
-void check_manifest(const struct checker *c, const struct manifest *m, struct outcome *o);
+/* Checks 1 and 3 return false for a program that deadlocks (it would only hang). */
+bool check_manifest(const struct checker *c, const struct manifest *m, struct outcome *o);
 void check_tsan_agreement(const struct checker *c, const struct manifest *m,
                           const char *const *variants, struct outcome *o);
-void check_coexistence(const struct checker *c, const struct manifest *m, const char *variant,
+bool check_coexistence(const struct checker *c, const struct manifest *m, const char *variant,
                        struct outcome *o);
 /* These two return false when the program is not one the check uses. */
 bool check_gate(const struct checker *c, const struct manifest *m, const char *const *variants,
                 struct outcome *o);
 bool check_suppressions(const struct checker *c, const struct manifest *m,
                         const char *const *variants, struct outcome *o);
-/* Check 6: the ASan builds (variants ending in -asan), alone and under threadleak run. */
-void check_asan(const struct checker *c, const struct manifest *m, const char *variant,
+/* Check 6: the ASan builds (variants ending in -asan), alone and under threadleak run. Returns
+ * false for a program that deadlocks. */
+bool check_asan(const struct checker *c, const struct manifest *m, const char *variant,
                 struct outcome *o);
+/* Check 7: the plain build under `threadleak run --locks`: the lock findings and the exit status
+ * of the manifest's `locks` block (none, without one). */
+void check_locks(const struct checker *c, const struct manifest *m, struct outcome *o);
 
 #endif

@@ -5,7 +5,7 @@
  *                [--variants clang-tsan,gcc-tsan,clang-asan,gcc-asan] [--linger-ms N] [--timeout S]
  *                [--hang-timeout S] [PROGRAM...]
  *
- * KIND is manifest, tsan, coexist, gate, suppressions, asan or all. The TSan checks use the
+ * KIND is manifest, tsan, coexist, gate, suppressions, asan, locks or all. The TSan checks use the
  * variants ending in -tsan, the asan check those ending in -asan. Prints one line per program,
  * `PASS NAME` or `FAIL NAME: REASONS`, then exactly `N passed, N failed`. Exit status 0 when
  * nothing failed, 1 when something did, 2 for a usage error. */
@@ -31,11 +31,12 @@ enum check_kind {
     CHECK_GATE,
     CHECK_SUPPRESS,
     CHECK_ASAN,
+    CHECK_LOCKS,
     CHECK_ALL
 };
 
 static const char *const check_names[] = {"manifest",     "tsan", "coexist", "gate",
-                                          "suppressions", "asan", "all"};
+                                          "suppressions", "asan", "locks",   "all"};
 
 struct config {
     struct checker c;
@@ -51,7 +52,7 @@ static int usage(const char *msg)
 {
     fprintf(stderr,
             "corpus_check: %s\nusage: corpus_check --cli PATH --manifests DIR --binaries DIR "
-            "--check manifest|tsan|coexist|gate|suppressions|asan|all [--variants A,B] "
+            "--check manifest|tsan|coexist|gate|suppressions|asan|locks|all [--variants A,B] "
             "[--linger-ms N] [--timeout S] [--hang-timeout S] [PROGRAM...]\n",
             msg);
     return 2;
@@ -158,23 +159,29 @@ static bool run_one(const struct config *cfg, enum check_kind kind, const struct
 {
     switch (kind) {
     case CHECK_MANIFEST:
-        check_manifest(&cfg->c, m, o);
-        return true;
+        return check_manifest(&cfg->c, m, o);
     case CHECK_TSAN:
         check_tsan_agreement(&cfg->c, m, cfg->variants, o);
         return true;
-    case CHECK_COEXIST:
+    case CHECK_COEXIST: {
+        bool applies = false;
         for (const char *const *v = cfg->variants; *v; v++)
-            check_coexistence(&cfg->c, m, *v, o);
-        return true;
+            applies |= check_coexistence(&cfg->c, m, *v, o);
+        return applies;
+    }
     case CHECK_GATE:
         return check_gate(&cfg->c, m, cfg->variants, o);
     case CHECK_SUPPRESS:
         return check_suppressions(&cfg->c, m, cfg->variants, o);
-    case CHECK_ASAN:
+    case CHECK_ASAN: {
+        bool applies = false;
         for (const char *const *v = cfg->asan_variants; *v; v++)
-            check_asan(&cfg->c, m, *v, o);
-        return cfg->asan_variants[0] != NULL;
+            applies |= check_asan(&cfg->c, m, *v, o);
+        return applies;
+    }
+    case CHECK_LOCKS:
+        check_locks(&cfg->c, m, o);
+        return true;
     case CHECK_ALL:
         break;
     }

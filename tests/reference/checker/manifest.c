@@ -131,13 +131,18 @@ static void add_line(char *list, size_t cap, const char *line)
 }
 
 /* "asan": {"exit_code", "memory_leaks": [{type, bytes, objects, allocated_by_function}],
- * "errors": {KIND: N}, "messages": [...]}, as an asan_verdict to compare with. */
-static bool load_asan(const struct tl__json *j, struct manifest_asan *a)
+ * "errors": {KIND: N}, "messages": [...]}, as an asan_verdict to compare with. A program that
+ * deadlocks has "exit_code": null and "hangs": true (the ASan check does not run it). */
+static bool load_asan(const struct tl__json *j, struct manifest_asan *a, bool deadlocks)
 {
-    int64_t code;
+    int64_t code = -1;
     const struct tl__json *leaks = tl__json_get(j, "memory_leaks");
-    if (!tl__json_get_int64(tl__json_get(j, "exit_code"), &code) ||
-        tl__json_type(leaks) != TL_JSON_ARRAY)
+    if (deadlocks && tl__json_is_null(tl__json_get(j, "exit_code")) &&
+        tl__json_bool(tl__json_get(j, "hangs")))
+        code = -1;
+    else if (!tl__json_get_int64(tl__json_get(j, "exit_code"), &code))
+        return false;
+    if (tl__json_type(leaks) != TL_JSON_ARRAY)
         return false;
     a->exit_code = (int)code;
     struct asan_verdict *v = &a->expected;
@@ -187,9 +192,25 @@ static const char *load(const struct tl__json *root, struct manifest *m)
         if (!load_leak(tl__json_index(leaks, i), &m->leaks.groups[m->leaks.ngroups++]))
             return "a leak entry lacks state, count, start_routine or created_by_function";
     }
+    const struct tl__json *locks = tl__json_get(root, "locks");
+    m->locks.present = locks != NULL && !tl__json_is_null(locks);
+    const char *problem =
+        lock_verdict_from_manifest(m->locks.present ? locks : NULL, &m->locks.expected);
+    if (problem)
+        return problem;
+    m->deadlocks = m->locks.expected.deadlocks[0] != '\0';
+    if (m->locks.present && !tl__json_get_int64(tl__json_get(locks, "exit_code"), &(int64_t){0}))
+        return "the \"locks\" block has no integer \"exit_code\"";
+    m->locks.exit_code = (int)tl__json_int(tl__json_get(locks, "exit_code"));
     if (!load_tsan(tl__json_get(root, "tsan"), &m->tsan))
         return "a malformed \"tsan\" block";
-    if (!load_asan(tl__json_get(root, "asan"), &m->asan))
+    m->has_tsan_clang = tl__json_get(root, "tsan_clang") != NULL;
+    if (m->has_tsan_clang && !load_tsan(tl__json_get(root, "tsan_clang"), &m->tsan_clang))
+        return "a malformed \"tsan_clang\" block";
+    m->has_tsan_gcc = tl__json_get(root, "tsan_gcc") != NULL;
+    if (m->has_tsan_gcc && !load_tsan(tl__json_get(root, "tsan_gcc"), &m->tsan_gcc))
+        return "a malformed \"tsan_gcc\" block";
+    if (!load_asan(tl__json_get(root, "asan"), &m->asan, m->deadlocks))
         return "a missing or malformed \"asan\" block";
     m->differs_from_tsan = tl__json_string(tl__json_get(root, "differs_from_tsan")) != NULL;
     m->clean = tl__json_bool(tl__json_get(root, "clean"));
@@ -235,7 +256,29 @@ void manifest_tsan_mode_leaks(const struct manifest *m, struct verdict *out)
     }
 }
 
-bool manifest_tsan_has_verdict(const struct manifest *m)
+const struct manifest_tsan *manifest_tsan_for(const struct manifest *m, const char *variant)
 {
-    return !m->tsan.hangs && !m->tsan.crashes && m->tsan.nmessages == 0;
+    if (variant && strncmp(variant, "clang-", 6) == 0 && m->has_tsan_clang)
+        return &m->tsan_clang;
+    if (variant && strncmp(variant, "gcc-", 4) == 0 && m->has_tsan_gcc)
+        return &m->tsan_gcc;
+    return &m->tsan;
+}
+
+bool manifest_tsan_has_verdict(const struct manifest_tsan *t)
+{
+    return !t->hangs && !t->crashes && t->nmessages == 0;
+}
+
+static bool tsan_block_quiet(const struct manifest_tsan *t)
+{
+    return !t->crashes && t->nleaks == 0 && t->data_races == 0 && t->lock_order_inversions == 0 &&
+           t->nother == 0;
+}
+
+bool manifest_lock_program_quiet_for_tsan(const struct manifest *m)
+{
+    return m->locks.present && tsan_block_quiet(&m->tsan) &&
+           (!m->has_tsan_clang || tsan_block_quiet(&m->tsan_clang)) &&
+           (!m->has_tsan_gcc || tsan_block_quiet(&m->tsan_gcc));
 }

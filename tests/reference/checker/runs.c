@@ -24,9 +24,13 @@ bool program_path(const struct checker *c, const char *variant, const char *name
     return access(out, X_OK) == 0;
 }
 
-double timeout_for(const struct checker *c, const struct manifest *m, bool tsan_build)
+double timeout_for(const struct checker *c, const struct manifest *m, const char *variant)
 {
-    return tsan_build && m->tsan.hangs ? c->hang_timeout_s : c->timeout_s;
+    if (!variant || !manifest_tsan_for(m, variant)->hangs)
+        return c->timeout_s;
+    /* A deadlocking program is stuck within milliseconds; no need to wait as long as for a
+     * program that hangs at exit. */
+    return m->deadlocks && c->hang_timeout_s > 2 ? 2 : c->hang_timeout_s;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -186,6 +186,78 @@ static void fill_tsan_verdict(const struct finding_view *f, size_t n, struct tsa
     free(lines);
 }
 
+/* The first frame of a stack outside TSan's runtime (its interceptors have no file, as clang
+ * prints them, or one in libsanitizer's sources, as gcc prints them), as "FILE:LINE". */
+static bool user_site(const struct tl__tsan_stack *s, char *out, size_t len, const char **fn)
+{
+    for (size_t i = 0; i < s->nframes; i++) {
+        const struct tl__tsan_frame *f = &s->frames[i];
+        if (f->file && !strstr(f->file, "sanitizer") && frame_site(f->file, f->line, out, len)) {
+            if (fn)
+                *fn = f->function;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int compare_sites(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* A lock-order-inversion report as its acquisition sites: each "Mutex M1 acquired here while
+ * holding mutex M0" stack's first frame outside the runtime, sorted. */
+static void inversion_sites(const struct tl__tsan_finding *r, char *out, size_t len)
+{
+    char sites[MAX_GROUPS][NAME_MAX_LEN];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nstacks && n < MAX_GROUPS; i++) {
+        const struct tl__tsan_stack *s = &r->stacks[i];
+        if (!s->title || strncmp(s->title, "Mutex ", 6) != 0 ||
+            !strstr(s->title, "acquired here while holding"))
+            continue;
+        if (!user_site(s, sites[n], sizeof sites[n], NULL))
+            snprintf(sites[n], sizeof sites[n], "?");
+        n++;
+    }
+    qsort(sites, n, sizeof sites[0], compare_sites);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", i ? "," : "", sites[i]);
+    }
+}
+
+/* TSan's lock reports: inversions by their sites, the misuse kinds by kind and function. */
+static void lock_reports(const struct tl__tsan_report_set *set, struct tsan_verdict *out)
+{
+    static const char *const misuse[] = {"double lock of a mutex",
+                                         "unlock of an unlocked mutex",
+                                         "destroy of a locked mutex",
+                                         "use of an invalid mutex",
+                                         "read lock of a write locked mutex",
+                                         "read unlock of a write locked mutex"};
+    for (size_t i = 0; i < set->nfindings; i++) {
+        const struct tl__tsan_finding *r = &set->findings[i];
+        if (strncmp(r->kind, "lock-order-inversion", 20) == 0 && out->ninversions < MAX_GROUPS) {
+            inversion_sites(r, out->inversions[out->ninversions], sizeof out->inversions[0]);
+            out->ninversions++;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof misuse / sizeof misuse[0]; k++) {
+            char site[NAME_MAX_LEN], line[2 * NAME_MAX_LEN + 2];
+            const char *fn = NULL;
+            if (strncmp(r->kind, misuse[k], strlen(misuse[k])) != 0)
+                continue;
+            if (!r->nstacks || !user_site(&r->stacks[0], site, sizeof site, &fn) || !fn)
+                fn = "?";
+            snprintf(line, sizeof line, "%s|%s", r->kind, fn);
+            append_line(out->lock_reports, sizeof out->lock_reports, line);
+        }
+    }
+}
+
 void tsan_verdict_from_set(const struct tl__tsan_report_set *set, struct tsan_verdict *out)
 {
     memset(out, 0, sizeof *out);
@@ -200,6 +272,7 @@ void tsan_verdict_from_set(const struct tl__tsan_report_set *set, struct tsan_ve
     }
     fill_tsan_verdict(f, set->nfindings, out);
     free(f);
+    lock_reports(set, out);
     for (size_t i = 0; i < set->nmessages; i++, out->nmessages++)
         append_line(out->messages, sizeof out->messages, set->messages[i].text);
 }
