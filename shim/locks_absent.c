@@ -65,3 +65,20 @@ void locks_join_end(pthread_t thread)
 {
     (void)thread;
 }
+
+bool locks_thread_state(struct tl__thread_locks *out)
+{
+    (void)out;
+    return false;
+}
+
+struct tl__lock_page *locks_page_build(bool *absent)
+{
+    *absent = true;
+    return NULL;
+}
+
+void locks_page_free(struct tl__lock_page *page)
+{
+    (void)page;
+}
