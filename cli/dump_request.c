@@ -27,7 +27,14 @@ static int request_signal(void)
     return SIGRTMIN + TL_DUMP_SIGNAL_OFFSET;
 }
 
-/* A maps line's path is the shim when its file name is libthreadleak.so (or .so.N). */
+static bool base_is(const char *base, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    return len >= n && strncmp(base, name, n) == 0 && (len == n || base[n] == '.');
+}
+
+/* A maps line's path is the shim when its file name is libthreadleak.so or the lock module's
+ * libthreadleak-locks.so (docs/locks.md), which is the same runtime (or .so.N). */
 static bool line_maps_shim(const char *line)
 {
     const char *path = strchr(line, '/');
@@ -35,9 +42,7 @@ static bool line_maps_shim(const char *line)
         return false;
     const char *base = strrchr(path, '/') + 1;
     size_t len = strcspn(base, "\n");
-    static const char name[] = "libthreadleak.so";
-    return len >= sizeof name - 1 && strncmp(base, name, sizeof name - 1) == 0 &&
-           (len == sizeof name - 1 || base[sizeof name - 1] == '.');
+    return base_is(base, len, "libthreadleak.so") || base_is(base, len, "libthreadleak-locks.so");
 }
 
 static int maps_shim(pid_t pid)

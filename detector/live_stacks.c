@@ -52,6 +52,7 @@ struct mailbox_slot {
     uint16_t nframes;
     uint16_t handler_switches; /* times the handler blocked (for the wait tracker) */
     void *frames[LIVE_STACK_MAX_FRAMES];
+    struct tl__thread_locks locks; /* the thread's locks, from the probe */
 };
 
 struct mailbox {
@@ -77,6 +78,7 @@ static _Atomic uint32_t handlers_in_flight; /* handlers that may hold a mailbox 
 static _Atomic uint32_t acks;               /* futex word: answers since the dump began */
 static _Atomic uint32_t acks_wanted;        /* the handler wakes the collector at this count */
 static _Atomic pid_t dump_pid;              /* requests come only from this process */
+static _Atomic(tl__thread_locks_probe) locks_probe; /* live_stacks_set_locks_probe */
 static __thread unsigned loader_depth __attribute__((tls_model("initial-exec")));
 /* The dynamic loader's code. dlopen and dlclose change the link map from inside it, and libunwind
  * walks that map (dl_iterate_phdr): a thread interrupted there is not unwound. The shim cannot
@@ -102,6 +104,19 @@ void live_stacks_leave_loader(void)
 {
     atomic_signal_fence(memory_order_seq_cst);
     loader_depth--;
+}
+
+void live_stacks_set_locks_probe(tl__thread_locks_probe probe)
+{
+    atomic_store(&locks_probe, probe);
+}
+
+/* Async-signal-safe: the probe is (thread_locks.h). */
+static void take_locks(struct tl__thread_locks *out)
+{
+    tl__thread_locks_probe probe = atomic_load_explicit(&locks_probe, memory_order_relaxed);
+    if (!probe || !probe(out))
+        out->known = false;
 }
 
 static void wake_collector(void)
@@ -147,6 +162,7 @@ static void answer_request(struct mailbox_slot *slot, uint32_t request_generatio
         slot->status = LIVE_STACK_OK;
     }
     slot->nframes = (uint16_t)n;
+    take_locks(&slot->locks);
     atomic_store_explicit(&slot->word, slot_word(request_generation, PHASE_DONE, self),
                           memory_order_release);
     if (atomic_fetch_add(&acks, 1) + 1 >= atomic_load(&acks_wanted))
@@ -597,6 +613,7 @@ static void capture_self(struct live_stack_thread *t)
     t->first_frame_is_pc = false;
     t->nframes = (uint16_t)stack_capture(t->frames, LIVE_STACK_MAX_FRAMES, TL_CAPTURE_CAREFUL);
     t->status = LIVE_STACK_OK;
+    take_locks(&t->locks);
 }
 
 /* Reads every thread's kernel state and signals it right away, so each round trip overlaps the
@@ -630,6 +647,7 @@ static void harvest(struct dump_run *run, const struct pending *p)
     t->nframes = (uint16_t)n;
     t->first_frame_is_pc = true;
     t->status = (enum live_stack_status)slot->status;
+    t->locks = slot->locks;
     if (slot->handler_switches > 0)
         kernel_wait_tracker_note_handler_switches(&wait_tracker, t->tid, slot->handler_switches);
     run->out->answered++;

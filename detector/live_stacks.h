@@ -18,6 +18,7 @@
 #define THREADLEAK_LIVE_STACKS_H
 
 #include "kernel_state.h"
+#include "thread_locks.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,6 +65,7 @@ struct live_stack_thread {
     uint16_t nframes;
     void *frames[LIVE_STACK_MAX_FRAMES]; /* innermost first */
     struct kernel_thread_state kernel;   /* read just before the signal was sent */
+    struct tl__thread_locks locks;       /* taken with the stack when a probe is set (known) */
 };
 
 struct live_stacks_options {
@@ -116,6 +118,11 @@ int live_stacks_current_signal(void);
  * have held the dump lock at the fork, and nothing of its requests means anything here. Leaks the
  * wait tracker's table rather than free memory the parent may have been reallocating. */
 void live_stacks_fork_child(void);
+
+/* The lock module's probe (thread_locks.h), run by every answering thread in the dump's handler
+ * and by the collector for itself, so that a dump shows the locks each thread holds and waits
+ * for with no mechanism of its own. NULL (the default) takes none. Set once, at start-up. */
+void live_stacks_set_locks_probe(tl__thread_locks_probe probe);
 
 /* Brackets around dlopen/dlclose in the calling thread: while inside, the handler answers
  * BUSY_IN_LOADER instead of unwinding (libunwind's dl_iterate_phdr would meet the loader's lock and

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #define THREAD_PROFILE_NO_STACK    UINT32_MAX
+#define THREAD_PROFILE_NO_LOCATION UINT32_MAX
 #define THREAD_PROFILE_MESSAGE_MAX 192
 
 enum thread_profile_state {
@@ -37,6 +38,29 @@ enum thread_profile_duration {
     THREAD_PROFILE_DURATION_NONE,     /* unknown, or running */
     THREAD_PROFILE_DURATION_KNOWN,    /* state_ns is the time in this state (best effort) */
     THREAD_PROFILE_DURATION_AT_LEAST, /* state_ns is a lower bound */
+};
+
+/* A lock in a thread's dump, from the lock module (thread_locks.h). */
+struct thread_profile_lock {
+    uintptr_t address;
+    uint8_t type;      /* enum tl__thread_lock_type */
+    bool read;         /* held, or asked for, as a read lock of an rwlock */
+    uint32_t location; /* the lock call: where it was taken, or where the thread waits for it;
+                          index into locations, THREAD_PROFILE_NO_LOCATION when unknown */
+    pid_t known_from;  /* 0: from the thread itself; else a thread that waits for this lock and
+                          names this one as its holder (the holder was not interrupted) */
+};
+
+/* The locks a thread holds and the one it waits for, as jstack shows them under its stack. */
+struct thread_profile_locks {
+    uint32_t nheld;
+    uint32_t overflow;                      /* held beyond those listed (docs/locks.md) */
+    const struct thread_profile_lock *held; /* in the order taken; points into the profile */
+    bool waiting;
+    struct thread_profile_lock waits_for; /* when waiting */
+    pid_t waits_for_owner;                /* by glibc's record; 0 when unknown */
+    bool from_waiters; /* the thread was not interrupted: held lists only what its waiters
+                          say it holds (each with known_from), and it may hold more */
 };
 
 /* A distinct stack: indexes into locations, innermost first. */
@@ -73,6 +97,11 @@ struct thread_profile_thread {
     uint32_t creation_stack; /* where it was created; THREAD_PROFILE_NO_STACK */
     uint32_t start_stack;    /* one frame, the start routine: a stand-in for grouping threads
                                 that have no current stack; THREAD_PROFILE_NO_STACK */
+
+    /* Its locks, with the lock module only; NULL without it, and for a thread the dump did not
+     * interrupt (they are read by the thread itself in the dump's signal handler) unless other
+     * threads wait for locks it holds (from_waiters). Points into the profile. */
+    const struct thread_profile_locks *locks;
 };
 
 struct thread_profile {
@@ -80,6 +109,7 @@ struct thread_profile {
     uint64_t taken_ns;   /* CLOCK_REALTIME when the profile was taken */
     uint64_t elapsed_ns; /* how long taking it took */
     bool signalled;      /* current stacks were asked for with signals */
+    bool locks_module;   /* the lock module answered: threads' `locks` are shown where known */
 
     struct thread_profile_thread *threads; /* sorted by tid; each tid at most once */
     size_t count;

@@ -361,6 +361,43 @@ static void symbolise_thread(struct take_run *run, struct thread_profile_thread 
         t->creation_stack = creation_stack_of(run->p, &run->creation_cache, info);
 }
 
+static struct thread_profile_lock profile_lock(struct take_run *run,
+                                               const struct tl__thread_lock *l, bool symbols)
+{
+    return (struct thread_profile_lock){
+        .address = l->addr,
+        .type = l->type,
+        .read = l->read,
+        .location =
+            symbols && l->pc ? location_of(run->p, l->pc, true) : THREAD_PROFILE_NO_LOCATION,
+    };
+}
+
+/* The thread's locks as its dump handler copied them (thread_locks.h), their call sites
+ * symbolised; NULL when the lock module did not answer for it. */
+static const struct thread_profile_locks *locks_of(struct take_run *run,
+                                                   const struct live_stack_thread *live,
+                                                   struct thread_profile_locks *out,
+                                                   struct thread_profile_lock *held)
+{
+    const struct tl__thread_locks *raw = &live->locks;
+    if (!raw->known)
+        return NULL;
+    run->p->locks_module = true;
+    bool symbols = !run->options->states_only;
+    *out = (struct thread_profile_locks){.overflow = raw->overflow, .held = held};
+    for (uint8_t i = 0; i < raw->nheld && i < TL_THREAD_LOCKS_MAX; i++) {
+        const struct tl__thread_lock *l = &raw->held[i];
+        held[out->nheld++] = profile_lock(run, l, symbols);
+    }
+    if (raw->waits_for.addr) {
+        out->waiting = true;
+        out->waits_for = profile_lock(run, &raw->waits_for, symbols);
+        out->waits_for_owner = raw->waits_for_owner;
+    }
+    return out;
+}
+
 static int add_live_thread(struct take_run *run, const struct live_stack_thread *live)
 {
     struct thread_profile *p = run->p;
@@ -394,6 +431,9 @@ static int add_live_thread(struct take_run *run, const struct live_stack_thread 
         memcpy(t.name, info->name, sizeof t.name);
     t.name[TL_NAME_MAX - 1] = '\0';
     symbolise_thread(run, &t, live, info);
+    struct thread_profile_locks locks;
+    struct thread_profile_lock held[TL_THREAD_LOCKS_MAX];
+    t.locks = locks_of(run, live, &locks, held);
     return thread_profile_add_thread(p, &t) ? 0 : -ENOMEM;
 }
 
@@ -503,6 +543,51 @@ static int merge(struct take_run *run)
     return rc;
 }
 
+static struct thread_profile_thread *thread_by_tid(struct thread_profile *p, pid_t tid)
+{
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->threads[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->count && p->threads[lo].tid == tid ? &p->threads[lo] : NULL;
+}
+
+/* A holder the dump did not interrupt (asleep in poll or a timed wait, say) could not copy its
+ * locks; but every thread that waits for one of them names it as the holder, by glibc's record of
+ * the lock. Those locks are listed for it, each with the waiter that told. */
+static int add_locks_known_from_waiters(struct thread_profile *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        const struct thread_profile_locks *w = p->threads[i].locks;
+        if (!w || !w->waiting || w->waits_for_owner <= 0)
+            continue;
+        struct thread_profile_thread *o = thread_by_tid(p, w->waits_for_owner);
+        if (!o || (o->locks && !o->locks->from_waiters))
+            continue;
+        struct thread_profile_locks locks = {.from_waiters = true};
+        struct thread_profile_lock held[TL_THREAD_LOCKS_MAX];
+        bool listed = false;
+        for (uint32_t k = 0; o->locks && k < o->locks->nheld; k++) {
+            held[locks.nheld++] = o->locks->held[k];
+            listed = listed || o->locks->held[k].address == w->waits_for.address;
+        }
+        if (listed || locks.nheld == TL_THREAD_LOCKS_MAX)
+            continue;
+        held[locks.nheld] = w->waits_for;
+        held[locks.nheld].location = THREAD_PROFILE_NO_LOCATION;
+        held[locks.nheld].read = false; /* glibc records writers only */
+        held[locks.nheld++].known_from = p->threads[i].tid;
+        locks.held = held;
+        if (thread_profile_set_locks(p, o, &locks) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 int thread_profile_take(const struct thread_profile_options *options, struct thread_profile *out)
 {
     static const struct thread_profile_options defaults = {0};
@@ -529,6 +614,10 @@ int thread_profile_take(const struct thread_profile_options *options, struct thr
         return rc;
     }
     qsort(out->threads, out->count, sizeof *out->threads, compare_threads);
+    if (out->locks_module && add_locks_known_from_waiters(out) != 0) {
+        thread_profile_free(out);
+        return -ENOMEM;
+    }
     out->created_total = registry_threads_created();
     thread_profile_count_states(out);
     out->elapsed_ns = tl__monotonic_ns() - start;

@@ -231,6 +231,31 @@ uint32_t thread_profile_add_stack(struct thread_profile *p, const uint32_t *loca
 
 /* ---- threads and the profile ---- */
 
+static const struct thread_profile_locks *copy_locks(struct profile_store *s,
+                                                     const struct thread_profile_locks *from)
+{
+    struct thread_profile_locks *locks = store_alloc(s, sizeof *locks);
+    struct thread_profile_lock *held =
+        from->nheld ? store_alloc(s, from->nheld * sizeof *held) : NULL;
+    if (!locks || (from->nheld && !held))
+        return NULL;
+    *locks = *from;
+    if (held)
+        memcpy(held, from->held, from->nheld * sizeof *held);
+    locks->held = held;
+    return locks;
+}
+
+int thread_profile_set_locks(struct thread_profile *p, struct thread_profile_thread *t,
+                             const struct thread_profile_locks *locks)
+{
+    const struct thread_profile_locks *copy = copy_locks(p->private_arena, locks);
+    if (!copy)
+        return -ENOMEM;
+    t->locks = copy;
+    return 0;
+}
+
 struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p,
                                                         const struct thread_profile_thread *t)
 {
@@ -244,9 +269,13 @@ struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p
             return NULL;
         *kernel = *t->kernel;
     }
+    const struct thread_profile_locks *locks = t->locks ? copy_locks(s, t->locks) : NULL;
+    if (t->locks && !locks)
+        return NULL;
     struct thread_profile_thread *slot = &p->threads[p->count++];
     *slot = *t;
     slot->kernel = kernel;
+    slot->locks = locks;
     slot->start_routine = store_intern(s, t->start_routine);
     return slot;
 }

@@ -12,15 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define THREAD_PROFILE_NO_LOCATION UINT32_MAX
-
 /* An empty profile whose arena can hold what the functions below add. 0 or -ENOMEM. */
 int thread_profile_init_empty(struct thread_profile *p);
 
-/* Appends a thread and returns it, NULL on ENOMEM. The thread, its start routine and its kernel
- * state are copied into the profile. Callers keep `threads` sorted. */
+/* Appends a thread and returns it, NULL on ENOMEM. The thread, its start routine, its kernel
+ * state and its locks are copied into the profile. Callers keep `threads` sorted. */
 struct thread_profile_thread *thread_profile_add_thread(struct thread_profile *p,
                                                         const struct thread_profile_thread *t);
+
+/* Sets t's locks (t one of p's threads) to a copy of locks in the profile's arena. 0 or -ENOMEM.
+ */
+int thread_profile_set_locks(struct thread_profile *p, struct thread_profile_thread *t,
+                             const struct thread_profile_locks *locks);
 
 /* Interns a location by (pc, return_address), copying its frames and their strings, and returns
  * its index; THREAD_PROFILE_NO_LOCATION on ENOMEM or when it has no frame. The copies take the

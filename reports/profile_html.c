@@ -52,7 +52,7 @@ static void cell(FILE *out, const char *cls, const char *text)
     fputs("</td>", out);
 }
 
-static void write_links(FILE *out)
+static void write_links(FILE *out, const struct thread_profile *p)
 {
     static const struct {
         const char *href, *label, *what;
@@ -67,6 +67,10 @@ static void write_links(FILE *out)
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
         fprintf(out, "%s<a href=\"%s\">%s</a> <span class=\"note\">(%s)</span>",
                 i ? " &middot; " : "", links[i].href, links[i].label, links[i].what);
+    if (p->locks_module) /* /debug/locks exists with the lock module only */
+        fputs(" &middot; <a href=\"/debug/locks\">locks</a> <span class=\"note\">(held locks, "
+              "waiters, lock order, deadlocks)</span>",
+              out);
     fputs("</p>\n", out);
 }
 
@@ -172,7 +176,7 @@ int profile_write_html(FILE *out, const struct thread_profile *p)
             "<title>threadleak: threads of process %d</title><style>%s</style></head><body>\n"
             "<h1>threadleak: threads of process %d</h1>\n",
             (int)p->pid, style, (int)p->pid);
-    write_links(out);
+    write_links(out, p);
     write_when(out, p);
     write_totals(out, p);
     write_threads(out, p);

@@ -6,6 +6,7 @@
 #include "json_frame.h"
 #include "json_writer.h"
 #include "profile_format.h"
+#include "thread_locks_json.h"
 
 #include <stdbool.h>
 
@@ -104,6 +105,8 @@ static void write_thread(struct tl__json_writer *w, const struct thread_profile 
     write_stack(w, p, t->stack);
     tl__jw_key(w, "creation_stack");
     write_stack(w, p, t->creation_stack);
+    if (p->locks_module) /* the plain shim's document is unchanged */
+        thread_locks_write_json(w, p, t);
     tl__jw_end_object(w);
 }
 

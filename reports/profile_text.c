@@ -4,6 +4,7 @@
 
 #include "profile_format.h"
 #include "profile_groups.h"
+#include "thread_locks_text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -168,6 +169,7 @@ static void write_thread(FILE *out, const struct thread_profile *p, struct stack
         fprintf(out, "(no current stack: %s%s%s)\n", profile_missing_stack_reason(t),
                 t->start_routine ? "; start routine " : "",
                 t->start_routine ? t->start_routine : "");
+    thread_locks_write_text(out, p, t, "\t"); /* with the lock module only */
     write_created_by(out, p, cache, t);
     putc('\n', out);
 }

@@ -3,6 +3,8 @@
 #include "endpoint_routes.h"
 
 #include "endpoint_address.h"
+#include "lock_page.h"
+#include "locks_hooks.h"
 #include "profile_html.h"
 #include "profile_json.h"
 #include "profile_metrics.h"
@@ -27,8 +29,14 @@ enum rendering {
     RENDER_JSON,
     RENDER_PPROF,
     RENDER_METRICS,
+    RENDER_LOCKS_TEXT,
+    RENDER_LOCKS_JSON,
     RENDER_BAD_ARGUMENT,
 };
+
+#define LOCKS_ABSENT                                                                               \
+    "threadleak: lock module not loaded (preload libthreadleak-locks.so with locks=1, or use "     \
+    "threadleak run --locks)\n"
 
 static void set_text(struct tl__http_response *r, unsigned status, const char *text)
 {
@@ -60,6 +68,14 @@ static enum rendering threads_rendering(const struct tl__http_request *req)
     return strcmp(format, "json") == 0 ? RENDER_JSON : RENDER_BAD_ARGUMENT;
 }
 
+static enum rendering locks_rendering(const struct tl__http_request *req)
+{
+    const char *format = req->arg(req->ctx, "format");
+    if (!format || strcmp(format, "text") == 0)
+        return RENDER_LOCKS_TEXT;
+    return strcmp(format, "json") == 0 ? RENDER_LOCKS_JSON : RENDER_BAD_ARGUMENT;
+}
+
 /* The rendering for a path, or -1 for an unknown path. */
 static int rendering_for(const struct tl__http_request *req)
 {
@@ -72,6 +88,8 @@ static int rendering_for(const struct tl__http_request *req)
         return debug_argument(req, RENDER_PPROF);
     if (strcmp(path, "/metrics") == 0)
         return RENDER_METRICS;
+    if (strcmp(path, "/debug/locks") == 0)
+        return locks_rendering(req);
     return -1;
 }
 
@@ -148,6 +166,35 @@ static void answer(enum rendering how, struct tl__http_response *r, const struct
     thread_profile_free(&p);
 }
 
+/* /debug/locks: the lock module's page, or a 404 that says why there is none. */
+static void answer_locks(enum rendering how, struct tl__http_response *r)
+{
+    bool absent = false;
+    struct tl__lock_page *page = locks_page_build(&absent);
+    if (!page) {
+        set_text(r, absent ? 404 : 500,
+                 absent ? LOCKS_ABSENT : "threadleak: cannot build the locks page\n");
+        return;
+    }
+    FILE *out = open_memstream(&r->body, &r->length);
+    int rc = -1;
+    if (out) {
+        rc = how == RENDER_LOCKS_JSON ? lock_page_write_json(out, page)
+                                      : lock_page_write_text(out, page);
+        if (fclose(out) != 0)
+            rc = -1;
+    }
+    locks_page_free(page);
+    if (rc != 0) {
+        free(r->body);
+        *r = (struct tl__http_response){0};
+        set_text(r, 500, "threadleak: cannot render the locks page\n");
+        return;
+    }
+    r->status = 200;
+    r->content_type = how == RENDER_LOCKS_JSON ? JSON_TYPE : TEXT_TYPE;
+}
+
 void endpoint_routes_answer(const struct tl__http_request *req, struct tl__http_response *r,
                             const struct tl__http_module *m)
 {
@@ -168,6 +215,10 @@ void endpoint_routes_answer(const struct tl__http_request *req, struct tl__http_
     }
     if (how == RENDER_BAD_ARGUMENT) {
         set_text(r, 400, "threadleak: use ?debug=0, 1 or 2, or ?format=json\n");
+        return;
+    }
+    if (how == RENDER_LOCKS_TEXT || how == RENDER_LOCKS_JSON) {
+        answer_locks((enum rendering)how, r);
         return;
     }
     answer((enum rendering)how, r, m);

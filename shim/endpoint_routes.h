@@ -5,6 +5,8 @@
  *                                      JSON (?format=json), pprof (?debug=0)
  *   /debug/pprof/goroutine, /threads   pprof (default, ?debug=0), or ?debug=1 / ?debug=2 text
  *   /metrics                           Prometheus (kernel states only: no thread is signalled)
+ *   /debug/locks                       held locks, waiters, the lock-order graph, lock findings:
+ *                                      text, or JSON (?format=json); 404 without the lock module
  *
  * Anything else is 404; methods other than GET and HEAD get 405; a Host header that is not a
  * loopback name gets 403; a bad ?debug or ?format gets 400. Every response is built completely in

@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 struct tl__lock_findings;
+struct tl__lock_page;
+struct tl__thread_locks;
 struct tl__thread_record;
 
 /* The lock findings for a report, after the configuration's suppressions (default and
@@ -55,5 +57,15 @@ void locks_join_end(pthread_t thread);
  * whatever it returned. */
 bool locks_join_wait_begin(pthread_t thread, const struct tl__thread_record *r, uintptr_t pc);
 void locks_join_wait_end(void);
+
+/* The calling thread's held locks and the lock it waits for, for a thread dump (thread_locks.h):
+ * false without the lock module. Async-signal-safe, allocation-free: the dump's signal handler
+ * calls it in every thread it interrupts. */
+bool locks_thread_state(struct tl__thread_locks *out);
+
+/* The /debug/locks page's model (lock_page_model.h), or NULL without the lock module (or when
+ * memory runs out: *absent tells which). Takes a thread profile: call from a tool thread. */
+struct tl__lock_page *locks_page_build(bool *absent);
+void locks_page_free(struct tl__lock_page *page);
 
 #endif

@@ -12,6 +12,8 @@
 #include "gate_notice.h"
 #include "interpose_exit.h"
 #include "lazy_once.h"
+#include "live_stacks.h"
+#include "locks_hooks.h"
 #include "sanitizer_interplay.h"
 
 #include <errno.h>
@@ -61,6 +63,8 @@ static void init_once_body(void)
     gate_notice_start();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     shim_register_exit_hooks();
+    /* Dumps show each thread's locks (the plain shim's probe answers "none"). */
+    live_stacks_set_locks_probe(locks_thread_state);
     shim_set_ready();
     errno = saved_errno;
 }

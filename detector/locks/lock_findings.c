@@ -79,6 +79,11 @@ static void build_edge(struct tl__lock_order_edge *out, const struct tl__order_e
     out->held_at = symbolised(held, e->site.held_pc ? n : 0);
 }
 
+void lock_findings_edge(struct tl__lock_order_edge *out, const struct tl__order_edge *e)
+{
+    build_edge(out, e);
+}
+
 static bool build_cycles(struct tl__lock_findings *f, size_t first)
 {
     struct tl__order_cycle cycles[TL_ORDER_MAX_CYCLES];
@@ -252,6 +257,12 @@ size_t lock_findings_count(const struct tl__lock_findings *f)
 static void free_stack(struct tl__lock_stack *s)
 {
     free(s->frames);
+}
+
+void lock_findings_edge_free(struct tl__lock_order_edge *e)
+{
+    free_stack(&e->held_at);
+    free_stack(&e->acquired_at);
 }
 
 void lock_findings_free(struct tl__lock_findings *f)

@@ -124,4 +124,10 @@ size_t lock_findings_count(const struct tl__lock_findings *f);
 
 void lock_findings_free(struct tl__lock_findings *f);
 
+/* One edge of the order graph (lock_order.h), symbolised as the cycles' edges are; release its
+ * stacks with lock_findings_edge_free. For the /debug/locks page, which lists every edge. */
+struct tl__order_edge;
+void lock_findings_edge(struct tl__lock_order_edge *out, const struct tl__order_edge *e);
+void lock_findings_edge_free(struct tl__lock_order_edge *e);
+
 #endif

@@ -349,6 +349,52 @@ static int setup_aio(void)
     return (int)syscall(SYS_io_setup, 8, &aio_ctx);
 }
 
+/* mutex_lock: a keeper thread holds the mutex until the release, then lets it go and ends. */
+static pthread_mutex_t kept_mutex = PTHREAD_MUTEX_INITIALIZER;
+static sem_t keeper_holds, keeper_go;
+static pthread_t keeper_thread;
+
+static void *thread_keeper(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "matrix-keeper");
+    pthread_mutex_lock(&kept_mutex);
+    sem_post(&keeper_holds);
+    while (sem_wait(&keeper_go) != 0)
+        ;
+    pthread_mutex_unlock(&kept_mutex);
+    return NULL;
+}
+
+static int setup_kept_mutex(void)
+{
+    if (sem_init(&keeper_holds, 0, 0) != 0 || sem_init(&keeper_go, 0, 0) != 0 ||
+        pthread_create(&keeper_thread, NULL, thread_keeper, NULL) != 0)
+        return -1;
+    while (sem_wait(&keeper_holds) != 0)
+        ;
+    return 0;
+}
+
+static void release_kept_mutex(void)
+{
+    sem_post(&keeper_go);
+    pthread_join(keeper_thread, NULL);
+}
+
+/* cond_wait: one untimed wait, signalled at the release with its predicate set. */
+static pthread_mutex_t wait_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cond = PTHREAD_COND_INITIALIZER;
+static int wait_predicate;
+
+static void release_wait_cond(void)
+{
+    pthread_mutex_lock(&wait_mutex);
+    wait_predicate = 1;
+    pthread_cond_signal(&wait_cond);
+    pthread_mutex_unlock(&wait_mutex);
+}
+
 static void release_futex(void)
 {
     atomic_store(&futex_word, 1);
@@ -645,6 +691,24 @@ CALL(futex)
     return syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 }
 
+CALL(mutex_lock)
+{
+    long rc = pthread_mutex_lock(&kept_mutex);
+    if (rc == 0)
+        pthread_mutex_unlock(&kept_mutex);
+    return rc;
+}
+
+/* No loop around the wait: a wake-up before the release shows as pred=0. */
+CALL(cond_wait)
+{
+    pthread_mutex_lock(&wait_mutex);
+    long rc = pthread_cond_wait(&wait_cond, &wait_mutex);
+    snprintf(x->text, sizeof x->text, "pred=%d", wait_predicate);
+    pthread_mutex_unlock(&wait_mutex);
+    return rc;
+}
+
 CALL(futex_timed)
 {
     struct timespec ts = ms_to_ts(matrix_call_ms);
@@ -758,6 +822,10 @@ static const struct matrix_case cases[] = {
      RELEASED((long)sizeof(struct inotify_event), SE), NR(SYS_read)},
     {"futex", NULL, matrix_call_futex, release_futex, RELEASED(0, SE), NR(SYS_futex)},
     {"futex_timed", NULL, matrix_call_futex_timed, NULL, TIMEOUT(-1, ETIMEDOUT), NR(SYS_futex)},
+    {"mutex_lock", setup_kept_mutex, matrix_call_mutex_lock, release_kept_mutex, RELEASED(0, SE),
+     NR(SYS_futex)},
+    {"cond_wait", NULL, matrix_call_cond_wait, release_wait_cond, 0, SE, "pred=1", DUE_RELEASE,
+     NR(SYS_futex)},
     {"futex_timed_wake", NULL, matrix_call_futex_timed, release_futex, RELEASED(0, SE),
      NR(SYS_futex)},
     {"futex_bitset_abs", NULL, matrix_call_futex_bitset_abs, NULL, TIMEOUT(-1, ETIMEDOUT),

@@ -19,6 +19,8 @@
  *   TL_MATRIX_MS        the calls' timeout; by default 1600 ms, longer when a storm needs it
  *   TL_MATRIX_OPTIONS   more THREADLEAK_OPTIONS for the storm runs (stacks=nosignal: no signal)
  *   TL_MATRIX_KEEP=1    keep each run's directory (its stderr, reports) and name it
+ *   TL_MATRIX_LOCKS_PAGE=1  the http storm fetches /debug/locks after each dump (SHIM being
+ *                       the lock module), which must answer 200 with its page
  * Exit status: 0 no differences, 1 some, 2 a usage or set-up error. */
 #include "test_endpoint_http.h"
 
@@ -148,6 +150,10 @@ static void note_dump(struct run *r, bool ok, const char *state, const char *why
     }
 }
 
+/* TL_MATRIX_LOCKS_PAGE=1 (with the lock module): each dump of the http storm fetches
+ * /debug/locks too, which takes a dump of its own. */
+static bool locks_page;
+
 static bool http_dump(const char *where, int tid, struct run *r)
 {
     struct http_reply h = http_get(where, "/debug/threads?debug=2");
@@ -155,6 +161,13 @@ static bool http_dump(const char *where, int tid, struct run *r)
     char why[64];
     snprintf(why, sizeof why, "HTTP status %d", h.status);
     bool ok = h.status == 200 && worker_state(h.body, tid, state, sizeof state);
+    if (ok && locks_page) {
+        struct http_reply l = http_get(where, "/debug/locks");
+        ok = l.status == 200 && strstr(l.body, "held locks and waits") != NULL;
+        if (!ok)
+            snprintf(why, sizeof why, "/debug/locks: HTTP status %d", l.status);
+        http_reply_free(&l);
+    }
     note_dump(r, ok, state, ok ? NULL : h.status == 200 ? "no worker in the dump" : why);
     http_reply_free(&h);
     return ok;
@@ -533,6 +546,7 @@ int main(int argc, char **argv)
         size_t l = strlen(mode_names[m]);
         wanted[m] = p && (p == modes || p[-1] == ',') && (p[l] == ',' || p[l] == '\0');
     }
+    locks_page = env_long("TL_MATRIX_LOCKS_PAGE", 0) != 0;
     long n = env_long("TL_STORM", 0);
     for (int m = 1; m < MODE_COUNT; m++)
         storm[m] = n ? n : m == MODE_DUMP ? 10 : 20;
@@ -540,7 +554,8 @@ int main(int argc, char **argv)
      * each storm fits twice over between the worker's "ready" and 250 ms before the release. */
     long t = 1600;
     for (int m = 1; m < MODE_COUNT; m++) {
-        long need = (storm[m] * dump_cost_ms[m] * 2 + 250) * 4 / 3 + 1;
+        long cost = dump_cost_ms[m] * (m == MODE_HTTP && locks_page ? 3 : 1);
+        long need = (storm[m] * cost * 2 + 250) * 4 / 3 + 1;
         if (wanted[m] && need > t)
             t = need;
     }

@@ -1,0 +1,86 @@
+/* A thread's locks as jstack prints them (thread_locks_text.h). */
+#include "thread_locks_text.h"
+
+#include "profile_format.h"
+#include "thread_locks.h"
+
+const struct thread_profile_thread *profile_thread_by_tid(const struct thread_profile *p, pid_t tid)
+{
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->threads[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->count && p->threads[lo].tid == tid ? &p->threads[lo] : NULL;
+}
+
+void thread_lock_write_ref(FILE *out, const struct thread_profile_lock *l)
+{
+    fprintf(out, "<0x%lx> (%s", (unsigned long)l->address, tl__thread_lock_c_type(l->type));
+    if (l->type == TL_THREAD_LOCK_RWLOCK)
+        fputs(l->read ? ", read" : ", write", out);
+    putc(')', out);
+}
+
+void thread_lock_write_site(FILE *out, const struct thread_profile *p,
+                            const struct thread_profile_lock *l)
+{
+    if (l->location == THREAD_PROFILE_NO_LOCATION || l->location >= p->nlocations)
+        return;
+    const struct tl__location *loc = &p->locations[l->location];
+    const struct tl__frame *f = &loc->frames[0]; /* the innermost: the line of the call */
+    if (f->file)
+        fprintf(out, " at %s:%d", f->file, f->line);
+    else if (f->function && f->function[0] != '?')
+        fprintf(out, " at %s", f->function);
+    else
+        fprintf(out, " at 0x%lx (%s)", (unsigned long)loc->pc, f->module ? f->module : "??");
+}
+
+void thread_lock_write_owner(FILE *out, const struct thread_profile *p, pid_t owner)
+{
+    if (owner <= 0)
+        return;
+    fprintf(out, " held by thread %d", (int)owner);
+    const struct thread_profile_thread *t = profile_thread_by_tid(p, owner);
+    if (t) {
+        putc(' ', out);
+        profile_write_quoted(out, t->name);
+    }
+}
+
+static bool is_lock(uint8_t type)
+{
+    return type == TL_THREAD_LOCK_MUTEX || type == TL_THREAD_LOCK_RWLOCK ||
+           type == TL_THREAD_LOCK_C11;
+}
+
+void thread_locks_write_text(FILE *out, const struct thread_profile *p,
+                             const struct thread_profile_thread *t, const char *prefix)
+{
+    const struct thread_profile_locks *locks = t->locks;
+    if (!locks)
+        return;
+    if (locks->waiting) {
+        fprintf(out, "%s- %s ", prefix,
+                is_lock(locks->waits_for.type) ? "waiting to lock" : "waiting for");
+        thread_lock_write_ref(out, &locks->waits_for);
+        thread_lock_write_owner(out, p, locks->waits_for_owner);
+        putc('\n', out);
+    }
+    for (uint32_t i = locks->nheld; i-- > 0;) {
+        fprintf(out, "%s- locked ", prefix);
+        thread_lock_write_ref(out, &locks->held[i]);
+        thread_lock_write_site(out, p, &locks->held[i]);
+        if (locks->held[i].known_from)
+            fprintf(out, " (known from thread %d, which waits for it)",
+                    (int)locks->held[i].known_from);
+        putc('\n', out);
+    }
+    if (locks->overflow)
+        fprintf(out, "%s- and %u more locked, not listed (more than %d held at once)\n", prefix,
+                (unsigned)locks->overflow, TL_THREAD_LOCKS_MAX);
+}
