@@ -47,6 +47,31 @@ static void write_thread(struct tl__json_writer *w, const struct tl__lock_thread
     tl__jw_end_object(w);
 }
 
+static bool is_type(const struct tl__lock_ref *l, const char *type)
+{
+    return strcmp(l->type, type) == 0;
+}
+
+/* What the thread waits for: a lock and its holder, a thread (the pthread_t as an address, and
+ * its tid), a condition variable and its mutex, a barrier or a semaphore. */
+static void write_waits_for(struct tl__json_writer *w, const struct tl__deadlocked_thread *t)
+{
+    const struct tl__lock_ref *l = &t->waits_for;
+    tl__jw_begin_object(w);
+    tl__jw_key(w, "address");
+    write_address(w, l->address);
+    tl__jw_member_string(w, "type", l->type);
+    if (is_type(l, "thread")) {
+        tl__jw_member_int(w, "tid", t->waits_for_owner);
+    } else if (is_type(l, "cond")) {
+        tl__jw_key(w, "mutex");
+        write_address(w, t->waits_for_mutex);
+    } else if (!is_type(l, "barrier") && !is_type(l, "semaphore")) {
+        tl__jw_member_int(w, "held_by", t->waits_for_owner);
+    }
+    tl__jw_end_object(w);
+}
+
 static void write_deadlocked_thread(struct tl__json_writer *w,
                                     const struct tl__deadlocked_thread *t)
 {
@@ -57,12 +82,7 @@ static void write_deadlocked_thread(struct tl__json_writer *w,
     tl__jw_key(w, "stack");
     write_stack(w, &t->stack);
     tl__jw_key(w, "waits_for");
-    tl__jw_begin_object(w);
-    tl__jw_key(w, "address");
-    write_address(w, t->waits_for.address);
-    tl__jw_member_string(w, "type", t->waits_for.type);
-    tl__jw_member_int(w, "held_by", t->waits_for_owner);
-    tl__jw_end_object(w);
+    write_waits_for(w, t);
     tl__jw_key(w, "holds");
     tl__jw_begin_array(w);
     for (size_t i = 0; i < t->nholds; i++) {
@@ -85,6 +105,8 @@ static void write_deadlocks(struct tl__json_writer *w, const struct tl__lock_fin
     for (size_t i = 0; i < l->ndeadlocks; i++) {
         tl__jw_begin_object(w);
         tl__jw_member_string(w, "kind", l->deadlocks[i].kind);
+        if (l->deadlocks[i].omitted)
+            tl__jw_member_int(w, "threads_omitted", (int64_t)l->deadlocks[i].omitted);
         tl__jw_key(w, "threads");
         tl__jw_begin_array(w);
         for (size_t j = 0; j < l->deadlocks[i].nthreads; j++)

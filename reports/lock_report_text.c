@@ -4,6 +4,7 @@
 #include "text_report.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static const char *plural(unsigned long n, const char *one, const char *many)
 {
@@ -31,18 +32,54 @@ static void put_stack(FILE *out, bool color, const struct tl__lock_stack *s)
     text_report_stack(out, color, s->frames, s->depth);
 }
 
+static bool is_type(const struct tl__lock_ref *l, const char *type)
+{
+    return strcmp(l->type, type) == 0;
+}
+
+/* " waits to lock mutex 0x… held by thread 12:", " joins thread 12 (pthread_t 0x…):", ... */
+static void put_waits_for(FILE *out, const struct tl__deadlocked_thread *t)
+{
+    const struct tl__lock_ref *l = &t->waits_for;
+    if (is_type(l, "thread")) {
+        fprintf(out, " joins thread %ld (pthread_t 0x%" PRIxPTR "):\n", (long)t->waits_for_owner,
+                l->address);
+        return;
+    }
+    if (is_type(l, "cond")) {
+        fprintf(out, " waits on cond 0x%" PRIxPTR " with mutex 0x%" PRIxPTR ":\n", l->address,
+                t->waits_for_mutex);
+        return;
+    }
+    if (is_type(l, "barrier") || is_type(l, "semaphore")) {
+        fputs(" waits at ", out);
+        put_lock(out, l);
+        fputs(":\n", out);
+        return;
+    }
+    fputs(" waits to lock ", out);
+    put_lock(out, l);
+    fprintf(out, " held by thread %ld%s:\n", (long)t->waits_for_owner,
+            t->waits_for_owner == t->thread.tid ? " (itself)" : "");
+}
+
 void lock_report_text_deadlock(FILE *out, pid_t pid, const struct tl__deadlock *d, bool color)
 {
-    fprintf(out, "==%ld== threadleak: deadlock (%s) of %zu %s\n", (long)pid, d->kind, d->nthreads,
-            plural(d->nthreads, "thread", "threads"));
+    if (strcmp(d->kind, "all_asleep") == 0)
+        fprintf(out, "==%ld== threadleak: all threads are asleep - deadlock! (all_asleep) %zu %s",
+                (long)pid, d->nthreads + d->omitted,
+                plural(d->nthreads + d->omitted, "thread", "threads"));
+    else
+        fprintf(out, "==%ld== threadleak: deadlock (%s) of %zu %s", (long)pid, d->kind, d->nthreads,
+                plural(d->nthreads, "thread", "threads"));
+    if (d->omitted)
+        fprintf(out, ", %zu not shown", d->omitted);
+    fputc('\n', out);
     for (size_t i = 0; i < d->nthreads; i++) {
         const struct tl__deadlocked_thread *t = &d->threads[i];
         fputs("  ", out);
         put_thread(out, &t->thread);
-        fputs(" waits to lock ", out);
-        put_lock(out, &t->waits_for);
-        fprintf(out, " held by thread %ld%s:\n", (long)t->waits_for_owner,
-                t->waits_for_owner == t->thread.tid ? " (itself)" : "");
+        put_waits_for(out, t);
         put_stack(out, color, &t->stack);
         for (size_t j = 0; j < t->nholds; j++) {
             fputs("  holding ", out);

@@ -4,6 +4,7 @@
 #define THREADLEAK_INTERCEPTORS_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -35,7 +35,10 @@ TL__WRAPPER(int, thrd_join, thrd_t thr, int *res)
     shim_resolve_real();
     struct tl__thread_record *r = registry_find(thr);
     locks_join_begin(thr, r);
+    bool waits = locks_join_wait_begin(thr, r, (uintptr_t)__builtin_return_address(0));
     int rc = TL__REAL(thrd_join)(thr, res);
+    if (waits)
+        locks_join_wait_end();
     if (rc == thrd_success)
         locks_join_end(thr);
     if (rc == thrd_success && r)

@@ -38,11 +38,15 @@ TL__WRAPPER(int, pthread_create, pthread_t *restrict thread, const pthread_attr_
 /* Joins: the record is found before the call, because once a join succeeds the pthread_t may be
  * reused at once by another thread's create. The lock module checks joins for misuse
  * (locks_hooks.h); libc's answer is passed on whatever it finds. */
-#define JOIN_WRAPPER(call)                                                                         \
+#define JOIN_WRAPPER(call, untimed)                                                                \
     shim_resolve_real();                                                                           \
     struct tl__thread_record *r = registry_find(thread);                                           \
     locks_join_begin(thread, r);                                                                   \
+    bool waits =                                                                                   \
+        (untimed) && locks_join_wait_begin(thread, r, (uintptr_t)__builtin_return_address(0));     \
     int rc = (call);                                                                               \
+    if (waits)                                                                                     \
+        locks_join_wait_end();                                                                     \
     if (rc == 0)                                                                                   \
         locks_join_end(thread);                                                                    \
     if (rc == 0 && r)                                                                              \
@@ -51,24 +55,24 @@ TL__WRAPPER(int, pthread_create, pthread_t *restrict thread, const pthread_attr_
 
 TL__WRAPPER(int, pthread_join, pthread_t thread, void **retval)
 {
-    JOIN_WRAPPER(TL__REAL(pthread_join)(thread, retval));
+    JOIN_WRAPPER(TL__REAL(pthread_join)(thread, retval), true);
 }
 
 TL__WRAPPER(int, pthread_tryjoin_np, pthread_t thread, void **retval)
 {
-    JOIN_WRAPPER(TL__REAL(pthread_tryjoin_np)(thread, retval));
+    JOIN_WRAPPER(TL__REAL(pthread_tryjoin_np)(thread, retval), false);
 }
 
 TL__WRAPPER(int, pthread_timedjoin_np, pthread_t thread, void **retval,
             const struct timespec *abstime)
 {
-    JOIN_WRAPPER(TL__REAL(pthread_timedjoin_np)(thread, retval, abstime));
+    JOIN_WRAPPER(TL__REAL(pthread_timedjoin_np)(thread, retval, abstime), false);
 }
 
 TL__WRAPPER(int, pthread_clockjoin_np, pthread_t thread, void **retval, clockid_t clock,
             const struct timespec *abstime)
 {
-    JOIN_WRAPPER(TL__REAL(pthread_clockjoin_np)(thread, retval, clock, abstime));
+    JOIN_WRAPPER(TL__REAL(pthread_clockjoin_np)(thread, retval, clock, abstime), false);
 }
 
 TL__WRAPPER(int, pthread_detach, pthread_t thread)

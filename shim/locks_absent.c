@@ -66,6 +66,18 @@ void locks_join_end(pthread_t thread)
     (void)thread;
 }
 
+bool locks_join_wait_begin(pthread_t thread, const struct tl__thread_record *r, uintptr_t pc)
+{
+    (void)thread;
+    (void)r;
+    (void)pc;
+    return false;
+}
+
+void locks_join_wait_end(void)
+{
+}
+
 bool locks_thread_state(struct tl__thread_locks *out)
 {
     (void)out;

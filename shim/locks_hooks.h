@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -49,6 +50,13 @@ void locks_thread_exiting(void);
  * of joins that succeeded. */
 void locks_join_begin(pthread_t thread, const struct tl__thread_record *r);
 void locks_join_end(pthread_t thread);
+
+/* Around the libc call of a join that waits for ever (pthread_join, thrd_join; never a timed or
+ * try join): the lock module records "waits for that thread" for join_cycle and all_asleep
+ * (docs/locks.md). pc is the join's caller. When begin returns true, call end after libc's call,
+ * whatever it returned. */
+bool locks_join_wait_begin(pthread_t thread, const struct tl__thread_record *r, uintptr_t pc);
+void locks_join_wait_end(void);
 
 /* The calling thread's held locks and the lock it waits for, for a thread dump (thread_locks.h):
  * false without the lock module. Async-signal-safe, allocation-free: the dump's signal handler

@@ -26,6 +26,8 @@ static const char *const misuse_names[TL_MISUSE_KINDS] = {
 static const char *const deadlock_names[TL_DEADLOCK_KINDS] = {
     [TL_DEADLOCK_SELF_LOCK] = "self_lock",
     [TL_DEADLOCK_LOCK_CYCLE] = "lock_cycle",
+    [TL_DEADLOCK_JOIN_CYCLE] = "join_cycle",
+    [TL_DEADLOCK_ALL_ASLEEP] = "all_asleep",
 };
 
 const char *misuse_kind_name(enum tl__misuse_kind kind)

@@ -24,11 +24,17 @@ enum tl__misuse_kind {
     TL_MISUSE_KINDS
 };
 
-enum tl__deadlock_kind { TL_DEADLOCK_SELF_LOCK, TL_DEADLOCK_LOCK_CYCLE, TL_DEADLOCK_KINDS };
+enum tl__deadlock_kind {
+    TL_DEADLOCK_SELF_LOCK,
+    TL_DEADLOCK_LOCK_CYCLE,
+    TL_DEADLOCK_JOIN_CYCLE,
+    TL_DEADLOCK_ALL_ASLEEP,
+    TL_DEADLOCK_KINDS
+};
 
 #define TL_MISUSE_MAX           128u /* distinct (kind, call site) groups */
 #define TL_DEADLOCK_MAX         8u
-#define TL_DEADLOCK_MAX_THREADS 8u
+#define TL_DEADLOCK_MAX_THREADS 16u /* all_asleep names at most this many */
 
 /* A thread as the lock reports name it. */
 struct tl__lock_actor {
@@ -60,8 +66,9 @@ struct tl__deadlock_thread {
     void *created[TL_MAX_FRAMES]; /* creation stack, innermost first */
     uint16_t nframes;
     void *frames[TL_ORDER_STACK_DEPTH]; /* where it waits */
-    struct tl__deadlock_lock waits_for;
-    pid_t waits_for_owner;
+    struct tl__deadlock_lock waits_for; /* a lock, or a thread, cond, barrier or semaphore */
+    pid_t waits_for_owner;     /* a lock's holder, a joined thread's tid; 0 for the others */
+    uintptr_t waits_for_mutex; /* a condition wait's mutex; else 0 */
     uint8_t nholds;
     struct tl__deadlock_lock holds[TL_HELD_MAX];
 };
@@ -69,6 +76,7 @@ struct tl__deadlock_thread {
 struct tl__deadlock_record {
     uint8_t kind; /* enum tl__deadlock_kind */
     uint8_t nthreads;
+    uint16_t omitted; /* all_asleep: threads asleep beyond TL_DEADLOCK_MAX_THREADS */
     struct tl__deadlock_thread threads[TL_DEADLOCK_MAX_THREADS];
 };
 

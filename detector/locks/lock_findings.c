@@ -23,6 +23,10 @@ static const char *type_name(uint8_t type)
         return "cond";
     case TL_LOCK_THREAD:
         return "thread";
+    case TL_LOCK_BARRIER:
+        return "barrier";
+    case TL_LOCK_SEM:
+        return "semaphore";
     default:
         return "lock";
     }
@@ -155,6 +159,7 @@ static bool build_deadlocked_thread(struct tl__deadlocked_thread *t,
     t->stack = symbolised(r->frames, r->nframes);
     t->waits_for = lock_ref(r->waits_for.addr, r->waits_for.type);
     t->waits_for_owner = r->waits_for_owner;
+    t->waits_for_mutex = r->waits_for_mutex;
     if (r->nholds == 0)
         return true;
     t->holds = calloc(r->nholds, sizeof *t->holds);
@@ -175,6 +180,7 @@ static bool build_deadlock(struct tl__deadlock *d, const struct tl__deadlock_rec
     d->threads = calloc(r->nthreads, sizeof *d->threads);
     if (!d->threads)
         return false;
+    d->omitted = r->omitted;
     for (uint8_t j = 0; j < r->nthreads; j++)
         if (!build_deadlocked_thread(&d->threads[d->nthreads++], &r->threads[j]))
             return false;

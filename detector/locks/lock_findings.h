@@ -20,7 +20,7 @@ struct tl__lock_stack {
 
 struct tl__lock_ref {
     uintptr_t address;
-    const char *type; /* "mutex", "rwlock", "mtx", "cond" */
+    const char *type; /* "mutex", "rwlock", "mtx", "cond", "thread", "barrier", "semaphore" */
 };
 
 struct tl__lock_thread_ref {
@@ -38,16 +38,18 @@ struct tl__deadlocked_thread {
     struct tl__lock_thread_ref thread;
     struct tl__lock_stack created_at;
     struct tl__lock_stack stack;
-    struct tl__lock_ref waits_for;
-    pid_t waits_for_owner;
+    struct tl__lock_ref waits_for; /* a lock, or a "thread", "cond", "barrier", "semaphore" */
+    pid_t waits_for_owner;         /* a lock's holder, a joined thread's tid; 0 for the others */
+    uintptr_t waits_for_mutex;     /* a condition wait's mutex; else 0 */
     struct tl__lock_held_ref *holds;
     size_t nholds;
 };
 
 struct tl__deadlock {
-    const char *kind; /* "self_lock", "lock_cycle" */
+    const char *kind; /* "self_lock", "lock_cycle", "join_cycle", "all_asleep" */
     struct tl__deadlocked_thread *threads;
     size_t nthreads;
+    size_t omitted; /* all_asleep: threads asleep that the record had no room for */
 };
 
 struct tl__lock_order_edge {

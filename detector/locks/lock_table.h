@@ -26,7 +26,9 @@ enum tl__lock_type {
     TL_LOCK_RWLOCK,    /* pthread_rwlock_t */
     TL_LOCK_C11,       /* mtx_t */
     TL_LOCK_COND,      /* pthread_cond_t or cnd_t: not a lock, but the same bookkeeping */
-    TL_LOCK_THREAD,    /* a pthread_t, in join misuse: never in the table */
+    TL_LOCK_THREAD,    /* a pthread_t, in join misuse and join waits: never in the table */
+    TL_LOCK_BARRIER,   /* pthread_barrier_t, in waits only: never in the table */
+    TL_LOCK_SEM,       /* sem_t, in waits only: never in the table */
 };
 
 enum tl__lock_flag {

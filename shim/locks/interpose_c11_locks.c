@@ -72,7 +72,10 @@ TL__WRAPPER(int, cnd_wait, cnd_t *cond, mtx_t *m)
     struct cond_wait w;
     if (!cond_wait_begin(&w, cond, m, TL_LOCK_C11, LOCK_CALL_SITE))
         return TL__REAL(cnd_wait)(cond, m);
+    bool waits = lock_wait_begin_on(TL_LOCK_COND, cond, (uintptr_t)m, LOCK_CALL_SITE_PC);
     int rc = TL__REAL(cnd_wait)(cond, m);
+    if (waits)
+        lock_wait_end();
     cond_wait_end(&w);
     return rc;
 }

@@ -57,6 +57,8 @@ struct lock_waiter {
     _Atomic uintptr_t waits_for; /* the lock's address while the thread waits in libc; else 0 */
     _Atomic uint8_t type;        /* enum tl__lock_type of waits_for */
     _Atomic uintptr_t pc;        /* the lock call's return address */
+    _Atomic uint32_t seq;        /* waits begun: the same value later is the same wait */
+    _Atomic uintptr_t other;     /* a cond wait's mutex; a join's thread record; else 0 */
     struct locks_thread *state;  /* the thread's held set, read while it waits */
     struct tl__thread_record *record; /* its registry record (name it was created with); or NULL */
 };

@@ -40,10 +40,13 @@ static void read_wait(struct tl__thread_locks *out)
 {
     const struct lock_waiter *w = locks_self.waiter;
     uintptr_t lock = w ? atomic_load_explicit(&w->waits_for, memory_order_relaxed) : 0;
-    if (!lock)
+    uint8_t type = lock ? atomic_load_explicit(&w->type, memory_order_relaxed) : 0;
+    /* Locks only: the slot also records joins, condition, barrier and semaphore waits (for
+     * join_cycle and all_asleep), which the views do not show yet. */
+    if (type != TL_LOCK_MUTEX && type != TL_LOCK_RWLOCK && type != TL_LOCK_C11)
         return;
     out->waits_for.addr = lock;
-    out->waits_for.type = atomic_load_explicit(&w->type, memory_order_relaxed);
+    out->waits_for.type = type;
     out->waits_for.pc = atomic_load_explicit(&w->pc, memory_order_relaxed);
     out->waits_for_owner = owner_of(lock, out->waits_for.type);
 }

@@ -4,6 +4,11 @@
  * the run sets exitcode=0, since the error paths are misuse on purpose. */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <threads.h>
 #include <time.h>
@@ -42,6 +47,77 @@ static void *other_thread(void *arg)
     SHOW(pthread_rwlock_trywrlock(&rw));
     SHOW(pthread_rwlock_timedwrlock(&rw, &t));
     return arg;
+}
+
+/* --- semaphores and barriers --- */
+
+static sem_t sem;
+static pthread_barrier_t barrier;
+static pthread_t main_thread;
+static _Atomic pid_t main_tid;
+
+static void interrupted(int sig)
+{
+    (void)sig;
+}
+
+/* Interrupts main's sem_wait once main sleeps in it: sem_wait returns EINTR. */
+static void *interrupter(void *arg)
+{
+    char path[64], text[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)main_tid);
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        long nr = -1;
+        if (f && fgets(text, sizeof text, f))
+            sscanf(text, "%ld", &nr);
+        if (f)
+            fclose(f);
+        if (nr == SYS_futex)
+            break;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    pthread_kill(main_thread, SIGUSR1);
+    return arg;
+}
+
+static void *barrier_party(void *arg)
+{
+    int rc = pthread_barrier_wait(&barrier);
+    return (void *)(intptr_t)(rc == PTHREAD_BARRIER_SERIAL_THREAD);
+}
+
+static void semaphores_and_barriers(void)
+{
+    SHOW(sem_init(&sem, 0, 1));
+    SHOW(sem_wait(&sem));
+    SHOW(sem_trywait(&sem));
+    struct timespec when = soon();
+    SHOW(sem_timedwait(&sem, &when));
+    SHOW(sem_clockwait(&sem, CLOCK_MONOTONIC, &(struct timespec){0, 0}));
+    SHOW(sem_timedwait(&sem, &(struct timespec){0, -1}));
+    SHOW(sem_post(&sem));
+    SHOW(sem_timedwait(&sem, &when));
+    /* EINTR: sem_wait returns it for a handler, whatever SA_RESTART says. */
+    struct sigaction sa = {.sa_handler = interrupted};
+    sigaction(SIGUSR1, &sa, NULL);
+    main_thread = pthread_self();
+    main_tid = (pid_t)syscall(SYS_gettid);
+    pthread_t t;
+    pthread_create(&t, NULL, interrupter, NULL);
+    SHOW(sem_wait(&sem));
+    pthread_join(t, NULL);
+    SHOW(sem_destroy(&sem));
+
+    SHOW(pthread_barrier_init(&barrier, NULL, 0));
+    SHOW(pthread_barrier_init(&barrier, NULL, 2));
+    pthread_create(&t, NULL, barrier_party, NULL);
+    int rc = pthread_barrier_wait(&barrier);
+    void *other_serial;
+    pthread_join(t, &other_serial);
+    printf("barrier: one serial thread: %d\n",
+           (rc == PTHREAD_BARRIER_SERIAL_THREAD) + (other_serial != NULL));
+    SHOW(pthread_barrier_destroy(&barrier));
 }
 
 int main(void)
@@ -89,5 +165,7 @@ int main(void)
     SHOW(mtx_unlock(&c11));
     mtx_destroy(&c11);
     cnd_destroy(&cnd);
+
+    semaphores_and_barriers();
     return 3;
 }

@@ -40,11 +40,22 @@ static char *read_all(const char *path)
     return text;
 }
 
+/* The process's JSON report. A child it forked (and that exited through the shim) writes one
+ * too: the program's is the one whose parent wrote none. The others are freed. */
+#define REPORTS_MAX 8
+
+static int64_t report_int(const struct tl__json *root, const char *key)
+{
+    const struct tl__json *v = tl__json_get(root, key);
+    return v ? tl__json_int(v) : -1;
+}
+
 static struct tl__json *read_report(const char *dir)
 {
     DIR *d = opendir(dir);
     assert_non_null(d);
-    struct tl__json *root = NULL;
+    struct tl__json *roots[REPORTS_MAX];
+    size_t n = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (strncmp(e->d_name, "threadleak.", 11) != 0 || !strstr(e->d_name, ".json"))
             continue;
@@ -52,11 +63,23 @@ static struct tl__json *read_report(const char *dir)
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         char *text = read_all(path);
         assert_non_null(text);
-        root = tl__json_parse(text, strlen(text), err, sizeof err);
-        assert_non_null(root);
+        assert_true(n < REPORTS_MAX);
+        roots[n] = tl__json_parse(text, strlen(text), err, sizeof err);
+        assert_non_null(roots[n]);
+        n++;
         unlink(path);
     }
     closedir(d);
+    struct tl__json *root = NULL;
+    for (size_t i = 0; i < n; i++) {
+        bool child = false;
+        for (size_t j = 0; j < n; j++)
+            child = child || report_int(roots[i], "ppid") == report_int(roots[j], "pid");
+        if (!child && !root)
+            root = roots[i];
+        else
+            tl__json_free(roots[i]);
+    }
     return root;
 }
 
@@ -578,6 +601,215 @@ static void chain_of_waits_is_clean(void **state)
     done(&with);
 }
 
+/* --- join_cycle and all_asleep: waits for threads, conditions, barriers, semaphores --- */
+
+static void assert_not_asleep(const char *mode);
+
+static const struct tl__json *waits_for(const struct tl__json *thread)
+{
+    return member(thread, "waits_for");
+}
+
+static const char *waits_type(const struct tl__json *thread)
+{
+    return tl__json_string(member(waits_for(thread), "type"));
+}
+
+/* The one deadlock of the run, of kind and n threads, every thread with a creation stack or none
+ * (main) and its stack's first frame in wait_deadlocks.c. */
+static const struct tl__json *the_deadlock(const struct run *r, const char *kind, size_t n)
+{
+    assert_non_null(r->report);
+    assert_int_equal(count(r, "deadlocks"), 1);
+    const struct tl__json *d = tl__json_index(member(r->report, "deadlocks"), 0);
+    assert_string_equal(tl__json_string(member(d, "kind")), kind);
+    const struct tl__json *threads = member(d, "threads");
+    assert_int_equal(tl__json_length(threads), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(ends_with(frame_file(member(tl__json_index(threads, i), "stack"), 0),
+                              "wait_deadlocks.c"));
+    return threads;
+}
+
+static const struct tl__json *thread_waiting_on(const struct tl__json *threads, const char *type)
+{
+    for (size_t i = 0; i < tl__json_length(threads); i++)
+        if (strcmp(waits_type(tl__json_index(threads, i)), type) == 0)
+            return tl__json_index(threads, i);
+    fail_msg("no thread waits on a %s", type);
+    return NULL;
+}
+
+static int stack_line(const struct tl__json *thread)
+{
+    return frame_line(member(thread, "stack"), 0);
+}
+
+static void join_cycle_is_reported(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "join_cycle 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "join_cycle", 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct tl__json *t = tl__json_index(threads, i);
+        const struct tl__json *other = tl__json_index(threads, 1 - i);
+        assert_string_equal(waits_type(t), "thread");
+        assert_int_equal(tl__json_int(member(waits_for(t), "tid")),
+                         tl__json_int(member(other, "tid")));
+        assert_string_equal(tl__json_string(member(t, "start_routine")), "joiner");
+        assert_int_equal(stack_line(t), line_of("wait_deadlocks.c", "JOIN_CYCLE_WAIT"));
+    }
+    done(&r);
+}
+
+/* main holds m and joins a thread that waits for m: one join_cycle, not also an all_asleep. */
+static void join_of_a_thread_waiting_for_a_held_lock(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "join_lock 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "join_cycle", 2);
+    const struct tl__json *joiner = thread_waiting_on(threads, "thread");
+    const struct tl__json *locker = thread_waiting_on(threads, "mutex");
+    assert_int_equal(tl__json_int(member(waits_for(joiner), "tid")),
+                     tl__json_int(member(locker, "tid")));
+    assert_int_equal(tl__json_int(member(waits_for(locker), "held_by")),
+                     tl__json_int(member(joiner, "tid")));
+    assert_int_equal(tl__json_length(member(joiner, "holds")), 1);
+    assert_int_equal(stack_line(joiner), line_of("wait_deadlocks.c", "JOIN_LOCK_JOIN"));
+    assert_int_equal(stack_line(locker), line_of("wait_deadlocks.c", "JOIN_LOCK_WAIT"));
+    done(&r);
+}
+
+/* main joins a worker that waits on a condition nobody signals. With deadlock=report the report
+ * is written at once and the process waits until its alarm, as it would without threadleak. */
+static void forgotten_signal_is_all_asleep(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "", "wait_deadlocks", "cond_forgotten 2");
+    assert_int_equal(r.status, 128 + 14); /* SIGALRM: the program's own end */
+    const struct tl__json *threads = the_deadlock(&r, "all_asleep", 2);
+    const struct tl__json *waiter = thread_waiting_on(threads, "cond");
+    const struct tl__json *joiner = thread_waiting_on(threads, "thread");
+    assert_int_equal(tl__json_int(member(waits_for(joiner), "tid")),
+                     tl__json_int(member(waiter, "tid")));
+    assert_true(strncmp(tl__json_string(member(waits_for(waiter), "mutex")), "0x", 2) == 0);
+    assert_string_equal(tl__json_string(member(waiter, "start_routine")), "cond_waiter");
+    assert_int_equal(stack_line(waiter), line_of("wait_deadlocks.c", "COND_FORGOTTEN_WAIT"));
+    assert_int_equal(stack_line(joiner), line_of("wait_deadlocks.c", "ASLEEP_JOIN"));
+    done(&r);
+}
+
+/* The worker's condition wait is the last to start: the check runs while it holds its mutex. */
+static void forgotten_signal_found_by_the_condition_wait(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "cond_last 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "all_asleep", 2);
+    /* The thread that found it comes first. */
+    assert_string_equal(waits_type(tl__json_index(threads, 0)), "cond");
+    assert_int_equal(stack_line(tl__json_index(threads, 0)),
+                     line_of("wait_deadlocks.c", "COND_FORGOTTEN_WAIT"));
+    done(&r);
+}
+
+/* main signals a waiting worker and, holding the mutex, waits for its answer: the worker sleeps
+ * retaking the mutex, which main's wait is about to release. Failed before the condition wait's
+ * mutex was looked at (an all_asleep in every run). */
+static void signal_then_wait_is_not_asleep(void **state)
+{
+    (void)state;
+    assert_not_asleep("handoff");
+}
+
+static void c11_forgotten_signal_is_all_asleep(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "c11_forgotten 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "all_asleep", 2);
+    assert_int_equal(stack_line(thread_waiting_on(threads, "cond")),
+                     line_of("wait_deadlocks.c", "C11_WAIT"));
+    thread_waiting_on(threads, "thread");
+    done(&r);
+}
+
+static void barrier_with_a_party_missing_is_all_asleep(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "barrier_missing 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "all_asleep", 3);
+    size_t at_barrier = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(waits_type(tl__json_index(threads, i)), "barrier") == 0) {
+            at_barrier++;
+            assert_int_equal(stack_line(tl__json_index(threads, i)),
+                             line_of("wait_deadlocks.c", "BARRIER_WAIT"));
+        }
+    assert_int_equal(at_barrier, 2);
+    done(&r);
+}
+
+static void sem_wait_nobody_posts_is_all_asleep(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, locks_lib, "deadlock=abort", "wait_deadlocks", "sem_nobody 30 2>/dev/null");
+    assert_int_equal(r.status, 128 + 6);
+    const struct tl__json *threads = the_deadlock(&r, "all_asleep", 2);
+    assert_int_equal(stack_line(thread_waiting_on(threads, "semaphore")),
+                     line_of("wait_deadlocks.c", "SEM_WAIT"));
+    done(&r);
+}
+
+/* Nobody is asleep for good: printed and exited the same with and without the module. */
+static void assert_not_asleep(const char *mode)
+{
+    struct run with, without;
+    run(&with, locks_lib, "", "wait_deadlocks", mode);
+    run(&without, NULL, "", "wait_deadlocks", mode);
+    assert_int_equal(without.status, 0);
+    assert_int_equal(with.status, 0);
+    assert_clean(&with);
+    assert_true(strlen(without.out) > 10);
+    assert_string_equal(with.out, without.out);
+    done(&with);
+    done(&without);
+}
+
+static void server_in_accept_is_not_asleep(void **state)
+{
+    (void)state;
+    assert_not_asleep("accept_server");
+}
+
+static void timed_wait_is_not_asleep(void **state)
+{
+    (void)state;
+    assert_not_asleep("timed_wait");
+}
+
+static void sem_posted_by_a_signal_handler_is_not_asleep(void **state)
+{
+    (void)state;
+    assert_not_asleep("sem_signal");
+}
+
+static void read_from_a_pipe_is_not_asleep(void **state)
+{
+    (void)state;
+    assert_not_asleep("read_pipe");
+}
+
 /* --- the host sees libc, and only libc --- */
 
 static void return_values_errno_and_status_are_libcs(void **state)
@@ -616,6 +848,10 @@ static void cli_run_locks_gates_on_the_findings(void **state)
     assert_int_equal(cli_status("lock_cycle abba 30"), 68);
     assert_int_equal(cli_status("lock_cycle three 30"), 68);
     assert_int_equal(cli_status("lock_cycle chain"), 0);
+    assert_int_equal(cli_status("wait_deadlocks join_cycle 30"), 68);
+    assert_int_equal(cli_status("wait_deadlocks cond_forgotten 30"), 68);
+    assert_int_equal(cli_status("wait_deadlocks sem_nobody 30"), 68);
+    assert_int_equal(cli_status("wait_deadlocks accept_server"), 0);
 }
 
 int main(int argc, char **argv)
@@ -659,6 +895,18 @@ int main(int argc, char **argv)
         cmocka_unit_test(dissolving_cycle_is_no_deadlock),
         cmocka_unit_test(timed_wait_in_a_cycle_is_no_deadlock),
         cmocka_unit_test(chain_of_waits_is_clean),
+        cmocka_unit_test(join_cycle_is_reported),
+        cmocka_unit_test(join_of_a_thread_waiting_for_a_held_lock),
+        cmocka_unit_test(forgotten_signal_is_all_asleep),
+        cmocka_unit_test(forgotten_signal_found_by_the_condition_wait),
+        cmocka_unit_test(signal_then_wait_is_not_asleep),
+        cmocka_unit_test(c11_forgotten_signal_is_all_asleep),
+        cmocka_unit_test(barrier_with_a_party_missing_is_all_asleep),
+        cmocka_unit_test(sem_wait_nobody_posts_is_all_asleep),
+        cmocka_unit_test(server_in_accept_is_not_asleep),
+        cmocka_unit_test(timed_wait_is_not_asleep),
+        cmocka_unit_test(sem_posted_by_a_signal_handler_is_not_asleep),
+        cmocka_unit_test(read_from_a_pipe_is_not_asleep),
         cmocka_unit_test(return_values_errno_and_status_are_libcs),
         cmocka_unit_test(cli_run_locks_gates_on_the_findings),
     };

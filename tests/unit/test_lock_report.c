@@ -67,7 +67,7 @@ static struct tl__deadlocked_thread deadlocked_fixture[] = {
      .holds = holds_fixture,
      .nholds = 1},
 };
-static struct tl__deadlock deadlocks_fixture[] = {{"self_lock", deadlocked_fixture, 1}};
+static struct tl__deadlock deadlocks_fixture[] = {{"self_lock", deadlocked_fixture, 1, 0}};
 
 static struct tl__lock_findings locks_fixture = {
     .deadlocks = deadlocks_fixture,
@@ -215,6 +215,65 @@ static void text_has_a_block_per_finding_and_counts(void **state)
     free(text);
 }
 
+/* all_asleep: a thread per kind of wait, each waits_for in its own shape. */
+static struct tl__deadlocked_thread asleep_fixture[] = {
+    {.thread = {.tid = 20, .name = "main"},
+     .stack = {acquired_frames, 1},
+     .waits_for = {0x7f00, "thread"},
+     .waits_for_owner = 21},
+    {.thread = {.tid = 21, .name = "w"},
+     .stack = {acquired_frames, 1},
+     .waits_for = {0xe000, "cond"},
+     .waits_for_mutex = 0xe100},
+    {.thread = {.tid = 22, .name = "w"},
+     .stack = {acquired_frames, 1},
+     .waits_for = {0xe200, "barrier"}},
+    {.thread = {.tid = 23, .name = "w"},
+     .stack = {acquired_frames, 1},
+     .waits_for = {0xe300, "semaphore"}},
+    {.thread = {.tid = 24, .name = "w"},
+     .stack = {acquired_frames, 1},
+     .waits_for = {0xe400, "mutex"},
+     .waits_for_owner = 20},
+};
+static struct tl__deadlock asleep_deadlock[] = {{"all_asleep", asleep_fixture, 5, 3}};
+static struct tl__lock_findings asleep_findings = {.deadlocks = asleep_deadlock, .ndeadlocks = 1};
+
+static void json_all_asleep_names_what_each_thread_waits_for(void **state)
+{
+    (void)state;
+    struct tl__findings f = findings_with(&asleep_findings);
+    struct tl__json *root = parsed(&f);
+    const struct tl__json *d = tl__json_index(tl__json_get(root, "deadlocks"), 0);
+    assert_string_equal(str(d, "kind"), "all_asleep");
+    assert_int_equal(tl__json_int(tl__json_get(d, "threads_omitted")), 3);
+    const struct tl__json *threads = tl__json_get(d, "threads");
+    const struct tl__json *w[5];
+    for (size_t i = 0; i < 5; i++)
+        w[i] = tl__json_get(tl__json_index(threads, i), "waits_for");
+    assert_string_equal(str(w[0], "type"), "thread");
+    assert_string_equal(str(w[0], "address"), "0x7f00");
+    assert_int_equal(tl__json_int(tl__json_get(w[0], "tid")), 21);
+    assert_null(tl__json_get(w[0], "held_by"));
+    assert_string_equal(str(w[1], "type"), "cond");
+    assert_string_equal(str(w[1], "mutex"), "0xe100");
+    assert_string_equal(str(w[2], "type"), "barrier");
+    assert_null(tl__json_get(w[2], "held_by"));
+    assert_string_equal(str(w[3], "type"), "semaphore");
+    assert_int_equal(tl__json_int(tl__json_get(w[4], "held_by")), 20);
+    tl__json_free(root);
+
+    char *text = written_text(&f);
+    assert_non_null(strstr(text, "==4242== threadleak: all threads are asleep - deadlock! "
+                                 "(all_asleep) 8 threads, 3 not shown\n"));
+    assert_non_null(strstr(text, "thread 20 \"main\" joins thread 21 (pthread_t 0x7f00):\n"));
+    assert_non_null(strstr(text, " waits on cond 0xe000 with mutex 0xe100:\n"));
+    assert_non_null(strstr(text, " waits at barrier 0xe200:\n"));
+    assert_non_null(strstr(text, " waits at semaphore 0xe300:\n"));
+    assert_non_null(strstr(text, " waits to lock mutex 0xe400 held by thread 20:\n"));
+    free(text);
+}
+
 static void text_without_lock_module_is_unchanged(void **state)
 {
     (void)state;
@@ -232,6 +291,7 @@ int main(void)
         cmocka_unit_test(json_misuse_and_deadlocks),
         cmocka_unit_test(text_has_a_block_per_finding_and_counts),
         cmocka_unit_test(text_without_lock_module_is_unchanged),
+        cmocka_unit_test(json_all_asleep_names_what_each_thread_waits_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
