@@ -6,6 +6,7 @@
 #include "asan_env.h"
 #include "asan_gate.h"
 #include "child_wait.h"
+#include "ci_reports.h"
 #include "gate_channel.h"
 #include "gate_status.h"
 #include "options.h"
@@ -372,6 +373,10 @@ static int report(struct run *r)
     r->locks = m.locks;
     int result = m.leaked_threads > 0 ? 1 : 0;
     if (r->opt.json_path && report_merge_write_json(r->opt.json_path, m.json) != 0)
+        result = -1;
+    const struct tl__ci_outputs ci = {r->opt.junit_path, r->opt.sarif_path, r->opt.source_root,
+                                      r->opt.fail_on};
+    if (ci_reports_write(&ci, &m) != 0)
         result = -1;
     report_merge_free(&m);
     tsan_gate_free(&g);

@@ -33,8 +33,9 @@ struct process_report {
     unsigned long leaked;
     unsigned long suppressed_by_default; /* 0 in reports from before default suppressions */
     struct tl__lock_findings locks;      /* processes and target_deadlocked unused */
-    char *raw; /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
-    char *exe; /* from the report; NULL when absent */
+    char *raw;  /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
+    char *exe;  /* from the report; NULL when absent */
+    char *text; /* threadleak.PID.txt, kept for the result; NULL when not read */
 };
 
 struct merge {
@@ -234,7 +235,7 @@ static void write_process_counts(FILE *out, const struct process_report *r)
     write_lock_counts(out, &r->locks, r->leaked > 0 ? ", " : "");
 }
 
-static void write_process_text(struct merge *m, const struct process_report *r, FILE *out)
+static void write_process_text(struct merge *m, struct process_report *r, FILE *out)
 {
     if (m->count > 1) {
         fprintf(out, "==== threadleak: process %ld (%s): ", (long)r->pid, r->exe ? r->exe : "?");
@@ -256,7 +257,7 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     fwrite(text, 1, len, out);
     if (len > 0 && text[len - 1] != '\n')
         fputc('\n', out);
-    free(text);
+    r->text = text;
 }
 
 /* "; N threads suppressed by default", so that a run that hid runtimes' threads says so. */
@@ -296,7 +297,7 @@ static void write_lock_summary(const struct tl__merge_result *res, FILE *out)
 static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
 {
     for (size_t i = 0; i < m->count; i++) {
-        const struct process_report *r = &m->reports[i];
+        struct process_report *r = &m->reports[i];
         if (r->readable && (r->leaked > 0 || has_lock_findings(&r->locks)))
             write_process_text(m, r, out);
     }
@@ -421,8 +422,26 @@ static void free_reports(struct merge *m)
     for (size_t i = 0; i < m->count; i++) {
         free(m->reports[i].raw);
         free(m->reports[i].exe);
+        free(m->reports[i].text);
     }
     free(m->reports);
+}
+
+/* The readable reports for the result, in JSON order; their texts move into it. */
+static int keep_processes(struct merge *m, struct tl__merge_result *res)
+{
+    res->process = calloc(m->count ? m->count : 1, sizeof *res->process);
+    if (!res->process)
+        return -1;
+    for (size_t i = 0; i < m->count; i++) {
+        struct process_report *r = &m->reports[i];
+        if (!r->readable)
+            continue;
+        res->process[res->nprocess++] =
+            (struct tl__merge_process){.dir = r->dir, .pid = r->pid, .text = r->text};
+        r->text = NULL;
+    }
+    return 0;
 }
 
 /* Builds the three outputs into memory streams. */
@@ -439,6 +458,7 @@ static int produce(struct merge *m, struct tl__merge_result *res)
         count_totals(m, res);
         write_text(m, res, text);
         write_json(m, res, json);
+        rc = keep_processes(m, res);
     }
     /* fclose fails when the stream could not grow its buffer. */
     if (text && fclose(text) != 0)
@@ -499,6 +519,9 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
 
 void report_merge_free(struct tl__merge_result *r)
 {
+    for (size_t i = 0; i < r->nprocess; i++)
+        free(r->process[i].text);
+    free(r->process);
     free(r->text);
     free(r->json);
     free(r->warnings);

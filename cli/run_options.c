@@ -42,10 +42,16 @@ enum long_only {
     OPT_HTTP,
     OPT_DUMP_LISTENER,
     OPT_LOCKS,
+    OPT_JUNIT,
+    OPT_SARIF,
+    OPT_SOURCE_ROOT,
 };
 
 static const struct option long_options[] = {
     {"json", required_argument, NULL, OPT_JSON},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"sarif", required_argument, NULL, OPT_SARIF},
+    {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
     {"exitcode", required_argument, NULL, OPT_EXITCODE},
     {"linger-ms", required_argument, NULL, OPT_LINGER_MS},
     {"mode", required_argument, NULL, OPT_MODE},
@@ -74,6 +80,10 @@ void run_options_usage(FILE *out)
             "\n"
             "Options:\n"
             "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
+            "  --junit FILE            also write JUnit XML to FILE: one test case per process\n"
+            "  --sarif FILE            also write SARIF 2.1.0 to FILE, for code scanning\n"
+            "  --source-root DIR       SARIF paths are relative to DIR (default: the working\n"
+            "                          directory)\n"
             "  --exitcode N            exit status when threads leaked and PROG exited 0\n"
             "                          (0..255, default %d; 0 = report only)\n"
             "  --linger-ms N           how long each process waits at exit for running threads\n"
@@ -154,6 +164,15 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
     switch (opt) {
     case OPT_JSON:
         o->json_path = arg;
+        return 0;
+    case OPT_JUNIT:
+        o->junit_path = arg;
+        return 0;
+    case OPT_SARIF:
+        o->sarif_path = arg;
+        return 0;
+    case OPT_SOURCE_ROOT:
+        o->source_root = arg;
         return 0;
     case OPT_EXITCODE:
         if (!parse_long(arg, 0, 255, &n))
