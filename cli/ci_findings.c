@@ -272,17 +272,6 @@ static char *site_text(const struct tl__ci_model *m, const struct tl__ci_finding
     return ci_frame_text(m, &f->stack[f->site]);
 }
 
-/* The first frame with a file of a JSON stack, as text: where a thread was created. */
-static char *first_site_text(const struct tl__ci_model *m, const struct tl__json *frames)
-{
-    struct tl__ci_finding tmp = {0};
-    if (read_stack(m, frames, &tmp) != 0)
-        return NULL;
-    char *text = tmp.nstack ? site_text(m, &tmp) : format("the main thread");
-    free(tmp.stack);
-    return text;
-}
-
 /* --- fingerprints --- */
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -310,6 +299,26 @@ static void fingerprint(const struct tl__ci_model *m, struct tl__ci_finding *f, 
     h = fnv1a(h, site && site->file ? display_file(m, site->file) : "");
     h = fnv1a(h, extra ? extra : "");
     snprintf(f->fingerprint, sizeof f->fingerprint, "%016llx", (unsigned long long)h);
+}
+
+/* The site of a JSON stack, as text ("file:line in function") or, with key, as a fingerprint's
+ * part ("file function": no line); "the main thread" for an empty stack. */
+static char *stack_site(const struct tl__ci_model *m, const struct tl__json *frames, bool key)
+{
+    struct tl__ci_finding tmp = {0};
+    if (read_stack(m, frames, &tmp) != 0)
+        return NULL;
+    char *text;
+    if (tmp.nstack == 0)
+        text = format("the main thread");
+    else if (!key)
+        text = site_text(m, &tmp);
+    else {
+        const struct tl__ci_frame *f = &tmp.stack[tmp.site != SIZE_MAX ? tmp.site : 0];
+        text = format("%s %s", f->file ? display_file(m, f->file) : "", f->function);
+    }
+    free(tmp.stack);
+    return text;
 }
 
 /* --- the model --- */
@@ -393,7 +402,7 @@ static int add_deadlock(struct builder *b, size_t proc, const struct tl__json *d
     if (read_stack(b->m, tl__json_get(first, "stack"), f) != 0)
         return -1;
     char *site = site_text(b->m, f);
-    char *created = first_site_text(b->m, tl__json_get(first, "created_at"));
+    char *created = stack_site(b->m, tl__json_get(first, "created_at"), false);
     char *msg = site && created
                     ? format("deadlock (%s) of %zu %s: thread (%s) waits at %s; created at %s",
                              kind ? kind : "?", tl__json_length(threads),
@@ -419,13 +428,13 @@ static int add_lock_order(struct builder *b, size_t proc, const struct tl__json 
         return -1;
     size_t nlocks = tl__json_length(tl__json_get(cycle, "locks"));
     char *site = site_text(b->m, f);
-    char *held = first_site_text(b->m, tl__json_get(edge, "held_at"));
+    char *held = stack_site(b->m, tl__json_get(edge, "held_at"), false);
     char *msg = site && held ? format("lock-order inversion of %zu locks: thread (%s) took a lock "
                                       "at %s while holding one taken at %s",
                                       nlocks, thread_routine(thread), site, held)
                              : NULL;
     /* The other end of the first edge tells two cycles through one call site apart. */
-    char *held_key = held ? format("%s", held) : NULL;
+    char *held_key = stack_site(b->m, tl__json_get(edge, "held_at"), true);
     free(site);
     free(held);
     int rc = finish(b, f, msg, held_key);

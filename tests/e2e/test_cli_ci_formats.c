@@ -501,8 +501,9 @@ static const char lock_report[] =
     "\"summary\": {\"threads_created\": 2, \"leaked\": 0, \"suppressed\": 0}}\n";
 
 /* lock_report with SRC replaced by the source root, in dir/threadleak.4242.json, and a text
- * report with colour, a control byte and a byte that is no UTF-8. */
-static void write_lock_reports(const char *dir)
+ * report with colour, a control byte and a byte that is no UTF-8. With moved, every line number
+ * is one more, as after a line was added at the top of each file. */
+static void write_lock_reports(const char *dir, bool moved)
 {
     char *json = malloc(sizeof lock_report + 4 * strlen(source_root));
     assert_non_null(json);
@@ -515,6 +516,13 @@ static void write_lock_reports(const char *dir)
         }
         strncat(json, p, (size_t)(at - p));
         strcat(json, source_root);
+    }
+    for (char *p = json; moved && (p = strstr(p, "\"line\": ")); p++) {
+        p += strlen("\"line\": ");
+        while (p[1] >= '0' && p[1] <= '9')
+            p++;
+        if (*p >= '0' && *p <= '8')
+            ++*p; /* the last digit: the fixture's lines all end in 0..8 */
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/threadleak.4242.json", dir);
@@ -529,7 +537,7 @@ static void test_merge_lock_findings(void **state)
 {
     (void)state;
     char *dir = make_temp_dir();
-    write_lock_reports(dir);
+    write_lock_reports(dir, false);
     struct outputs o = merge_dir(dir, NULL);
     assert_int_equal(o.r.status, 68); /* a deadlock: merge's status as before */
     assert_junit_valid(o.junit_path);
@@ -558,6 +566,22 @@ static void test_merge_lock_findings(void **state)
         13);
     /* No file known: located by function alone, still a result. */
     assert_null(physical(result_of_rule(&o, "TL2202")));
+
+    /* Lines moved (a line added above each site): other lines, the same fingerprints. */
+    char *moved_dir = make_temp_dir();
+    write_lock_reports(moved_dir, true);
+    struct outputs moved = merge_dir(moved_dir, NULL);
+    const char *ids[] = {"TL2002", "TL2101", "TL2202"};
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(fingerprint_of(result_of_rule(&o, ids[i])),
+                            fingerprint_of(result_of_rule(&moved, ids[i])));
+    assert_int_equal(
+        tl__json_int(tl__json_get(
+            tl__json_get(physical(result_of_rule(&moved, "TL2101")), "region"), "startLine")),
+        14);
+    outputs_free(&moved);
+    remove_tree(moved_dir);
+    free(moved_dir);
     outputs_free(&o);
 
     /* --fail-on leaks: the lock findings are still there, as warnings, and nothing fails. */
