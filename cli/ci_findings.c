@@ -595,8 +595,13 @@ static int add_processes(struct tl__ci_model *m, const struct tl__merge_result *
         if (res && i < res->nprocess && res->process[i].pid == cp->pid) {
             cp->text = res->process[i].text;
             cp->dir = res->process[i].dir;
+            cp->label = res->process[i].label;
         }
-        if (!(cp->name = command_line(p, cp->pid)))
+        char *cmd = command_line(p, cp->pid);
+        cp->name = cmd && cp->label ? format("%s: %s", cp->label, cmd) : cmd;
+        if (cmd && cp->name != cmd)
+            free(cmd);
+        if (!cp->name)
             return -1;
     }
     for (size_t i = 0; i < nu; i++) {

@@ -74,7 +74,8 @@ struct tl__ci_finding {
 struct tl__ci_process {
     long pid;
     const char *exe;         /* NULL when unknown */
-    char *name;              /* the command line, made unique within the model ("... [2]") */
+    char *name;              /* "LABEL: command line", or the command line; unique ("... [2]") */
+    const char *label;       /* its run's --label; NULL when none */
     const char *text;        /* its text report; NULL when none */
     size_t dir;              /* the report directory it came from */
     const char *undelivered; /* not NULL: it delivered no report, and this says why */

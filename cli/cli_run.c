@@ -15,6 +15,7 @@
 #include "report_dir.h"
 #include "report_merge.h"
 #include "run_endpoint.h"
+#include "run_label.h"
 #include "run_options.h"
 #include "run_timeout.h"
 #include "shim_locate.h"
@@ -104,6 +105,11 @@ static int make_report_dir(struct run *r)
         return TL_STATUS_TOOL_FAILED;
     }
     r->private_dir = !r->opt.keep_reports;
+    /* In the directory, so that a kept one carries it to `threadleak merge`. */
+    if (r->opt.label && run_label_write(r->report_dir, r->opt.label, err, sizeof err) != 0) {
+        error_line(err);
+        return TL_STATUS_TOOL_FAILED;
+    }
     /* The run's own subdirectory of DIR, named here so that `threadleak merge` can be given it. */
     if (r->opt.keep_reports && !r->opt.quiet)
         fprintf(stderr, "threadleak: reports kept in %s\n", r->report_dir);

@@ -160,8 +160,11 @@ static void write_failure(FILE *out, const struct tl__ci_model *m, size_t p)
     fputs("</failure>\n", out);
 }
 
+/* The run's label, else the executable's base name. */
 static const char *class_name(const struct tl__ci_process *p)
 {
+    if (p && p->label)
+        return p->label;
     if (!p || !p->exe || !p->exe[0])
         return SUITE_NAME;
     const char *slash = strrchr(p->exe, '/');

@@ -6,7 +6,9 @@
 #include "toolbox.h"
 
 #include "json_reader.h"
+#include "json_writer.h"
 #include "report_dir.h"
+#include "run_label.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +43,7 @@ struct process_report {
 struct merge {
     const char *const *dirs; /* one run's directory, or several for `threadleak merge` */
     int *dirfds;
+    char **labels; /* each directory's --label; NULL when none */
     size_t ndirs;
     pid_t target;
     struct process_report *reports;
@@ -340,6 +343,30 @@ static void write_member(FILE *out, const struct tl__merge_member *member, const
     }
 }
 
+static void write_label_string(struct tl__json_writer *w, const void *label)
+{
+    tl__jw_string(w, label);
+}
+
+/* A report of a labelled run, with "label" as its first member: the report's bytes are kept, so
+ * the member goes in after the opening brace. */
+static void write_labelled(FILE *out, const char *raw, const char *label)
+{
+    char *value = tl__jw_to_string(write_label_string, label);
+    if (!value || raw[0] != '{') {
+        write_indented(out, raw, "    ");
+        free(value);
+        return;
+    }
+    fprintf(out, "    {\n      \"label\": %s,%s", value, strchr(" \t\r\n", raw[1]) ? "" : " ");
+    for (const char *p = raw + 1; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fputs("    ", out);
+    }
+    free(value);
+}
+
 static void write_json(struct merge *m, const struct tl__merge_result *res, FILE *out)
 {
     fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
@@ -350,7 +377,11 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
         if (!m->reports[i].readable)
             continue;
         fputs(sep, out);
-        write_indented(out, m->reports[i].raw, "    ");
+        const char *label = m->labels[m->reports[i].dir];
+        if (label)
+            write_labelled(out, m->reports[i].raw, label);
+        else
+            write_indented(out, m->reports[i].raw, "    ");
         sep = ",\n";
     }
     fputs(*sep == ',' ? "\n  ],\n" : "],\n", out);
@@ -437,8 +468,9 @@ static int keep_processes(struct merge *m, struct tl__merge_result *res)
         struct process_report *r = &m->reports[i];
         if (!r->readable)
             continue;
-        res->process[res->nprocess++] =
-            (struct tl__merge_process){.dir = r->dir, .pid = r->pid, .text = r->text};
+        const char *label = m->labels[r->dir];
+        res->process[res->nprocess++] = (struct tl__merge_process){
+            .dir = r->dir, .pid = r->pid, .text = r->text, .label = label ? strdup(label) : NULL};
         r->text = NULL;
     }
     return 0;
@@ -487,8 +519,12 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     memset(out, 0, sizeof *out);
     struct merge m = {.dirs = dirs, .ndirs = ndirs, .target = target_pid, .extras = extras};
     m.dirfds = malloc((ndirs ? ndirs : 1) * sizeof *m.dirfds);
-    if (!m.dirfds)
+    m.labels = calloc(ndirs ? ndirs : 1, sizeof *m.labels);
+    if (!m.dirfds || !m.labels) {
+        free(m.dirfds);
+        free(m.labels);
         return -1;
+    }
     size_t opened = 0;
     int rc = 0;
     for (; rc == 0 && opened < ndirs; opened++) {
@@ -497,6 +533,8 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
             rc = -1;
         else
             rc = collect_reports(&m, opened);
+        if (rc == 0)
+            m.labels[opened] = run_label_read_at(m.dirfds[opened]);
     }
     if (rc == 0) {
         sort_target = target_pid;
@@ -506,10 +544,13 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     }
     int saved = rc ? (errno ? errno : ENOMEM) : 0;
     free_reports(&m);
-    for (size_t i = 0; i < opened; i++)
+    for (size_t i = 0; i < opened; i++) {
         if (m.dirfds[i] >= 0)
             close(m.dirfds[i]);
+        free(m.labels[i]);
+    }
     free(m.dirfds);
+    free(m.labels);
     if (rc != 0) {
         report_merge_free(out);
         errno = saved;
@@ -519,8 +560,10 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
 
 void report_merge_free(struct tl__merge_result *r)
 {
-    for (size_t i = 0; i < r->nprocess; i++)
+    for (size_t i = 0; i < r->nprocess; i++) {
         free(r->process[i].text);
+        free(r->process[i].label);
+    }
     free(r->process);
     free(r->text);
     free(r->json);

@@ -25,7 +25,8 @@ struct tl__lock_findings {
 struct tl__merge_process {
     size_t dir; /* index into the directories merged */
     pid_t pid;
-    char *text; /* threadleak.PID.txt as read, NUL-terminated; NULL when none was read */
+    char *text;  /* threadleak.PID.txt as read, NUL-terminated; NULL when none was read */
+    char *label; /* its directory's `run --label` (run_label.h); NULL when none */
 };
 
 struct tl__merge_result {

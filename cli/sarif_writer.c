@@ -189,6 +189,36 @@ static long pid_of(const struct tl__ci_model *m, const struct tl__ci_finding *f)
     return f->process < m->nprocess ? m->process[f->process].pid : 0;
 }
 
+static const char *label_of(const struct tl__ci_model *m, const struct tl__ci_finding *f)
+{
+    return f->process < m->nprocess ? m->process[f->process].label : NULL;
+}
+
+/* "labels": the runs' --label of the result's processes, each once, in order; none without. */
+static void write_labels(struct tl__json_writer *w, const struct tl__ci_model *m, size_t first)
+{
+    bool any = false;
+    for (size_t i = first; i < m->nfinding; i++) {
+        const char *label = label_of(m, &m->finding[i]);
+        if (!same_result(&m->finding[i], &m->finding[first]) || !label)
+            continue;
+        bool seen = false;
+        for (size_t j = first; j < i && !seen; j++)
+            seen = same_result(&m->finding[j], &m->finding[first]) && label_of(m, &m->finding[j]) &&
+                   strcmp(label_of(m, &m->finding[j]), label) == 0;
+        if (seen)
+            continue;
+        if (!any) {
+            tl__jw_key(w, "labels");
+            tl__jw_begin_array(w);
+            any = true;
+        }
+        tl__jw_string(w, label);
+    }
+    if (any)
+        tl__jw_end_array(w);
+}
+
 static void write_properties(struct tl__json_writer *w, const struct tl__ci_model *m, size_t first,
                              const struct group *g)
 {
@@ -204,6 +234,7 @@ static void write_properties(struct tl__json_writer *w, const struct tl__ci_mode
         if (same_result(&m->finding[i], f0) && m->finding[i].process < m->nprocess)
             tl__jw_int(w, pid_of(m, &m->finding[i]));
     tl__jw_end_array(w);
+    write_labels(w, m, first);
     tl__jw_end_object(w);
 }
 

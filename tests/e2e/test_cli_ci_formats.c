@@ -472,6 +472,64 @@ static void test_merge_deterministic(void **state)
     free(kept);
 }
 
+/* --- run --label: two labelled runs (CI shards) with the same leak, merged --- */
+
+static void test_labels(void **state)
+{
+    (void)state;
+    char *kept = make_temp_dir();
+    char shim_env[4200];
+    snprintf(shim_env, sizeof shim_env, "THREADLEAK_SHIM=%s", real_shim);
+    const char *env[] = {shim_env, "THREADLEAK_OPTIONS", NULL};
+    const char *labels[] = {"shard-1", "shard <2>"};
+    for (int i = 0; i < 2; i++) {
+        const char *args[] = {"run",     "-q",      "--linger-ms",    "0",
+                              "--label", labels[i], "--keep-reports", kept,
+                              "--",      prog_o0,   "leak",           NULL};
+        struct cli_result r = cli_run(args, env);
+        assert_int_equal(r.status, STATUS_LEAKED);
+        cli_result_free(&r);
+    }
+    struct outputs o = merge_dir(kept, NULL);
+    assert_int_equal(o.r.status, STATUS_LEAKED);
+    char err[256];
+    struct tl__json *json = tl__json_parse(o.json, strlen(o.json), err, sizeof err);
+    assert_non_null(json);
+    const struct tl__json *procs = tl__json_get(json, "processes");
+    assert_int_equal(tl__json_length(procs), 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_string_equal(tl__json_string(tl__json_get(tl__json_index(procs, i), "label")),
+                            labels[i]);
+    tl__json_free(json);
+    /* Test cases named by label and command line, classed by label. */
+    char expect[512];
+    snprintf(expect, sizeof expect, "name=\"shard-1: %s leak\" classname=\"shard-1\"", prog_o0);
+    assert_contains(o.junit, expect);
+    snprintf(expect, sizeof expect,
+             "name=\"shard &lt;2&gt;: %s leak\" classname=\"shard &lt;2&gt;\"", prog_o0);
+    assert_contains(o.junit, expect);
+    assert_junit_valid(o.junit_path);
+    /* The same leak in both shards: one result, both labels, both processes' threads. */
+    const struct tl__json *running = result_of_rule(&o, "TL1001");
+    const struct tl__json *props = tl__json_get(running, "properties");
+    assert_int_equal(tl__json_int(tl__json_get(props, "count")), 4);
+    assert_int_equal(tl__json_length(tl__json_get(props, "labels")), 2);
+    assert_string_equal(tl__json_string(tl__json_index(tl__json_get(props, "labels"), 1)),
+                        "shard <2>");
+    assert_sarif_valid(o.sarif_path);
+    outputs_free(&o);
+    remove_tree(kept);
+    free(kept);
+
+    /* A label that cannot be one is a usage error, and PROG does not run. */
+    const char *bad[] = {"run", "--label", "a\tb", "--", prog_o0, "clean", NULL};
+    struct cli_result r = cli_run(bad, env);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--label");
+    assert_null(strstr(r.out, "clean"));
+    cli_result_free(&r);
+}
+
 /* --- merge: lock findings and hostile strings, from reports written here --- */
 
 static const char lock_report[] =
@@ -611,10 +669,15 @@ int main(int argc, char **argv)
     source_root = argv[6];
     prog_source = argv[7];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_run_leak_junit),      cmocka_unit_test(test_run_leak_sarif),
-        cmocka_unit_test(test_fingerprints_stable), cmocka_unit_test(test_run_clean),
-        cmocka_unit_test(test_run_fail_on),         cmocka_unit_test(test_unwritable),
-        cmocka_unit_test(test_merge_deterministic), cmocka_unit_test(test_merge_lock_findings),
+        cmocka_unit_test(test_run_leak_junit),
+        cmocka_unit_test(test_run_leak_sarif),
+        cmocka_unit_test(test_fingerprints_stable),
+        cmocka_unit_test(test_run_clean),
+        cmocka_unit_test(test_run_fail_on),
+        cmocka_unit_test(test_unwritable),
+        cmocka_unit_test(test_merge_deterministic),
+        cmocka_unit_test(test_merge_lock_findings),
+        cmocka_unit_test(test_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
