@@ -238,13 +238,21 @@ static struct tl__ci_frame read_frame(const struct tl__json *f)
     };
 }
 
-/* The frame a finding is located at: the first in the source tree, else the first with a file. */
+/* Frames below main, which TSan trims from its stacks too: never a site. */
+static bool below_main(const struct tl__ci_frame *f)
+{
+    return strcmp(f->function, "__libc_start_call_main") == 0 ||
+           strcmp(f->function, "__libc_start_main") == 0 || strcmp(f->function, "_start") == 0;
+}
+
+/* The frame a finding is located at: the first in the source tree, else the first with a file,
+ * above main's callers; SIZE_MAX when none has a file (a library without line info). */
 static size_t pick_site(const struct tl__ci_model *m, const struct tl__ci_frame *stack, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !below_main(&stack[i]); i++)
         if (stack[i].file && relative_to_root(m, stack[i].file))
             return i;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !below_main(&stack[i]); i++)
         if (stack[i].file)
             return i;
     return SIZE_MAX;
@@ -264,12 +272,28 @@ static int read_stack(const struct tl__ci_model *m, const struct tl__json *frame
     return 0;
 }
 
-/* "server.c:42 in start_workers", or "an unknown site". */
+/* The frame that names a finding without a site: the first whose function is known, else the
+ * first. */
+static const struct tl__ci_frame *named_frame(const struct tl__ci_finding *f)
+{
+    if (f->site != SIZE_MAX)
+        return &f->stack[f->site];
+    for (size_t i = 0; i < f->nstack; i++)
+        if (strcmp(f->stack[i].function, "??") != 0)
+            return &f->stack[i];
+    return f->nstack ? &f->stack[0] : NULL;
+}
+
+/* "server.c:42 in start_workers"; without a file "lzma_code (liblzma.so.5)"; or "an unknown
+ * site". */
 static char *site_text(const struct tl__ci_model *m, const struct tl__ci_finding *f)
 {
-    if (f->site == SIZE_MAX)
-        return f->nstack ? ci_frame_text(m, &f->stack[0]) : format("an unknown site");
-    return ci_frame_text(m, &f->stack[f->site]);
+    const struct tl__ci_frame *frame = named_frame(f);
+    if (!frame)
+        return format("an unknown site");
+    if (f->site == SIZE_MAX && frame->module)
+        return format("%s (%s)", frame->function, base_name(frame->module));
+    return ci_frame_text(m, frame);
 }
 
 /* --- fingerprints --- */
@@ -289,9 +313,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
  * address, and never the line alone. */
 static void fingerprint(const struct tl__ci_model *m, struct tl__ci_finding *f, const char *extra)
 {
-    const struct tl__ci_frame *site = f->site != SIZE_MAX ? &f->stack[f->site]
-                                      : f->nstack         ? &f->stack[0]
-                                                          : NULL;
+    const struct tl__ci_frame *site = named_frame(f);
     uint64_t h = 0xcbf29ce484222325ull;
     h = fnv1a(h, rules[f->rule].id);
     h = fnv1a(h, f->start_routine ? f->start_routine : "");
@@ -314,7 +336,7 @@ static char *stack_site(const struct tl__ci_model *m, const struct tl__json *fra
     else if (!key)
         text = site_text(m, &tmp);
     else {
-        const struct tl__ci_frame *f = &tmp.stack[tmp.site != SIZE_MAX ? tmp.site : 0];
+        const struct tl__ci_frame *f = named_frame(&tmp);
         text = format("%s %s", f->file ? display_file(m, f->file) : "", f->function);
     }
     free(tmp.stack);
@@ -492,9 +514,7 @@ static int add_tsan(struct builder *b, const struct tl__json *t)
     if (read_stack(b->m, stack, f) != 0)
         return -1;
     char *site = site_text(b->m, f);
-    char *msg = site ? format("ThreadSanitizer: %s at %s (pid %lld)", kind ? kind : "report", site,
-                              (long long)tl__json_int(tl__json_get(t, "pid")))
-                     : NULL;
+    char *msg = site ? format("ThreadSanitizer: %s at %s", kind ? kind : "report", site) : NULL;
     free(site);
     return finish(b, f, msg, kind);
 }

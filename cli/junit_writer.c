@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SUITE_NAME "threadleak"
@@ -107,6 +108,19 @@ static const struct tl__ci_finding *first_failing(const struct tl__ci_model *m, 
     return first;
 }
 
+/* A sanitizer finding's stack, which no threadleak text report of the process shows:
+ * "    #0 tests/reference/race_counter.c:25 in record_hits". */
+static void stack_lines(FILE *out, const struct tl__ci_model *m, const struct tl__ci_finding *f)
+{
+    for (size_t i = 0; i < f->nstack; i++) {
+        char *frame = ci_frame_text(m, &f->stack[i]);
+        fprintf(out, "    #%zu ", i);
+        xml_text(out, frame ? frame : f->stack[i].function, false);
+        fputc('\n', out);
+        free(frame);
+    }
+}
+
 /* "TL1001 LeakedRunningThread: 2 leaked running threads (...)", one line per finding of p whose
  * failing is as asked. */
 static void finding_lines(FILE *out, const struct tl__ci_model *m, size_t p, bool failing)
@@ -119,6 +133,8 @@ static void finding_lines(FILE *out, const struct tl__ci_model *m, size_t p, boo
         fprintf(out, "%s %s: ", r->id, r->name);
         xml_text(out, f->message, false);
         fputc('\n', out);
+        if (f->rule >= TL_CI_TSAN_RACE)
+            stack_lines(out, m, f);
     }
 }
 

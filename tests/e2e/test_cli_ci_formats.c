@@ -7,7 +7,8 @@
  * output from the same reports.
  *
  * Arguments: CLI, the real shim, ci_formats_prog (-O0), ci_formats_prog_O2, the JUnit XSD, the
- * source tree (the SARIF source root), and the program's source file. */
+ * source tree (the SARIF source root), the program's source file, and the reference corpus's gcc
+ * TSan race_counter (skipped when gcc could not build it). */
 #include "json_reader.h"
 #include "test_cli_helpers.h"
 
@@ -25,6 +26,7 @@
 #define STATUS_LEAKED 66
 
 static const char *real_shim, *prog_o0, *prog_o2, *xsd_path, *source_root, *prog_source;
+static const char *tsan_race; /* the corpus's gcc TSan race_counter; may not exist */
 
 struct outputs {
     struct cli_result r;
@@ -76,7 +78,8 @@ static struct outputs run_prog(const char *prog, const char *arg, const char *co
         args[n++] = *extra;
     args[n++] = "--";
     args[n++] = prog;
-    args[n++] = arg;
+    if (arg)
+        args[n++] = arg;
     args[n] = NULL;
     const char *env[] = {shim_env, "THREADLEAK_OPTIONS", NULL};
     o.r = cli_run(args, env);
@@ -472,6 +475,31 @@ static void test_merge_deterministic(void **state)
     free(kept);
 }
 
+/* --- run: a ThreadSanitizer data race, in both formats --- */
+
+static void test_run_tsan_race(void **state)
+{
+    (void)state;
+    if (access(tsan_race, X_OK) != 0) {
+        fprintf(stderr, "skipped: %s was not built (gcc cannot link -fsanitize=thread)\n",
+                tsan_race);
+        skip();
+    }
+    struct outputs o = run_prog(tsan_race, NULL, NULL);
+    assert_int_equal(o.r.status, STATUS_LEAKED);
+    const struct tl__json *race = result_of_rule(&o, "TL3001");
+    const struct tl__json *loc = physical(race);
+    assert_string_equal(tl__json_string(tl__json_get(tl__json_get(loc, "artifactLocation"), "uri")),
+                        "tests/reference/race_counter.c");
+    assert_true(tl__json_int(tl__json_get(tl__json_get(loc, "region"), "startLine")) > 0);
+    assert_sarif_valid(o.sarif_path);
+    assert_junit_valid(o.junit_path);
+    assert_contains(o.junit, "type=\"TL3001 DataRace\">TL3001 DataRace: ThreadSanitizer: data race "
+                             "at tests/reference/race_counter.c:");
+    assert_contains(o.junit, "\n    #0 tests/reference/race_counter.c:");
+    outputs_free(&o);
+}
+
 /* --- run --label: two labelled runs (CI shards) with the same leak, merged --- */
 
 static void test_labels(void **state)
@@ -668,6 +696,7 @@ int main(int argc, char **argv)
     xsd_path = argv[5];
     source_root = argv[6];
     prog_source = argv[7];
+    tsan_race = argv[8];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_leak_junit),
         cmocka_unit_test(test_run_leak_sarif),
@@ -678,6 +707,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_merge_deterministic),
         cmocka_unit_test(test_merge_lock_findings),
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_run_tsan_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
