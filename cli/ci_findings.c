@@ -272,9 +272,7 @@ static int read_stack(const struct tl__ci_model *m, const struct tl__json *frame
     return 0;
 }
 
-/* The frame that names a finding without a site: the first whose function is known, else the
- * first. */
-static const struct tl__ci_frame *named_frame(const struct tl__ci_finding *f)
+const struct tl__ci_frame *ci_finding_frame(const struct tl__ci_finding *f)
 {
     if (f->site != SIZE_MAX)
         return &f->stack[f->site];
@@ -288,7 +286,7 @@ static const struct tl__ci_frame *named_frame(const struct tl__ci_finding *f)
  * site". */
 static char *site_text(const struct tl__ci_model *m, const struct tl__ci_finding *f)
 {
-    const struct tl__ci_frame *frame = named_frame(f);
+    const struct tl__ci_frame *frame = ci_finding_frame(f);
     if (!frame)
         return format("an unknown site");
     if (f->site == SIZE_MAX && frame->module)
@@ -313,7 +311,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
  * address, and never the line alone. */
 static void fingerprint(const struct tl__ci_model *m, struct tl__ci_finding *f, const char *extra)
 {
-    const struct tl__ci_frame *site = named_frame(f);
+    const struct tl__ci_frame *site = ci_finding_frame(f);
     uint64_t h = 0xcbf29ce484222325ull;
     h = fnv1a(h, rules[f->rule].id);
     h = fnv1a(h, f->start_routine ? f->start_routine : "");
@@ -336,7 +334,7 @@ static char *stack_site(const struct tl__ci_model *m, const struct tl__json *fra
     else if (!key)
         text = site_text(m, &tmp);
     else {
-        const struct tl__ci_frame *f = named_frame(&tmp);
+        const struct tl__ci_frame *f = ci_finding_frame(&tmp);
         text = format("%s %s", f->file ? display_file(m, f->file) : "", f->function);
     }
     free(tmp.stack);

@@ -98,6 +98,10 @@ int ci_model_build(const char *json, const struct tl__merge_result *m, unsigned 
 
 void ci_model_free(struct tl__ci_model *model);
 
+/* The frame that names finding f: its site, else (no frame has a file) the first frame whose
+ * function is known, else the first; NULL for an empty stack. */
+const struct tl__ci_frame *ci_finding_frame(const struct tl__ci_finding *f);
+
 /* The path of frame->file as a URI reference for SARIF: relative to the source root when the file
  * is in it (*in_tree true), else an absolute file:// URI; percent-encoded. NULL without a file or
  * when memory runs out. The result is malloc'd. */

@@ -101,8 +101,8 @@ static void write_locations(struct tl__json_writer *w, const struct tl__ci_model
 {
     tl__jw_key(w, "locations");
     tl__jw_begin_array(w);
-    if (f->site != SIZE_MAX || f->nstack > 0) {
-        const struct tl__ci_frame *frame = &f->stack[f->site != SIZE_MAX ? f->site : 0];
+    const struct tl__ci_frame *frame = ci_finding_frame(f);
+    if (frame) {
         tl__jw_begin_object(w);
         physical_location(w, m, frame);
         logical_location(w, frame);
