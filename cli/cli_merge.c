@@ -4,6 +4,7 @@
  * subdirectory, by name. Only threadleak's per-process reports are read; TSan logs are not. */
 #include "cli_merge.h"
 
+#include "ci_reports.h"
 #include "cli_run.h"
 #include "gate_status.h"
 #include "options.h"
@@ -22,9 +23,10 @@
 #include <sys/stat.h>
 
 struct merge_options {
-    const char *json_path; /* --json FILE ("-" = stdout); NULL when not given */
-    int exitcode;          /* --exitcode N, default the shim's exitcode */
-    unsigned fail_on;      /* --fail-on, as run's: enum tl__fail_on bits */
+    const char *json_path;    /* --json FILE ("-" = stdout); NULL when not given */
+    struct tl__ci_outputs ci; /* --junit, --sarif, --source-root */
+    int exitcode;             /* --exitcode N, default the shim's exitcode */
+    unsigned fail_on;         /* --fail-on, as run's: enum tl__fail_on bits */
     bool quiet;
     bool help;
 };
@@ -41,6 +43,10 @@ static void usage(FILE *out, int exitcode)
             "\n"
             "Options:\n"
             "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
+            "  --junit FILE            also write JUnit XML to FILE: one test case per process\n"
+            "  --sarif FILE            also write SARIF 2.1.0 to FILE, for code scanning\n"
+            "  --source-root DIR       SARIF paths are relative to DIR (default: the working\n"
+            "                          directory)\n"
             "  --exitcode N            exit status when threads leaked (0..255, default %d;\n"
             "                          0 = report only)\n"
             "  --fail-on LIST          which findings fail: all, none, or a comma list of\n"
@@ -65,9 +71,12 @@ static int usage_error(const char *fmt, const char *what)
 
 static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
 {
-    enum { OPT_JSON = 256, OPT_EXITCODE, OPT_FAIL_ON };
+    enum { OPT_JSON = 256, OPT_EXITCODE, OPT_FAIL_ON, OPT_JUNIT, OPT_SARIF, OPT_SOURCE_ROOT };
     static const struct option longopts[] = {
         {"json", required_argument, NULL, OPT_JSON},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"sarif", required_argument, NULL, OPT_SARIF},
+        {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
         {"exitcode", required_argument, NULL, OPT_EXITCODE},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"quiet", no_argument, NULL, 'q'},
@@ -85,6 +94,15 @@ static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
         switch (c) {
         case OPT_JSON:
             o->json_path = optarg;
+            break;
+        case OPT_JUNIT:
+            o->ci.junit_path = optarg;
+            break;
+        case OPT_SARIF:
+            o->ci.sarif_path = optarg;
+            break;
+        case OPT_SOURCE_ROOT:
+            o->ci.source_root = optarg;
             break;
         case OPT_EXITCODE:
             errno = 0;
@@ -203,6 +221,10 @@ static int merge_and_report(const struct merge_options *o, const struct dir_list
     };
     int status = gate_final_status(&outcome);
     if (o->json_path && report_merge_write_json(o->json_path, m.json) != 0)
+        status = TL_STATUS_TOOL_FAILED;
+    struct tl__ci_outputs ci = o->ci;
+    ci.fail_on = o->fail_on;
+    if (ci_reports_write(&ci, &m) != 0)
         status = TL_STATUS_TOOL_FAILED;
     report_merge_free(&m);
     return status;

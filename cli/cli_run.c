@@ -6,6 +6,7 @@
 #include "asan_env.h"
 #include "asan_gate.h"
 #include "child_wait.h"
+#include "ci_reports.h"
 #include "gate_channel.h"
 #include "gate_status.h"
 #include "options.h"
@@ -14,6 +15,7 @@
 #include "report_dir.h"
 #include "report_merge.h"
 #include "run_endpoint.h"
+#include "run_label.h"
 #include "run_options.h"
 #include "run_timeout.h"
 #include "shim_locate.h"
@@ -103,6 +105,11 @@ static int make_report_dir(struct run *r)
         return TL_STATUS_TOOL_FAILED;
     }
     r->private_dir = !r->opt.keep_reports;
+    /* In the directory, so that a kept one carries it to `threadleak merge`. */
+    if (r->opt.label && run_label_write(r->report_dir, r->opt.label, err, sizeof err) != 0) {
+        error_line(err);
+        return TL_STATUS_TOOL_FAILED;
+    }
     /* The run's own subdirectory of DIR, named here so that `threadleak merge` can be given it. */
     if (r->opt.keep_reports && !r->opt.quiet)
         fprintf(stderr, "threadleak: reports kept in %s\n", r->report_dir);
@@ -372,6 +379,10 @@ static int report(struct run *r)
     r->locks = m.locks;
     int result = m.leaked_threads > 0 ? 1 : 0;
     if (r->opt.json_path && report_merge_write_json(r->opt.json_path, m.json) != 0)
+        result = -1;
+    const struct tl__ci_outputs ci = {r->opt.junit_path, r->opt.sarif_path, r->opt.source_root,
+                                      r->opt.fail_on};
+    if (ci_reports_write(&ci, &m) != 0)
         result = -1;
     report_merge_free(&m);
     tsan_gate_free(&g);

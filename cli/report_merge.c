@@ -6,7 +6,9 @@
 #include "toolbox.h"
 
 #include "json_reader.h"
+#include "json_writer.h"
 #include "report_dir.h"
+#include "run_label.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,13 +35,15 @@ struct process_report {
     unsigned long leaked;
     unsigned long suppressed_by_default; /* 0 in reports from before default suppressions */
     struct tl__lock_findings locks;      /* processes and target_deadlocked unused */
-    char *raw; /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
-    char *exe; /* from the report; NULL when absent */
+    char *raw;  /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
+    char *exe;  /* from the report; NULL when absent */
+    char *text; /* threadleak.PID.txt, kept for the result; NULL when not read */
 };
 
 struct merge {
     const char *const *dirs; /* one run's directory, or several for `threadleak merge` */
     int *dirfds;
+    char **labels; /* each directory's --label; NULL when none */
     size_t ndirs;
     pid_t target;
     struct process_report *reports;
@@ -234,7 +238,7 @@ static void write_process_counts(FILE *out, const struct process_report *r)
     write_lock_counts(out, &r->locks, r->leaked > 0 ? ", " : "");
 }
 
-static void write_process_text(struct merge *m, const struct process_report *r, FILE *out)
+static void write_process_text(struct merge *m, struct process_report *r, FILE *out)
 {
     if (m->count > 1) {
         fprintf(out, "==== threadleak: process %ld (%s): ", (long)r->pid, r->exe ? r->exe : "?");
@@ -256,7 +260,7 @@ static void write_process_text(struct merge *m, const struct process_report *r, 
     fwrite(text, 1, len, out);
     if (len > 0 && text[len - 1] != '\n')
         fputc('\n', out);
-    free(text);
+    r->text = text;
 }
 
 /* "; N threads suppressed by default", so that a run that hid runtimes' threads says so. */
@@ -296,7 +300,7 @@ static void write_lock_summary(const struct tl__merge_result *res, FILE *out)
 static void write_text(struct merge *m, struct tl__merge_result *res, FILE *out)
 {
     for (size_t i = 0; i < m->count; i++) {
-        const struct process_report *r = &m->reports[i];
+        struct process_report *r = &m->reports[i];
         if (r->readable && (r->leaked > 0 || has_lock_findings(&r->locks)))
             write_process_text(m, r, out);
     }
@@ -339,6 +343,30 @@ static void write_member(FILE *out, const struct tl__merge_member *member, const
     }
 }
 
+static void write_label_string(struct tl__json_writer *w, const void *label)
+{
+    tl__jw_string(w, label);
+}
+
+/* A report of a labelled run, with "label" as its first member: the report's bytes are kept, so
+ * the member goes in after the opening brace. */
+static void write_labelled(FILE *out, const char *raw, const char *label)
+{
+    char *value = tl__jw_to_string(write_label_string, label);
+    if (!value || raw[0] != '{') {
+        write_indented(out, raw, "    ");
+        free(value);
+        return;
+    }
+    fprintf(out, "    {\n      \"label\": %s,%s", value, strchr(" \t\r\n", raw[1]) ? "" : " ");
+    for (const char *p = raw + 1; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fputs("    ", out);
+    }
+    free(value);
+}
+
 static void write_json(struct merge *m, const struct tl__merge_result *res, FILE *out)
 {
     fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
@@ -349,7 +377,11 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
         if (!m->reports[i].readable)
             continue;
         fputs(sep, out);
-        write_indented(out, m->reports[i].raw, "    ");
+        const char *label = m->labels[m->reports[i].dir];
+        if (label)
+            write_labelled(out, m->reports[i].raw, label);
+        else
+            write_indented(out, m->reports[i].raw, "    ");
         sep = ",\n";
     }
     fputs(*sep == ',' ? "\n  ],\n" : "],\n", out);
@@ -421,8 +453,27 @@ static void free_reports(struct merge *m)
     for (size_t i = 0; i < m->count; i++) {
         free(m->reports[i].raw);
         free(m->reports[i].exe);
+        free(m->reports[i].text);
     }
     free(m->reports);
+}
+
+/* The readable reports for the result, in JSON order; their texts move into it. */
+static int keep_processes(struct merge *m, struct tl__merge_result *res)
+{
+    res->process = calloc(m->count ? m->count : 1, sizeof *res->process);
+    if (!res->process)
+        return -1;
+    for (size_t i = 0; i < m->count; i++) {
+        struct process_report *r = &m->reports[i];
+        if (!r->readable)
+            continue;
+        const char *label = m->labels[r->dir];
+        res->process[res->nprocess++] = (struct tl__merge_process){
+            .dir = r->dir, .pid = r->pid, .text = r->text, .label = label ? strdup(label) : NULL};
+        r->text = NULL;
+    }
+    return 0;
 }
 
 /* Builds the three outputs into memory streams. */
@@ -439,6 +490,7 @@ static int produce(struct merge *m, struct tl__merge_result *res)
         count_totals(m, res);
         write_text(m, res, text);
         write_json(m, res, json);
+        rc = keep_processes(m, res);
     }
     /* fclose fails when the stream could not grow its buffer. */
     if (text && fclose(text) != 0)
@@ -467,8 +519,12 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     memset(out, 0, sizeof *out);
     struct merge m = {.dirs = dirs, .ndirs = ndirs, .target = target_pid, .extras = extras};
     m.dirfds = malloc((ndirs ? ndirs : 1) * sizeof *m.dirfds);
-    if (!m.dirfds)
+    m.labels = calloc(ndirs ? ndirs : 1, sizeof *m.labels);
+    if (!m.dirfds || !m.labels) {
+        free(m.dirfds);
+        free(m.labels);
         return -1;
+    }
     size_t opened = 0;
     int rc = 0;
     for (; rc == 0 && opened < ndirs; opened++) {
@@ -477,6 +533,8 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
             rc = -1;
         else
             rc = collect_reports(&m, opened);
+        if (rc == 0)
+            m.labels[opened] = run_label_read_at(m.dirfds[opened]);
     }
     if (rc == 0) {
         sort_target = target_pid;
@@ -486,10 +544,13 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     }
     int saved = rc ? (errno ? errno : ENOMEM) : 0;
     free_reports(&m);
-    for (size_t i = 0; i < opened; i++)
+    for (size_t i = 0; i < opened; i++) {
         if (m.dirfds[i] >= 0)
             close(m.dirfds[i]);
+        free(m.labels[i]);
+    }
     free(m.dirfds);
+    free(m.labels);
     if (rc != 0) {
         report_merge_free(out);
         errno = saved;
@@ -499,6 +560,11 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
 
 void report_merge_free(struct tl__merge_result *r)
 {
+    for (size_t i = 0; i < r->nprocess; i++) {
+        free(r->process[i].text);
+        free(r->process[i].label);
+    }
+    free(r->process);
     free(r->text);
     free(r->json);
     free(r->warnings);

@@ -20,6 +20,15 @@ struct tl__lock_findings {
     bool target_deadlocked;   /* the target's own report has a deadlock */
 };
 
+/* One readable report, in the order of the JSON's "processes" array: where it came from, and its
+ * text report when it has one (the JUnit and SARIF writers quote it). */
+struct tl__merge_process {
+    size_t dir; /* index into the directories merged */
+    pid_t pid;
+    char *text;  /* threadleak.PID.txt as read, NUL-terminated; NULL when none was read */
+    char *label; /* its directory's `run --label` (run_label.h); NULL when none */
+};
+
 struct tl__merge_result {
     char *text;          /* the merged text report, "" when no process leaked */
     char *json;          /* {tool, version, schema, processes: [...], unreadable: [...], summary} */
@@ -30,6 +39,8 @@ struct tl__merge_result {
     unsigned long leaked_threads;        /* N, over all readable reports */
     unsigned long suppressed_by_default; /* runtimes' own threads, over all readable reports */
     struct tl__lock_findings locks;
+    struct tl__merge_process *process; /* nprocess readable reports, as in the JSON */
+    size_t nprocess;
 };
 
 /* Reads every DIR/threadleak.PID.json (and, for processes that leaked or have lock findings,

@@ -6,6 +6,7 @@
 
 #include "gate_status.h"
 #include "options.h"
+#include "run_label.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,10 +43,18 @@ enum long_only {
     OPT_HTTP,
     OPT_DUMP_LISTENER,
     OPT_LOCKS,
+    OPT_JUNIT,
+    OPT_SARIF,
+    OPT_SOURCE_ROOT,
+    OPT_LABEL,
 };
 
 static const struct option long_options[] = {
     {"json", required_argument, NULL, OPT_JSON},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"sarif", required_argument, NULL, OPT_SARIF},
+    {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
+    {"label", required_argument, NULL, OPT_LABEL},
     {"exitcode", required_argument, NULL, OPT_EXITCODE},
     {"linger-ms", required_argument, NULL, OPT_LINGER_MS},
     {"mode", required_argument, NULL, OPT_MODE},
@@ -74,6 +83,12 @@ void run_options_usage(FILE *out)
             "\n"
             "Options:\n"
             "  --json FILE             also write the merged JSON report to FILE ('-' = stdout)\n"
+            "  --junit FILE            also write JUnit XML to FILE: one test case per process\n"
+            "  --sarif FILE            also write SARIF 2.1.0 to FILE, for code scanning\n"
+            "  --source-root DIR       SARIF paths are relative to DIR (default: the working\n"
+            "                          directory)\n"
+            "  --label NAME            tag every report of this run with NAME (a CI shard, a\n"
+            "                          step): processes[].label in JSON, JUnit test case names\n"
             "  --exitcode N            exit status when threads leaked and PROG exited 0\n"
             "                          (0..255, default %d; 0 = report only)\n"
             "  --linger-ms N           how long each process waits at exit for running threads\n"
@@ -154,6 +169,23 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
     switch (opt) {
     case OPT_JSON:
         o->json_path = arg;
+        return 0;
+    case OPT_JUNIT:
+        o->junit_path = arg;
+        return 0;
+    case OPT_SARIF:
+        o->sarif_path = arg;
+        return 0;
+    case OPT_SOURCE_ROOT:
+        o->source_root = arg;
+        return 0;
+    case OPT_LABEL:
+        if (!run_label_valid(arg))
+            return usage_error(err,
+                               "--label '%s': expected 1..128 bytes of UTF-8 without control "
+                               "characters",
+                               arg);
+        o->label = arg;
         return 0;
     case OPT_EXITCODE:
         if (!parse_long(arg, 0, 255, &n))

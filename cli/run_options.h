@@ -11,6 +11,10 @@ enum tl__run_color { TL_RUN_COLOR_AUTO, TL_RUN_COLOR_ALWAYS, TL_RUN_COLOR_NEVER 
 
 struct tl__run_options {
     const char *json_path;    /* --json FILE ("-" = stdout); NULL when not given */
+    const char *junit_path;   /* --junit FILE: JUnit XML; NULL when not given */
+    const char *sarif_path;   /* --sarif FILE: SARIF 2.1.0; NULL when not given */
+    const char *source_root;  /* --source-root DIR for SARIF's paths; NULL: working directory */
+    const char *label;        /* --label NAME: tags every report of the run; NULL when not given */
     int exitcode;             /* --exitcode N, default the shim's exitcode (options.inc) */
     long linger_ms;           /* --linger-ms N; -1 when not given */
     const char *mode;         /* --mode all|tsan; NULL when not given */
