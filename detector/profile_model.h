@@ -131,6 +131,21 @@ struct thread_profile {
     void *private_arena; /* the store (thread_profile_store.h): strings, frames, indexes */
 };
 
+/* The index of thread tid in the profile's threads (sorted by tid), or p->count when it is not
+ * there. Inline, as the state names below are, for renderers built apart from the detector. */
+static inline size_t thread_profile_index(const struct thread_profile *p, pid_t tid)
+{
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->threads[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->count && p->threads[lo].tid == tid ? lo : p->count;
+}
+
 /* "running", "waiting", "stopped", "exiting", "exited_unjoined": stable names for machines. Inline
  * so that renderers built apart from the detector (the HTTP module) need none of its objects. */
 static inline const char *thread_profile_state_name(enum thread_profile_state state)

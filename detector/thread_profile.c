@@ -543,19 +543,6 @@ static int merge(struct take_run *run)
     return rc;
 }
 
-static struct thread_profile_thread *thread_by_tid(struct thread_profile *p, pid_t tid)
-{
-    size_t lo = 0, hi = p->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->threads[mid].tid < tid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->count && p->threads[lo].tid == tid ? &p->threads[lo] : NULL;
-}
-
 /* A holder the dump did not interrupt (asleep in poll or a timed wait, say) could not copy its
  * locks; but every thread that waits for one of them names it as the holder, by glibc's record of
  * the lock. Those locks are listed for it, each with the waiter that told. */
@@ -565,7 +552,8 @@ static int add_locks_known_from_waiters(struct thread_profile *p)
         const struct thread_profile_locks *w = p->threads[i].locks;
         if (!w || !w->waiting || w->waits_for_owner <= 0)
             continue;
-        struct thread_profile_thread *o = thread_by_tid(p, w->waits_for_owner);
+        size_t at = thread_profile_index(p, w->waits_for_owner);
+        struct thread_profile_thread *o = at < p->count ? &p->threads[at] : NULL;
         if (!o || (o->locks && !o->locks->from_waiters))
             continue;
         struct thread_profile_locks locks = {.from_waiters = true};

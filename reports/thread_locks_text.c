@@ -6,15 +6,8 @@
 
 const struct thread_profile_thread *profile_thread_by_tid(const struct thread_profile *p, pid_t tid)
 {
-    size_t lo = 0, hi = p->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->threads[mid].tid < tid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->count && p->threads[lo].tid == tid ? &p->threads[lo] : NULL;
+    size_t at = thread_profile_index(p, tid);
+    return at < p->count ? &p->threads[at] : NULL;
 }
 
 void thread_lock_write_ref(FILE *out, const struct thread_profile_lock *l)
