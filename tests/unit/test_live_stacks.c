@@ -808,10 +808,19 @@ static void *dump_in_a_loop(void *arg)
     return NULL;
 }
 
+/* What the shim's atfork handlers do (shim_state.c), in their order: the prepare handler holds
+ * the fork off until no other thread is inside a stack walk, so the child never inherits the
+ * loader's or the unwinder's lock held by a walk that will never finish. Without them, a fork
+ * while the dumper thread walks could leave the child hung in its first walk. */
+static void child_after_fork(void)
+{
+    live_stacks_fork_child();
+    stack_capture_fork_child();
+}
+
 /* The child dumps itself: one thread, the collector. Exit status 0 when that is what it saw. */
 static void dump_in_child(void)
 {
-    live_stacks_fork_child();
     struct live_stacks_dump d;
     struct live_stacks_options quick = {.deadline_ms = 500};
     int rc = live_stacks_dump(&quick, &d);
@@ -821,9 +830,16 @@ static void dump_in_child(void)
               : 1);
 }
 
+static void register_fork_handlers(void)
+{
+    pthread_atfork(stack_capture_fork_prepare, stack_capture_fork_parent, child_after_fork);
+}
+
 static void test_fork_while_dumping(void **state)
 {
     (void)state;
+    static pthread_once_t handlers = PTHREAD_ONCE_INIT;
+    pthread_once(&handlers, register_fork_handlers);
     atomic_store(&dumping, true);
     pthread_t dumper;
     assert_int_equal(pthread_create(&dumper, NULL, dump_in_a_loop, NULL), 0);
