@@ -144,13 +144,19 @@ static void java_version_is_quiet(void **state)
 }
 
 /* The lock module: HotSpot's VM thread ends holding Threads_lock (exit_holding_lock, taken in
- * libjvm's Mutex::lock()). The default lock suppression takes it out and counts it; without the
- * defaults it fails the run. --fail-on misuse keeps the JVM's threads, which default_suppressions=0
- * also brings back, out of the second verdict: the misuse alone decides it. */
-static void java_version_under_locks_is_quiet(void **state)
+ * libjvm's Mutex::lock()). Whether it gets to end before the launcher's exit() is a race in the
+ * JVM: DestroyJavaVM is woken by the VM thread's last notify, not by its end, and the VM thread is
+ * suppressed by default, so the exit report does not linger for it. Seen on a loaded 2-core box:
+ * the VM thread had not ended in one run of many. So each run must be one of the two outcomes the
+ * race allows, and the ending must be seen within a few runs.
+ *
+ * With the defaults the finding is taken out and counted, and the run passes either way. Without
+ * them it fails the run; --fail-on misuse keeps the JVM's threads, which default_suppressions=0
+ * also brings back, out of that verdict: the misuse alone decides it. */
+enum { java_vm_thread_tries = 6 };
+
+static bool java_run_suppresses_vm_thread_lock(const char *const *argv)
 {
-    (void)state;
-    const char *argv[] = {java, "-version", NULL};
     const char *locks[] = {"--locks", NULL};
     struct run r = run_under_cli_with(locks, argv, NULL);
     if (r.cli.status != 0)
@@ -160,18 +166,43 @@ static void java_version_under_locks_is_quiet(void **state)
     int64_t by_default = -1;
     assert_true(tl__json_get_int64(
         tl__json_get(tl__json_get(process, "lock_stats"), "suppressed_by_default"), &by_default));
-    assert_int_equal(by_default, 1);
+    assert_in_range(by_default, 0, 1);
     run_free(&r);
+    return by_default == 1;
+}
 
+static bool java_run_reports_vm_thread_lock(const char *const *argv)
+{
     const char *misuse_only[] = {"--locks", "--fail-on", "misuse", NULL};
     const char *env[] = {"THREADLEAK_OPTIONS=default_suppressions=0", NULL};
-    r = run_under_cli_with(misuse_only, argv, env);
-    assert_int_equal(r.cli.status, 66);
+    struct run r = run_under_cli_with(misuse_only, argv, env);
     const struct tl__json *misuse = tl__json_get(first_process(&r), "misuse");
-    assert_int_equal(tl__json_length(misuse), 1);
-    assert_string_equal(tl__json_string(tl__json_get(tl__json_index(misuse, 0), "kind")),
-                        "exit_holding_lock");
+    bool reported = r.cli.status == 66;
+    if (reported) {
+        assert_int_equal(tl__json_length(misuse), 1);
+        assert_string_equal(tl__json_string(tl__json_get(tl__json_index(misuse, 0), "kind")),
+                            "exit_holding_lock");
+    } else {
+        if (r.cli.status != 0)
+            fail_msg("status %d, stderr:\n%s", r.cli.status, r.cli.err);
+        assert_int_equal(tl__json_length(misuse), 0);
+    }
     run_free(&r);
+    return reported;
+}
+
+static void java_version_under_locks_is_quiet(void **state)
+{
+    (void)state;
+    const char *argv[] = {java, "-version", NULL};
+    bool suppressed = false, reported = false;
+    for (int i = 0; i < java_vm_thread_tries && !suppressed; i++)
+        suppressed = java_run_suppresses_vm_thread_lock(argv);
+    for (int i = 0; i < java_vm_thread_tries && !reported; i++)
+        reported = java_run_reports_vm_thread_lock(argv);
+    if (!suppressed || !reported)
+        fail_msg("the VM thread never ended before exit in %d runs (suppressed %d, reported %d)",
+                 java_vm_thread_tries, suppressed, reported);
 }
 
 /* Under mode=tsan the JVM's threads, running and detached, would not have been leaks: taken out,
