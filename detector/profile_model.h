@@ -57,10 +57,13 @@ struct thread_profile_locks {
     uint32_t overflow;                      /* held beyond those listed (docs/locks.md) */
     const struct thread_profile_lock *held; /* in the order taken; points into the profile */
     bool waiting;
-    struct thread_profile_lock waits_for; /* when waiting */
-    pid_t waits_for_owner;                /* by glibc's record; 0 when unknown */
-    bool from_waiters; /* the thread was not interrupted: held lists only what its waiters
-                          say it holds (each with known_from), and it may hold more */
+    struct thread_profile_lock waits_for; /* when waiting: a lock, or a thread, condition
+                                             variable, barrier or semaphore (thread_locks.h) */
+    pid_t waits_for_owner;     /* who could end the wait: a lock's holder by glibc's record, the
+                                  joined thread; 0 for the others, or when unknown */
+    uintptr_t waits_for_mutex; /* a condition wait's mutex, released while it waits; else 0 */
+    bool from_waiters;         /* the thread was not interrupted: held lists only what its waiters
+                                  say it holds (each with known_from), and it may hold more */
 };
 
 /* A distinct stack: indexes into locations, innermost first. */

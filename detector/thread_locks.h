@@ -1,4 +1,4 @@
-/* The locks one thread holds and the lock it waits for, as a thread dump shows them (jstack's
+/* The locks one thread holds and what it waits for, as a thread dump shows them (jstack's
  * "- locked <0x...>" and "- waiting to lock <0x...>"): the raw form, taken by the thread itself
  * in the dump's signal handler (live_stacks.h) and turned into the profile's form
  * (profile_model.h) by the collector.
@@ -23,6 +23,8 @@ enum tl__thread_lock_type {
     TL_THREAD_LOCK_C11 = 3,
     TL_THREAD_LOCK_COND = 4,
     TL_THREAD_LOCK_THREAD = 5,
+    TL_THREAD_LOCK_BARRIER = 6,
+    TL_THREAD_LOCK_SEM = 7,
 };
 
 struct tl__thread_lock {
@@ -37,8 +39,13 @@ struct tl__thread_locks {
     uint8_t nheld;     /* held[0..nheld), in the order taken */
     uint32_t overflow; /* tracked locks held beyond TL_THREAD_LOCKS_MAX, not listed */
     struct tl__thread_lock held[TL_THREAD_LOCKS_MAX];
-    struct tl__thread_lock waits_for; /* addr 0 when the thread waits for no lock */
-    pid_t waits_for_owner;            /* by glibc's record of that lock; 0 when unknown */
+    /* What the thread waits for without a timeout, as the lock module recorded it before libc's
+     * call: a lock, a thread it joins, a condition variable, a barrier or a semaphore; addr 0
+     * when none. */
+    struct tl__thread_lock waits_for;
+    pid_t waits_for_owner;     /* who could end the wait: a lock's holder by glibc's record, the
+                                  joined thread; 0 for the others, or when unknown */
+    uintptr_t waits_for_mutex; /* a condition wait's mutex, released while it waits; else 0 */
 };
 
 /* Fills out for the calling thread; false (out->known false) without the lock module or with
@@ -46,7 +53,8 @@ struct tl__thread_locks {
 typedef bool (*tl__thread_locks_probe)(struct tl__thread_locks *out);
 
 /* The C name of a lock type, as a dump prints it: "pthread_mutex_t", "pthread_rwlock_t",
- * "mtx_t", "pthread_cond_t", "pthread_t"; "lock" for anything else. */
+ * "mtx_t", "pthread_cond_t", "pthread_t", "pthread_barrier_t", "sem_t"; "lock" for anything
+ * else. */
 static inline const char *tl__thread_lock_c_type(uint8_t type)
 {
     switch (type) {
@@ -60,13 +68,25 @@ static inline const char *tl__thread_lock_c_type(uint8_t type)
         return "pthread_cond_t";
     case TL_THREAD_LOCK_THREAD:
         return "pthread_t";
+    case TL_THREAD_LOCK_BARRIER:
+        return "pthread_barrier_t";
+    case TL_THREAD_LOCK_SEM:
+        return "sem_t";
     default:
         return "lock";
     }
 }
 
 /* The JSON report's name of a lock type (lock_findings.h): "mutex", "rwlock", "mtx", "cond",
- * "thread"; "lock" for anything else. */
+ * "thread", "barrier", "semaphore"; "lock" for anything else. */
+
+/* A mutex, an rwlock or an mtx_t: something a thread holds, as opposed to a wait's other
+ * objects. */
+static inline bool tl__thread_lock_is_lock(uint8_t type)
+{
+    return type == TL_THREAD_LOCK_MUTEX || type == TL_THREAD_LOCK_RWLOCK ||
+           type == TL_THREAD_LOCK_C11;
+}
 static inline const char *tl__thread_lock_type_name(uint8_t type)
 {
     switch (type) {
@@ -80,6 +100,10 @@ static inline const char *tl__thread_lock_type_name(uint8_t type)
         return "cond";
     case TL_THREAD_LOCK_THREAD:
         return "thread";
+    case TL_THREAD_LOCK_BARRIER:
+        return "barrier";
+    case TL_THREAD_LOCK_SEM:
+        return "semaphore";
     default:
         return "lock";
     }

@@ -17,6 +17,7 @@
 #include "registry.h"
 #include "stack_capture.h"
 #include "symbolize.h"
+#include "thread_locks.h"
 #include "toolbox.h"
 
 #include <dlfcn.h>
@@ -394,6 +395,7 @@ static const struct thread_profile_locks *locks_of(struct take_run *run,
         out->waiting = true;
         out->waits_for = profile_lock(run, &raw->waits_for, symbols);
         out->waits_for_owner = raw->waits_for_owner;
+        out->waits_for_mutex = raw->waits_for_mutex;
     }
     return out;
 }
@@ -550,7 +552,9 @@ static int add_locks_known_from_waiters(struct thread_profile *p)
 {
     for (size_t i = 0; i < p->count; i++) {
         const struct thread_profile_locks *w = p->threads[i].locks;
-        if (!w || !w->waiting || w->waits_for_owner <= 0)
+        /* A joined thread "could end" its joiner's wait, but holds nothing for it. */
+        if (!w || !w->waiting || w->waits_for_owner <= 0 ||
+            !tl__thread_lock_is_lock(w->waits_for.type))
             continue;
         size_t at = thread_profile_index(p, w->waits_for_owner);
         struct thread_profile_thread *o = at < p->count ? &p->threads[at] : NULL;

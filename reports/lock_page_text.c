@@ -48,7 +48,7 @@ static void write_held(FILE *out, const struct thread_profile *p)
         shown++;
     }
     if (!shown)
-        fputs("(no thread holds or waits for a lock)\n", out);
+        fputs("(no thread holds a lock or waits)\n", out);
 }
 
 static void write_waiters(FILE *out, const struct thread_profile *p)
@@ -62,7 +62,7 @@ static void write_waiters(FILE *out, const struct thread_profile *p)
         write_thread_name(out, t);
         fputs(" waits for ", out);
         thread_lock_write_ref(out, &t->locks->waits_for);
-        thread_lock_write_owner(out, p, t->locks->waits_for_owner);
+        thread_lock_write_wait_target(out, p, t->locks);
         thread_lock_write_site(out, p, &t->locks->waits_for);
         putc('\n', out);
         shown++;

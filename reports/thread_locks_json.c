@@ -50,6 +50,11 @@ static void write_wait(struct tl__json_writer *w, const struct thread_profile *p
     const struct thread_profile_thread *owner =
         locks->waits_for_owner > 0 ? profile_thread_by_tid(p, locks->waits_for_owner) : NULL;
     tl__jw_member_string(w, "held_by_name", owner ? owner->name : NULL);
+    tl__jw_key(w, "mutex");
+    if (locks->waits_for_mutex)
+        thread_locks_write_address(w, locks->waits_for_mutex);
+    else
+        tl__jw_null(w);
     tl__jw_key(w, "at");
     write_site(w, p, locks->waits_for.location);
     tl__jw_end_object(w);

@@ -33,22 +33,45 @@ void thread_lock_write_site(FILE *out, const struct thread_profile *p,
         fprintf(out, " at 0x%lx (%s)", (unsigned long)loc->pc, f->module ? f->module : "??");
 }
 
-void thread_lock_write_owner(FILE *out, const struct thread_profile *p, pid_t owner)
+void thread_lock_write_thread(FILE *out, const struct thread_profile *p, pid_t tid)
 {
-    if (owner <= 0)
-        return;
-    fprintf(out, " held by thread %d", (int)owner);
-    const struct thread_profile_thread *t = profile_thread_by_tid(p, owner);
+    fprintf(out, " thread %d", (int)tid);
+    const struct thread_profile_thread *t = profile_thread_by_tid(p, tid);
     if (t) {
         putc(' ', out);
         profile_write_quoted(out, t->name);
     }
 }
 
-static bool is_lock(uint8_t type)
+void thread_lock_write_owner(FILE *out, const struct thread_profile *p, pid_t owner)
 {
-    return type == TL_THREAD_LOCK_MUTEX || type == TL_THREAD_LOCK_RWLOCK ||
-           type == TL_THREAD_LOCK_C11;
+    if (owner <= 0)
+        return;
+    fputs(" held by", out);
+    thread_lock_write_thread(out, p, owner);
+}
+
+void thread_lock_write_wait_target(FILE *out, const struct thread_profile *p,
+                                   const struct thread_profile_locks *locks)
+{
+    if (locks->waits_for.type == TL_THREAD_LOCK_THREAD) {
+        if (locks->waits_for_owner > 0) {
+            putc(':', out);
+            thread_lock_write_thread(out, p, locks->waits_for_owner);
+        }
+    } else {
+        thread_lock_write_owner(out, p, locks->waits_for_owner);
+    }
+    if (locks->waits_for_mutex)
+        fprintf(out, ", with <0x%lx> released", (unsigned long)locks->waits_for_mutex);
+}
+
+/* jstack's verbs: "waiting to lock" a lock, "waiting to join" a thread, "waiting on" the rest. */
+static const char *wait_verb(uint8_t type)
+{
+    if (tl__thread_lock_is_lock(type))
+        return "waiting to lock";
+    return type == TL_THREAD_LOCK_THREAD ? "waiting to join" : "waiting on";
 }
 
 void thread_locks_write_text(FILE *out, const struct thread_profile *p,
@@ -58,10 +81,9 @@ void thread_locks_write_text(FILE *out, const struct thread_profile *p,
     if (!locks)
         return;
     if (locks->waiting) {
-        fprintf(out, "%s- %s ", prefix,
-                is_lock(locks->waits_for.type) ? "waiting to lock" : "waiting for");
+        fprintf(out, "%s- %s ", prefix, wait_verb(locks->waits_for.type));
         thread_lock_write_ref(out, &locks->waits_for);
-        thread_lock_write_owner(out, p, locks->waits_for_owner);
+        thread_lock_write_wait_target(out, p, locks);
         putc('\n', out);
     }
     for (uint32_t i = locks->nheld; i-- > 0;) {

@@ -24,8 +24,16 @@ void thread_lock_write_ref(FILE *out, const struct thread_profile_lock *l);
 void thread_lock_write_site(FILE *out, const struct thread_profile *p,
                             const struct thread_profile_lock *l);
 
+/* ` thread 4242 "worker"` (the name when the profile has the thread). */
+void thread_lock_write_thread(FILE *out, const struct thread_profile *p, pid_t tid);
+
 /* ` held by thread 4242 "worker"`; nothing when the owner is unknown. */
 void thread_lock_write_owner(FILE *out, const struct thread_profile *p, pid_t owner);
+
+/* Who could end the wait: ` held by thread 7 "worker"` for a lock, `: thread 7 "worker"` for a
+ * join; and a condition wait's `, with <0x...> released` (its mutex). */
+void thread_lock_write_wait_target(FILE *out, const struct thread_profile *p,
+                                   const struct thread_profile_locks *locks);
 
 /* Every line for t, each starting with prefix; nothing when t->locks is NULL. */
 void thread_locks_write_text(FILE *out, const struct thread_profile *p,

@@ -6,30 +6,16 @@
 #include "lock_order.h"
 #include "lock_table.h"
 #include "symbolize.h"
+#include "thread_locks.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The lock table's types are thread_locks.h's (shim/locks/lock_views.c checks that they agree):
+ * one set of names for findings and dumps. */
 static const char *type_name(uint8_t type)
 {
-    switch (type) {
-    case TL_LOCK_MUTEX:
-        return "mutex";
-    case TL_LOCK_RWLOCK:
-        return "rwlock";
-    case TL_LOCK_C11:
-        return "mtx";
-    case TL_LOCK_COND:
-        return "cond";
-    case TL_LOCK_THREAD:
-        return "thread";
-    case TL_LOCK_BARRIER:
-        return "barrier";
-    case TL_LOCK_SEM:
-        return "semaphore";
-    default:
-        return "lock";
-    }
+    return tl__thread_lock_type_name(type);
 }
 
 static struct tl__lock_ref lock_ref(uintptr_t addr, uint8_t type)

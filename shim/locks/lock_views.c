@@ -1,5 +1,5 @@
 /* What a thread dump shows of the calling thread's locks (locks_hooks.h's locks_thread_state,
- * thread_locks.h): its held set and the lock it waits for.
+ * thread_locks.h): its held set and what it waits for.
  *
  * The thread copies them itself, from the dump's signal handler, rather than publishing a pointer
  * to them for the collector to read: the held set lives in the thread's initial-exec TLS and is
@@ -11,6 +11,7 @@
  * it cannot see: a thread the dump does not signal (one in a call a signal would interrupt, such
  * as a timed wait or poll, whose stack comes from /proc) shows no locks. */
 #include "lock_module.h"
+#include "lock_waits.h"
 #include "locks_hooks.h"
 
 #include "thread_locks.h"
@@ -20,35 +21,27 @@ _Static_assert((int)TL_THREAD_LOCK_MUTEX == (int)TL_LOCK_MUTEX &&
                    (int)TL_THREAD_LOCK_RWLOCK == (int)TL_LOCK_RWLOCK &&
                    (int)TL_THREAD_LOCK_C11 == (int)TL_LOCK_C11 &&
                    (int)TL_THREAD_LOCK_COND == (int)TL_LOCK_COND &&
-                   (int)TL_THREAD_LOCK_THREAD == (int)TL_LOCK_THREAD,
+                   (int)TL_THREAD_LOCK_THREAD == (int)TL_LOCK_THREAD &&
+                   (int)TL_THREAD_LOCK_BARRIER == (int)TL_LOCK_BARRIER &&
+                   (int)TL_THREAD_LOCK_SEM == (int)TL_LOCK_SEM,
                "thread_locks.h names the lock table's types");
 
-/* The thread that holds the lock by glibc's own record (a mutex's or mtx_t's __owner, an
- * rwlock's __cur_writer); 0 for a free lock, readers only, or a wait on anything else. */
-static pid_t owner_of(uintptr_t addr, uint8_t type)
-{
-    if (type == TL_LOCK_RWLOCK)
-        return (pid_t)__atomic_load_n(&((pthread_rwlock_t *)addr)->__data.__cur_writer,
-                                      __ATOMIC_RELAXED);
-    if (type == TL_LOCK_MUTEX || type == TL_LOCK_C11)
-        return __atomic_load_n(&((pthread_mutex_t *)addr)->__data.__owner, __ATOMIC_RELAXED);
-    return 0;
-}
-
-/* The wait the thread recorded before libc's blocking call (lock_waits.h), if it is in one. */
+/* The wait the thread recorded before libc's blocking call (lock_waits.h), if it is in one: a
+ * lock, a join, a condition variable, a barrier or a semaphore. Who could end it is read now, as
+ * the deadlock search reads it: a lock's holder by glibc's record, the joined thread. */
 static void read_wait(struct tl__thread_locks *out)
 {
     const struct lock_waiter *w = locks_self.waiter;
-    uintptr_t lock = w ? atomic_load_explicit(&w->waits_for, memory_order_relaxed) : 0;
-    uint8_t type = lock ? atomic_load_explicit(&w->type, memory_order_relaxed) : 0;
-    /* Locks only: the slot also records joins, condition, barrier and semaphore waits (for
-     * join_cycle and all_asleep), which the views do not show yet. */
-    if (type != TL_LOCK_MUTEX && type != TL_LOCK_RWLOCK && type != TL_LOCK_C11)
+    uintptr_t addr = w ? atomic_load_explicit(&w->waits_for, memory_order_relaxed) : 0;
+    if (!addr)
         return;
-    out->waits_for.addr = lock;
+    uint8_t type = atomic_load_explicit(&w->type, memory_order_relaxed);
+    uintptr_t other = atomic_load_explicit(&w->other, memory_order_relaxed);
+    out->waits_for.addr = addr;
     out->waits_for.type = type;
     out->waits_for.pc = atomic_load_explicit(&w->pc, memory_order_relaxed);
-    out->waits_for_owner = owner_of(lock, out->waits_for.type);
+    out->waits_for_owner = lock_wait_target(type, addr, other);
+    out->waits_for_mutex = type == TL_LOCK_COND ? other : 0;
 }
 
 /* Async-signal-safe, allocation-free: plain loads of this thread's own state. A signal that
@@ -65,13 +58,14 @@ bool locks_thread_state(struct tl__thread_locks *out)
     out->nheld = 0;
     out->waits_for = (struct tl__thread_lock){0};
     out->waits_for_owner = 0;
+    out->waits_for_mutex = 0;
     read_wait(out);
     const struct tl__held_set *held = &locks_self.held;
     uint32_t n = held->n < TL_HELD_MAX ? held->n : TL_HELD_MAX;
     out->overflow = held->overflow;
     for (uint32_t i = 0; i < n; i++) {
         const struct tl__held *h = &held->e[i];
-        if (h->addr == out->waits_for.addr) {
+        if (h->addr == out->waits_for.addr && tl__thread_lock_is_lock(out->waits_for.type)) {
             /* The wrapper adds the lock it is about to wait for before libc's call: not held. */
             out->waits_for.read = h->mode == TL_HELD_READ;
             continue;

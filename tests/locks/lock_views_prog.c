@@ -1,10 +1,12 @@
 /* Lock state in thread dumps and on /debug/locks (docs/live-stacks.md, docs/endpoint.md): a
  * "waiter" thread holds lock_a and waits for lock_b, which a "holder" thread holds while it
- * waits on a condition variable. Not a deadlock: the holder lets lock_b go when released.
+ * waits on a condition variable. Not a deadlock: the holder lets lock_b go when released. The
+ * waits that are not lock calls too (but for asleep): a "joiner" thread joins the waiter, a
+ * "sem_waiter" waits on a semaphore at 0 and a "barrier_waiter" at a barrier for two.
  *
- *   lock_views_prog wait     prints "ready" once the waiter is blocked in pthread_mutex_lock,
- *                            then waits for SIGTERM (or SIGINT), releases the holder, joins both
- *                            threads and prints what their calls returned
+ *   lock_views_prog wait     prints "ready" once the waiter is blocked in pthread_mutex_lock
+ *                            (and the others in theirs), then waits for SIGTERM (or SIGINT),
+ *                            releases them all, joins them and prints what their calls returned
  *   lock_views_prog stuck    the same, but nothing releases the holder: for --timeout
  *   lock_views_prog asleep   the holder sleeps in poll instead of waiting on the condition: a
  *                            dump does not interrupt it, and only its waiter can say what it holds;
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,10 +38,15 @@ static _Atomic int holder_holds_b;
 static _Atomic pid_t waiter_tid;
 static pid_t holder_tid;
 
+static pthread_t waiter_thread;
+static sem_t sem;
+static pthread_barrier_t barrier;
+static _Atomic pid_t joiner_tid, sem_tid, barrier_tid;
+
 struct result {
     int rc, err, released_at_wake;
 };
-static struct result holder_wait, waiter_lock;
+static struct result holder_wait, waiter_lock, joiner_join, sem_wait_result, barrier_wait;
 
 static void *holder(void *arg)
 {
@@ -81,6 +89,36 @@ static void *waiter(void *arg)
     return NULL;
 }
 
+static void *joiner(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "joiner");
+    atomic_store(&joiner_tid, (pid_t)syscall(SYS_gettid));
+    joiner_join.rc = pthread_join(waiter_thread, NULL); /* JOIN_WAITED */
+    return NULL;
+}
+
+static void *sem_waiter(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "sem_waiter");
+    atomic_store(&sem_tid, (pid_t)syscall(SYS_gettid));
+    errno = 0;
+    sem_wait_result.rc = sem_wait(&sem); /* SEM_WAITED */
+    sem_wait_result.err = errno;
+    return NULL;
+}
+
+static void *barrier_waiter(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "barrier_waiter");
+    atomic_store(&barrier_tid, (pid_t)syscall(SYS_gettid));
+    int rc = pthread_barrier_wait(&barrier); /* BARRIER_WAITED */
+    barrier_wait.rc = rc == PTHREAD_BARRIER_SERIAL_THREAD ? 0 : rc;
+    return NULL;
+}
+
 /* Thread tid is asleep in the system call nr (on x86-64) or arm64_nr, by /proc. */
 static int in_call(pid_t tid, const char *nr, const char *arm64_nr)
 {
@@ -95,10 +133,21 @@ static int in_call(pid_t tid, const char *nr, const char *arm64_nr)
            (strncmp(line, nr, strlen(nr)) == 0 || strncmp(line, arm64_nr, strlen(arm64_nr)) == 0);
 }
 
-/* The waiter is asleep in the kernel's futex wait. */
+/* Thread tid (0: not started yet) is asleep in the kernel's futex wait. */
+static int in_futex(pid_t tid)
+{
+    return tid != 0 && in_call(tid, "202 ", "98 ");
+}
+
 static int waiter_blocked(void)
 {
-    return in_call(atomic_load(&waiter_tid), "202 ", "98 ");
+    return in_futex(atomic_load(&waiter_tid));
+}
+
+static int others_blocked(void)
+{
+    return in_futex(atomic_load(&joiner_tid)) && in_futex(atomic_load(&sem_tid)) &&
+           in_futex(atomic_load(&barrier_tid));
 }
 
 /* The asleep holder is in poll (ppoll underneath on some libcs and on arm64). */
@@ -118,15 +167,29 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the threads inherit it */
-    pthread_t h, w;
+    pthread_t h, w, j, sw, bw;
     pthread_create(&h, NULL, holder, NULL);
     while (!atomic_load(&holder_holds_b))
         usleep(1000);
     pthread_create(&w, NULL, waiter, NULL);
-    while (!atomic_load(&waiter_tid) || !waiter_blocked() || (asleep && !holder_in_poll()))
+    waiter_thread = w;
+    if (!asleep) {
+        sem_init(&sem, 0, 0);
+        pthread_barrier_init(&barrier, NULL, 2);
+        pthread_create(&j, NULL, joiner, NULL);
+        pthread_create(&sw, NULL, sem_waiter, NULL);
+        pthread_create(&bw, NULL, barrier_waiter, NULL);
+    }
+    while (!waiter_blocked() || (asleep ? !holder_in_poll() : !others_blocked()))
         usleep(1000);
     printf("lock_a=%p lock_b=%p holder=%d waiter=%d\n", (void *)&lock_a, (void *)&lock_b,
            (int)holder_tid, (int)atomic_load(&waiter_tid));
+    if (!asleep)
+        printf("cond=%p gate=%p join=%#lx joiner=%d sem=%p sem_waiter=%d barrier=%p "
+               "barrier_waiter=%d\n",
+               (void *)&gate_cond, (void *)&gate, (unsigned long)w, (int)atomic_load(&joiner_tid),
+               (void *)&sem, (int)atomic_load(&sem_tid), (void *)&barrier,
+               (int)atomic_load(&barrier_tid));
     printf("ready\n");
     fflush(stdout);
     if (stuck)
@@ -146,11 +209,19 @@ int main(int argc, char **argv)
     released = 1;
     pthread_cond_signal(&gate_cond);
     pthread_mutex_unlock(&gate);
+    sem_post(&sem);
+    int rc = pthread_barrier_wait(&barrier);
     pthread_join(h, NULL);
-    pthread_join(w, NULL);
+    pthread_join(j, NULL); /* which joined the waiter */
+    pthread_join(sw, NULL);
+    pthread_join(bw, NULL);
     printf("holder cond_wait rc=%d errno=%d released_at_wake=%d\n", holder_wait.rc, holder_wait.err,
            holder_wait.released_at_wake);
     printf("waiter mutex_lock rc=%d errno=%d\n", waiter_lock.rc, waiter_lock.err);
+    printf("joiner join rc=%d\n", joiner_join.rc);
+    printf("sem_waiter sem_wait rc=%d errno=%d\n", sem_wait_result.rc, sem_wait_result.err);
+    printf("barrier rc=%d %d\n", barrier_wait.rc,
+           rc == PTHREAD_BARRIER_SERIAL_THREAD ? 0 : rc); /* one of the two is the serial one */
     printf("heartbeats=0\n"); /* what the endpoint tests' stop expects of a clean exit */
     return 0;
 }

@@ -1,9 +1,12 @@
 /* Lock state in thread dumps and the /debug/locks page, end to end (docs/live-stacks.md,
  * docs/endpoint.md). lock_views_prog runs under the lock module with the endpoint: its "waiter"
  * thread holds lock_a and waits for lock_b, which its "holder" thread holds while it waits on a
- * condition variable. Checked:
+ * condition variable; a "joiner" joins the waiter, a "sem_waiter" and a "barrier_waiter" wait on
+ * a semaphore and a barrier. Checked:
  *  - debug=2 shows "- waiting to lock <B> (pthread_mutex_t) held by thread H "holder"" and
- *    "- locked <A> (pthread_mutex_t) at lock_views_prog.c:LINE" under the right threads;
+ *    "- locked <A> (pthread_mutex_t) at lock_views_prog.c:LINE" under the right threads, and the
+ *    other waits: "- waiting on <C> (pthread_cond_t), with <G> released", "- waiting to join
+ *    <W> (pthread_t): thread W "waiter"", "- waiting on <S> (sem_t)" and the barrier's;
  *  - the threads JSON has the same as holds and waits_for; /debug/locks, text and JSON, names
  *    holder, waiter, both locks and the edge A -> B;
  *  - fetching all of it changes nothing the threads see: the same return values, errno, and no
@@ -37,7 +40,9 @@ static const char *lib_locks, *lib_plain, *prog, *sources, *cli;
 struct facts {
     char lock_a[32], lock_b[32];
     int holder, waiter;
-    int line_a, line_b_taken, line_b_waited; /* lock_views_prog.c's markers */
+    char cond[32], gate[32], join[32], sem[32], barrier[32]; /* the other waits */
+    int joiner, sem_waiter, barrier_waiter;
+    int line_a, line_b_taken, line_b_waited, line_join_waited; /* lock_views_prog.c's markers */
 };
 
 static int line_of(const char *marker)
@@ -68,10 +73,26 @@ static struct facts read_facts(const struct target *t)
         sscanf(line, "lock_a=%p lock_b=%p holder=%d waiter=%d", &a, &b, &f.holder, &f.waiter), 4);
     snprintf(f.lock_a, sizeof f.lock_a, "%p", a);
     snprintf(f.lock_b, sizeof f.lock_b, "%p", b);
+    const char *others = strstr(out, "cond=");
+    if (others) {
+        void *c, *g, *s, *bar;
+        unsigned long j;
+        assert_int_equal(sscanf(others,
+                                "cond=%p gate=%p join=%lx joiner=%d sem=%p sem_waiter=%d "
+                                "barrier=%p barrier_waiter=%d",
+                                &c, &g, &j, &f.joiner, &s, &f.sem_waiter, &bar, &f.barrier_waiter),
+                         8);
+        snprintf(f.cond, sizeof f.cond, "%p", c);
+        snprintf(f.gate, sizeof f.gate, "%p", g);
+        snprintf(f.join, sizeof f.join, "0x%lx", j);
+        snprintf(f.sem, sizeof f.sem, "%p", s);
+        snprintf(f.barrier, sizeof f.barrier, "%p", bar);
+    }
     free(out);
     f.line_a = line_of("LOCK_A_TAKEN");
     f.line_b_taken = line_of("LOCK_B_TAKEN");
     f.line_b_waited = line_of("LOCK_B_WAITED");
+    f.line_join_waited = line_of("JOIN_WAITED");
     return f;
 }
 
@@ -123,7 +144,10 @@ static char *stop(struct target *t)
 }
 
 static const char expected_results[] = "holder cond_wait rc=0 errno=0 released_at_wake=1\n"
-                                       "waiter mutex_lock rc=0 errno=0\n";
+                                       "waiter mutex_lock rc=0 errno=0\n"
+                                       "joiner join rc=0\n"
+                                       "sem_waiter sem_wait rc=0 errno=0\n"
+                                       "barrier rc=0 0\n";
 
 static void check_debug2(const char *b, const struct facts *f)
 {
@@ -142,6 +166,13 @@ static void check_debug2(const char *b, const struct facts *f)
     const char *wait = strstr(waiter, "\t- waiting to lock");
     const char *locked = strstr(waiter, "\t- locked");
     assert_true(wait && locked && wait < locked && locked < end);
+    /* the waits that are not lock calls */
+    assert_true(
+        has(b, "\t- waiting on <%s> (pthread_cond_t), with <%s> released\n", f->cond, f->gate));
+    assert_true(
+        has(b, "\t- waiting to join <%s> (pthread_t): thread %d \"waiter\"\n", f->join, f->waiter));
+    assert_true(has(b, "\t- waiting on <%s> (sem_t)\n", f->sem));
+    assert_true(has(b, "\t- waiting on <%s> (pthread_barrier_t)\n", f->barrier));
 }
 
 static const struct tl__json *thread_of(const struct tl__json *threads, int tid)
@@ -171,7 +202,11 @@ static void check_json_threads(const struct tl__json *threads, const struct fact
     assert_string_equal(str(hb, "type"), "mutex");
     const struct tl__json *at = tl__json_index(tl__json_get(hb, "taken_at"), 0);
     assert_int_equal(tl__json_int(tl__json_get(at, "line")), f->line_b_taken);
-    assert_int_equal(tl__json_type(tl__json_get(h, "waits_for")), TL_JSON_NULL);
+    const struct tl__json *hw = tl__json_get(h, "waits_for");
+    assert_string_equal(str(hw, "address"), f->cond);
+    assert_string_equal(str(hw, "type"), "cond");
+    assert_string_equal(str(hw, "mutex"), f->gate);
+    assert_int_equal(tl__json_type(tl__json_get(hw, "held_by")), TL_JSON_NULL);
 
     const struct tl__json *w = thread_of(threads, f->waiter);
     assert_string_equal(str(w, "name"), "waiter");
@@ -185,8 +220,23 @@ static void check_json_threads(const struct tl__json *threads, const struct fact
     assert_string_equal(str(wf, "type"), "mutex");
     assert_int_equal(tl__json_int(tl__json_get(wf, "held_by")), f->holder);
     assert_string_equal(str(wf, "held_by_name"), "holder");
+    assert_int_equal(tl__json_type(tl__json_get(wf, "mutex")), TL_JSON_NULL);
     at = tl__json_index(tl__json_get(wf, "at"), 0);
     assert_int_equal(tl__json_int(tl__json_get(at, "line")), f->line_b_waited);
+
+    const struct tl__json *jw = tl__json_get(thread_of(threads, f->joiner), "waits_for");
+    assert_string_equal(str(jw, "address"), f->join);
+    assert_string_equal(str(jw, "type"), "thread");
+    assert_int_equal(tl__json_int(tl__json_get(jw, "held_by")), f->waiter);
+    assert_string_equal(str(jw, "held_by_name"), "waiter");
+    at = tl__json_index(tl__json_get(jw, "at"), 0);
+    assert_int_equal(tl__json_int(tl__json_get(at, "line")), f->line_join_waited);
+    const struct tl__json *sw = tl__json_get(thread_of(threads, f->sem_waiter), "waits_for");
+    assert_string_equal(str(sw, "address"), f->sem);
+    assert_string_equal(str(sw, "type"), "semaphore");
+    const struct tl__json *bw = tl__json_get(thread_of(threads, f->barrier_waiter), "waits_for");
+    assert_string_equal(str(bw, "address"), f->barrier);
+    assert_string_equal(str(bw, "type"), "barrier");
 }
 
 static struct tl__json *parse(const struct http_reply *r)
@@ -203,9 +253,11 @@ static void check_locks_json(const struct http_reply *r, const struct facts *f)
     struct tl__json *root = parse(r);
     assert_string_equal(str(root, "kind"), "locks");
     check_json_threads(tl__json_get(root, "threads"), f);
+    /* the waiter, the holder (on the condition), the joiner, the semaphore's and the barrier's */
     const struct tl__json *waiters = tl__json_get(root, "waiters");
-    assert_int_equal(tl__json_length(waiters), 1);
-    assert_int_equal(tl__json_int(tl__json_get(tl__json_index(waiters, 0), "tid")), f->waiter);
+    assert_int_equal(tl__json_length(waiters), 5);
+    (void)thread_of(waiters, f->waiter);
+    (void)thread_of(waiters, f->joiner);
     bool edge = false;
     const struct tl__json *edges = tl__json_get(root, "edges");
     for (size_t i = 0; i < tl__json_length(edges); i++) {
@@ -248,6 +300,9 @@ static void dumps_and_page_show_holder_and_waiter(void **state)
     assert_true(has(r.body, "mutex %s (write) -> mutex %s (write), first by thread %d \"waiter\"",
                     f.lock_a, f.lock_b, f.waiter));
     assert_true(has(r.body, "\t- locked <%s> (pthread_mutex_t) at ", f.lock_b));
+    assert_true(has(r.body,
+                    "thread %d \"joiner\" waits for <%s> (pthread_t): thread %d \"waiter\" at ",
+                    f.joiner, f.join, f.waiter));
     assert_true(has(r.body, "lock_stats: locks_tracked "));
     http_reply_free(&r);
 

@@ -145,6 +145,42 @@ static void debug2_names_an_unknown_owner_by_tid_and_counts_overflow(void **stat
     thread_profile_free(&p);
 }
 
+/* The waits that are not lock calls, in jstack's words: a join names the joined thread (not as
+ * a holder), a condition wait its released mutex, and the JSON says the same. */
+static void debug2_and_json_show_a_join_and_a_condition_wait(void **state)
+{
+    (void)state;
+    struct thread_profile p;
+    fixture_profile(&p);
+    give_locks(&p);
+    waiter_locks.waits_for =
+        (struct thread_profile_lock){0x7000, TL_THREAD_LOCK_THREAD, false, site(&p, 0x5004, 50), 0};
+    char *text = render(profile_write_debug2, &p);
+    if (!strstr(text, "\t- waiting to join <0x7000> (pthread_t): thread 4002 \"worker\"\n"))
+        fail_msg("no join line in:\n%s", text);
+    assert_null(strstr(text, "held by thread 4002"));
+    free(text);
+
+    waiter_locks.waits_for.address = 0x3000;
+    waiter_locks.waits_for.type = TL_THREAD_LOCK_COND;
+    waiter_locks.waits_for_owner = 0;
+    waiter_locks.waits_for_mutex = MUTEX_ADDR;
+    text = render(profile_write_debug2, &p);
+    if (!strstr(text, "\t- waiting on <0x3000> (pthread_cond_t), with <0x1000> released\n"))
+        fail_msg("no condition line in:\n%s", text);
+    free(text);
+    text = render(profile_write_json, &p);
+    struct tl__json *root = parse(text);
+    const struct tl__json *w =
+        tl__json_get(json_thread(tl__json_get(root, "threads"), FIXTURE_WORKER_TID), "waits_for");
+    assert_string_equal(tl__json_string(tl__json_get(w, "type")), "cond");
+    assert_string_equal(tl__json_string(tl__json_get(w, "mutex")), "0x1000");
+    assert_int_equal(tl__json_type(tl__json_get(w, "held_by")), TL_JSON_NULL);
+    tl__json_free(root);
+    free(text);
+    thread_profile_free(&p);
+}
+
 /* A holder the dump did not interrupt: what its waiter says it holds, and who said so. */
 static void holder_known_from_its_waiter(void **state)
 {
@@ -377,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(debug2_shows_wait_then_held_locks),
         cmocka_unit_test(debug2_names_an_unknown_owner_by_tid_and_counts_overflow),
+        cmocka_unit_test(debug2_and_json_show_a_join_and_a_condition_wait),
         cmocka_unit_test(holder_known_from_its_waiter),
         cmocka_unit_test(without_lock_state_nothing_changes),
         cmocka_unit_test(json_has_holds_and_waits_for),
