@@ -186,6 +186,10 @@ char *options_compose(const char *user_options, const struct tl__options_request
         sb_append(&b, ":mode=");
         sb_append(&b, req->mode);
     }
+    if (req->label && (strchr(req->label, '\'') == NULL || strchr(req->label, '"') == NULL)) {
+        sb_append(&b, ":label=");
+        append_quoted(&b, req->label);
+    }
     return sb_finish(&b, err, errlen);
 }
 

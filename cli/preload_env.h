@@ -34,10 +34,13 @@ struct tl__options_request {
     bool color;             /* color=always, else color=never */
     long linger_ms;         /* < 0: not given on the command line */
     const char *mode;       /* NULL: not given */
+    const char *label;      /* --label; NULL: not given */
 };
 
 /* THREADLEAK_OPTIONS for the target: user_options (NULL or "" for none), then
- * report_dir=...:quiet=1:exitcode=0:color=...[:linger_ms=N][:mode=M]. Returns a malloc'd string,
+ * report_dir=...:quiet=1:exitcode=0:color=...[:linger_ms=N][:mode=M][:label='L']. A label that
+ * holds both quote characters is left out (the run's directory still carries it, run_label.h).
+ * Returns a malloc'd string,
  * or NULL with a message in err when the report directory cannot be quoted (it contains both
  * quote characters) or memory runs out. */
 char *options_compose(const char *user_options, const struct tl__options_request *req, char *err,

@@ -35,9 +35,10 @@ struct process_report {
     unsigned long leaked;
     unsigned long suppressed_by_default; /* 0 in reports from before default suppressions */
     struct tl__lock_findings locks;      /* processes and target_deadlocked unused */
-    char *raw;  /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
-    char *exe;  /* from the report; NULL when absent */
-    char *text; /* threadleak.PID.txt, kept for the result; NULL when not read */
+    char *raw;   /* the JSON file's bytes, outer whitespace trimmed; NULL when unreadable */
+    char *exe;   /* from the report; NULL when absent */
+    char *label; /* the report's own (the shim's label=); NULL when absent */
+    char *text;  /* threadleak.PID.txt, kept for the result; NULL when not read */
 };
 
 struct merge {
@@ -149,6 +150,8 @@ static void load_report(struct merge *m, struct process_report *r)
     } else {
         const char *exe = tl__json_string(tl__json_get(root, "exe"));
         r->exe = exe ? strdup(exe) : NULL;
+        const char *label = tl__json_string(tl__json_get(root, "label"));
+        r->label = label ? strdup(label) : NULL;
         char *text = buf;
         trim(&text, &len);
         memmove(buf, text, len + 1);
@@ -367,6 +370,12 @@ static void write_labelled(FILE *out, const char *raw, const char *label)
     free(value);
 }
 
+/* A process's label: its report's own (label=), else its run directory's (--label); NULL. */
+static const char *label_of(const struct merge *m, const struct process_report *r)
+{
+    return r->label ? r->label : m->labels[r->dir];
+}
+
 static void write_json(struct merge *m, const struct tl__merge_result *res, FILE *out)
 {
     fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
@@ -377,7 +386,7 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
         if (!m->reports[i].readable)
             continue;
         fputs(sep, out);
-        const char *label = m->labels[m->reports[i].dir];
+        const char *label = m->reports[i].label ? NULL : m->labels[m->reports[i].dir];
         if (label)
             write_labelled(out, m->reports[i].raw, label);
         else
@@ -453,6 +462,7 @@ static void free_reports(struct merge *m)
     for (size_t i = 0; i < m->count; i++) {
         free(m->reports[i].raw);
         free(m->reports[i].exe);
+        free(m->reports[i].label);
         free(m->reports[i].text);
     }
     free(m->reports);
@@ -468,7 +478,7 @@ static int keep_processes(struct merge *m, struct tl__merge_result *res)
         struct process_report *r = &m->reports[i];
         if (!r->readable)
             continue;
-        const char *label = m->labels[r->dir];
+        const char *label = label_of(m, r);
         res->process[res->nprocess++] = (struct tl__merge_process){
             .dir = r->dir, .pid = r->pid, .text = r->text, .label = label ? strdup(label) : NULL};
         r->text = NULL;

@@ -5,10 +5,11 @@
 #ifndef THREADLEAK_CLI_RUN_LABEL_H
 #define THREADLEAK_CLI_RUN_LABEL_H
 
+#include "options.h" /* TL_LABEL_MAX: the shim's label= takes as many bytes */
+
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TL_LABEL_MAX  128
 #define TL_LABEL_FILE "threadleak.label"
 
 /* Whether text can be a label: 1..TL_LABEL_MAX bytes of UTF-8 without control characters. */

@@ -79,8 +79,10 @@ void check_run(const struct tl__check_request *req, struct tl__check_result *out
                                        verdict.ignored - taken_by_default);
     /* The verdict's count for the default filter holds every thread it took; the findings count
      * only those that would have leaked (default_suppressions.h). */
-    if (out->findings)
+    if (out->findings) {
         note_default_hits(out->findings, &before, &req->default_hits);
+        out->findings->label = req->label;
+    }
     verdict_free(&verdict);
     if (out->findings && req->live_state)
         attach_live_state(out->findings, &req->live);

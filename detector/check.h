@@ -34,6 +34,7 @@ struct tl__check_request {
     struct live_stacks_options live;      /* from check_live_options; nosignal = no dump */
     struct tl__suppressions *file;        /* the suppressions= file, owned; NULL = none */
     int default_filter;                   /* the default suppressions' index in filters; -1 = off */
+    const char *label;                    /* the findings' label (label=); NULL = none */
     struct tl__default_hits default_hits; /* their ctx: counts over every run, the run's mode */
 };
 

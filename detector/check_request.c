@@ -54,6 +54,7 @@ void check_request_init(struct tl__check_request *req, const struct tl__config *
             },
         .live_state = true,
         .live = check_live_options(cfg),
+        .label = cfg->label[0] ? cfg->label : NULL,
     };
     add_default_suppressions(req, cfg->default_suppressions);
     add_suppressions_file(req, cfg->suppressions);

@@ -68,8 +68,9 @@ struct tl__lock_findings; /* locks/lock_findings.h */
 struct tl__findings {
     pid_t pid, ppid;
     char *exe;
-    char **argv;      /* NULL-terminated */
-    const char *mode; /* "all" or "tsan" */
+    char **argv;       /* NULL-terminated */
+    const char *mode;  /* "all" or "tsan" */
+    const char *label; /* the label= option (a CI shard, a step); NULL when none. Not owned */
     uint64_t threads_created;
     unsigned leaked;                /* threads, over all groups */
     unsigned suppressed;            /* threads matched by a suppression or ignore rule */

@@ -85,6 +85,14 @@ static bool value_is(struct opt_value v, const char *word)
     return strlen(word) == v.len && memcmp(v.text, word, v.len) == 0;
 }
 
+static bool has_control(struct opt_value v)
+{
+    for (size_t i = 0; i < v.len; i++)
+        if ((unsigned char)v.text[i] < 0x20 || v.text[i] == 0x7f)
+            return true;
+    return false;
+}
+
 /* --- the types of options.inc ----------------------------------------------------------------- */
 
 enum value_kind {
@@ -96,6 +104,7 @@ enum value_kind {
 enum type_flag {
     TYPE_HOST_PORT = 1u << 0,       /* an unquoted value may hold one `:PORT` and `[...]` */
     TYPE_STDERR_IS_EMPTY = 1u << 1, /* "stderr", TSan's spelling of the default, stores "" */
+    TYPE_NO_CONTROLS = 1u << 2,     /* no byte below 0x20, nor 0x7f: it goes into report lines */
 };
 
 struct option_type {
@@ -143,6 +152,7 @@ WORD_TYPE(deadlock, [TL_DEADLOCK_REPORT] = "report", [TL_DEADLOCK_ABORT] = "abor
 TEXT_TYPE(path, "a path", 0)
 TEXT_TYPE(log_path, "a path or stderr", TYPE_STDERR_IS_EMPTY)
 TEXT_TYPE(host_port, "HOST:PORT", TYPE_HOST_PORT)
+TEXT_TYPE(label, "a name without control characters", TYPE_NO_CONTROLS)
 
 /* --- the table -------------------------------------------------------------------------------- */
 
@@ -359,6 +369,12 @@ static bool set_value(const struct option *opt, struct opt_value v, struct tl__c
             append(err, " bytes, at most ");
             append_unsigned(err, opt->size - 1);
             append(err, ")");
+            return false;
+        }
+        if ((opt->type->flags & TYPE_NO_CONTROLS) && has_control(v)) {
+            append(err, "value for '");
+            append(err, opt->name);
+            append(err, "' has a control character");
             return false;
         }
         memcpy(field, v.text, v.len);

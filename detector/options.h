@@ -31,6 +31,7 @@ enum tl__deadlock_action {
 };
 
 #define TL_HTTP_ADDR_MAX   256     /* `http=HOST:PORT`, NUL included */
+#define TL_LABEL_MAX       128     /* `label=`, in bytes, as `threadleak run --label` */
 #define TL__OPTION_MS_MAX  600000u /* ten minutes: a longer wait is surely a typo */
 #define TL__OPTION_SIG_MAX 64
 
@@ -49,6 +50,7 @@ typedef enum tl__deadlock_action tl__option_deadlock; /* report or abort */
 typedef char tl__option_path[PATH_MAX];               /* "" = none */
 typedef char tl__option_log_path[PATH_MAX];           /* a path, and "stderr" stands for "" */
 typedef char tl__option_host_port[TL_HTTP_ADDR_MAX]; /* stored unchecked; ':PORT' needs no quotes */
+typedef char tl__option_label[TL_LABEL_MAX + 1];     /* no control characters; "" = none */
 
 /* One field per line of options.inc, named after its key. */
 struct tl__config {

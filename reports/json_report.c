@@ -110,6 +110,9 @@ static void write_process(struct tl__json_writer *w, const struct tl__findings *
         tl__jw_string(w, *arg);
     tl__jw_end_array(w);
     tl__jw_member_string(w, "mode", f->mode != NULL ? f->mode : "all");
+    /* Only when set: `threadleak merge` adds a run's --label to reports that have none. */
+    if (f->label != NULL)
+        tl__jw_member_string(w, "label", f->label);
 }
 
 /* Last in the document, so that a reader of a streamed report sees totals only once all leaks

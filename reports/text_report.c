@@ -103,6 +103,10 @@ static void write_header(const struct text_out *o, const struct tl__findings *f)
         fputs(", ", o->out);
         put_command_line(o, f);
     }
+    if (f->label != NULL) {
+        fputs(", label ", o->out);
+        put_text(o, f->label);
+    }
     fputs(")\n", o->out);
 }
 

@@ -165,6 +165,7 @@ void exit_report_now(const struct tl__lock_findings *locks)
     struct tl__findings *f = findings_build(NULL, 0, tl__cfg.mode, 0);
     if (f) {
         f->locks = locks;
+        f->label = tl__cfg.label[0] ? tl__cfg.label : NULL;
         /* The text first: a reader that sees the JSON may look for it at once. */
         report_write_text_file_atomic(tl__cfg.report_dir, f, tl__cfg.color == TL_COLOR_ALWAYS, NULL,
                                       0);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,6 +36,14 @@ struct outputs {
     char dir[4096]; /* where the files are; kept until outputs_free */
     char junit_path[4200], sarif_path[4200];
 };
+
+static size_t count_of(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *at = text ? strstr(text, needle) : NULL; at; at = strstr(at + 1, needle))
+        n++;
+    return n;
+}
 
 static void outputs_free(struct outputs *o)
 {
@@ -529,6 +538,9 @@ static void test_labels(void **state)
         assert_string_equal(tl__json_string(tl__json_get(tl__json_index(procs, i), "label")),
                             labels[i]);
     tl__json_free(json);
+    /* Each process's report carries its label itself (run --label sets label=), once: the merge
+     * adds none of its own then. */
+    assert_int_equal(count_of(o.json, "\"label\":"), 2);
     /* Test cases named by label and command line, classed by label. */
     char expect[512];
     snprintf(expect, sizeof expect, "name=\"shard-1: %s leak\" classname=\"shard-1\"", prog_o0);
@@ -556,6 +568,55 @@ static void test_labels(void **state)
     assert_contains(r.err, "--label");
     assert_null(strstr(r.out, "clean"));
     cli_result_free(&r);
+}
+
+/* The label in the text report's first line, with a ':' that THREADLEAK_OPTIONS must quote. */
+static void test_label_in_text_report(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--label", "unit: shard 2", NULL};
+    struct outputs o = run_prog(prog_o0, "leak", extra);
+    assert_int_equal(o.r.status, STATUS_LEAKED);
+    assert_contains(o.r.err, " leak, label unit: shard 2)\n");
+    assert_int_equal(count_of(o.json, "\"label\": \"unit: shard 2\""), 1);
+    outputs_free(&o);
+}
+
+/* A bare preload with label= (no CLI at run time) and report_dir=: `threadleak merge` takes the
+ * label from each report. */
+static void test_label_option_without_the_cli(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char options[4400];
+    snprintf(options, sizeof options, "report_dir='%s':quiet=1:linger_ms=0:label=nightly", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("LD_PRELOAD", real_shim, 1);
+        setenv("THREADLEAK_OPTIONS", options, 1);
+        execl(prog_o0, prog_o0, "leak", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    struct outputs o = merge_dir(dir, NULL);
+    assert_int_equal(o.r.status, STATUS_LEAKED);
+    char err[256];
+    struct tl__json *json = tl__json_parse(o.json, strlen(o.json), err, sizeof err);
+    assert_non_null(json);
+    const struct tl__json *procs = tl__json_get(json, "processes");
+    assert_int_equal(tl__json_length(procs), 1);
+    assert_string_equal(tl__json_string(tl__json_get(tl__json_index(procs, 0), "label")),
+                        "nightly");
+    tl__json_free(json);
+    char expect[512];
+    snprintf(expect, sizeof expect, "name=\"nightly: %s leak\" classname=\"nightly\"", prog_o0);
+    assert_contains(o.junit, expect);
+    outputs_free(&o);
+    remove_tree(dir);
+    free(dir);
 }
 
 /* --- merge: lock findings and hostile strings, from reports written here --- */
@@ -707,6 +768,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_merge_deterministic),
         cmocka_unit_test(test_merge_lock_findings),
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_label_in_text_report),
+        cmocka_unit_test(test_label_option_without_the_cli),
         cmocka_unit_test(test_run_tsan_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

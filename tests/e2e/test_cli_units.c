@@ -99,7 +99,7 @@ static void test_options_composition_overrides_the_user(void **state)
 {
     (void)state;
     static struct tl__config cfg;
-    struct tl__options_request req = {"/tmp/threadleak.x", false, -1, NULL};
+    struct tl__options_request req = {.report_dir = "/tmp/threadleak.x", .linger_ms = -1};
     parse_composed("exitcode=3:quiet=0:verbosity=2:color=always", &req, &cfg);
     assert_string_equal(cfg.report_dir, "/tmp/threadleak.x");
     assert_int_equal(cfg.exitcode, 0);
@@ -107,11 +107,30 @@ static void test_options_composition_overrides_the_user(void **state)
     assert_int_equal(cfg.color, TL_COLOR_NEVER);
     assert_int_equal(cfg.verbosity, 2); /* the user's own keys stay */
 
-    req = (struct tl__options_request){"/tmp/d", true, 1234, "tsan"};
+    req = (struct tl__options_request){"/tmp/d", true, 1234, "tsan", NULL};
     parse_composed(NULL, &req, &cfg);
     assert_int_equal(cfg.color, TL_COLOR_ALWAYS);
     assert_int_equal(cfg.linger_ms, 1234);
     assert_int_equal(cfg.mode, TL_MODE_TSAN);
+    assert_string_equal(cfg.label, "");
+}
+
+/* --label reaches every process as label=, quoted; one with both quotes only through its
+ * directory (run_label.h), never as a broken option. */
+static void test_options_carry_the_label(void **state)
+{
+    (void)state;
+    static struct tl__config cfg;
+    const char *labels[] = {"shard-1", "unit: 2", "it's", "say \"hi\""};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        struct tl__options_request req = {
+            .report_dir = "/tmp/d", .linger_ms = -1, .label = labels[i]};
+        parse_composed("label=user", &req, &cfg);
+        assert_string_equal(cfg.label, labels[i]);
+    }
+    struct tl__options_request both = {.report_dir = "/tmp/d", .linger_ms = -1, .label = "'\""};
+    parse_composed(NULL, &both, &cfg);
+    assert_string_equal(cfg.label, "");
 }
 
 static void test_options_quote_awkward_directories(void **state)
@@ -120,12 +139,12 @@ static void test_options_quote_awkward_directories(void **state)
     static struct tl__config cfg;
     const char *dirs[] = {"/tmp/a:b", "/tmp/it's", "/tmp/say \"hi\":x", "/tmp/=:="};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        struct tl__options_request req = {dirs[i], false, -1, NULL};
+        struct tl__options_request req = {.report_dir = dirs[i], .linger_ms = -1};
         parse_composed("", &req, &cfg);
         assert_string_equal(cfg.report_dir, dirs[i]);
     }
     char err[256] = "";
-    struct tl__options_request both = {"/tmp/'\"", false, -1, NULL};
+    struct tl__options_request both = {.report_dir = "/tmp/'\"", .linger_ms = -1};
     assert_null(options_compose(NULL, &both, err, sizeof err));
     assert_non_null(strstr(err, "/tmp/'\""));
 }
@@ -322,6 +341,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_preload_puts_sanitizer_runtimes_first),
         cmocka_unit_test(test_preload_refuses_unsplittable_shim_path),
         cmocka_unit_test(test_options_composition_overrides_the_user),
+        cmocka_unit_test(test_options_carry_the_label),
         cmocka_unit_test(test_options_quote_awkward_directories),
         cmocka_unit_test(test_elf_inspect_dynamic),
         cmocka_unit_test(test_elf_inspect_static),

@@ -150,6 +150,25 @@ static void test_quoted_values(void **state)
     assert_rejected("report_dir='/a'b", "unexpected text after the quoted value for 'report_dir'");
 }
 
+/* label= goes into report lines: any text but control characters, at most TL_LABEL_MAX bytes. */
+static void test_label(void **state)
+{
+    (void)state;
+    assert_string_equal(parsed("").label, "");
+    assert_string_equal(parsed("label=shard-2").label, "shard-2");
+    assert_string_equal(parsed("label='unit: shard 2':exitcode=3").label, "unit: shard 2");
+    assert_string_equal(parsed("label=\"\xc3\xa9tape\"").label, "\xc3\xa9tape");
+    assert_rejected("label='a\tb'", "value for 'label' has a control character");
+    assert_rejected("label=a\x7f", "value for 'label' has a control character");
+    char text[TL_LABEL_MAX + 16], expected[128];
+    snprintf(text, sizeof text, "label=%0*d", TL_LABEL_MAX, 0);
+    assert_int_equal(strlen(parsed(text).label), TL_LABEL_MAX);
+    snprintf(text, sizeof text, "label=%0*d", TL_LABEL_MAX + 1, 0);
+    snprintf(expected, sizeof expected, "value for 'label' is too long (%d bytes, at most %d)",
+             TL_LABEL_MAX + 1, TL_LABEL_MAX);
+    assert_rejected(text, expected);
+}
+
 static void test_http_host_port(void **state)
 {
     (void)state;
@@ -247,7 +266,7 @@ static void test_key_errors(void **state)
     assert_rejected("lnger_ms=5",
                     "unknown key 'lnger_ms' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help, default_suppressions, locks, deadlock)");
+                    "dump_timeout_ms, help, default_suppressions, locks, deadlock, label)");
     assert_rejected("exitcode", "missing '=' after 'exitcode'");
     assert_rejected("exitcode:mode=all", "missing '=' after 'exitcode'");
     assert_rejected("mode=all:verbose", "missing '=' after 'verbose'");
@@ -255,7 +274,7 @@ static void test_key_errors(void **state)
     assert_rejected(" exitcode=1",
                     "unknown key ' exitcode' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help, default_suppressions, locks, deadlock)");
+                    "dump_timeout_ms, help, default_suppressions, locks, deadlock, label)");
 }
 
 static void test_too_long_values(void **state)
@@ -340,7 +359,7 @@ static void test_resumes_after_a_bad_item(void **state)
     assert_string_equal(err, "unknown key 'bogus' (known: exitcode, linger_ms, mode, report_dir, "
                              "log_path, suppressions, color, verbosity, quiet, http, stacks, "
                              "dump_signal, dump_timeout_ms, help, default_suppressions, locks, "
-                             "deadlock)");
+                             "deadlock, label)");
     assert_int_equal(cfg.verbosity, 3);
     assert_int_equal(options_parse("report_dir='/a'b:exitcode=5", &cfg, err, sizeof err), -1);
     assert_string_equal(err, "unexpected text after the quoted value for 'report_dir'");
@@ -385,7 +404,8 @@ static void test_key_info_lists_every_key(void **state)
                                        "help",
                                        "default_suppressions",
                                        "locks",
-                                       "deadlock"};
+                                       "deadlock",
+                                       "label"};
     size_t n = sizeof keys / sizeof keys[0];
     for (size_t i = 0; i < n; i++) {
         const char *name = NULL, *help = NULL;
@@ -436,7 +456,7 @@ static void test_key_defaults(void **state)
     (void)state;
     static const char *const defaults[] = {"66",   "500", "all", "",  "",       "",
                                            "auto", "0",   "0",   "",  "signal", "0",
-                                           "1000", "0",   "1",   "1", "report"};
+                                           "1000", "0",   "1",   "1", "report", ""};
     size_t n = sizeof defaults / sizeof defaults[0];
     char text[64];
     for (size_t i = 0; i < n; i++) {
@@ -558,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_word_keys),
         cmocka_unit_test(test_path_keys),
         cmocka_unit_test(test_quoted_values),
+        cmocka_unit_test(test_label),
         cmocka_unit_test(test_http_host_port),
         cmocka_unit_test(test_later_keys_override),
         cmocka_unit_test(test_empty_segments),
