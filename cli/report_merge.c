@@ -7,6 +7,7 @@
 
 #include "json_reader.h"
 #include "json_writer.h"
+#include "leak_groups.h"
 #include "report_dir.h"
 #include "run_label.h"
 
@@ -50,6 +51,7 @@ struct merge {
     size_t count, cap;
     FILE *warnings;
     const struct tl__merge_extras *extras; /* NULL: none */
+    struct tl__leak_groups *leak_groups;   /* the leaks of every readable report, grouped */
 };
 
 static void trim(char **text, size_t *len)
@@ -154,6 +156,7 @@ static void load_report(struct merge *m, struct process_report *r)
         memmove(buf, text, len + 1);
         r->raw = buf;
         r->readable = true;
+        leak_groups_add_report(m->leak_groups, root, (long)r->pid, m->labels[r->dir]);
     }
     tl__json_free(root);
 }
@@ -367,6 +370,17 @@ static void write_labelled(FILE *out, const char *raw, const char *label)
     free(value);
 }
 
+/* "leak_groups": the same leak across processes, one item per start routine, creation site and
+ * state (leak_groups.h). [] when memory ran out while grouping. */
+static void write_leak_groups(struct merge *m, FILE *out)
+{
+    char *groups = leak_groups_json(m->leak_groups);
+    const struct tl__merge_member member = {"leak_groups", groups ? groups : "[]"};
+    write_member(out, &member, "  ");
+    fputs(",\n", out);
+    free(groups);
+}
+
 static void write_json(struct merge *m, const struct tl__merge_result *res, FILE *out)
 {
     fprintf(out, "{\n  \"tool\": \"threadleak\",\n  \"version\": \"%s\",\n  \"schema\": %d,\n",
@@ -399,6 +413,7 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
         sep = ", ";
     }
     fputs("],\n", out);
+    write_leak_groups(m, out);
     const struct tl__merge_extras *x = m->extras;
     for (size_t i = 0; x && i < x->ntop; i++) {
         write_member(out, &x->top[i], "  ");
@@ -520,9 +535,11 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     struct merge m = {.dirs = dirs, .ndirs = ndirs, .target = target_pid, .extras = extras};
     m.dirfds = malloc((ndirs ? ndirs : 1) * sizeof *m.dirfds);
     m.labels = calloc(ndirs ? ndirs : 1, sizeof *m.labels);
-    if (!m.dirfds || !m.labels) {
+    m.leak_groups = leak_groups_new();
+    if (!m.dirfds || !m.labels || !m.leak_groups) {
         free(m.dirfds);
         free(m.labels);
+        leak_groups_free(m.leak_groups);
         return -1;
     }
     size_t opened = 0;
@@ -551,6 +568,7 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     }
     free(m.dirfds);
     free(m.labels);
+    leak_groups_free(m.leak_groups);
     if (rc != 0) {
         report_merge_free(out);
         errno = saved;
