@@ -316,8 +316,12 @@ static void write_stack(const struct text_out *o, const struct tl__frame *frames
     }
     /* The C library's start-up code below main says nothing the reader can act on; TSan leaves
      * it out too. The JSON report keeps every frame. */
-    while (depth > 1 && findings_frame_below_main(&frames[depth - 1]))
-        depth--;
+    for (size_t i = 1; i < depth; i++) {
+        if (findings_frame_below_main(&frames[i])) {
+            depth = i; /* and the frames under it: a stripped program's _start is "??" */
+            break;
+        }
+    }
     for (size_t i = 0; i < depth; i++)
         write_frame(o, i, &frames[i]);
 }
