@@ -7,6 +7,7 @@
 
 #include "json_reader.h"
 #include "json_writer.h"
+#include "leak_groups.h"
 #include "report_dir.h"
 #include "run_label.h"
 
@@ -51,6 +52,7 @@ struct merge {
     size_t count, cap;
     FILE *warnings;
     const struct tl__merge_extras *extras; /* NULL: none */
+    struct tl__leak_groups *leak_groups;   /* the leaks of every readable report, grouped */
 };
 
 static void trim(char **text, size_t *len)
@@ -120,6 +122,12 @@ static bool has_lock_findings(const struct tl__lock_findings *f)
     return f->deadlocks > 0 || f->lock_order > 0 || f->misuse > 0;
 }
 
+/* A process's label: its report's own (label=), else its run directory's (--label); NULL. */
+static const char *label_of(const struct merge *m, const struct process_report *r)
+{
+    return r->label ? r->label : m->labels[r->dir];
+}
+
 static void load_report(struct merge *m, struct process_report *r)
 {
     char name[64], err[160];
@@ -157,6 +165,7 @@ static void load_report(struct merge *m, struct process_report *r)
         memmove(buf, text, len + 1);
         r->raw = buf;
         r->readable = true;
+        leak_groups_add_report(m->leak_groups, root, (long)r->pid, label_of(m, r));
     }
     tl__json_free(root);
 }
@@ -370,10 +379,15 @@ static void write_labelled(FILE *out, const char *raw, const char *label)
     free(value);
 }
 
-/* A process's label: its report's own (label=), else its run directory's (--label); NULL. */
-static const char *label_of(const struct merge *m, const struct process_report *r)
+/* "leak_groups": the same leak across processes, one item per start routine, creation site and
+ * state (leak_groups.h). [] when memory ran out while grouping. */
+static void write_leak_groups(struct merge *m, FILE *out)
 {
-    return r->label ? r->label : m->labels[r->dir];
+    char *groups = leak_groups_json(m->leak_groups);
+    const struct tl__merge_member member = {"leak_groups", groups ? groups : "[]"};
+    write_member(out, &member, "  ");
+    fputs(",\n", out);
+    free(groups);
 }
 
 static void write_json(struct merge *m, const struct tl__merge_result *res, FILE *out)
@@ -408,6 +422,7 @@ static void write_json(struct merge *m, const struct tl__merge_result *res, FILE
         sep = ", ";
     }
     fputs("],\n", out);
+    write_leak_groups(m, out);
     const struct tl__merge_extras *x = m->extras;
     for (size_t i = 0; x && i < x->ntop; i++) {
         write_member(out, &x->top[i], "  ");
@@ -530,9 +545,11 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     struct merge m = {.dirs = dirs, .ndirs = ndirs, .target = target_pid, .extras = extras};
     m.dirfds = malloc((ndirs ? ndirs : 1) * sizeof *m.dirfds);
     m.labels = calloc(ndirs ? ndirs : 1, sizeof *m.labels);
-    if (!m.dirfds || !m.labels) {
+    m.leak_groups = leak_groups_new();
+    if (!m.dirfds || !m.labels || !m.leak_groups) {
         free(m.dirfds);
         free(m.labels);
+        leak_groups_free(m.leak_groups);
         return -1;
     }
     size_t opened = 0;
@@ -561,6 +578,7 @@ int report_merge_dirs(const char *const *dirs, size_t ndirs, pid_t target_pid,
     }
     free(m.dirfds);
     free(m.labels);
+    leak_groups_free(m.leak_groups);
     if (rc != 0) {
         report_merge_free(out);
         errno = saved;

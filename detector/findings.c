@@ -8,6 +8,7 @@
 #include "scopes.h"
 #include "symbolize.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,34 @@ static enum tl__leak_state leak_state(const struct tl__thread_info *t)
     return (t->flags & TL_F_EXITED) ? TL_LEAK_EXITED : TL_LEAK_RUNNING;
 }
 
-/* Orders leaks so that identical ones are adjacent: the grouping key. */
+bool findings_frame_below_main(const struct tl__frame *frame)
+{
+    static const char *const names[] = {"__libc_start_call_main", "__libc_start_main",
+                                        "__libc_start_main_impl", "_start"};
+    for (size_t i = 0; frame->function && i < sizeof names / sizeof *names; i++)
+        if (strcmp(frame->function, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* std::thread, std::jthread and std::async reach pthread_create through the standard library's
+ * own functions (std::thread::_M_start_thread, the constructor's template); the user's call is
+ * the first frame after them. */
+static bool is_standard_library_frame(const struct tl__frame *frame)
+{
+    return frame->function && strncmp(frame->function, "std::", 5) == 0;
+}
+
+const struct tl__frame *findings_creation_site(const struct tl__frame *stack, size_t depth)
+{
+    for (size_t i = 0; i < depth && !findings_frame_below_main(&stack[i]); i++)
+        if (!is_standard_library_frame(&stack[i]))
+            return &stack[i];
+    return depth ? &stack[0] : NULL;
+}
+
+/* Orders leaks so that identical ones are adjacent: the first, cheap grouping by raw frames.
+ * Leaks that differ only in pcs of one source line are joined afterwards (merge_same_source). */
 static int compare_group_key(const void *pa, const void *pb)
 {
     const struct tl__thread_info *a = pa, *b = pb;
@@ -183,6 +211,10 @@ static void fill_group(struct tl__leak_group *g, const struct tl__thread_info *f
     g->creation_stack = calloc(TL_MAX_FRAMES, sizeof *g->creation_stack);
     if (g->creation_stack)
         g->creation_depth = findings_creation_stack(first, g->creation_stack);
+    g->site = findings_creation_site(g->creation_stack, g->creation_depth);
+    Dl_info module;
+    if (g->site && dladdr((void *)g->site->pc, &module) && module.dli_fbase)
+        g->site_offset = g->site->pc - (uintptr_t)module.dli_fbase;
     if (g->state == TL_LEAK_EXITED)
         g->stack_status = live_stack_status_name(LIVE_STACK_EXITED);
     g->threads = calloc(count, sizeof *g->threads);
@@ -195,6 +227,130 @@ static void fill_group(struct tl__leak_group *g, const struct tl__thread_info *f
             read_live_name(lt->tid, lt->name);
         lt->cancelled = (first[i].flags & TL_F_CANCELLED) != 0;
     }
+}
+
+/* ---- joining groups of one source line ----
+ *
+ * Raw frames tell apart two calls that the compiler made of one source line (an unrolled loop, a
+ * duplicated tail): different pcs, same function, file and line. A group is what the reader
+ * fixes, so the groups are joined by their symbolised creation stacks: every frame by function,
+ * file and line. A frame without line info has only its address to tell it apart (its module and
+ * offset; in one process that is the pc). Only the groups' first stacks are compared, which the
+ * report symbolises anyway: no thread is symbolised for this alone. */
+
+static int compare_strings(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int compare_numbers(uintptr_t a, uintptr_t b)
+{
+    return (a > b) - (a < b);
+}
+
+static int compare_source_frame(const struct tl__frame *a, const struct tl__frame *b)
+{
+    int c = compare_strings(a->function, b->function);
+    if (c == 0)
+        c = compare_strings(a->file, b->file);
+    if (c == 0 && a->file)
+        c = compare_numbers((uintptr_t)a->line, (uintptr_t)b->line);
+    if (c == 0 && !a->file)
+        c = compare_numbers(a->pc, b->pc);
+    return c;
+}
+
+static int compare_source_stack(const struct tl__leak_group *a, const struct tl__leak_group *b)
+{
+    size_t da = a->creation_stack ? a->creation_depth : 0;
+    size_t db = b->creation_stack ? b->creation_depth : 0;
+    if (da != db)
+        return da < db ? -1 : 1;
+    for (size_t i = 0; i < da; i++) {
+        int c = compare_source_frame(&a->creation_stack[i], &b->creation_stack[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+/* The grouping key: start routine (by name), state, detachment, scope, creator and the creation
+ * stack by source line. */
+static int compare_source_key(const struct tl__leak_group *a, const struct tl__leak_group *b)
+{
+    int c = compare_strings(a->start_routine, b->start_routine);
+    if (c == 0)
+        c = compare_numbers(a->state, b->state);
+    if (c == 0)
+        c = compare_numbers(a->detached, b->detached);
+    if (c == 0)
+        c = compare_strings(a->scope, b->scope);
+    if (c == 0)
+        c = compare_numbers((uintptr_t)a->creator_tid, (uintptr_t)b->creator_tid);
+    if (c == 0)
+        c = compare_source_stack(a, b);
+    return c;
+}
+
+static uint64_t first_serial(const struct tl__leak_group *g)
+{
+    return g->threads ? g->threads[0].serial : 0;
+}
+
+static int compare_source_key_then_serial(const void *pa, const void *pb)
+{
+    const struct tl__leak_group *a = pa, *b = pb;
+    int c = compare_source_key(a, b);
+    return c ? c : compare_numbers(first_serial(a), first_serial(b));
+}
+
+static int compare_thread_serial(const void *pa, const void *pb)
+{
+    const struct tl__leaked_thread *a = pa, *b = pb;
+    return (a->serial > b->serial) - (a->serial < b->serial);
+}
+
+static void free_group(struct tl__leak_group *g)
+{
+    free(g->creation_stack);
+    free(g->current_stack);
+    free(g->threads);
+}
+
+/* Moves from's threads into into, which keeps its own stacks (its first thread is the older).
+ * false when memory runs out: both stay as they were. */
+static bool absorb_group(struct tl__leak_group *into, struct tl__leak_group *from)
+{
+    if (!into->threads || !from->threads)
+        return false;
+    size_t count = (size_t)into->count + from->count;
+    struct tl__leaked_thread *threads = realloc(into->threads, count * sizeof *threads);
+    if (!threads)
+        return false;
+    memcpy(threads + into->count, from->threads, from->count * sizeof *threads);
+    qsort(threads, count, sizeof *threads, compare_thread_serial);
+    into->threads = threads;
+    into->count = (unsigned)count;
+    free_group(from);
+    return true;
+}
+
+static void merge_same_source(struct tl__findings *f)
+{
+    if (f->ngroups < 2)
+        return;
+    qsort(f->groups, f->ngroups, sizeof *f->groups, compare_source_key_then_serial);
+    size_t kept = 0;
+    for (size_t i = 0; i < f->ngroups; i++) {
+        struct tl__leak_group *last = kept ? &f->groups[kept - 1] : NULL;
+        if (last && compare_source_key(last, &f->groups[i]) == 0 &&
+            absorb_group(last, &f->groups[i]))
+            continue;
+        f->groups[kept++] = f->groups[i];
+    }
+    f->ngroups = kept;
 }
 
 static int compare_group_size(const void *pa, const void *pb)
@@ -231,6 +387,7 @@ struct tl__findings *findings_build(const struct tl__thread_info *leaks, size_t 
         fill_group(&f->groups[f->ngroups++], &sorted[i], j - i);
         i = j;
     }
+    merge_same_source(f);
     if (f->ngroups)
         qsort(f->groups, f->ngroups, sizeof *f->groups, compare_group_size);
     free(sorted);
@@ -316,11 +473,8 @@ void findings_free(struct tl__findings *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->ngroups; i++) {
-        free(f->groups[i].creation_stack);
-        free(f->groups[i].current_stack);
-        free(f->groups[i].threads);
-    }
+    for (size_t i = 0; i < f->ngroups; i++)
+        free_group(&f->groups[i]);
     free(f->groups);
     for (size_t i = 0; f->argv && f->argv[i]; i++)
         free(f->argv[i]);

@@ -29,7 +29,8 @@ struct tl__leaked_thread {
     char wait[128]; /* what it is blocked on now, "" when unknown or exited */
 };
 
-/* Leaks that share start routine, creation stack, state, detachment and creator. */
+/* Leaks that share start routine, creation stack as source lines (function, file, line of every
+ * frame; never pcs, see docs/report-format.md), state, detachment, scope and creator. */
 struct tl__leak_group {
     unsigned count;
     enum tl__leak_state state;
@@ -42,6 +43,11 @@ struct tl__leak_group {
     char creator_name[TL_NAME_MAX];
     struct tl__frame *creation_stack; /* innermost first */
     size_t creation_depth;
+    /* Where the threads were created: the creation stack's first frame outside the C++ standard
+     * library (std::thread's constructor, std::async), as the SUMMARY line and the JSON's
+     * created_at name it. Points into creation_stack; NULL when no stack was captured. */
+    const struct tl__frame *site;
+    uintptr_t site_offset;           /* site->pc minus its module's load base; 0 when unknown */
     struct tl__frame *current_stack; /* live stack of the first running thread; NULL if unknown */
     size_t current_depth;
     pid_t current_tid;    /* the thread current_stack is from */
@@ -102,6 +108,13 @@ size_t findings_creation_stack(const struct tl__thread_info *t, struct tl__frame
 /* A start routine as the leaks name it: symbolised, and for std::thread the callable rather than
  * libstdc++'s _M_run. */
 const char *findings_start_routine(const void *routine);
+
+/* Whether a frame is the C library's start-up code below main (__libc_start_call_main,
+ * __libc_start_main, _start): the text report leaves these out, as ThreadSanitizer does. */
+bool findings_frame_below_main(const struct tl__frame *frame);
+
+/* The creation site of a stack (see tl__leak_group.site); NULL for an empty stack. */
+const struct tl__frame *findings_creation_site(const struct tl__frame *stack, size_t depth);
 
 /* "all" or "tsan". */
 const char *findings_mode_name(enum tl_mode mode);

@@ -6,6 +6,8 @@
 #include "json_writer.h"
 #include "lock_report_json.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifndef THREADLEAK_VERSION_STRING
@@ -71,6 +73,35 @@ static void write_creator(struct tl__json_writer *w, const struct tl__leak_group
     tl__jw_end_object(w);
 }
 
+/* Where the group was created (tl__leak_group.site): what the group is keyed on, and what
+ * `threadleak run` groups leaks of several processes by (leak_groups). null without a stack. */
+static void write_created_at(struct tl__json_writer *w, const struct tl__leak_group *g)
+{
+    tl__jw_key(w, "created_at");
+    if (g->site == NULL) {
+        tl__jw_null(w);
+        return;
+    }
+    tl__jw_begin_object(w);
+    tl__jw_member_string(w, "function", g->site->function != NULL ? g->site->function : "??");
+    tl__jw_member_string(w, "file", g->site->file);
+    tl__jw_key(w, "line");
+    if (g->site->file != NULL && g->site->line > 0)
+        tl__jw_int(w, g->site->line);
+    else
+        tl__jw_null(w);
+    tl__jw_member_string(w, "module", g->site->module);
+    tl__jw_key(w, "offset");
+    if (g->site_offset != 0) {
+        char hex[2 + 16 + 1];
+        snprintf(hex, sizeof hex, "0x%" PRIxPTR, g->site_offset);
+        tl__jw_string(w, hex);
+    } else {
+        tl__jw_null(w);
+    }
+    tl__jw_end_object(w);
+}
+
 static void write_group(struct tl__json_writer *w, const struct tl__leak_group *g)
 {
     tl__jw_begin_object(w);
@@ -84,6 +115,7 @@ static void write_group(struct tl__json_writer *w, const struct tl__leak_group *
     write_creator(w, g);
     tl__jw_key(w, "creation_stack");
     write_stack(w, g->creation_stack, g->creation_depth);
+    write_created_at(w, g);
     /* null, not [], when the live stack is unknown: an empty array would claim a stack was
      * taken and had no frames. */
     tl__jw_key(w, "current_stack");

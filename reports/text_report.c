@@ -110,12 +110,56 @@ static void write_header(const struct text_out *o, const struct tl__findings *f)
     fputs(")\n", o->out);
 }
 
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+/* "FILE:LINE in FUNCTION", as ThreadSanitizer's SUMMARY names a place; without line info
+ * "(MODULE+0xOFFSET) in FUNCTION". */
+static void put_site(const struct text_out *o, const struct tl__leak_group *g)
+{
+    const struct tl__frame *site = g->site;
+    if (site == NULL) {
+        fputs("an unknown site", o->out);
+        return;
+    }
+    if (site->file != NULL) {
+        put_text(o, site->file);
+        if (site->line > 0)
+            fprintf(o->out, ":%d", site->line);
+    } else if (site->module != NULL) {
+        fputc('(', o->out);
+        put_text(o, base_name(site->module));
+        fprintf(o->out, "+0x%" PRIxPTR ")", g->site_offset);
+    } else {
+        fputs("??", o->out);
+    }
+    fputs(" in ", o->out);
+    put_text(o, site->function != NULL ? site->function : "??");
+}
+
+/* "2 leaked threads (reader) created at server.c:41 in main" for one group; with more,
+ * "3 leaked threads (2 groups), first 2 (reader) created at ...": the first group's site. */
+static void put_leak_summary(const struct text_out *o, const struct tl__findings *f)
+{
+    fprintf(o->out, "%u leaked %s", f->leaked, plural(f->leaked, "thread", "threads"));
+    if (f->ngroups == 0)
+        return;
+    const struct tl__leak_group *first = &f->groups[0];
+    if (f->ngroups > 1)
+        fprintf(o->out, " (%zu groups), first %u", f->ngroups, first->count);
+    fputs(" (", o->out);
+    put_text(o, first->start_routine != NULL ? first->start_routine : "??");
+    fputs(") created at ", o->out);
+    put_site(o, first);
+}
+
 static void write_summary(const struct text_out *o, const struct tl__findings *f)
 {
-    fprintf(o->out, "==%ld== SUMMARY: threadleak: %u leaked %s", (long)f->pid, f->leaked,
-            plural(f->leaked, "thread", "threads"));
-    if (f->ngroups > 0)
-        fprintf(o->out, " (%zu %s)", f->ngroups, plural(f->ngroups, "group", "groups"));
+    fprintf(o->out, "==%ld== SUMMARY: threadleak: ", (long)f->pid);
+    put_leak_summary(o, f);
     fprintf(o->out, ", %" PRIu64 " %s created", f->threads_created,
             plural(f->threads_created, "thread", "threads"));
     if (f->suppressed > 0)
@@ -244,12 +288,6 @@ static void write_waits(const struct text_out *o, const struct tl__leak_group *g
     }
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash != NULL ? slash + 1 : path;
-}
-
 static void write_frame(const struct text_out *o, size_t index, const struct tl__frame *frame)
 {
     fprintf(o->out, "    #%-2zu 0x%016" PRIxPTR " ", index, frame->pc);
@@ -279,6 +317,14 @@ static void write_stack(const struct text_out *o, const struct tl__frame *frames
     if (frames == NULL || depth == 0) {
         fputs("    (no frames)\n", o->out);
         return;
+    }
+    /* The C library's start-up code below main says nothing the reader can act on; TSan leaves
+     * it out too. The JSON report keeps every frame. */
+    for (size_t i = 1; i < depth; i++) {
+        if (findings_frame_below_main(&frames[i])) {
+            depth = i; /* and the frames under it: a stripped program's _start is "??" */
+            break;
+        }
     }
     for (size_t i = 0; i < depth; i++)
         write_frame(o, i, &frames[i]);

@@ -1,5 +1,6 @@
 /* Grouping leaked threads into findings: identical leaks share a group; start routine, creation
- * stack, state, detachment and creator each split groups; the largest group comes first. */
+ * stack (by source line, not by pc), state, detachment and creator each split groups; the largest
+ * group comes first. */
 #include "findings.h"
 
 #include <setjmp.h>
@@ -19,6 +20,15 @@ static __attribute__((noinline)) void *worker_loop(void *arg)
 static __attribute__((noinline)) void *flusher(void *arg)
 {
     return arg;
+}
+
+/* The address a call returns to: two calls on one source line give two pcs of that line, as an
+ * unrolled loop of pthread_create calls does. The asm keeps the compiler from folding the calls. */
+static __attribute__((noinline)) void *return_address(void)
+{
+    void *pc = __builtin_return_address(0);
+    __asm__ volatile("" : "+r"(pc));
+    return pc;
 }
 
 static struct tl__thread_info leak(uint64_t serial, void *(*routine)(void *), uintptr_t site,
@@ -107,6 +117,31 @@ static void each_difference_splits_a_group(void **state)
     findings_free(f);
 }
 
+/* Failed before grouping by source line: two groups of one thread each. */
+static void two_pcs_of_one_line_share_a_group(void **state)
+{
+    (void)state;
+    void *pcs[2] = {return_address(), return_address()}; /* one line, two calls */
+    assert_true(pcs[0] != pcs[1]);
+    struct tl__thread_info leaks[] = {
+        leak(2, worker_loop, (uintptr_t)pcs[1], 0, getpid()),
+        leak(3, worker_loop, (uintptr_t)pcs[0], 0, getpid()),
+        leak(4, worker_loop, (uintptr_t)pcs[1], 0, getpid()),
+    };
+    struct tl__findings *f = findings_build(leaks, 3, TL_MODE_ALL, 0);
+    assert_non_null(f);
+    assert_int_equal(f->ngroups, 1);
+    const struct tl__leak_group *g = &f->groups[0];
+    assert_int_equal(g->count, 3);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(g->threads[i].serial, i + 2); /* still in creation order */
+    assert_non_null(g->site);
+    assert_string_equal(g->site->function, "two_pcs_of_one_line_share_a_group");
+    assert_non_null(strstr(g->site->file, "test_grouping.c"));
+    assert_true(g->site_offset != 0);
+    findings_free(f);
+}
+
 static void cancelled_threads_are_marked(void **state)
 {
     (void)state;
@@ -141,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identical_leaks_share_one_group),
         cmocka_unit_test(each_difference_splits_a_group),
+        cmocka_unit_test(two_pcs_of_one_line_share_a_group),
         cmocka_unit_test(cancelled_threads_are_marked),
         cmocka_unit_test(no_leaks_build_an_empty_report),
     };

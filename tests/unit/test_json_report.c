@@ -65,6 +65,8 @@ static struct tl__leak_group groups_fixture[] = {
         .creator_name = "server",
         .creation_stack = creation_a,
         .creation_depth = 2,
+        .site = &creation_a[0],
+        .site_offset = 0x13c4,
         .current_stack = current_a,
         .current_depth = 1,
         .current_tid = 4243,
@@ -287,6 +289,13 @@ static void test_running_group(void **state)
     expect_bool(tl__json_index(stack, 0), "inlined", true);
     expect_bool(tl__json_index(stack, 1), "inlined", false);
 
+    const struct tl__json *created_at = tl__json_get(g, "created_at");
+    assert_string_equal(str(created_at, "function"), "start_workers");
+    assert_string_equal(str(created_at, "file"), "/src/server.c");
+    assert_int_equal(num(created_at, "line"), 42);
+    assert_string_equal(str(created_at, "module"), "/opt/bin/server");
+    assert_string_equal(str(created_at, "offset"), "0x13c4");
+
     const struct tl__json *current = tl__json_get(g, "current_stack");
     assert_int_equal(tl__json_length(current), 1);
     expect_frame(tl__json_index(current, 0), "0x7f0000001000", "pthread_cond_wait", NULL, 0,
@@ -384,6 +393,7 @@ static void test_minimal_findings(void **state)
     assert_string_equal(str(tl__json_get(leak, "created_by"), "name"), "");
     assert_int_equal(tl__json_type(tl__json_get(leak, "creation_stack")), TL_JSON_ARRAY);
     assert_int_equal(tl__json_length(tl__json_get(leak, "creation_stack")), 0);
+    assert_int_equal(tl__json_type(tl__json_get(leak, "created_at")), TL_JSON_NULL);
     assert_true(tl__json_is_null(tl__json_get(leak, "current_stack")));
     /* Live state not asked for: no reason either, and still a member. */
     assert_int_equal(tl__json_type(tl__json_get(leak, "stack_status")), TL_JSON_NULL);

@@ -56,6 +56,7 @@ static struct tl__leak_group groups_fixture[] = {
         .creator_name = "server",
         .creation_stack = creation_a,
         .creation_depth = 3,
+        .site = &creation_a[0],
         .current_stack = current_a,
         .current_depth = 1,
         .threads = threads_a,
@@ -146,7 +147,8 @@ static void test_plain_report_lines(void **state)
         "  start routine: helper_main",
         "  threads: 4245 \"helper\"",
         "    #0  0x0000000000001000 spawn_helper  helper.c:7  (server)",
-        "==4242== SUMMARY: threadleak: 4 leaked threads (2 groups), 5 threads created",
+        ("==4242== SUMMARY: threadleak: 4 leaked threads (2 groups), first 3 (worker_loop) "
+         "created at /src/server.c:42 in start_workers, 5 threads created"),
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         expect_line(text, lines[i]);
@@ -193,8 +195,8 @@ static void test_detached_cancelled_and_suppressed(void **state)
                 "2 threads still running, detached, cancelled, created by an untracked thread");
     expect_line(text, "  threads: 11 \"a\" (cancelled), 12 \"b\" (cancelled)");
     expect_line(text, "    (no frames)");
-    expect_line(text, "==10== SUMMARY: threadleak: 2 leaked threads (1 group), 1 thread created, "
-                      "3 suppressed");
+    expect_line(text, "==10== SUMMARY: threadleak: 2 leaked threads (loop) created at an unknown "
+                      "site, 1 thread created, 3 suppressed");
     expect_no_substring(text, "joinable");
     expect_no_substring(text, "blocked in");
     free(text);
@@ -242,8 +244,8 @@ static void test_missing_stack_reason_and_default_suppressions(void **state)
     char *text = render(&f, false);
     expect_line(text, "  no current stack (tid 21): signals blocked");
     expect_no_substring(text, "  current stack (tid 21):");
-    expect_line(text, "==20== SUMMARY: threadleak: 1 leaked thread (1 group), 14 threads created, "
-                      "11 threads suppressed by default");
+    expect_line(text, "==20== SUMMARY: threadleak: 1 leaked thread (deaf_reader) created at an "
+                      "unknown site, 14 threads created, 11 threads suppressed by default");
     free(text);
 }
 
@@ -275,6 +277,47 @@ static void test_partial_current_stack_says_so(void **state)
     groups[0].current_partial = true;
     text = render(&f, false);
     expect_line(text, "    (" LIVE_STACK_PARTIAL_NOTE ")");
+    free(text);
+}
+
+/* Without line info the SUMMARY names the site as TSan does, MODULE+0xOFFSET; the C library's
+ * frames below main are left out of the stack with what is under them (a stripped _start), but a
+ * stack's first frame is always shown. */
+static void test_summary_without_line_info_and_trimmed_stack(void **state)
+{
+    (void)state;
+    struct tl__frame stack[] = {
+        {0x7f00000cce0, "lzma_worker_start", NULL, 0, "/usr/lib/liblzma.so.5", false},
+        {0x55d4c1a2b400, "main", "/src/xz.c", 9, "/opt/bin/xz", false},
+        {0x7f0000029d90, "__libc_start_call_main", "../sysdeps/x.h", 58, "/lib/libc.so.6", false},
+        {0x7f0000029e40, "__libc_start_main", "../csu/libc-start.c", 360, "/lib/libc.so.6", false},
+        {0x55d4c1a2b100, "??", NULL, 0, "/opt/bin/xz", false}, /* _start, stripped */
+    };
+    struct tl__leaked_thread t[] = {{.tid = 31}};
+    struct tl__leak_group g = {.count = 1,
+                               .state = TL_LEAK_EXITED,
+                               .start_routine = "worker_start",
+                               .creation_stack = stack,
+                               .creation_depth = 5,
+                               .site = &stack[0],
+                               .site_offset = 0xcce0,
+                               .threads = t};
+    struct tl__findings f = {
+        .pid = 30, .threads_created = 2, .leaked = 1, .groups = &g, .ngroups = 1};
+    char *text = render(&f, false);
+    expect_line(text, "==30== SUMMARY: threadleak: 1 leaked thread (worker_start) created at "
+                      "(liblzma.so.5+0xcce0) in lzma_worker_start, 2 threads created");
+    expect_line(text, "    #1  0x000055d4c1a2b400 main  /src/xz.c:9  (xz)");
+    expect_no_substring(text, "__libc_start");
+    expect_no_substring(text, "#2 ");
+    free(text);
+
+    g.creation_stack = &stack[3];
+    g.creation_depth = 2;
+    g.site = &stack[3];
+    text = render(&f, false);
+    expect_line(
+        text, "    #0  0x00007f0000029e40 __libc_start_main  ../csu/libc-start.c:360  (libc.so.6)");
     free(text);
 }
 
@@ -396,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_missing_stack_reason_and_default_suppressions),
         cmocka_unit_test(test_current_stack_names_its_thread),
         cmocka_unit_test(test_partial_current_stack_says_so),
+        cmocka_unit_test(test_summary_without_line_info_and_trimmed_stack),
         cmocka_unit_test(test_no_leaks),
         cmocka_unit_test(test_color),
         cmocka_unit_test(test_write_error),
