@@ -1,8 +1,7 @@
 // threadleak for Catch2 (v2, the single header <catch2/catch.hpp>): every test case fails when it
 // leaves a thread behind. Header-only. In one source file of the test binary:
 //
-//     #define CATCH_CONFIG_MAIN // or wherever your main is
-//     #include <threadleak_catch2.hpp>
+//     #include <threadleak_catch2.hpp> // main: Catch2::Catch2WithMain, or CATCH_CONFIG_MAIN first
 //     CATCH_REGISTER_LISTENER(ThreadleakListener)
 //
 // The listener opens a threadleak scope per run of a test case (Catch2 runs a test case once per
