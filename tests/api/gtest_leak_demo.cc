@@ -3,7 +3,7 @@
 // line marked "site:" below. The leaked threads wait for a release that never comes; the process
 // exits with them running (the ctest sets exitcode=0 so the exit report does not change the
 // status: the checks are GoogleTest's).
-#include <threadleak_gtest.hpp>
+#include <threadleak_gtest.h> /* forwards to threadleak_gtest.hpp: either name works */
 
 #include <pthread.h>
 
