@@ -99,7 +99,7 @@ static void test_options_composition_overrides_the_user(void **state)
 {
     (void)state;
     static struct tl__config cfg;
-    struct tl__options_request req = {"/tmp/threadleak.x", false, -1, NULL};
+    struct tl__options_request req = {.report_dir = "/tmp/threadleak.x", .linger_ms = -1};
     parse_composed("exitcode=3:quiet=0:verbosity=2:color=always", &req, &cfg);
     assert_string_equal(cfg.report_dir, "/tmp/threadleak.x");
     assert_int_equal(cfg.exitcode, 0);
@@ -107,11 +107,29 @@ static void test_options_composition_overrides_the_user(void **state)
     assert_int_equal(cfg.color, TL_COLOR_NEVER);
     assert_int_equal(cfg.verbosity, 2); /* the user's own keys stay */
 
-    req = (struct tl__options_request){"/tmp/d", true, 1234, "tsan"};
+    req = (struct tl__options_request){
+        .report_dir = "/tmp/d", .color = true, .linger_ms = 1234, .mode = "tsan"};
     parse_composed(NULL, &req, &cfg);
     assert_int_equal(cfg.color, TL_COLOR_ALWAYS);
     assert_int_equal(cfg.linger_ms, 1234);
     assert_int_equal(cfg.mode, TL_MODE_TSAN);
+}
+
+static void test_options_carry_suppressions_and_verbosity(void **state)
+{
+    (void)state;
+    static struct tl__config cfg;
+    struct tl__options_request req = {.report_dir = "/tmp/d",
+                                      .linger_ms = -1,
+                                      .suppressions = "/tmp/a:b/it's.supp",
+                                      .verbosity = "3"};
+    parse_composed("verbosity=1:suppressions=/other", &req, &cfg);
+    assert_string_equal(cfg.suppressions, "/tmp/a:b/it's.supp");
+    assert_int_equal(cfg.verbosity, 3);
+    char err[256] = "";
+    req.suppressions = "/tmp/'\"";
+    assert_null(options_compose(NULL, &req, err, sizeof err));
+    assert_non_null(strstr(err, "suppressions"));
 }
 
 static void test_options_quote_awkward_directories(void **state)
@@ -120,12 +138,12 @@ static void test_options_quote_awkward_directories(void **state)
     static struct tl__config cfg;
     const char *dirs[] = {"/tmp/a:b", "/tmp/it's", "/tmp/say \"hi\":x", "/tmp/=:="};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        struct tl__options_request req = {dirs[i], false, -1, NULL};
+        struct tl__options_request req = {.report_dir = dirs[i], .linger_ms = -1};
         parse_composed("", &req, &cfg);
         assert_string_equal(cfg.report_dir, dirs[i]);
     }
     char err[256] = "";
-    struct tl__options_request both = {"/tmp/'\"", false, -1, NULL};
+    struct tl__options_request both = {.report_dir = "/tmp/'\"", .linger_ms = -1};
     assert_null(options_compose(NULL, &both, err, sizeof err));
     assert_non_null(strstr(err, "/tmp/'\""));
 }
@@ -322,6 +340,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_preload_puts_sanitizer_runtimes_first),
         cmocka_unit_test(test_preload_refuses_unsplittable_shim_path),
         cmocka_unit_test(test_options_composition_overrides_the_user),
+        cmocka_unit_test(test_options_carry_suppressions_and_verbosity),
         cmocka_unit_test(test_options_quote_awkward_directories),
         cmocka_unit_test(test_elf_inspect_dynamic),
         cmocka_unit_test(test_elf_inspect_static),
