@@ -48,8 +48,8 @@ static void usage(FILE *out)
           "Commands:\n",
           out);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  threadleak %s %s\n      %s\n", commands[i].name, commands[i].synopsis,
-                commands[i].summary);
+        fprintf(out, "  threadleak %s%s%s\n      %s\n", commands[i].name,
+                *commands[i].synopsis ? " " : "", commands[i].synopsis, commands[i].summary);
     fputs("\nRun 'threadleak COMMAND --help' for a command's options.\n", out);
 }
 
