@@ -1,5 +1,7 @@
 /* The library's tl_version() against the headers' THREADLEAK_VERSION_MAJOR/MINOR/PATCH and
  * THREADLEAK_VERSION, and against `THREADLEAK --version` when argv[1] names the command. */
+#define _POSIX_C_SOURCE 200809L /* popen */
+
 #include <threadleak.h>
 
 #include <stdio.h>
