@@ -216,6 +216,18 @@ static void test_run_bad_option_values_are_named(void **state)
     }
 }
 
+static void test_run_passes_suppressions_and_verbosity_on(void **state)
+{
+    (void)state;
+    struct cli_result r = cli_run(ARGS("run", "--suppressions", "/dev/null", "--verbosity", "2",
+                                       "--", "sh", "-c", "echo \"$THREADLEAK_OPTIONS\""),
+                                  stub_env());
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, ":suppressions='/dev/null'") || !strstr(r.out, ":verbosity=2"))
+        fail_msg("THREADLEAK_OPTIONS of the program: %s", r.out);
+    cli_result_free(&r);
+}
+
 static void test_run_options_after_program_belong_to_it(void **state)
 {
     (void)state;
@@ -256,6 +268,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_run_unknown_option_does_not_run_the_program),
         cmocka_unit_test(test_run_without_program),
         cmocka_unit_test(test_run_bad_option_values_are_named),
+        cmocka_unit_test(test_run_passes_suppressions_and_verbosity_on),
         cmocka_unit_test(test_run_options_after_program_belong_to_it),
         cmocka_unit_test(test_bad_user_threadleak_options_are_refused_before_running),
     };
