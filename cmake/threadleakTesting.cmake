@@ -12,7 +12,8 @@
 #       Every test that this directory adds after the call, by add_test, threadleak_add_test or
 #       any function that calls add_test (gtest_add_tests...), runs under `threadleak run` with
 #       these options. Tests added before it, and tests of other directories, are left as they are.
-#       Called again, its new options apply to the tests added after the new call.
+#       Called again, its new options apply to the tests added after the new call. Tests that
+#       other TEST_INCLUDE_FILES add when ctest runs (gtest_discover_tests) are not gated.
 #
 # How the gate works: CMake 3.25 cannot change a test's command once add_test made it (the
 # TEST_LAUNCHER property only came in 3.29), and overriding add_test in a project is fragile (a
