@@ -12,13 +12,30 @@ endif()
 # include() scopes them to this file.
 cmake_policy(VERSION 3.25)
 
-# One call of threadleak_gate_tests() in a directory, whose CTestTestfile.cmake is testfile: the
-# tests that ctest then reads from it, other than those named in skip (the tests added before the
-# call), run as cli run_args (ending in "--") COMMAND ARGS. ctest reads the top directory's
-# testfile by a relative name and the others' by absolute ones, and CMAKE_CURRENT_LIST_FILE
-# names it the same way in add_test below (CMAKE_CURRENT_LIST_DIR is empty for the top one).
-function(threadleak_gate_directory testfile cli run_args skip)
-  string(MD5 key "${testfile}")
+# The key of the build directory whose tests the calling file adds: the directory of the file,
+# where CTestTestfile.cmake and the files it includes (gtest_discover_tests' lists) live, or "top"
+# for the top directory's CTestTestfile.cmake, which ctest reads by a relative name (its
+# CMAKE_CURRENT_LIST_DIR is empty).
+macro(_threadleak_gate_key out file)
+  get_filename_component(_threadleak_gate_dir "${file}" DIRECTORY)
+  if(_threadleak_gate_dir)
+    string(MD5 ${out} "${_threadleak_gate_dir}")
+  else()
+    set(${out} top)
+  endif()
+endmacro()
+
+# One call of threadleak_gate_tests() in the build directory binary_dir, whose CTestTestfile.cmake
+# is testfile: the tests that ctest then reads for it, other than those named in skip (the tests
+# added before the call), run as cli run_args (ending in "--") COMMAND ARGS.
+function(threadleak_gate_directory testfile binary_dir cli run_args skip)
+  _threadleak_gate_key(key "${testfile}")
+  if(key STREQUAL "top")
+    # The top directory's own lines come by the relative name, the files it includes by
+    # absolute ones: register under both.
+    threadleak_gate_directory("${binary_dir}/CTestTestfile.cmake" "${binary_dir}" "${cli}"
+      "${run_args}" "${skip}")
+  endif()
   get_property(calls GLOBAL PROPERTY threadleak_gate_${key})
   math(EXPR calls "${calls} + 0")
   set_property(GLOBAL PROPERTY threadleak_gate_${key}_${calls}_cli "${cli}")
@@ -28,11 +45,11 @@ function(threadleak_gate_directory testfile cli run_args skip)
   set_property(GLOBAL PROPERTY threadleak_gate_${key} ${calls})
 endfunction()
 
-# CMAKE_CURRENT_LIST_FILE is the CTestTestfile.cmake that calls add_test. The latest call that
-# the test came after decides; a test whose command is threadleak already (threadleak_add_test)
-# is not wrapped again.
+# CMAKE_CURRENT_LIST_FILE is the file that calls add_test: CTestTestfile.cmake, or a file it
+# included. The latest call that the test came after decides; a test whose command is threadleak
+# already (threadleak_add_test) is not wrapped again.
 function(add_test name command)
-  string(MD5 key "${CMAKE_CURRENT_LIST_FILE}")
+  _threadleak_gate_key(key "${CMAKE_CURRENT_LIST_FILE}")
   get_property(calls GLOBAL PROPERTY threadleak_gate_${key})
   if(calls)
     math(EXPR last "${calls} - 1")

@@ -9,11 +9,11 @@
 #       not in the file fail. RUN_OPTIONS go to `threadleak run` as they are (--json f, ...).
 #
 #   threadleak_gate_tests([LOCKS] [MODE all|tsan] [BASELINE file] [RUN_OPTIONS opts...])
-#       Every test that this directory adds after the call, by add_test, threadleak_add_test or
-#       any function that calls add_test (gtest_add_tests...), runs under `threadleak run` with
+#       Every test that this directory adds after the call, by add_test or any function that
+#       calls it (threadleak_add_test's are not wrapped twice), runs under `threadleak run` with
 #       these options. Tests added before it, and tests of other directories, are left as they are.
 #       Called again, its new options apply to the tests added after the new call. Tests that
-#       other TEST_INCLUDE_FILES add when ctest runs (gtest_discover_tests) are not gated.
+#       ctest discovers when it runs (gtest_discover_tests after the call) are gated as well.
 #
 # How the gate works: CMake 3.25 cannot change a test's command once add_test made it (the
 # TEST_LAUNCHER property only came in 3.29), and overriding add_test in a project is fragile (a
@@ -106,7 +106,7 @@ function(threadleak_gate_tests)
 # Read before the include, which changes it: the CTestTestfile.cmake that includes this file.
 set(_threadleak_gated_testfile \"\${CMAKE_PARENT_LIST_FILE}\")
 include([==[${_threadleak_cmake_dir}/threadleakGate.cmake]==])
-threadleak_gate_directory(\"\${_threadleak_gated_testfile}\"
+threadleak_gate_directory(\"\${_threadleak_gated_testfile}\" [==[${CMAKE_CURRENT_BINARY_DIR}]==]
   [==[$<TARGET_FILE:threadleak::cli>]==] [==[${run_args}]==] [==[${before}]==])
 ")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${gate}")
