@@ -4,6 +4,7 @@
 #include "dump_request.h"
 #include "duration.h"
 #include "run_options.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -62,7 +63,13 @@ static int parse(int argc, char **argv, struct dump_options *o)
         if (opt == 't' && !duration_parse(optarg, &o->timeout_s))
             return usage_error("--timeout '%s': expected a duration such as 500ms, 10s or 2m",
                                optarg);
-        if (opt == ':' || opt == '?')
+        if (opt == '?') {
+            char hint[96], message[512];
+            suggest_option_hint(argv[optind - 1], long_options, hint, sizeof hint);
+            snprintf(message, sizeof message, "bad option '%s'%s", argv[optind - 1], hint);
+            return usage_error("%s", message);
+        }
+        if (opt == ':')
             return usage_error("bad option '%s'", argv[optind - 1]);
     }
     if (optind + 1 != argc)

@@ -11,6 +11,7 @@
 #include "report_dir.h"
 #include "report_merge.h"
 #include "run_options.h"
+#include "suggest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,6 +68,15 @@ static int usage_error(const char *fmt, const char *what)
     fprintf(stderr, fmt, what);
     fputs("\nTry 'threadleak merge --help'.\n", stderr);
     return TL_STATUS_USAGE;
+}
+
+/* An unknown option, with the nearest of table when one is close (suggest.h). */
+static int unknown_option(const char *arg, const struct option *table)
+{
+    char hint[96], message[512];
+    suggest_option_hint(arg, table, hint, sizeof hint);
+    snprintf(message, sizeof message, "unknown option '%s'%s", arg, hint);
+    return usage_error("%s", message);
 }
 
 static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
@@ -126,7 +136,7 @@ static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            return unknown_option(argv[optind - 1], longopts);
         }
     }
     if (optind >= argc)

@@ -201,6 +201,8 @@ static int set_environment(struct run *r)
         .color = want_color(&r->opt),
         .linger_ms = r->opt.linger_ms,
         .mode = r->opt.mode,
+        .suppressions = r->opt.suppressions,
+        .verbosity = r->opt.verbosity,
         .label = r->opt.label,
     };
     char *options = options_compose(getenv("THREADLEAK_OPTIONS"), &req, err, sizeof err);

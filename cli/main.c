@@ -4,13 +4,19 @@
 #include "cli_merge.h"
 #include "cli_run.h"
 #include "run_options.h"
+#include "suggest.h"
+#include "threadleak_version.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#ifndef TL_VERSION
-#define TL_VERSION "0.0.0"
-#endif
+static int version_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("threadleak %s\n", THREADLEAK_VERSION);
+    return 0;
+}
 
 struct command {
     const char *name;
@@ -27,6 +33,7 @@ static const struct command commands[] = {
     {"merge", "[--json FILE] DIR...",
      "merge the reports kept by 'run --keep-reports' (one run's subdirectory, or many)",
      cli_merge_main},
+    {"version", "", "print threadleak's version (as --version does)", version_main},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -41,8 +48,8 @@ static void usage(FILE *out)
           "Commands:\n",
           out);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  threadleak %s %s\n      %s\n", commands[i].name, commands[i].synopsis,
-                commands[i].summary);
+        fprintf(out, "  threadleak %s%s%s\n      %s\n", commands[i].name,
+                *commands[i].synopsis ? " " : "", commands[i].synopsis, commands[i].summary);
     fputs("\nRun 'threadleak COMMAND --help' for a command's options.\n", out);
 }
 
@@ -55,10 +62,30 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+/* The command nearest to word, when word looks like a typo of one. */
+static const char *nearest_command(const char *word)
+{
+    const char *names[COMMAND_COUNT + 1];
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        names[i] = commands[i].name;
+    names[COMMAND_COUNT] = "help";
+    return suggest_nearest(word, names, COMMAND_COUNT + 1);
+}
+
 static int unknown(const char *word)
 {
+    static const struct option top_options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
     if (word[0] == '-') {
-        fprintf(stderr, "threadleak: unknown option '%s'\n", word);
+        char hint[96];
+        suggest_option_hint(word, top_options, hint, sizeof hint);
+        fprintf(stderr, "threadleak: unknown option '%s'%s\n", word, hint);
+    } else if (nearest_command(word)) {
+        fprintf(stderr, "threadleak: unknown command '%s' (did you mean '%s'?)\n", word,
+                nearest_command(word));
     } else {
         fprintf(stderr, "threadleak: unknown command '%s' (commands:", word);
         for (size_t i = 0; i < COMMAND_COUNT; i++)
@@ -98,8 +125,7 @@ int main(int argc, char **argv)
     if (strcmp(word, "help") == 0)
         return help(argc, argv);
     if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
-        printf("threadleak %s\n", TL_VERSION);
-        return 0;
+        return version_main(argc, argv);
     }
     const struct command *c = find_command(word);
     if (!c)

@@ -158,6 +158,32 @@ static bool append_quoted(struct strbuf *b, const char *value)
     return true;
 }
 
+/* The keys of options_compose after mode=, then the finished string. */
+static char *append_run_extras(struct strbuf *b, const struct tl__options_request *req, char *err,
+                               size_t errlen)
+{
+    if (req->suppressions) {
+        sb_append(b, ":suppressions=");
+        if (!append_quoted(b, req->suppressions)) {
+            free(b->s);
+            snprintf(err, errlen,
+                     "the suppressions file %s contains both ' and \", which "
+                     "THREADLEAK_OPTIONS cannot carry",
+                     req->suppressions);
+            return NULL;
+        }
+    }
+    if (req->verbosity) {
+        sb_append(b, ":verbosity=");
+        sb_append(b, req->verbosity);
+    }
+    if (req->label && (strchr(req->label, '\'') == NULL || strchr(req->label, '"') == NULL)) {
+        sb_append(b, ":label=");
+        append_quoted(b, req->label);
+    }
+    return sb_finish(b, err, errlen);
+}
+
 char *options_compose(const char *user_options, const struct tl__options_request *req, char *err,
                       size_t errlen)
 {
@@ -186,11 +212,7 @@ char *options_compose(const char *user_options, const struct tl__options_request
         sb_append(&b, ":mode=");
         sb_append(&b, req->mode);
     }
-    if (req->label && (strchr(req->label, '\'') == NULL || strchr(req->label, '"') == NULL)) {
-        sb_append(&b, ":label=");
-        append_quoted(&b, req->label);
-    }
-    return sb_finish(&b, err, errlen);
+    return append_run_extras(&b, req, err, errlen);
 }
 
 char *options_with_locks(const char *options, char *err, size_t errlen)

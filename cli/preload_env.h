@@ -30,18 +30,20 @@ bool preload_is_sanitizer(const char *entry, size_t len);
 /* What the CLI asks of every process, appended after the user's THREADLEAK_OPTIONS so that it
  * wins (later keys override earlier ones). */
 struct tl__options_request {
-    const char *report_dir; /* quoted in the result, so that ':' in the path is fine */
-    bool color;             /* color=always, else color=never */
-    long linger_ms;         /* < 0: not given on the command line */
-    const char *mode;       /* NULL: not given */
-    const char *label;      /* --label; NULL: not given */
+    const char *report_dir;   /* quoted in the result, so that ':' in the path is fine */
+    bool color;               /* color=always, else color=never */
+    long linger_ms;           /* < 0: not given on the command line */
+    const char *mode;         /* NULL: not given */
+    const char *suppressions; /* NULL: not given; quoted as report_dir is */
+    const char *verbosity;    /* NULL: not given; a number the caller checked */
+    const char *label;        /* --label; NULL: not given */
 };
 
 /* THREADLEAK_OPTIONS for the target: user_options (NULL or "" for none), then
- * report_dir=...:quiet=1:exitcode=0:color=...[:linger_ms=N][:mode=M][:label='L']. A label that
- * holds both quote characters is left out (the run's directory still carries it, run_label.h).
- * Returns a malloc'd string,
- * or NULL with a message in err when the report directory cannot be quoted (it contains both
+ * report_dir=...:quiet=1:exitcode=0:color=...[:linger_ms=N][:mode=M][:suppressions=...]
+ * [:verbosity=N][:label='L']. A label that holds both quote characters is left out (the run's
+ * directory still carries it, run_label.h). Returns a malloc'd string, or NULL with a message in
+ * err when the report directory or the suppressions file cannot be quoted (it contains both
  * quote characters) or memory runs out. */
 char *options_compose(const char *user_options, const struct tl__options_request *req, char *err,
                       size_t errlen);

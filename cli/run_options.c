@@ -7,9 +7,11 @@
 #include "gate_status.h"
 #include "options.h"
 #include "run_label.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@ enum long_only {
     OPT_SARIF,
     OPT_SOURCE_ROOT,
     OPT_LABEL,
+    OPT_SUPPRESSIONS,
+    OPT_VERBOSITY,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +70,8 @@ static const struct option long_options[] = {
     {"http", required_argument, NULL, OPT_HTTP},
     {"dump-listener", no_argument, NULL, OPT_DUMP_LISTENER},
     {"locks", no_argument, NULL, OPT_LOCKS},
+    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+    {"verbosity", required_argument, NULL, OPT_VERBOSITY},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -114,6 +120,10 @@ void run_options_usage(FILE *out)
             "  --dump-listener         let `threadleak dump PID` ask any process of the run for\n"
             "                          a thread dump (one extra thread per process; implied by\n"
             "                          --timeout and --http)\n"
+            "  --suppressions FILE     a ThreadSanitizer-syntax suppressions file for every\n"
+            "                          process (the shim's suppressions=; docs/options.md)\n"
+            "  --verbosity N           0..3: how much each process says about what threadleak\n"
+            "                          does (the shim's verbosity=; default 0)\n"
             "  -q, --quiet             print no report (warnings and errors still go to stderr)\n"
             "  -h, --help              show this help\n"
             "\n"
@@ -132,12 +142,37 @@ void run_options_usage(FILE *out)
             shim->exitcode, TL__OPTION_MS_MAX, shim->linger_ms, shim->exitcode);
 }
 
+const struct option *run_options_table(void)
+{
+    return long_options;
+}
+
 static int usage_error(FILE *err, const char *fmt, const char *what)
 {
     fputs("threadleak run: ", err);
     fprintf(err, fmt, what);
     fputs("\nTry 'threadleak run --help'.\n", err);
     return TL_STATUS_USAGE;
+}
+
+/* An unknown long option names the nearest known one, if any is close (suggest.h). */
+static int unknown_long_option(FILE *err, const char *arg)
+{
+    char hint[96], message[512];
+    suggest_option_hint(arg, long_options, hint, sizeof hint);
+    snprintf(message, sizeof message, "unknown option '%s'%s", arg, hint);
+    return usage_error(err, "%s", message);
+}
+
+/* --suppressions FILE: made absolute, so that a process that changed directory still finds it,
+ * and checked now rather than in every process. One run parses once, so one buffer serves. */
+static int apply_suppressions(const char *arg, struct tl__run_options *o, FILE *err)
+{
+    static char path[PATH_MAX];
+    if (!realpath(arg, path))
+        return usage_error(err, "--suppressions '%s': no such file", arg);
+    o->suppressions = path;
+    return 0;
 }
 
 static bool parse_long(const char *text, long min, long max, long *out)
@@ -245,6 +280,14 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
     case OPT_LOCKS:
         o->locks = true;
         return 0;
+    case OPT_SUPPRESSIONS:
+        return apply_suppressions(arg, o, err);
+    case OPT_VERBOSITY:
+        /* The range verbosity= takes in THREADLEAK_OPTIONS (detector/options.c). */
+        if (!parse_long(arg, 0, 3, &n))
+            return usage_error(err, "--verbosity '%s': expected an integer 0..3", arg);
+        o->verbosity = arg;
+        return 0;
     case 'q':
         o->quiet = true;
         return 0;
@@ -270,7 +313,7 @@ int run_options_parse(int argc, char **argv, struct tl__run_options *o, FILE *er
         const char *arg = argv[optind - 1];
         if (opt == '?')
             return optopt ? usage_error(err, "unknown option '-%c'", (char[]){(char)optopt, 0})
-                          : usage_error(err, "unknown option '%s'", arg);
+                          : unknown_long_option(err, arg);
         if (opt == ':')
             return usage_error(err, "option '%s' needs a value", arg);
         int rc = apply_option(opt, optarg, o, err);

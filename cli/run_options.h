@@ -2,6 +2,7 @@
 #ifndef THREADLEAK_CLI_RUN_OPTIONS_H
 #define THREADLEAK_CLI_RUN_OPTIONS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -24,6 +25,8 @@ struct tl__run_options {
     unsigned fail_on;         /* --fail-on: enum tl__fail_on bits (gate_status.h), default all */
     double timeout;           /* --timeout DURATION in seconds: dump, then kill; 0 = none */
     const char *http;         /* --http HOST:PORT: the live endpoint; NULL when not given */
+    const char *suppressions; /* --suppressions FILE, made absolute; NULL when not given */
+    const char *verbosity;    /* --verbosity N, checked to be 0..3; NULL when not given */
     bool quiet;               /* -q/--quiet */
     bool dump_listener;       /* --dump-listener, or implied by --timeout */
     bool locks;               /* --locks: preload the lock module (libthreadleak-locks.so) */
@@ -34,6 +37,10 @@ struct tl__run_options {
 /* Parses argv, where argv[0] is "run". Returns 0, or TL_STATUS_USAGE after printing a one-line
  * error and a hint to err. Stops at "--" or at the first argument that is no option. */
 int run_options_parse(int argc, char **argv, struct tl__run_options *o, FILE *err);
+
+/* getopt_long's table of run's long options, ending in a zero entry: for suggestions and for
+ * the test that `run --help` names every one. */
+const struct option *run_options_table(void);
 
 /* The `threadleak run --help` text. */
 void run_options_usage(FILE *out);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "threadleak_version.h" /* THREADLEAK_VERSION_MAJOR/MINOR/PATCH, THREADLEAK_VERSION */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -182,6 +184,11 @@ THREADLEAK_API const char *tl_scope_current(void);
 /* The name inside p when p points to a TL_MARKED_NAME literal, else NULL. Never reads memory that
  * is not part of a read-only loaded segment, so p may be any pointer or integer. */
 THREADLEAK_API const char *tl_marked_name(const void *p);
+
+/* The library's version, "MAJOR.MINOR.PATCH": the THREADLEAK_VERSION it was built with, which
+ * differs from the one in these headers when a program runs with another library than the one it
+ * was compiled against. A static string; callable at any time, from any thread. */
+THREADLEAK_API const char *tl_version(void);
 
 #ifdef __cplusplus
 }

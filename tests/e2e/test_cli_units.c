@@ -107,7 +107,8 @@ static void test_options_composition_overrides_the_user(void **state)
     assert_int_equal(cfg.color, TL_COLOR_NEVER);
     assert_int_equal(cfg.verbosity, 2); /* the user's own keys stay */
 
-    req = (struct tl__options_request){"/tmp/d", true, 1234, "tsan", NULL};
+    req = (struct tl__options_request){
+        .report_dir = "/tmp/d", .color = true, .linger_ms = 1234, .mode = "tsan"};
     parse_composed(NULL, &req, &cfg);
     assert_int_equal(cfg.color, TL_COLOR_ALWAYS);
     assert_int_equal(cfg.linger_ms, 1234);
@@ -131,6 +132,23 @@ static void test_options_carry_the_label(void **state)
     struct tl__options_request both = {.report_dir = "/tmp/d", .linger_ms = -1, .label = "'\""};
     parse_composed(NULL, &both, &cfg);
     assert_string_equal(cfg.label, "");
+}
+
+static void test_options_carry_suppressions_and_verbosity(void **state)
+{
+    (void)state;
+    static struct tl__config cfg;
+    struct tl__options_request req = {.report_dir = "/tmp/d",
+                                      .linger_ms = -1,
+                                      .suppressions = "/tmp/a:b/it's.supp",
+                                      .verbosity = "3"};
+    parse_composed("verbosity=1:suppressions=/other", &req, &cfg);
+    assert_string_equal(cfg.suppressions, "/tmp/a:b/it's.supp");
+    assert_int_equal(cfg.verbosity, 3);
+    char err[256] = "";
+    req.suppressions = "/tmp/'\"";
+    assert_null(options_compose(NULL, &req, err, sizeof err));
+    assert_non_null(strstr(err, "suppressions"));
 }
 
 static void test_options_quote_awkward_directories(void **state)
@@ -342,6 +360,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_preload_refuses_unsplittable_shim_path),
         cmocka_unit_test(test_options_composition_overrides_the_user),
         cmocka_unit_test(test_options_carry_the_label),
+        cmocka_unit_test(test_options_carry_suppressions_and_verbosity),
         cmocka_unit_test(test_options_quote_awkward_directories),
         cmocka_unit_test(test_elf_inspect_dynamic),
         cmocka_unit_test(test_elf_inspect_static),

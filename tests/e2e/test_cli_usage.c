@@ -1,6 +1,9 @@
 /* threadleak's command line: --help, --version, subcommands and option errors. */
 #include "test_cli_helpers.h"
 
+#include "run_options.h"
+#include "suggest.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +68,95 @@ static void test_unknown_top_level_option(void **state)
     cli_result_free(&r);
 }
 
+static void test_version_subcommand(void **state)
+{
+    (void)state;
+    struct cli_result r = cli_run(ARGS("version"), NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "threadleak " TL_EXPECTED_VERSION "\n");
+    cli_result_free(&r);
+}
+
+static void test_typos_suggest_the_nearest_word(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        /* argument, the suggestion expected, what must not run */
+        {"rn", "(did you mean 'run'?)"},       {"mrege", "(did you mean 'merge'?)"},
+        {"dumb", "(did you mean 'dump'?)"},    {"--verison", "(did you mean '--version'?)"},
+        {"--hlp", "(did you mean '--help'?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cli_result r = cli_run(ARGS(cases[i][0]), NULL);
+        assert_int_equal(r.status, 2);
+        if (!strstr(r.err, cases[i][1]))
+            fail_msg("threadleak %s: expected %s in: %s", cases[i][0], cases[i][1], r.err);
+        cli_result_free(&r);
+    }
+    /* Too far from any command: no guess, the hint to use `run`. */
+    struct cli_result r = cli_run(ARGS("frobnicate"), NULL);
+    assert_null(strstr(r.err, "did you mean"));
+    cli_result_free(&r);
+}
+
+static void test_option_typos_suggest_from_the_getopt_tables(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"run", "--jsn", "(did you mean '--json'?)"},
+        {"run", "--sarfi=x", "(did you mean '--sarif'?)"},
+        {"run", "--suppresions", "(did you mean '--suppressions'?)"},
+        {"run", "--lable", "(did you mean '--label'?)"},
+        {"merge", "--jnuit", "(did you mean '--junit'?)"},
+        {"dump", "--timout", "(did you mean '--timeout'?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cli_result r =
+            cli_run(ARGS(cases[i][0], cases[i][1], "x", "--", "sh", "-c", "echo ran"), stub_env());
+        assert_int_equal(r.status, 2);
+        assert_string_equal(r.out, "");
+        if (!strstr(r.err, cases[i][2]))
+            fail_msg("%s %s: expected %s in: %s", cases[i][0], cases[i][1], cases[i][2], r.err);
+        cli_result_free(&r);
+    }
+    /* The table itself, with a name no engineer will add: nothing near, no guess. */
+    assert_null(suggest_long_option("--zzzzzzzz", run_options_table()));
+    assert_string_equal(suggest_long_option("--keep-report", run_options_table()), "keep-reports");
+}
+
+static void test_suggest_distance(void **state)
+{
+    (void)state;
+    assert_int_equal(suggest_distance("run", "run"), 0);
+    assert_int_equal(suggest_distance("rn", "run"), 1);
+    assert_int_equal(suggest_distance("jsno", "json"), 1); /* a swap is one edit */
+    assert_int_equal(suggest_distance("kitten", "sitting"), 3);
+    assert_int_equal(suggest_distance("", "abc"), 3);
+    /* One-letter words are never a typo of anything. */
+    static const char *const words[] = {"a", "b"};
+    assert_null(suggest_nearest("x", words, 2));
+}
+
+/* Every long option of run's getopt table is in `run --help`: the help cannot fall behind the
+ * parser, whoever adds an option. */
+static void test_run_help_names_every_getopt_option(void **state)
+{
+    (void)state;
+    struct cli_result r = cli_run(ARGS("run", "--help"), NULL);
+    assert_int_equal(r.status, 0);
+    size_t checked = 0;
+    for (const struct option *o = run_options_table(); o->name; o++) {
+        char needle[96];
+        snprintf(needle, sizeof needle, "--%s%s", o->name,
+                 o->has_arg == required_argument ? " " : "");
+        if (!strstr(r.out, needle))
+            fail_msg("run --help does not list %s", needle);
+        checked++;
+    }
+    assert_true(checked >= 18);
+    cli_result_free(&r);
+}
+
 static void test_run_help_lists_every_option(void **state)
 {
     (void)state;
@@ -109,9 +201,11 @@ static void test_run_bad_option_values_are_named(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"--exitcode", "256"},        {"--exitcode", "x"},   {"--mode", "fast"},
-        {"--color", "sometimes"},     {"--linger-ms", "-1"}, {"--children-timeout", "soon"},
-        {"--children-timeout", "-3"},
+        {"--exitcode", "256"},        {"--exitcode", "x"},
+        {"--mode", "fast"},           {"--color", "sometimes"},
+        {"--linger-ms", "-1"},        {"--children-timeout", "soon"},
+        {"--children-timeout", "-3"}, {"--verbosity", "4"},
+        {"--verbosity", "x"},         {"--suppressions", "/nonexistent/threadleak.supp"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct cli_result r =
@@ -120,6 +214,18 @@ static void test_run_bad_option_values_are_named(void **state)
         assert_non_null(strstr(r.err, cases[i][0]));
         cli_result_free(&r);
     }
+}
+
+static void test_run_passes_suppressions_and_verbosity_on(void **state)
+{
+    (void)state;
+    struct cli_result r = cli_run(ARGS("run", "--suppressions", "/dev/null", "--verbosity", "2",
+                                       "--", "sh", "-c", "echo \"$THREADLEAK_OPTIONS\""),
+                                  stub_env());
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, ":suppressions='/dev/null'") || !strstr(r.out, ":verbosity=2"))
+        fail_msg("THREADLEAK_OPTIONS of the program: %s", r.out);
+    cli_result_free(&r);
 }
 
 static void test_run_options_after_program_belong_to_it(void **state)
@@ -154,9 +260,15 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unknown_command_names_it_and_suggests_run),
         cmocka_unit_test(test_unknown_top_level_option),
         cmocka_unit_test(test_run_help_lists_every_option),
+        cmocka_unit_test(test_version_subcommand),
+        cmocka_unit_test(test_typos_suggest_the_nearest_word),
+        cmocka_unit_test(test_option_typos_suggest_from_the_getopt_tables),
+        cmocka_unit_test(test_suggest_distance),
+        cmocka_unit_test(test_run_help_names_every_getopt_option),
         cmocka_unit_test(test_run_unknown_option_does_not_run_the_program),
         cmocka_unit_test(test_run_without_program),
         cmocka_unit_test(test_run_bad_option_values_are_named),
+        cmocka_unit_test(test_run_passes_suppressions_and_verbosity_on),
         cmocka_unit_test(test_run_options_after_program_belong_to_it),
         cmocka_unit_test(test_bad_user_threadleak_options_are_refused_before_running),
     };
