@@ -31,3 +31,22 @@ tl_endpoint_e2e(endpoint_dump 300)
 # requests are timed (docs/reliability.md, "An endpoint no client can starve"): about 15 s.
 tl_endpoint_e2e(endpoint_starve 120)
 set_tests_properties(endpoint_starve PROPERTIES LABELS "e2e;reliability")
+
+# /debug/threads/growth: a program leaking a thread per request comes out growing; its pool and a
+# load that scales up and down do not (the sampler at 50 ms; the test polls, asserts no timing).
+add_executable(growth_prog ${tl_endpoint_dir}/growth_prog.c)
+target_link_libraries(growth_prog PRIVATE Threads::Threads)
+target_compile_options(growth_prog PRIVATE -g -O0) # the leak's line, as the test reads it
+set_target_properties(growth_prog PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/programs)
+add_executable(test_endpoint_growth ${tl_endpoint_dir}/test_endpoint_growth.c
+  ${tl_endpoint_dir}/test_endpoint_http.c ${tl_endpoint_dir}/test_endpoint_target.c)
+target_link_libraries(test_endpoint_growth PRIVATE tl_reports tl_detector tl_cli_json
+  PkgConfig::CMOCKA ${CMAKE_DL_LIBS} Threads::Threads)
+target_include_directories(test_endpoint_growth PRIVATE ${PROJECT_SOURCE_DIR}/reports
+  ${PROJECT_SOURCE_DIR}/detector ${tl_endpoint_dir})
+target_compile_definitions(test_endpoint_growth PRIVATE _GNU_SOURCE)
+set_target_properties(test_endpoint_growth PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_dependencies(test_endpoint_growth threadleak threadleak_http growth_prog)
+add_test(NAME endpoint_growth COMMAND test_endpoint_growth $<TARGET_FILE:threadleak>
+  $<TARGET_FILE:growth_prog>)
+set_tests_properties(endpoint_growth PROPERTIES LABELS e2e TIMEOUT 300)
