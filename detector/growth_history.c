@@ -5,7 +5,10 @@
 #include <string.h>
 
 struct group {
-    struct growth_site site; /* owned copies */
+    struct growth_key key;
+    struct tl__thread_info example; /* a thread of it, for resolving the site */
+    bool resolved;
+    struct growth_site site; /* owned copies, once resolved */
     uint64_t first_sample;   /* the index of the first sample the group was part of */
     uint64_t created_total;
     uint32_t *counts; /* ring of capacity entries, indexed by sample index */
@@ -93,24 +96,23 @@ static int copy_site(const struct growth_site *from, struct growth_site *to)
     if (to->start_routine && to->function && (to->file || !from->file))
         return 0;
     free_site(to);
+    *to = (struct growth_site){0};
     return -1;
 }
 
-int growth_history_group(struct growth_history *h, const struct growth_site *site)
+int growth_history_group(struct growth_history *h, const struct growth_key *key,
+                         const struct tl__thread_info *example)
 {
     for (size_t g = 0; g < h->ngroups; g++)
-        if (same_site(&h->groups[g].site, site))
+        if (memcmp(&h->groups[g].key, key, sizeof *key) == 0)
             return (int)g;
     if (h->ngroups == GROWTH_MAX_GROUPS)
         return -1;
     struct group *g = &h->groups[h->ngroups];
-    *g = (struct group){.first_sample = h->samples};
+    *g = (struct group){.key = *key, .example = *example, .first_sample = h->samples};
     g->counts = calloc(h->capacity, sizeof *g->counts);
-    if (!g->counts || copy_site(site, &g->site) != 0) {
-        free(g->counts);
-        *g = (struct group){0};
+    if (!g->counts)
         return -1;
-    }
     return (int)h->ngroups++;
 }
 
@@ -127,21 +129,6 @@ void growth_history_add(struct growth_history *h, int64_t unix_ms, const uint32_
     h->samples++;
 }
 
-/* The group's samples in the window, oldest first, into t and c; returns how many. */
-static size_t group_series(const struct growth_history *h, const struct group *g, int64_t *t,
-                           uint32_t *c)
-{
-    uint64_t from = h->samples > h->capacity ? h->samples - h->capacity : 0;
-    if (g->first_sample > from)
-        from = g->first_sample;
-    size_t n = 0;
-    for (uint64_t k = from; k < h->samples; k++, n++) {
-        t[n] = h->times[k % h->capacity];
-        c[n] = g->counts[k % h->capacity];
-    }
-    return n;
-}
-
 /* Growing first, then the most live, then by site, so that the order is stable. */
 static int compare_groups(const void *pa, const void *pb)
 {
@@ -156,26 +143,83 @@ static int compare_groups(const void *pa, const void *pb)
     return c ? c : a->site.line - b->site.line;
 }
 
-static int view_group(const struct growth_history *h, const struct group *g,
-                      struct growth_group_view *v)
+/* The first sample index in the window. */
+static uint64_t window_start(const struct growth_history *h)
 {
-    int64_t *t = malloc((h->capacity) * sizeof *t);
-    uint32_t *c = malloc((h->capacity) * sizeof *c);
-    if (!t || !c || copy_site(&g->site, &v->site) != 0) {
+    return h->samples > h->capacity ? h->samples - h->capacity : 0;
+}
+
+/* The view group for site, made (with every sample of the window at 0) when new; NULL when memory
+ * is short. skip is how many leading samples no group of the site was part of. */
+static struct growth_group_view *view_group_for(const struct growth_history *h,
+                                                struct growth_view *v,
+                                                const struct growth_site *site, size_t *skip)
+{
+    for (size_t i = 0; i < v->ngroups; i++)
+        if (same_site(&v->groups[i].site, site))
+            return &v->groups[i];
+    size_t n = (size_t)(h->samples - window_start(h));
+    struct growth_group_view *g = &v->groups[v->ngroups];
+    int64_t *t = malloc((n ? n : 1) * sizeof *t);
+    uint32_t *c = calloc(n ? n : 1, sizeof *c);
+    if (!t || !c || copy_site(site, &g->site) != 0) {
         free(t);
         free(c);
-        return -1;
+        return NULL;
     }
-    v->nsamples = group_series(h, g, t, c);
-    v->t_ms = t;
-    v->counts = c;
-    v->live = v->nsamples ? c[v->nsamples - 1] : 0;
-    v->created_total = g->created_total;
-    v->exited_total = g->created_total >= v->live ? g->created_total - v->live : 0;
+    for (size_t i = 0; i < n; i++)
+        t[i] = h->times[(window_start(h) + i) % h->capacity];
+    g->t_ms = t;
+    g->counts = c;
+    g->nsamples = n;
+    skip[v->ngroups] = n;
+    v->ngroups++;
+    return g;
+}
+
+/* Adds the raw group's samples to its site's. */
+static int merge_group(const struct growth_history *h, const struct group *raw,
+                       struct growth_view *v, size_t *skip)
+{
+    struct growth_group_view *g = view_group_for(h, v, &raw->site, skip);
+    if (!g)
+        return -1;
+    uint64_t from = window_start(h);
+    uint64_t first = raw->first_sample > from ? raw->first_sample : from;
+    uint32_t *counts = (uint32_t *)g->counts;
+    for (uint64_t k = first; k < h->samples; k++)
+        counts[k - from] += raw->counts[k % h->capacity];
+    size_t *own_skip = &skip[g - v->groups];
+    if (first - from < *own_skip)
+        *own_skip = (size_t)(first - from);
+    g->created_total += raw->created_total;
     return 0;
 }
 
-int growth_history_view(const struct growth_history *h, struct growth_view *out)
+/* Drops the samples from before a site's first thread was seen; sets live and exited_total. */
+static void finish_group(struct growth_group_view *g, size_t skip)
+{
+    if (skip > g->nsamples)
+        skip = g->nsamples;
+    g->nsamples -= skip;
+    memmove((int64_t *)g->t_ms, g->t_ms + skip, g->nsamples * sizeof *g->t_ms);
+    memmove((uint32_t *)g->counts, g->counts + skip, g->nsamples * sizeof *g->counts);
+    g->live = g->nsamples ? g->counts[g->nsamples - 1] : 0;
+    g->exited_total = g->created_total >= g->live ? g->created_total - g->live : 0;
+}
+
+static void resolve_sites(struct growth_history *h, growth_resolve_fn *resolve)
+{
+    for (size_t i = 0; i < h->ngroups; i++) {
+        struct group *g = &h->groups[i];
+        struct growth_site site = {0};
+        if (!g->resolved && resolve(&g->example, &site) && copy_site(&site, &g->site) == 0)
+            g->resolved = true;
+    }
+}
+
+int growth_history_view(struct growth_history *h, growth_resolve_fn *resolve,
+                        struct growth_view *out)
 {
     *out = (struct growth_view){
         .sample_ms = h->interval_ms,
@@ -185,16 +229,24 @@ int growth_history_view(const struct growth_history *h, struct growth_view *out)
         .max_groups = GROWTH_MAX_GROUPS,
         .threads_unattributed = h->unattributed,
     };
+    resolve_sites(h, resolve);
     out->groups = calloc(h->ngroups ? h->ngroups : 1, sizeof *out->groups);
-    if (!out->groups)
+    size_t *skip = calloc(h->ngroups ? h->ngroups : 1, sizeof *skip);
+    if (!out->groups || !skip) {
+        free(skip);
+        growth_view_free(out);
         return -1;
-    for (size_t g = 0; g < h->ngroups; g++) {
-        if (view_group(h, &h->groups[g], &out->groups[g]) != 0) {
+    }
+    for (size_t i = 0; i < h->ngroups; i++) {
+        if (h->groups[i].resolved && merge_group(h, &h->groups[i], out, skip) != 0) {
+            free(skip);
             growth_view_free(out);
             return -1;
         }
-        out->ngroups++;
     }
+    for (size_t i = 0; i < out->ngroups; i++)
+        finish_group(&out->groups[i], skip[i]);
+    free(skip);
     return 0;
 }
 

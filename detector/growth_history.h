@@ -14,12 +14,26 @@
 #define THREADLEAK_GROWTH_HISTORY_H
 
 #include "growth_model.h"
+#include "thread_record.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define GROWTH_MAX_SAMPLES 512
 #define GROWTH_MAX_GROUPS  256
+#define GROWTH_KEY_PCS     4
+
+/* A group as the sampler tells them apart, without symbolising: the start routine and the first
+ * creation pcs. Several keys may name one site (its function called from several places); views
+ * merge them. */
+struct growth_key {
+    const void *start;
+    const void *pcs[GROWTH_KEY_PCS];
+};
+
+/* Fills site from a thread of the group (its strings need only last until the call returns);
+ * false when it cannot (the group is then left out of this view and asked again next time). */
+typedef bool growth_resolve_fn(const struct tl__thread_info *example, struct growth_site *site);
 
 struct growth_history;
 
@@ -31,9 +45,10 @@ void growth_history_free(struct growth_history *h);
  * longer. */
 unsigned growth_history_interval_ms(const struct growth_history *h);
 
-/* The group of a site (its strings are copied), made when new; -1 when GROWTH_MAX_GROUPS are
- * taken or memory is short. */
-int growth_history_group(struct growth_history *h, const struct growth_site *site);
+/* The group of a key, made when new with example (a thread of it, copied) for resolving its site
+ * later; -1 when GROWTH_MAX_GROUPS are taken or memory is short. */
+int growth_history_group(struct growth_history *h, const struct growth_key *key,
+                         const struct tl__thread_info *example);
 
 /* One sample at unix_ms: live[g] and created[g] (threads first seen in this sample) for every
  * group g made so far (growth_history_groups), and the threads no group could take. */
@@ -42,8 +57,12 @@ void growth_history_add(struct growth_history *h, int64_t unix_ms, const uint32_
 
 size_t growth_history_groups(const struct growth_history *h);
 
-/* A copy of everything, without trends yet. 0, or -1 when memory is short. */
-int growth_history_view(const struct growth_history *h, struct growth_view *out);
+/* A copy of everything, one group per site, without trends yet. Groups whose site is not known
+ * yet get it from resolve first, once: symbolising is done when a view is asked for, never when a
+ * sample is taken (the symboliser opens the program's files, which a sample must not). 0, or -1
+ * when memory is short. */
+int growth_history_view(struct growth_history *h, growth_resolve_fn *resolve,
+                        struct growth_view *out);
 
 /* Each group's trend (growth_trend.h), then the groups in the view's order. Apart from
  * growth_history_view so that it runs outside the sampler's lock: it is the costly part. */

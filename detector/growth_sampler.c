@@ -12,20 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_PCS        4    /* creation pcs that tell sites apart before symbolising */
 #define CACHE_SLOTS    8192 /* a power of two */
 #define CACHE_MAX_USED (CACHE_SLOTS / 2)
 #define NO_GROUP       (-1)
 
-/* (start routine, first creation pcs) -> group: symbolising is done once per key. */
-struct site_key {
-    const void *start;
-    const void *pcs[KEY_PCS];
-};
-
+/* (start routine, first creation pcs) -> group, without the history's linear search. */
 struct cache_slot {
     bool used;
-    struct site_key key;
+    struct growth_key key;
     int group; /* NO_GROUP: past GROWTH_MAX_GROUPS */
 };
 
@@ -60,18 +54,18 @@ int growth_sampler_start(unsigned sample_ms, unsigned window_s)
     return 0;
 }
 
-static struct site_key key_of(const struct tl__thread_info *t)
+static struct growth_key key_of(const struct tl__thread_info *t)
 {
-    struct site_key k = {.start = t->start_routine};
-    for (size_t i = 0; i < KEY_PCS && i < t->nframes; i++)
+    struct growth_key k = {.start = t->start_routine};
+    for (size_t i = 0; i < GROWTH_KEY_PCS && i < t->nframes; i++)
         k.pcs[i] = t->frames[i];
     return k;
 }
 
-static size_t key_hash(const struct site_key *k)
+static size_t key_hash(const struct growth_key *k)
 {
     uint64_t h = tl__hash_word(TL__HASH_SEED, (uintptr_t)k->start);
-    for (size_t i = 0; i < KEY_PCS; i++)
+    for (size_t i = 0; i < GROWTH_KEY_PCS; i++)
         h = tl__hash_word(h, (uintptr_t)k->pcs[i]);
     return (size_t)h;
 }
@@ -84,12 +78,13 @@ static bool below_main(const char *function)
             strcmp(function, "__libc_start_main") == 0 || strcmp(function, "_start") == 0);
 }
 
-/* The site of a thread: its start routine, and the first creation frame with a source file. */
-static int resolve_group(const struct tl__thread_info *t)
+/* The site of a thread: its start routine, and the first creation frame with a source file.
+ * Runs when a view is asked for (growth_history.h), in the thread that asks. */
+static bool resolve_site(const struct tl__thread_info *t, struct growth_site *site)
 {
     struct tl__frame frames[TL_MAX_FRAMES];
     size_t depth = findings_creation_stack(t, frames);
-    struct growth_site site = {
+    *site = (struct growth_site){
         .start_routine = t->start_routine ? symbolize_function_or_offset(t->start_routine) : "??",
         .function = "??",
     };
@@ -102,25 +97,23 @@ static int resolve_group(const struct tl__thread_info *t)
     if (pick == depth && depth > 0)
         pick = 0;
     if (pick < depth) {
-        site.function = frames[pick].function ? frames[pick].function : "??";
-        site.file = frames[pick].file;
-        site.line = frames[pick].line;
+        site->function = frames[pick].function ? frames[pick].function : "??";
+        site->file = frames[pick].file;
+        site->line = frames[pick].line;
     }
-    pthread_mutex_lock(&sampler.lock);
-    int g = growth_history_group(sampler.history, &site);
-    pthread_mutex_unlock(&sampler.lock);
-    return g;
+    return true;
 }
 
+/* Called with the lock held. */
 static int group_of(const struct tl__thread_info *t)
 {
-    struct site_key k = key_of(t);
+    struct growth_key k = key_of(t);
     size_t i = key_hash(&k) & (CACHE_SLOTS - 1);
     for (; sampler.cache[i].used; i = (i + 1) & (CACHE_SLOTS - 1))
         if (memcmp(&sampler.cache[i].key, &k, sizeof k) == 0)
             return sampler.cache[i].group;
-    int g = resolve_group(t);
-    if (sampler.cache_used < CACHE_MAX_USED) { /* past that, resolved each time: still correct */
+    int g = growth_history_group(sampler.history, &k, t);
+    if (sampler.cache_used < CACHE_MAX_USED) { /* past that, the history's search each time */
         sampler.cache[i] = (struct cache_slot){.used = true, .key = k, .group = g};
         sampler.cache_used++;
     }
@@ -151,6 +144,7 @@ static void take_sample(void)
     uint64_t unattributed = 0;
     uint64_t newest[GROWTH_MAX_GROUPS];
     memcpy(newest, sampler.max_serial, sizeof newest);
+    pthread_mutex_lock(&sampler.lock);
     for (size_t i = 0; i < n; i++) {
         const struct tl__thread_info *t = &sampler.threads[i];
         if (t->flags & (TL_F_TOOL | TL_F_MAIN | TL_F_JOINED))
@@ -167,7 +161,6 @@ static void take_sample(void)
         }
     }
     memcpy(sampler.max_serial, newest, sizeof newest);
-    pthread_mutex_lock(&sampler.lock);
     growth_history_add(sampler.history, (int64_t)(tl__realtime_ns() / 1000000), sampler.live,
                        sampler.created, unattributed);
     pthread_mutex_unlock(&sampler.lock);
@@ -189,7 +182,7 @@ unsigned growth_sampler_tick(uint64_t now_ms)
 int growth_sampler_view(struct growth_view *out)
 {
     pthread_mutex_lock(&sampler.lock);
-    int rc = sampler.history ? growth_history_view(sampler.history, out) : -1;
+    int rc = sampler.history ? growth_history_view(sampler.history, resolve_site, out) : -1;
     pthread_mutex_unlock(&sampler.lock);
     if (rc == 0)
         growth_view_judge(out);

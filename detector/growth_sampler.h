@@ -3,9 +3,11 @@
  *
  * It runs only in a thread threadleak owns (the endpoint's services thread), and only when the
  * endpoint is on. A sample is a lock-free copy of the registry: no signal, no /proc read, no
- * descriptor, nothing in pthread_create's path. A creation site is symbolised once, the first time
- * a thread of it is seen: the sampler keeps a cache from (start routine, first creation pcs) to
- * its group. Threadleak's own threads, sanitizers' threads and the main thread are left out.
+ * descriptor, nothing in pthread_create's path. Threads are grouped by start routine and first
+ * creation pcs; each such group is symbolised once, by the first request for a view (in the
+ * thread serving it, which symbolises for every other page too), never by a sample: the
+ * symboliser opens the program's files, and the endpoint holds no descriptor until asked.
+ * Threadleak's own threads, sanitizers' threads and the main thread are left out.
  *
  * created_total counts the threads of a group the sampler has seen: a thread that starts and is
  * released between two samples is not counted (nor is it a leak). */
