@@ -22,4 +22,14 @@ int growth_write_text(FILE *out, const struct growth_view *v);
  *  "samples": [[unix_ms, live], ...]}]}: docs/endpoint.md. */
 int growth_write_json(FILE *out, const struct growth_view *v);
 
+/* At most this many label sets per by-site family: a label set is a series Prometheus keeps. */
+#define GROWTH_METRICS_MAX_SITES 100
+
+/* threadleak_threads_by_site{start_routine, site} (gauge), threadleak_threads_created_by_site_total
+ * (counter), threadleak_group_growing (0/1), site being "file:line" (the function without line
+ * information), for the first GROWTH_METRICS_MAX_SITES sites, growing first, then the most live;
+ * threadleak_growth_sites_omitted counts the others, and threadleak_growth_samples_total the
+ * samples taken. */
+int growth_write_metrics(FILE *out, const struct growth_view *v);
+
 #endif

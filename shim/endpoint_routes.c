@@ -107,6 +107,17 @@ static int rendering_for(const struct tl__http_request *req)
     return -1;
 }
 
+/* /metrics's growth families, from the sampler's history (growth_sampler.h). */
+static int write_growth_metrics(FILE *out)
+{
+    struct growth_view view;
+    if (growth_sampler_view(&view) != 0)
+        return 0; /* no sampler: the families are absent, as without the endpoint */
+    int rc = growth_write_metrics(out, &view);
+    growth_view_free(&view);
+    return rc;
+}
+
 static int render_text(enum rendering how, const struct thread_profile *p, char **body, size_t *len)
 {
     FILE *out = open_memstream(body, len);
@@ -128,6 +139,8 @@ static int render_text(enum rendering how, const struct thread_profile *p, char 
         break;
     case RENDER_METRICS:
         rc = profile_write_metrics(out, p);
+        if (rc == 0)
+            rc = write_growth_metrics(out);
         break;
     default:
         break;

@@ -50,3 +50,17 @@ add_dependencies(test_endpoint_growth threadleak threadleak_http growth_prog)
 add_test(NAME endpoint_growth COMMAND test_endpoint_growth $<TARGET_FILE:threadleak>
   $<TARGET_FILE:growth_prog>)
 set_tests_properties(endpoint_growth PROPERTIES LABELS e2e TIMEOUT 300)
+
+# The growth metrics as Prometheus users wire them: promtool checks and tests
+# docs/prometheus/threadleak-rules.yml, lints a live scrape of /metrics, and a real Prometheus
+# server on loopback scrapes growth_prog until its API names the leak's site. Both skip (77) where
+# Debian's prometheus package is missing.
+set(tl_prometheus_dir ${PROJECT_SOURCE_DIR}/tests/prometheus)
+add_test(NAME prometheus_rules COMMAND sh ${tl_prometheus_dir}/prometheus_growth.sh rules
+  ${PROJECT_SOURCE_DIR}/docs/prometheus/threadleak-rules.yml
+  ${tl_prometheus_dir}/threadleak-rules.test.yml)
+set_tests_properties(prometheus_rules PROPERTIES LABELS lint TIMEOUT 60 SKIP_RETURN_CODE 77)
+add_test(NAME prometheus_growth_e2e COMMAND sh ${tl_prometheus_dir}/prometheus_growth.sh e2e
+  $<TARGET_FILE:threadleak> $<TARGET_FILE:growth_prog>
+  ${PROJECT_SOURCE_DIR}/docs/prometheus/threadleak-rules.yml)
+set_tests_properties(prometheus_growth_e2e PROPERTIES LABELS e2e TIMEOUT 300 SKIP_RETURN_CODE 77)
