@@ -100,6 +100,8 @@ static bool resolve_site(const struct tl__thread_info *t, struct growth_site *si
         site->function = frames[pick].function ? frames[pick].function : "??";
         site->file = frames[pick].file;
         site->line = frames[pick].line;
+        if (strcmp(site->function, "??") == 0) /* a stripped binary: MODULE+0xOFF, as TSan */
+            site->function = symbolize_function_or_offset((const void *)frames[pick].pc);
     }
     return true;
 }
