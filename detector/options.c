@@ -141,6 +141,7 @@ struct option_type {
 NUMBER_TYPE(exit_status, 0, 255)
 NUMBER_TYPE(wait_ms, 0, TL__OPTION_MS_MAX)
 NUMBER_TYPE(timeout_ms, 1, TL__OPTION_MS_MAX)
+NUMBER_TYPE(window_s, 1, TL__OPTION_WINDOW_MAX_S)
 NUMBER_TYPE(verbosity, 0, 3)
 NUMBER_TYPE(signal, 0, TL__OPTION_SIG_MAX)
 WORD_TYPE(flag, "0", "1")

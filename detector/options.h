@@ -35,11 +35,14 @@ enum tl__deadlock_action {
 #define TL__OPTION_MS_MAX  600000u /* ten minutes: a longer wait is surely a typo */
 #define TL__OPTION_SIG_MAX 64
 
+#define TL__OPTION_WINDOW_MAX_S 604800u /* a week of growth history */
+
 /* The types of options.inc, as stored in struct tl__config. What each accepts (and so its
  * parser) is option_type_TYPE in options.c. */
 typedef int tl__option_exit_status;                   /* 0..255 */
 typedef unsigned tl__option_wait_ms;                  /* 0..TL__OPTION_MS_MAX */
 typedef unsigned tl__option_timeout_ms;               /* 1..TL__OPTION_MS_MAX: 0 would never wait */
+typedef unsigned tl__option_window_s;                 /* 1..TL__OPTION_WINDOW_MAX_S */
 typedef int tl__option_verbosity;                     /* 0..3 */
 typedef int tl__option_signal;                        /* 0 = pick one, else 1..TL__OPTION_SIG_MAX */
 typedef bool tl__option_flag;                         /* 0 or 1 */

@@ -4,6 +4,7 @@
 #include "utf8.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,6 +237,17 @@ void tl__jw_uint64(struct tl__json_writer *w, uint64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%" PRIu64, v);
+    put_literal(w, buf);
+}
+
+void tl__jw_double(struct tl__json_writer *w, double v)
+{
+    if (!isfinite(v)) {
+        put_literal(w, "null"); /* JSON has no NaN nor infinity */
+        return;
+    }
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.6g", v);
     put_literal(w, buf);
 }
 

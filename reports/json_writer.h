@@ -45,6 +45,9 @@ void tl__jw_string(struct tl__json_writer *w, const char *s);
 void tl__jw_string_len(struct tl__json_writer *w, const char *s, size_t len);
 void tl__jw_int(struct tl__json_writer *w, int64_t v);
 void tl__jw_uint64(struct tl__json_writer *w, uint64_t v);
+/* A finite number with 6 significant digits ("360", "0.5", "1.2e+06"); NaN and infinities, which
+ * JSON cannot say, as null. */
+void tl__jw_double(struct tl__json_writer *w, double v);
 void tl__jw_bool(struct tl__json_writer *w, bool v);
 void tl__jw_null(struct tl__json_writer *w);
 

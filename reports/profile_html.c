@@ -62,6 +62,7 @@ static void write_links(FILE *out, const struct thread_profile *p)
         {"/debug/threads?format=json", "json", "the same as JSON"},
         {"/debug/pprof/threads", "pprof", "profile.proto for go tool pprof"},
         {"/metrics", "metrics", "Prometheus"},
+        {"/debug/threads/growth", "growth", "live threads per creation site over time"},
     };
     fputs("<p>", out);
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)

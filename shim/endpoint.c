@@ -8,10 +8,12 @@
 #include "dump_protocol.h"
 #include "endpoint_address.h"
 #include "endpoint_routes.h"
+#include "growth_sampler.h"
 #include "http/http_module.h"
 #include "live_stacks.h"
 #include "services_watch.h"
 #include "shim_state.h"
+#include "toolbox.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +34,7 @@
 struct services {
     bool http;
     bool listener;
+    bool growth; /* the endpoint runs, so the growth sampler does (growth_sampler.h) */
     struct endpoint_address address;
 };
 
@@ -142,14 +145,25 @@ static void start_endpoint(void)
     }
     __atomic_store_n(&module, m, __ATOMIC_RELEASE);
     pthread_atfork(NULL, NULL, close_listener_in_child);
+    services.growth = growth_sampler_start(tl__cfg.growth_sample_ms, tl__cfg.growth_window_s) == 0;
     char where[ADDRESS_TEXT_MAX];
     endpoint_address_format(&services.address, port, where, sizeof where);
     announce(where);
 }
 
-/* Dump requests as they come, and the process's end when main called pthread_exit and only
- * threadleak's threads are left (services_watch.h). Idle, this wakes every WATCH_IDLE_MS for one
- * read of /proc/self/stat. */
+/* How long serve() may sleep: until the next growth sample is due, at most base_ms. */
+static int sleep_ms(int base_ms)
+{
+    if (!services.growth)
+        return base_ms;
+    unsigned due = growth_sampler_tick(tl__monotonic_ns() / 1000000);
+    return due < (unsigned)base_ms ? (int)due : base_ms;
+}
+
+/* Dump requests as they come, growth samples when they are due, and the process's end when main
+ * called pthread_exit and only threadleak's threads are left (services_watch.h). Idle, this wakes
+ * every WATCH_IDLE_MS for one read of /proc/self/stat, and every growth_sample_ms for a copy of
+ * the registry. */
 static void serve(void)
 {
     int fd = services.listener ? dump_listener_fd() : -1;
@@ -164,7 +178,8 @@ static void serve(void)
         bool leader_gone = services_leader_exited();
         if (leader_gone && services_only_own_threads_left(shim_current_tid()))
             exit(0); /* what glibc does when the program's last thread exits */
-        int ready = poll(&request, fd >= 0 ? 1 : 0, leader_gone ? WATCH_EXITING_MS : WATCH_IDLE_MS);
+        int wait = sleep_ms(leader_gone ? WATCH_EXITING_MS : WATCH_IDLE_MS);
+        int ready = poll(&request, fd >= 0 ? 1 : 0, wait);
         if (ready > 0 && !dump_listener_answer())
             fd = -1;
     }

@@ -3,6 +3,8 @@
 #include "endpoint_routes.h"
 
 #include "endpoint_address.h"
+#include "growth_report.h"
+#include "growth_sampler.h"
 #include "lock_page.h"
 #include "locks_hooks.h"
 #include "profile_html.h"
@@ -31,6 +33,8 @@ enum rendering {
     RENDER_METRICS,
     RENDER_LOCKS_TEXT,
     RENDER_LOCKS_JSON,
+    RENDER_GROWTH_TEXT,
+    RENDER_GROWTH_JSON,
     RENDER_BAD_ARGUMENT,
 };
 
@@ -76,6 +80,14 @@ static enum rendering locks_rendering(const struct tl__http_request *req)
     return strcmp(format, "json") == 0 ? RENDER_LOCKS_JSON : RENDER_BAD_ARGUMENT;
 }
 
+static enum rendering growth_rendering(const struct tl__http_request *req)
+{
+    const char *format = req->arg(req->ctx, "format");
+    if (!format || strcmp(format, "text") == 0)
+        return RENDER_GROWTH_TEXT;
+    return strcmp(format, "json") == 0 ? RENDER_GROWTH_JSON : RENDER_BAD_ARGUMENT;
+}
+
 /* The rendering for a path, or -1 for an unknown path. */
 static int rendering_for(const struct tl__http_request *req)
 {
@@ -90,7 +102,20 @@ static int rendering_for(const struct tl__http_request *req)
         return RENDER_METRICS;
     if (strcmp(path, "/debug/locks") == 0)
         return locks_rendering(req);
+    if (strcmp(path, "/debug/threads/growth") == 0)
+        return growth_rendering(req);
     return -1;
+}
+
+/* /metrics's growth families, from the sampler's history (growth_sampler.h). */
+static int write_growth_metrics(FILE *out)
+{
+    struct growth_view view;
+    if (growth_sampler_view(&view) != 0)
+        return 0; /* no sampler: the families are absent, as without the endpoint */
+    int rc = growth_write_metrics(out, &view);
+    growth_view_free(&view);
+    return rc;
 }
 
 static int render_text(enum rendering how, const struct thread_profile *p, char **body, size_t *len)
@@ -114,6 +139,8 @@ static int render_text(enum rendering how, const struct thread_profile *p, char 
         break;
     case RENDER_METRICS:
         rc = profile_write_metrics(out, p);
+        if (rc == 0)
+            rc = write_growth_metrics(out);
         break;
     default:
         break;
@@ -195,6 +222,33 @@ static void answer_locks(enum rendering how, struct tl__http_response *r)
     r->content_type = how == RENDER_LOCKS_JSON ? JSON_TYPE : TEXT_TYPE;
 }
 
+/* /debug/threads/growth: the sampler's history, with no new look at the threads. */
+static void answer_growth(enum rendering how, struct tl__http_response *r)
+{
+    struct growth_view view;
+    if (growth_sampler_view(&view) != 0) {
+        set_text(r, 500, "threadleak: no growth history (out of memory)\n");
+        return;
+    }
+    FILE *out = open_memstream(&r->body, &r->length);
+    int rc = -1;
+    if (out) {
+        rc = how == RENDER_GROWTH_JSON ? growth_write_json(out, &view)
+                                       : growth_write_text(out, &view);
+        if (fclose(out) != 0)
+            rc = -1;
+    }
+    growth_view_free(&view);
+    if (rc != 0) {
+        free(r->body);
+        *r = (struct tl__http_response){0};
+        set_text(r, 500, "threadleak: cannot render the growth page\n");
+        return;
+    }
+    r->status = 200;
+    r->content_type = how == RENDER_GROWTH_JSON ? JSON_TYPE : TEXT_TYPE;
+}
+
 void endpoint_routes_answer(const struct tl__http_request *req, struct tl__http_response *r,
                             const struct tl__http_module *m)
 {
@@ -219,6 +273,10 @@ void endpoint_routes_answer(const struct tl__http_request *req, struct tl__http_
     }
     if (how == RENDER_LOCKS_TEXT || how == RENDER_LOCKS_JSON) {
         answer_locks((enum rendering)how, r);
+        return;
+    }
+    if (how == RENDER_GROWTH_TEXT || how == RENDER_GROWTH_JSON) {
+        answer_growth((enum rendering)how, r);
         return;
     }
     answer((enum rendering)how, r, m);

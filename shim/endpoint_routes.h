@@ -7,6 +7,8 @@
  *   /metrics                           Prometheus (kernel states only: no thread is signalled)
  *   /debug/locks                       held locks, waiters, the lock-order graph, lock findings:
  *                                      text, or JSON (?format=json); 404 without the lock module
+ *   /debug/threads/growth              live threads per creation site over time, with a trend:
+ *                                      text, or JSON (?format=json); growth_sampler.h
  *
  * Anything else is 404; methods other than GET and HEAD get 405; a Host header that is not a
  * loopback name gets 403; a bad ?debug or ?format gets 400. Every response is built completely in

@@ -214,7 +214,9 @@ static void read_metrics(long *waiting, long *process)
     *process = -1;
     for (char *line = strtok_r(r.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (!matches("^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$", line) &&
-            !matches("^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-z_]+=\"[^\"]*\"\\})? [0-9]+$", line))
+            !matches("^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\\})? "
+                     "[0-9]+$",
+                     line))
             fail_msg("bad exposition line '%s'", line);
         sscanf(line, "threadleak_threads{state=\"waiting\"} %ld", waiting);
         sscanf(line, "threadleak_process_threads %ld", process);

@@ -228,6 +228,24 @@ static void test_integers(void **state)
     free(c.text);
 }
 
+/* Doubles: six significant digits, and null for what JSON cannot say. */
+static void test_doubles(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c);
+    tl__jw_begin_array(&c.w);
+    tl__jw_double(&c.w, 360.0);
+    tl__jw_double(&c.w, -0.5);
+    tl__jw_double(&c.w, 178807.94);
+    tl__jw_double(&c.w, 1e300 * 1e300);
+    tl__jw_double(&c.w, 0.0 / 0.0);
+    tl__jw_end_array(&c.w);
+    assert_int_equal(capture_close(&c), 0);
+    assert_string_equal(c.text, "[\n  360,\n  -0.5,\n  178808,\n  null,\n  null\n]\n");
+    free(c.text);
+}
+
 /* A member writes exactly what its key and its value would, one after the other. */
 static void test_members_equal_key_then_value(void **state)
 {
@@ -409,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_replaced),
         cmocka_unit_test(test_every_byte_round_trips),
         cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_doubles),
         cmocka_unit_test(test_members_equal_key_then_value),
         cmocka_unit_test(test_keys_are_escaped),
         cmocka_unit_test(test_misuse_is_reported),

@@ -266,7 +266,8 @@ static void test_key_errors(void **state)
     assert_rejected("lnger_ms=5",
                     "unknown key 'lnger_ms' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help, default_suppressions, locks, deadlock, label)");
+                    "dump_timeout_ms, help, default_suppressions, locks, deadlock, label, "
+                    "growth_sample_ms, growth_window_s)");
     assert_rejected("exitcode", "missing '=' after 'exitcode'");
     assert_rejected("exitcode:mode=all", "missing '=' after 'exitcode'");
     assert_rejected("mode=all:verbose", "missing '=' after 'verbose'");
@@ -274,7 +275,8 @@ static void test_key_errors(void **state)
     assert_rejected(" exitcode=1",
                     "unknown key ' exitcode' (known: exitcode, linger_ms, mode, report_dir, "
                     "log_path, suppressions, color, verbosity, quiet, http, stacks, dump_signal, "
-                    "dump_timeout_ms, help, default_suppressions, locks, deadlock, label)");
+                    "dump_timeout_ms, help, default_suppressions, locks, deadlock, label, "
+                    "growth_sample_ms, growth_window_s)");
 }
 
 static void test_too_long_values(void **state)
@@ -359,7 +361,7 @@ static void test_resumes_after_a_bad_item(void **state)
     assert_string_equal(err, "unknown key 'bogus' (known: exitcode, linger_ms, mode, report_dir, "
                              "log_path, suppressions, color, verbosity, quiet, http, stacks, "
                              "dump_signal, dump_timeout_ms, help, default_suppressions, locks, "
-                             "deadlock, label)");
+                             "deadlock, label, growth_sample_ms, growth_window_s)");
     assert_int_equal(cfg.verbosity, 3);
     assert_int_equal(options_parse("report_dir='/a'b:exitcode=5", &cfg, err, sizeof err), -1);
     assert_string_equal(err, "unexpected text after the quoted value for 'report_dir'");
@@ -405,7 +407,9 @@ static void test_key_info_lists_every_key(void **state)
                                        "default_suppressions",
                                        "locks",
                                        "deadlock",
-                                       "label"};
+                                       "label",
+                                       "growth_sample_ms",
+                                       "growth_window_s"};
     size_t n = sizeof keys / sizeof keys[0];
     for (size_t i = 0; i < n; i++) {
         const char *name = NULL, *help = NULL;
@@ -454,9 +458,9 @@ static void test_one_warning_per_bad_item(void **state)
 static void test_key_defaults(void **state)
 {
     (void)state;
-    static const char *const defaults[] = {"66",   "500", "all", "",  "",       "",
-                                           "auto", "0",   "0",   "",  "signal", "0",
-                                           "1000", "0",   "1",   "1", "report", ""};
+    static const char *const defaults[] = {"66", "500", "all",    "",       "",      "",     "auto",
+                                           "0",  "0",   "",       "signal", "0",     "1000", "0",
+                                           "1",  "1",   "report", "",       "10000", "3600"};
     size_t n = sizeof defaults / sizeof defaults[0];
     char text[64];
     for (size_t i = 0; i < n; i++) {
@@ -488,6 +492,28 @@ static void test_help_entries(void **state)
     assert_false(options_key_info(n, NULL, NULL));
     assert_true(options_help_entry(0, text, 8)); /* cut, never overrun */
     assert_string_equal(text, "  exitc");
+}
+
+/* The growth sampler's interval and window: positive, and a window of at most a week. */
+static void test_growth_options(void **state)
+{
+    (void)state;
+    struct tl__config cfg;
+    char err[ERR_MAX];
+    options_defaults(&cfg);
+    assert_int_equal(cfg.growth_sample_ms, 10000);
+    assert_int_equal(cfg.growth_window_s, 3600);
+    assert_int_equal(options_parse("growth_sample_ms=50:growth_window_s=10", &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.growth_sample_ms, 50);
+    assert_int_equal(cfg.growth_window_s, 10);
+    assert_int_equal(options_parse("growth_sample_ms=0", &cfg, err, sizeof err), -1);
+    assert_string_equal(err,
+                        "bad value '0' for 'growth_sample_ms' (expected an integer 1..600000)");
+    assert_int_equal(options_parse("growth_window_s=604801", &cfg, err, sizeof err), -1);
+    assert_string_equal(err,
+                        "bad value '604801' for 'growth_window_s' (expected an integer 1..604800)");
+    assert_int_equal(cfg.growth_window_s, 10);
 }
 
 /* The public header cannot include the table, so its copy of a default is checked here. */
@@ -596,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_one_warning_per_bad_item),
         cmocka_unit_test(test_key_defaults),
         cmocka_unit_test(test_help_entries),
+        cmocka_unit_test(test_growth_options),
         cmocka_unit_test(test_public_header_defaults),
         cmocka_unit_test(test_docs_list_the_table),
         cmocka_unit_test(test_log_file_name),

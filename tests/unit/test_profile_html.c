@@ -48,9 +48,12 @@ static void test_structure(void **state)
     assert_int_equal(count(threads, "<tr"), FIXTURE_THREADS + 1);
     assert_int_equal(count(html, "<table"), count(html, "</table>"));
     assert_int_equal(count(html, "<tr"), count(html, "</tr>"));
-    static const char *const links[] = {"/debug/threads?debug=1", "/debug/threads?debug=2",
-                                        "/debug/threads?format=json", "/debug/pprof/threads",
-                                        "/metrics"};
+    static const char *const links[] = {"/debug/threads?debug=1",
+                                        "/debug/threads?debug=2",
+                                        "/debug/threads?format=json",
+                                        "/debug/pprof/threads",
+                                        "/metrics",
+                                        "/debug/threads/growth"};
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         char href[64];
         snprintf(href, sizeof href, "href=\"%s\"", links[i]);
