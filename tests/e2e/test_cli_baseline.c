@@ -4,7 +4,11 @@
  * on the new leak alone and reports the fixed one; a missing or malformed baseline is a usage
  * error and the program is not run.
  *
- * Arguments: CLI, the real shim, baseline_prog_O0, baseline_prog_O2, baseline_prog_changed. */
+ * Lock findings are baselined as leaks are (lock_abba under --locks), and a known leak that grew
+ * passes with a note.
+ *
+ * Arguments: CLI, the real shim, baseline_prog_O0, baseline_prog_O2, baseline_prog_changed,
+ * tests/locks/lock_abba. */
 #include "json_reader.h"
 #include "test_cli_helpers.h"
 
@@ -22,7 +26,7 @@
 #define STATUS_LEAKED 66
 #define STATUS_USAGE  2
 
-static const char *real_shim, *prog_o0, *prog_o2, *prog_changed;
+static const char *real_shim, *prog_o0, *prog_o2, *prog_changed, *lock_abba;
 
 struct run {
     struct cli_result r;
@@ -315,6 +319,70 @@ static void test_merge_baseline(void **state)
     free(dir);
 }
 
+/* Counts vary with cores, shards and timing: a known key that grew passes, and the text says so. */
+static void test_grown_count_passes(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    write_text_file(path,
+                    "{\"threadleak_baseline\": 1, \"findings\": [\n"
+                    "  {\"kind\": \"thread_leak\", \"start_routine\": \"poller\", "
+                    "\"function\": \"start_pollers\", \"file\": \"baseline_prog.c\", "
+                    "\"count\": 1},\n"
+                    "  {\"kind\": \"thread_leak\", \"start_routine\": \"quick_task\", "
+                    "\"function\": \"run_task\", \"file\": \"baseline_prog.c\", \"count\": 1}]}\n",
+                    0644);
+    struct run r = run_prog(dir, prog_o2, "--baseline", path, NULL, NULL);
+    assert_int_equal(r.r.status, 0);
+    assert_contains(r.r.err, "threadleak: known, grown: leaked thread (poller), created in "
+                             "start_pollers (baseline_prog.c): 2 now, 1 in baseline ");
+    const struct tl__json *e = entry_of(tl__json_get(r.json, "baselined"), "poller");
+    assert_int_equal(tl__json_int(tl__json_get(e, "count")), 2);
+    assert_int_equal(tl__json_int(tl__json_get(e, "baseline_count")), 1);
+    run_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* The lock module's findings are findings like leaks: recorded, then known. */
+static void test_lock_findings(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[4200], json_path[4200];
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    snprintf(json_path, sizeof json_path, "%s/merged.json", dir);
+    const char *plain[] = {"run",     "--locks", "--linger-ms", "0", "--json",
+                           json_path, "--",      lock_abba,     NULL};
+    struct run r = cli(dir, plain);
+    assert_int_equal(r.r.status, STATUS_LEAKED); /* a lock-order inversion fails as a leak does */
+    run_free(&r);
+    const char *record[] = {"run", "--locks", "--linger-ms", "0", "--write-baseline",
+                            path,  "--",      lock_abba,     NULL};
+    r = cli(dir, record);
+    assert_int_equal(r.r.status, 0);
+    run_free(&r);
+    char *text = read_text_file(path);
+    assert_contains(text, "\"kind\": \"lock_order\"");
+    assert_contains(text, "\"file\": \"lock_abba.c\"");
+    free(text);
+    const char *judged[] = {"run",        "--locks", "--linger-ms", "0",       "--json", json_path,
+                            "--baseline", path,      "--",          lock_abba, NULL};
+    r = cli(dir, judged);
+    assert_int_equal(r.r.status, 0);
+    assert_contains(r.r.err, "threadleak: 1 known finding in baseline ");
+    assert_int_equal(summary(&r, "lock_order"), 0);
+    assert_int_equal(summary(&r, "baselined"), 1);
+    assert_int_equal(tl__json_length(tl__json_get(
+                         tl__json_index(tl__json_get(r.json, "processes"), 0), "lock_order")),
+                     0);
+    run_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+
 /* A bad baseline is a usage error before anything runs: never a run without a baseline. */
 static void assert_usage_error(const char *dir, const char *baseline, const char *message)
 {
@@ -376,8 +444,8 @@ static void test_bad_baseline(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 6) {
-        fprintf(stderr, "usage: %s CLI SHIM PROG_O0 PROG_O2 PROG_CHANGED\n", argv[0]);
+    if (argc < 7) {
+        fprintf(stderr, "usage: %s CLI SHIM PROG_O0 PROG_O2 PROG_CHANGED LOCK_ABBA\n", argv[0]);
         return 2;
     }
     cli_path = argv[1];
@@ -385,11 +453,14 @@ int main(int argc, char **argv)
     prog_o0 = argv[3];
     prog_o2 = argv[4];
     prog_changed = argv[5];
+    lock_abba = argv[6];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_baseline),
         cmocka_unit_test(test_rebuilt_at_o2_passes),
         cmocka_unit_test(test_changed_fails_on_new_only),
         cmocka_unit_test(test_merge_baseline),
+        cmocka_unit_test(test_grown_count_passes),
+        cmocka_unit_test(test_lock_findings),
         cmocka_unit_test(test_bad_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
