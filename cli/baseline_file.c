@@ -85,8 +85,12 @@ static const char *read_entry(const struct tl__json *e, struct tl__baseline_entr
     *member = "count";
     if (!tl__json_get_int64(tl__json_get(e, "count"), &count) || count < 1)
         return "an integer of at least 1 is required";
-    if (copy_key(&k, &out->key) != 0 || (note && !(out->note = strdup(note))))
+    if (copy_key(&k, &out->key) != 0)
         return "out of memory";
+    if (note && !(out->note = strdup(note))) {
+        free_key(&out->key);
+        return "out of memory";
+    }
     out->count = (unsigned long)count;
     return NULL;
 }

@@ -7,8 +7,11 @@
  * Lock findings are baselined as leaks are (lock_abba under --locks), and a known leak that grew
  * passes with a note.
  *
+ * A ThreadSanitizer race is recorded and known too (the reference corpus's gcc TSan race_counter;
+ * skipped when gcc could not build it).
+ *
  * Arguments: CLI, the real shim, baseline_prog_O0, baseline_prog_O2, baseline_prog_changed,
- * tests/locks/lock_abba. */
+ * tests/locks/lock_abba, race_counter. */
 #include "json_reader.h"
 #include "test_cli_helpers.h"
 
@@ -26,7 +29,7 @@
 #define STATUS_LEAKED 66
 #define STATUS_USAGE  2
 
-static const char *real_shim, *prog_o0, *prog_o2, *prog_changed, *lock_abba;
+static const char *real_shim, *prog_o0, *prog_o2, *prog_changed, *lock_abba, *tsan_race;
 
 struct run {
     struct cli_result r;
@@ -383,6 +386,39 @@ static void test_lock_findings(void **state)
     free(dir);
 }
 
+/* A race under TSan is a finding of the run like a leak: recorded, then known, and the status
+ * TSan gave PROG's process is explained by it. */
+static void test_tsan_race(void **state)
+{
+    (void)state;
+    if (access(tsan_race, X_OK) != 0) {
+        fprintf(stderr, "skipped: %s was not built (gcc cannot link -fsanitize=thread)\n",
+                tsan_race);
+        skip();
+    }
+    char *dir = make_temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    struct run r = run_prog(dir, tsan_race, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.r.status, STATUS_LEAKED);
+    run_free(&r);
+    r = run_prog(dir, tsan_race, "--write-baseline", path, NULL, NULL);
+    assert_int_equal(r.r.status, 0);
+    run_free(&r);
+    char *text = read_text_file(path);
+    assert_contains(text, "\"kind\": \"tsan\"");
+    assert_contains(text, "\"detail\": \"data race\"");
+    free(text);
+    r = run_prog(dir, tsan_race, "--baseline", path, NULL, NULL);
+    assert_int_equal(r.r.status, 0);
+    assert_contains(r.r.err, "threadleak: 1 known finding in baseline ");
+    assert_int_equal(tl__json_length(tl__json_get(r.json, "tsan_findings")), 0);
+    assert_int_equal(summary(&r, "tsan_findings"), 0);
+    run_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+
 /* A bad baseline is a usage error before anything runs: never a run without a baseline. */
 static void assert_usage_error(const char *dir, const char *baseline, const char *message)
 {
@@ -444,8 +480,9 @@ static void test_bad_baseline(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 7) {
-        fprintf(stderr, "usage: %s CLI SHIM PROG_O0 PROG_O2 PROG_CHANGED LOCK_ABBA\n", argv[0]);
+    if (argc < 8) {
+        fprintf(stderr, "usage: %s CLI SHIM PROG_O0 PROG_O2 PROG_CHANGED LOCK_ABBA RACE\n",
+                argv[0]);
         return 2;
     }
     cli_path = argv[1];
@@ -454,6 +491,7 @@ int main(int argc, char **argv)
     prog_o2 = argv[4];
     prog_changed = argv[5];
     lock_abba = argv[6];
+    tsan_race = argv[7];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_baseline),
         cmocka_unit_test(test_rebuilt_at_o2_passes),
@@ -461,7 +499,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_merge_baseline),
         cmocka_unit_test(test_grown_count_passes),
         cmocka_unit_test(test_lock_findings),
+        cmocka_unit_test(test_tsan_race),
         cmocka_unit_test(test_bad_baseline),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Outside the source tree, wherever the test is started from: the keys' files are then base
+     * names (inside it they would be relative to it; docs/cli.md). */
+    char *cwd = make_temp_dir();
+    if (chdir(cwd) != 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    remove_tree(cwd);
+    free(cwd);
+    return failed;
 }
