@@ -375,6 +375,18 @@ static void write_processes(FILE *out, const struct judged *j, const struct tl__
     }
 }
 
+/* A new finding of process i's key in the same process came earlier: two groups of one key (a
+ * loop unrolled by the compiler) are one line. */
+static bool said_before(const struct judged *j, size_t i)
+{
+    const struct tl__bl_finding *f = &j->f.finding[i];
+    for (size_t k = 0; k < i; k++)
+        if (j->f.finding[k].entry == SIZE_MAX && j->f.finding[k].pid == f->pid &&
+            bl_key_equal(&j->f.finding[k].key, &f->key))
+            return true;
+    return false;
+}
+
 static void write_new(FILE *out, const struct judged *j, const struct tl__merge_result *m)
 {
     if (m->leaked_threads > 0)
@@ -388,7 +400,7 @@ static void write_new(FILE *out, const struct judged *j, const struct tl__merge_
                 plural(m->processes, "process", "processes"));
     for (size_t i = 0; i < j->f.nfinding; i++) {
         const struct tl__bl_finding *f = &j->f.finding[i];
-        char *what = f->entry == SIZE_MAX ? baseline_describe(&f->key) : NULL;
+        char *what = f->entry == SIZE_MAX && !said_before(j, i) ? baseline_describe(&f->key) : NULL;
         if (what)
             fprintf(out, "threadleak: new, not in baseline %s: %s (pid %ld)\n", j->file, what,
                     f->pid);
