@@ -389,10 +389,19 @@ static bool said_before(const struct judged *j, size_t i)
 
 static void write_new(FILE *out, const struct judged *j, const struct tl__merge_result *m)
 {
-    if (m->leaked_threads > 0)
-        fprintf(out, "threadleak: %lu leaked %s in %u of %u %s\n", m->leaked_threads,
+    /* The summary line of report_merge.c, over the new leaks. */
+    if (m->leaked_threads > 0) {
+        fprintf(out, "threadleak: %lu leaked %s in %u of %u %s", m->leaked_threads,
                 plural(m->leaked_threads, "thread", "threads"), m->leaking_processes, m->processes,
                 plural(m->processes, "process", "processes"));
+        if (m->unreadable)
+            fprintf(out, "; %u %s unreadable", m->unreadable,
+                    plural(m->unreadable, "report", "reports"));
+        if (m->suppressed_by_default)
+            fprintf(out, "; %lu %s suppressed by default", m->suppressed_by_default,
+                    plural(m->suppressed_by_default, "thread", "threads"));
+        fputc('\n', out);
+    }
     unsigned long locks = m->locks.deadlocks + m->locks.lock_order + m->locks.misuse;
     if (locks > 0)
         fprintf(out, "threadleak: %lu new lock %s in %u of %u %s\n", locks,

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -306,6 +307,20 @@ static void test_merge_baseline(void **state)
     r = cli(dir, merge_args);
     assert_changed_verdict(&r);
     run_free(&r);
+
+    /* A report that cannot be read still says so on the summary line. */
+    char broken[4400], garbage[4500];
+    snprintf(broken, sizeof broken, "%s/run.broken", kept);
+    snprintf(garbage, sizeof garbage, "%s/threadleak.999999.json", broken);
+    assert_int_equal(mkdir(broken, 0755), 0);
+    write_text_file(garbage, "garbage", 0644);
+    r = cli(dir, merge_args);
+    assert_int_equal(r.r.status, STATUS_LEAKED);
+    assert_contains(r.r.err, "threadleak: 1 leaked thread in 1 of 2 processes; 1 report "
+                             "unreadable\n");
+    run_free(&r);
+    unlink(garbage);
+    rmdir(broken);
 
     const char *write_args[] = {"merge", "--json", json_path, "--write-baseline",
                                 written, kept,     NULL};
