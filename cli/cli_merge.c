@@ -4,6 +4,7 @@
  * subdirectory, by name. Only threadleak's per-process reports are read; TSan logs are not. */
 #include "cli_merge.h"
 
+#include "baseline_gate.h"
 #include "ci_reports.h"
 #include "cli_run.h"
 #include "gate_status.h"
@@ -26,6 +27,8 @@
 struct merge_options {
     const char *json_path;    /* --json FILE ("-" = stdout); NULL when not given */
     struct tl__ci_outputs ci; /* --junit, --sarif, --source-root */
+    const char *baseline;     /* --baseline FILE; NULL when not given */
+    const char *baseline_out; /* --write-baseline FILE; NULL when not given */
     int exitcode;             /* --exitcode N, default the shim's exitcode */
     unsigned fail_on;         /* --fail-on, as run's: enum tl__fail_on bits */
     bool quiet;
@@ -48,6 +51,8 @@ static void usage(FILE *out, int exitcode)
             "  --sarif FILE            also write SARIF 2.1.0 to FILE, for code scanning\n"
             "  --source-root DIR       SARIF paths are relative to DIR (default: the working\n"
             "                          directory)\n"
+            "  --baseline FILE         fail only on findings not in FILE, as for 'run'\n"
+            "  --write-baseline FILE   record every finding of the reports in FILE\n"
             "  --exitcode N            exit status when threads leaked (0..255, default %d;\n"
             "                          0 = report only)\n"
             "  --fail-on LIST          which findings fail: all, none, or a comma list of\n"
@@ -82,11 +87,14 @@ static int unknown_option(const char *arg, const struct option *table)
 static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
 {
     enum { OPT_JSON = 256, OPT_EXITCODE, OPT_FAIL_ON, OPT_JUNIT, OPT_SARIF, OPT_SOURCE_ROOT };
+    enum { OPT_BASELINE = OPT_SOURCE_ROOT + 1, OPT_WRITE_BASELINE };
     static const struct option longopts[] = {
         {"json", required_argument, NULL, OPT_JSON},
         {"junit", required_argument, NULL, OPT_JUNIT},
         {"sarif", required_argument, NULL, OPT_SARIF},
         {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
         {"exitcode", required_argument, NULL, OPT_EXITCODE},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"quiet", no_argument, NULL, 'q'},
@@ -113,6 +121,12 @@ static int parse(int argc, char **argv, struct merge_options *o, int *first_dir)
             break;
         case OPT_SOURCE_ROOT:
             o->ci.source_root = optarg;
+            break;
+        case OPT_BASELINE:
+            o->baseline = optarg;
+            break;
+        case OPT_WRITE_BASELINE:
+            o->baseline_out = optarg;
             break;
         case OPT_EXITCODE:
             errno = 0;
@@ -207,13 +221,16 @@ static int expand(struct dir_list *l, const char *arg)
     return rc;
 }
 
-static int merge_and_report(const struct merge_options *o, const struct dir_list *l)
+static int merge_and_report(const struct merge_options *o, const struct dir_list *l,
+                            struct tl__baseline_gate *baseline)
 {
     struct tl__merge_result m;
     if (report_merge_dirs((const char *const *)l->paths, l->count, 0, NULL, &m) != 0) {
         fprintf(stderr, "threadleak: cannot read the reports: %s\n", strerror(errno));
         return TL_STATUS_TOOL_FAILED;
     }
+    struct tl__baseline_known known; /* no sanitizer logs are merged: nothing to take off */
+    bool baseline_failed = baseline_gate_apply(baseline, 0, &m, &known) != 0;
     fputs(m.warnings, stderr);
     if (m.processes == 0)
         fputs("threadleak: warning: no threadleak.PID.json report in the directories given\n",
@@ -229,7 +246,7 @@ static int merge_and_report(const struct merge_options *o, const struct dir_list
         .lock_order = m.locks.lock_order,
         .misuse = m.locks.misuse,
     };
-    int status = gate_final_status(&outcome);
+    int status = baseline_failed ? TL_STATUS_TOOL_FAILED : gate_final_status(&outcome);
     if (o->json_path && report_merge_write_json(o->json_path, m.json) != 0)
         status = TL_STATUS_TOOL_FAILED;
     struct tl__ci_outputs ci = o->ci;
@@ -251,12 +268,17 @@ int cli_merge_main(int argc, char **argv)
         usage(stdout, o.exitcode);
         return 0;
     }
+    struct tl__baseline_gate baseline;
+    status = baseline_gate_open(&baseline, o.baseline, o.baseline_out, o.ci.source_root);
+    if (status != 0)
+        return status;
     struct dir_list l = {0};
     for (int i = first; status == 0 && i < argc; i++)
         if (expand(&l, argv[i]) != 0)
             status = TL_STATUS_TOOL_FAILED;
     if (status == 0)
-        status = merge_and_report(&o, &l);
+        status = merge_and_report(&o, &l, &baseline);
+    baseline_gate_close(&baseline);
     for (size_t i = 0; i < l.count; i++)
         free(l.paths[i]);
     free(l.paths);

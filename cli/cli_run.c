@@ -5,6 +5,7 @@
 
 #include "asan_env.h"
 #include "asan_gate.h"
+#include "baseline_gate.h"
 #include "child_wait.h"
 #include "ci_reports.h"
 #include "gate_channel.h"
@@ -53,6 +54,8 @@ struct run {
     size_t nundelivered, nstarted;
 
     struct tl__lock_findings locks; /* the lock module's findings, from the merged reports */
+
+    struct tl__baseline_gate baseline; /* --baseline, --write-baseline */
 };
 
 static void error_line(const char *msg)
@@ -318,6 +321,18 @@ static void print_undelivered(const struct run *r)
                 r->nundelivered == 1 ? "it" : "them");
 }
 
+/* --baseline, --write-baseline: the known findings leave the report and the counts the status is
+ * decided from (baseline_gate.h). Returns 0, or -1 when the baseline could not be written. */
+static int apply_baseline(struct run *r, struct tl__merge_result *m)
+{
+    struct tl__baseline_known known;
+    if (baseline_gate_apply(&r->baseline, r->pid, m, &known) != 0)
+        return -1;
+    r->tsan_findings -= known.tsan < r->tsan_findings ? known.tsan : r->tsan_findings;
+    r->asan_findings -= known.asan < r->asan_findings ? known.asan : r->asan_findings;
+    return 0;
+}
+
 /* Prints the merged report and writes --json. Returns whether threads leaked (1), none did (0),
  * or the reports could not be read or written (-1). */
 static int report(struct run *r)
@@ -368,6 +383,7 @@ static int report(struct run *r)
         return -1;
     }
     free(undelivered_json);
+    bool baseline_failed = apply_baseline(r, &m) != 0;
     fputs(m.warnings, stderr);
     if (m.processes == 0 && r->nstarted == 0 && r->nundelivered == 0 && WIFEXITED(r->wait_status))
         fprintf(stderr,
@@ -380,7 +396,7 @@ static int report(struct run *r)
     }
     print_undelivered(r); /* even with -q: it decides the status */
     r->locks = m.locks;
-    int result = m.leaked_threads > 0 ? 1 : 0;
+    int result = baseline_failed ? -1 : m.leaked_threads > 0 ? 1 : 0;
     if (r->opt.json_path && report_merge_write_json(r->opt.json_path, m.json) != 0)
         result = -1;
     const struct tl__ci_outputs ci = {r->opt.junit_path, r->opt.sarif_path, r->opt.source_root,
@@ -474,10 +490,13 @@ int cli_run_main(int argc, char **argv)
         run_options_usage(stdout);
         return 0;
     }
-    status = find_shim(&r);
+    status = baseline_gate_open(&r.baseline, r.opt.baseline, r.opt.baseline_out, r.opt.source_root);
+    if (status == 0)
+        status = find_shim(&r);
     if (status == 0)
         status = check_program(&r);
     if (status == 0)
         status = run_under_shim(&r);
+    baseline_gate_close(&r.baseline);
     return status;
 }

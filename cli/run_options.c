@@ -51,6 +51,8 @@ enum long_only {
     OPT_LABEL,
     OPT_SUPPRESSIONS,
     OPT_VERBOSITY,
+    OPT_BASELINE,
+    OPT_WRITE_BASELINE,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +61,8 @@ static const struct option long_options[] = {
     {"sarif", required_argument, NULL, OPT_SARIF},
     {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
     {"label", required_argument, NULL, OPT_LABEL},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
     {"exitcode", required_argument, NULL, OPT_EXITCODE},
     {"linger-ms", required_argument, NULL, OPT_LINGER_MS},
     {"mode", required_argument, NULL, OPT_MODE},
@@ -95,6 +99,9 @@ void run_options_usage(FILE *out)
             "                          directory)\n"
             "  --label NAME            tag every report of this run with NAME (a CI shard, a\n"
             "                          step): processes[].label in JSON, JUnit test case names\n"
+            "  --baseline FILE         fail only on findings not in FILE (known ones are counted\n"
+            "                          and listed, not failed; see docs/cli.md)\n"
+            "  --write-baseline FILE   record every finding of this run in FILE\n"
             "  --exitcode N            exit status when threads leaked and PROG exited 0\n"
             "                          (0..255, default %d; 0 = report only)\n"
             "  --linger-ms N           how long each process waits at exit for running threads\n"
@@ -221,6 +228,12 @@ static int apply_option(int opt, const char *arg, struct tl__run_options *o, FIL
                                "characters",
                                arg);
         o->label = arg;
+        return 0;
+    case OPT_BASELINE:
+        o->baseline = arg;
+        return 0;
+    case OPT_WRITE_BASELINE:
+        o->baseline_out = arg;
         return 0;
     case OPT_EXITCODE:
         if (!parse_long(arg, 0, 255, &n))

@@ -16,6 +16,8 @@ struct tl__run_options {
     const char *sarif_path;   /* --sarif FILE: SARIF 2.1.0; NULL when not given */
     const char *source_root;  /* --source-root DIR for SARIF's paths; NULL: working directory */
     const char *label;        /* --label NAME: tags every report of the run; NULL when not given */
+    const char *baseline;     /* --baseline FILE: known findings; NULL when not given */
+    const char *baseline_out; /* --write-baseline FILE; NULL when not given */
     int exitcode;             /* --exitcode N, default the shim's exitcode (options.inc) */
     long linger_ms;           /* --linger-ms N; -1 when not given */
     const char *mode;         /* --mode all|tsan; NULL when not given */
