@@ -6,6 +6,7 @@
 #include "baseline_gate.h"
 
 #include "json_reader.h"
+#include "leak_groups.h"
 #include "json_writer.h"
 #include "run_options.h"
 
@@ -310,6 +311,35 @@ static void write_summary(struct tl__json_writer *w, const struct judged *j,
     tl__jw_end_object(w);
 }
 
+static bool is_new(const void *ctx, const struct tl__json *leak)
+{
+    return !is_known(ctx, leak);
+}
+
+/* leak_groups again, over the leaks that stay: a known leak is in baselined, not in a group. */
+static void write_leak_groups(struct tl__json_writer *w, const struct judged *j,
+                              const struct tl__json *copied)
+{
+    const struct tl__json *procs = tl__json_get(j->f.root, "processes");
+    struct tl__leak_groups *g = leak_groups_new();
+    char *text = NULL;
+    for (size_t p = 0; g && p < tl__json_length(procs); p++) {
+        const struct tl__json *proc = tl__json_index(procs, p);
+        int64_t pid = 0;
+        tl__json_get_int64(tl__json_get(proc, "pid"), &pid);
+        if (leak_groups_add_report(g, proc, (long)pid, tl__json_string(tl__json_get(proc, "label")),
+                                   is_new, j) != 0)
+            break;
+    }
+    text = g ? leak_groups_json(g) : NULL;
+    leak_groups_free(g);
+    struct tl__json *groups = text ? tl__json_parse(text, strlen(text), NULL, 0) : NULL;
+    /* Out of memory: the groups as merged, known leaks and all, rather than none. */
+    copy_value(w, j, groups ? groups : copied);
+    tl__json_free(groups);
+    free(text);
+}
+
 static int write_json(const struct judged *j, const struct tl__merge_result *m, char **out)
 {
     size_t len;
@@ -335,6 +365,8 @@ static int write_json(const struct judged *j, const struct tl__merge_result *m, 
             tl__jw_end_array(&w);
         } else if (strcmp(key, "summary") == 0) {
             write_summary(&w, j, member, m);
+        } else if (strcmp(key, "leak_groups") == 0) {
+            write_leak_groups(&w, j, member);
         } else {
             copy_value(&w, j, member);
         }

@@ -183,13 +183,15 @@ static int add_leak(struct tl__leak_groups *g, const struct tl__json *leak, long
 }
 
 int leak_groups_add_report(struct tl__leak_groups *g, const struct tl__json *report, long pid,
-                           const char *label)
+                           const char *label, leak_groups_keep *keep, const void *ctx)
 {
     const struct tl__json *leaks = tl__json_get(report, "leaks");
     size_t n = tl__json_length(leaks);
-    for (size_t i = 0; i < n && !g->failed; i++)
-        if (add_leak(g, tl__json_index(leaks, i), pid, label) != 0)
+    for (size_t i = 0; i < n && !g->failed; i++) {
+        const struct tl__json *leak = tl__json_index(leaks, i);
+        if ((!keep || keep(ctx, leak)) && add_leak(g, leak, pid, label) != 0)
             g->failed = true;
+    }
     g->reports++;
     return g->failed ? -1 : 0;
 }

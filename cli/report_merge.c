@@ -165,7 +165,7 @@ static void load_report(struct merge *m, struct process_report *r)
         memmove(buf, text, len + 1);
         r->raw = buf;
         r->readable = true;
-        leak_groups_add_report(m->leak_groups, root, (long)r->pid, label_of(m, r));
+        leak_groups_add_report(m->leak_groups, root, (long)r->pid, label_of(m, r), NULL, NULL);
     }
     tl__json_free(root);
 }
