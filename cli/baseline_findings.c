@@ -5,6 +5,7 @@
 #include "baseline_findings.h"
 
 #include "json_reader.h"
+#include "source_root.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -28,41 +29,14 @@ static const char *frame_file(const struct tl__json *frame)
 /* Frames below main, which TSan trims from its stacks too: never a site. */
 static bool below_main(const struct tl__json *frame)
 {
-    const char *f = frame_function(frame);
-    return strcmp(f, "__libc_start_call_main") == 0 || strcmp(f, "__libc_start_main") == 0 ||
-           strcmp(f, "_start") == 0;
-}
-
-/* file relative to the source root when it is in it, else NULL (as ci_findings.c decides). */
-static const char *relative_to_root(const char *root, const char *file)
-{
-    if (file[0] == '/') {
-        size_t n = strlen(root);
-        if (strncmp(file, root, n) == 0 && file[n] == '/' && file[n + 1])
-            return file + n + 1;
-        return NULL;
-    }
-    while (file[0] == '.' && file[1] == '/')
-        file += 2;
-    if (strncmp(file, "../", 3) == 0 || !file[0])
-        return NULL;
-    char path[PATH_MAX * 2];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", root, file);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? file : NULL;
+    return source_root_below_main(frame_function(frame));
 }
 
 /* The file as the key holds it: relative to the root, else its base name (a build directory or a
  * machine of its own must not change the key). */
 static const char *key_file(const char *root, const char *file)
 {
-    if (!file)
-        return NULL;
-    const char *rel = relative_to_root(root, file);
-    if (rel)
-        return rel;
-    const char *slash = strrchr(file, '/');
-    return slash ? slash + 1 : file;
+    return file ? source_root_display(root, file) : NULL;
 }
 
 static const struct tl__json *pick_site(const char *root, const struct tl__json *frames)
@@ -70,7 +44,7 @@ static const struct tl__json *pick_site(const char *root, const struct tl__json 
     size_t n = tl__json_length(frames);
     for (size_t i = 0; i < n && !below_main(tl__json_index(frames, i)); i++) {
         const char *file = frame_file(tl__json_index(frames, i));
-        if (file && relative_to_root(root, file))
+        if (file && source_root_relative(root, file))
             return tl__json_index(frames, i);
     }
     for (size_t i = 0; i < n && !below_main(tl__json_index(frames, i)); i++)
@@ -217,26 +191,11 @@ static int add_all(struct tl__bl_findings *out)
     return 0;
 }
 
-static int set_source_root(struct tl__bl_findings *out, const char *root, char *err, size_t errlen)
-{
-    char resolved[PATH_MAX];
-    if (!realpath(root ? root : ".", resolved)) {
-        snprintf(err, errlen, "--source-root %s: %s", root ? root : ".", strerror(errno));
-        return -1;
-    }
-    size_t n = strlen(resolved);
-    if (n == 1)
-        n = 0; /* "/": every absolute path is in it */
-    memcpy(out->source_root, resolved, n);
-    out->source_root[n] = '\0';
-    return 0;
-}
-
 int bl_findings_read(const char *json, const char *source_root, struct tl__bl_findings *out,
                      char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (set_source_root(out, source_root, err, errlen) != 0)
+    if (source_root_resolve(source_root, out->source_root, err, errlen) != 0)
         return -1;
     char perr[160];
     out->root = tl__json_parse(json, strlen(json), perr, sizeof perr);

@@ -6,6 +6,7 @@
 
 #include "gate_status.h"
 #include "json_reader.h"
+#include "source_root.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -142,25 +143,9 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* file relative to the source root when it is in it, else NULL. An absolute path is in it when
- * it starts with the root; a relative one (debug info relative to the compilation directory)
- * when it names a file under the root, which keeps out libc's "./nptl/pthread_create.c". */
 static const char *relative_to_root(const struct tl__ci_model *m, const char *file)
 {
-    if (file[0] == '/') {
-        size_t n = strlen(m->source_root);
-        if (strncmp(file, m->source_root, n) == 0 && file[n] == '/' && file[n + 1])
-            return file + n + 1;
-        return NULL;
-    }
-    while (file[0] == '.' && file[1] == '/')
-        file += 2;
-    if (strncmp(file, "../", 3) == 0 || !file[0])
-        return NULL;
-    char path[PATH_MAX * 2];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", m->source_root, file);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? file : NULL;
+    return source_root_relative(m->source_root, file);
 }
 
 /* RFC 3986: unreserved characters and '/' stay, every other byte becomes %XX. */
@@ -208,8 +193,7 @@ char *ci_root_uri(const struct tl__ci_model *model)
 /* The file as a reader of a message knows it: relative to the root, else its base name. */
 static const char *display_file(const struct tl__ci_model *m, const char *file)
 {
-    const char *rel = relative_to_root(m, file);
-    return rel ? rel : base_name(file);
+    return source_root_display(m->source_root, file);
 }
 
 char *ci_frame_text(const struct tl__ci_model *model, const struct tl__ci_frame *frame)
@@ -241,8 +225,7 @@ static struct tl__ci_frame read_frame(const struct tl__json *f)
 /* Frames below main, which TSan trims from its stacks too: never a site. */
 static bool below_main(const struct tl__ci_frame *f)
 {
-    return strcmp(f->function, "__libc_start_call_main") == 0 ||
-           strcmp(f->function, "__libc_start_main") == 0 || strcmp(f->function, "_start") == 0;
+    return source_root_below_main(f->function);
 }
 
 /* The frame a finding is located at: the first in the source tree, else the first with a file,
@@ -667,30 +650,11 @@ static int add_findings(struct builder *b)
     return 0;
 }
 
-static int set_source_root(struct tl__ci_model *m, const char *root, char *err, size_t errlen)
-{
-    char resolved[PATH_MAX];
-    if (!realpath(root ? root : ".", resolved)) {
-        snprintf(err, errlen, "--source-root %s: %s", root ? root : ".", strerror(errno));
-        return -1;
-    }
-    size_t n = strlen(resolved);
-    if (n >= sizeof m->source_root) {
-        snprintf(err, errlen, "--source-root %s: path too long", resolved);
-        return -1;
-    }
-    if (n == 1)
-        n = 0; /* "/": every absolute path is in it */
-    memcpy(m->source_root, resolved, n);
-    m->source_root[n] = '\0';
-    return 0;
-}
-
 int ci_model_build(const char *json, const struct tl__merge_result *res, unsigned fail_on,
                    const char *source_root, struct tl__ci_model *model, char *err, size_t errlen)
 {
     memset(model, 0, sizeof *model);
-    if (set_source_root(model, source_root, err, errlen) != 0)
+    if (source_root_resolve(source_root, model->source_root, err, errlen) != 0)
         return -1;
     char perr[160];
     model->root = tl__json_parse(json, strlen(json), perr, sizeof perr);

@@ -8,6 +8,7 @@
 
 #include "report_merge.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,7 +88,7 @@ struct tl__ci_model {
     size_t nprocess;
     struct tl__ci_finding *finding;
     size_t nfinding;
-    char source_root[4096]; /* absolute, without a trailing slash ("" for /) */
+    char source_root[PATH_MAX]; /* absolute, without a trailing slash ("" for /) */
 };
 
 /* Reads the merged document json and the per-process texts of m into *model, whose findings

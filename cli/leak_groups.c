@@ -6,6 +6,7 @@
 
 #include "json_reader.h"
 #include "json_writer.h"
+#include "source_root.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,9 +50,7 @@ static const char *string_or(const struct tl__json *v, const char *fallback)
 
 static bool below_main(const char *function)
 {
-    return strcmp(function, "__libc_start_call_main") == 0 ||
-           strcmp(function, "__libc_start_main") == 0 ||
-           strcmp(function, "__libc_start_main_impl") == 0 || strcmp(function, "_start") == 0;
+    return source_root_below_main(function);
 }
 
 static struct site site_of_frame(const struct tl__json *frame)
