@@ -4,12 +4,12 @@
 #include "atomic_file.h"
 #include "json_reader.h"
 #include "json_writer.h"
+#include "text_format.h"
 #include "toolbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,21 +168,10 @@ size_t baseline_find(const struct tl__baseline *b, const struct tl__bl_key *key)
     return SIZE_MAX;
 }
 
-__attribute__((format(printf, 1, 2))) static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* " (file)" or "" */
 static char *where(const struct tl__bl_key *k)
 {
-    return k->file ? format("%s (%s)", k->function, k->file) : format("%s", k->function);
+    return k->file ? text_format("%s (%s)", k->function, k->file) : text_format("%s", k->function);
 }
 
 char *baseline_describe(const struct tl__bl_key *k)
@@ -194,20 +183,21 @@ char *baseline_describe(const struct tl__bl_key *k)
     const char *detail = k->detail ? k->detail : "?";
     char *s;
     if (strcmp(k->kind, "thread_leak") == 0)
-        s = format("leaked thread (%s), created in %s", routine, at);
+        s = text_format("leaked thread (%s), created in %s", routine, at);
     else if (strcmp(k->kind, "deadlock") == 0)
-        s = format("deadlock (%s): thread (%s) waits in %s", detail, routine, at);
+        s = text_format("deadlock (%s): thread (%s) waits in %s", detail, routine, at);
     else if (strcmp(k->kind, "lock_order") == 0)
-        s = format("lock-order inversion: thread (%s) locks in %s while holding a lock taken in %s",
-                   routine, at, detail);
+        s = text_format(
+            "lock-order inversion: thread (%s) locks in %s while holding a lock taken in %s",
+            routine, at, detail);
     else if (strcmp(k->kind, "misuse") == 0)
-        s = format("pthread misuse (%s) by thread (%s) in %s", detail, routine, at);
+        s = text_format("pthread misuse (%s) by thread (%s) in %s", detail, routine, at);
     else if (strcmp(k->kind, "tsan") == 0)
-        s = format("ThreadSanitizer: %s in %s", detail, at);
+        s = text_format("ThreadSanitizer: %s in %s", detail, at);
     else if (strcmp(k->kind, "asan") == 0)
-        s = format("%s in %s", detail, at);
+        s = text_format("%s in %s", detail, at);
     else
-        s = format("%s (%s) in %s", k->kind, detail, at);
+        s = text_format("%s (%s) in %s", k->kind, detail, at);
     free(at);
     return s;
 }

@@ -7,10 +7,10 @@
 #include "gate_status.h"
 #include "json_reader.h"
 #include "source_root.h"
+#include "text_format.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,17 +119,6 @@ static enum tl__ci_rule rule_by_key(const char *word, enum tl__ci_rule first, en
 
 /* --- building strings --- */
 
-__attribute__((format(printf, 1, 2))) static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 static const char *plural(unsigned long n, const char *one, const char *many)
 {
     return n == 1 ? one : many;
@@ -199,11 +188,11 @@ static const char *display_file(const struct tl__ci_model *m, const char *file)
 char *ci_frame_text(const struct tl__ci_model *model, const struct tl__ci_frame *frame)
 {
     if (!frame->file)
-        return format("%s", frame->function);
+        return text_format("%s", frame->function);
     if (frame->line > 0)
-        return format("%s:%ld in %s", display_file(model, frame->file), frame->line,
-                      frame->function);
-    return format("%s in %s", display_file(model, frame->file), frame->function);
+        return text_format("%s:%ld in %s", display_file(model, frame->file), frame->line,
+                           frame->function);
+    return text_format("%s in %s", display_file(model, frame->file), frame->function);
 }
 
 /* --- frames and stacks --- */
@@ -271,9 +260,9 @@ static char *site_text(const struct tl__ci_model *m, const struct tl__ci_finding
 {
     const struct tl__ci_frame *frame = ci_finding_frame(f);
     if (!frame)
-        return format("an unknown site");
+        return text_format("an unknown site");
     if (f->site == SIZE_MAX && frame->module)
-        return format("%s (%s)", frame->function, base_name(frame->module));
+        return text_format("%s (%s)", frame->function, base_name(frame->module));
     return ci_frame_text(m, frame);
 }
 
@@ -313,12 +302,12 @@ static char *stack_site(const struct tl__ci_model *m, const struct tl__json *fra
         return NULL;
     char *text;
     if (tmp.nstack == 0)
-        text = format("the main thread");
+        text = text_format("the main thread");
     else if (!key)
         text = site_text(m, &tmp);
     else {
         const struct tl__ci_frame *f = ci_finding_frame(&tmp);
-        text = format("%s %s", f->file ? display_file(m, f->file) : "", f->function);
+        text = text_format("%s %s", f->file ? display_file(m, f->file) : "", f->function);
     }
     free(tmp.stack);
     return text;
@@ -377,10 +366,10 @@ static int add_leak(struct builder *b, size_t proc, const struct tl__json *leak)
         return -1;
     const char *routine = f->start_routine ? f->start_routine : "??";
     char *msg = f->rule == TL_CI_LEAK_UNJOINED
-                    ? format("%lu finished %s never joined (%s) created at %s", f->count,
-                             plural(f->count, "thread", "threads"), routine, site)
-                    : format("%lu leaked running %s (%s) created at %s", f->count,
-                             plural(f->count, "thread", "threads"), routine, site);
+                    ? text_format("%lu finished %s never joined (%s) created at %s", f->count,
+                                  plural(f->count, "thread", "threads"), routine, site)
+                    : text_format("%lu leaked running %s (%s) created at %s", f->count,
+                                  plural(f->count, "thread", "threads"), routine, site);
     free(site);
     return finish(b, f, msg, NULL);
 }
@@ -407,10 +396,10 @@ static int add_deadlock(struct builder *b, size_t proc, const struct tl__json *d
     char *site = site_text(b->m, f);
     char *created = stack_site(b->m, tl__json_get(first, "created_at"), false);
     char *msg = site && created
-                    ? format("deadlock (%s) of %zu %s: thread (%s) waits at %s; created at %s",
-                             kind ? kind : "?", tl__json_length(threads),
-                             plural(tl__json_length(threads), "thread", "threads"),
-                             thread_routine(first), site, created)
+                    ? text_format("deadlock (%s) of %zu %s: thread (%s) waits at %s; created at %s",
+                                  kind ? kind : "?", tl__json_length(threads),
+                                  plural(tl__json_length(threads), "thread", "threads"),
+                                  thread_routine(first), site, created)
                     : NULL;
     free(site);
     free(created);
@@ -432,10 +421,11 @@ static int add_lock_order(struct builder *b, size_t proc, const struct tl__json 
     size_t nlocks = tl__json_length(tl__json_get(cycle, "locks"));
     char *site = site_text(b->m, f);
     char *held = stack_site(b->m, tl__json_get(edge, "held_at"), false);
-    char *msg = site && held ? format("lock-order inversion of %zu locks: thread (%s) took a lock "
-                                      "at %s while holding one taken at %s",
-                                      nlocks, thread_routine(thread), site, held)
-                             : NULL;
+    char *msg = site && held
+                    ? text_format("lock-order inversion of %zu locks: thread (%s) took a lock "
+                                  "at %s while holding one taken at %s",
+                                  nlocks, thread_routine(thread), site, held)
+                    : NULL;
     /* The other end of the first edge tells two cycles through one call site apart. */
     char *held_key = stack_site(b->m, tl__json_get(edge, "held_at"), true);
     free(site);
@@ -461,10 +451,10 @@ static int add_misuse(struct builder *b, size_t proc, const struct tl__json *u)
     if (read_stack(b->m, tl__json_get(u, "stack"), f) != 0)
         return -1;
     char *site = site_text(b->m, f);
-    char *msg =
-        site ? format("pthread misuse (%s), %lu %s, by thread (%s) at %s", kind ? kind : "?",
-                      f->count, plural(f->count, "time", "times"), thread_routine(thread), site)
-             : NULL;
+    char *msg = site ? text_format("pthread misuse (%s), %lu %s, by thread (%s) at %s",
+                                   kind ? kind : "?", f->count, plural(f->count, "time", "times"),
+                                   thread_routine(thread), site)
+                     : NULL;
     free(site);
     return finish(b, f, msg, kind);
 }
@@ -495,7 +485,8 @@ static int add_tsan(struct builder *b, const struct tl__json *t)
     if (read_stack(b->m, stack, f) != 0)
         return -1;
     char *site = site_text(b->m, f);
-    char *msg = site ? format("ThreadSanitizer: %s at %s", kind ? kind : "report", site) : NULL;
+    char *msg =
+        site ? text_format("ThreadSanitizer: %s at %s", kind ? kind : "report", site) : NULL;
     free(site);
     return finish(b, f, msg, kind);
 }
@@ -518,11 +509,11 @@ static int add_asan(struct builder *b, const struct tl__json *a)
     char *site = site_text(b->m, f);
     char *msg = NULL;
     if (site && leak)
-        msg = format("LeakSanitizer: %lld bytes leaked in %lld allocations, allocated at %s",
-                     (long long)tl__json_int(tl__json_get(a, "leaked_bytes")),
-                     (long long)tl__json_int(tl__json_get(a, "leaked_allocations")), site);
+        msg = text_format("LeakSanitizer: %lld bytes leaked in %lld allocations, allocated at %s",
+                          (long long)tl__json_int(tl__json_get(a, "leaked_bytes")),
+                          (long long)tl__json_int(tl__json_get(a, "leaked_allocations")), site);
     else if (site)
-        msg = format("AddressSanitizer: %s at %s", kind ? kind : "error", site);
+        msg = text_format("AddressSanitizer: %s at %s", kind ? kind : "error", site);
     free(site);
     return finish(b, f, msg, kind);
 }
@@ -570,7 +561,7 @@ static int make_names_unique(struct tl__ci_model *m)
             seen += strcmp(m->process[j].name, m->process[i].name) == 0;
         if (seen == 1)
             continue;
-        char *named = format("%s [%u]", m->process[i].name, seen);
+        char *named = text_format("%s [%u]", m->process[i].name, seen);
         if (!named)
             return -1;
         free(m->process[i].name);
@@ -599,7 +590,7 @@ static int add_processes(struct tl__ci_model *m, const struct tl__merge_result *
             cp->label = res->process[i].label;
         }
         char *cmd = command_line(p, cp->pid);
-        cp->name = cmd && cp->label ? format("%s: %s", cp->label, cmd) : cmd;
+        cp->name = cmd && cp->label ? text_format("%s: %s", cp->label, cmd) : cmd;
         if (cmd && cp->name != cmd)
             free(cmd);
         if (!cp->name)
@@ -612,7 +603,7 @@ static int add_processes(struct tl__ci_model *m, const struct tl__merge_result *
         cp->exe = tl__json_string(tl__json_get(u, "exe"));
         const char *reason = tl__json_string(tl__json_get(u, "reason"));
         cp->undelivered = reason ? reason : "delivered no report";
-        if (!(cp->name = format("%s", cp->exe ? cp->exe : "?")))
+        if (!(cp->name = text_format("%s", cp->exe ? cp->exe : "?")))
             return -1;
     }
     return make_names_unique(m);
