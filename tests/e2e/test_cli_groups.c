@@ -24,14 +24,8 @@ static const char *real_shim, *prog, *prog_source;
 /* The line of prog_source that holds marker. */
 static long marker_line(const char *marker)
 {
-    char *text = read_text_file(prog_source);
-    assert_non_null(text);
-    long line = 1;
-    const char *at = strstr(text, marker);
-    assert_non_null(at);
-    for (const char *p = text; p < at; p++)
-        line += *p == '\n';
-    free(text);
+    long line = file_line_of(prog_source, marker);
+    assert_true(line > 0);
     return line;
 }
 

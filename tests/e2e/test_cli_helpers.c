@@ -224,6 +224,21 @@ char *read_text_file(const char *path)
     return buf ? buf : calloc(1, 1);
 }
 
+long file_line_of(const char *path, const char *marker)
+{
+    char *text = read_text_file(path);
+    const char *at = text ? strstr(text, marker) : NULL;
+    if (!at) {
+        free(text);
+        return -1;
+    }
+    long line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    free(text);
+    return line;
+}
+
 void copy_file(const char *from, const char *to, unsigned mode)
 {
     int in = open(from, O_RDONLY);

@@ -43,6 +43,9 @@ void remove_tree(const char *path);
 
 void write_text_file(const char *path, const char *text, unsigned mode);
 char *read_text_file(const char *path); /* NULL when missing */
+/* The 1-based line of the file at path that holds marker (a test program's source, whose report
+ * must name that line); -1 when the file or the marker is missing. */
+long file_line_of(const char *path, const char *marker);
 void copy_file(const char *from, const char *to, unsigned mode);
 bool file_exists(const char *path);
 
