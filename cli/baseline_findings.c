@@ -4,6 +4,7 @@
  * addresses but keeps these names, and inlined frames keep their own function names. */
 #include "baseline_findings.h"
 
+#include "findings.h"
 #include "json_reader.h"
 #include "source_root.h"
 
@@ -29,7 +30,7 @@ static const char *frame_file(const struct tl__json *frame)
 /* Frames below main, which TSan trims from its stacks too: never a site. */
 static bool below_main(const struct tl__json *frame)
 {
-    return source_root_below_main(frame_function(frame));
+    return findings_function_below_main(frame_function(frame));
 }
 
 /* The file as the key holds it: relative to the root, else its base name (a build directory or a

@@ -5,6 +5,7 @@
 #include "ci_findings.h"
 
 #include "gate_status.h"
+#include "findings.h"
 #include "json_reader.h"
 #include "source_root.h"
 #include "text_format.h"
@@ -214,7 +215,7 @@ static struct tl__ci_frame read_frame(const struct tl__json *f)
 /* Frames below main, which TSan trims from its stacks too: never a site. */
 static bool below_main(const struct tl__ci_frame *f)
 {
-    return source_root_below_main(f->function);
+    return findings_function_below_main(f->function);
 }
 
 /* The frame a finding is located at: the first in the source tree, else the first with a file,

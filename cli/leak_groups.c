@@ -4,6 +4,7 @@
  * process. */
 #include "leak_groups.h"
 
+#include "findings.h"
 #include "json_reader.h"
 #include "json_writer.h"
 #include "source_root.h"
@@ -48,11 +49,6 @@ static const char *string_or(const struct tl__json *v, const char *fallback)
     return s ? s : fallback;
 }
 
-static bool below_main(const char *function)
-{
-    return source_root_below_main(function);
-}
-
 static struct site site_of_frame(const struct tl__json *frame)
 {
     struct site s = {
@@ -77,7 +73,7 @@ static struct site site_of_leak(const struct tl__json *leak)
     size_t n = tl__json_length(stack);
     for (size_t i = 0; i < n; i++) {
         struct site s = site_of_frame(tl__json_index(stack, i));
-        if (below_main(s.function))
+        if (findings_function_below_main(s.function))
             break;
         if (strncmp(s.function, "std::", 5) != 0)
             return s;

@@ -44,10 +44,3 @@ const char *source_root_display(const char *root, const char *file)
     const char *slash = strrchr(file, '/');
     return slash ? slash + 1 : file;
 }
-
-bool source_root_below_main(const char *function)
-{
-    return strcmp(function, "__libc_start_call_main") == 0 ||
-           strcmp(function, "__libc_start_main") == 0 ||
-           strcmp(function, "__libc_start_main_impl") == 0 || strcmp(function, "_start") == 0;
-}

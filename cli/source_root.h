@@ -1,11 +1,10 @@
 /* `--source-root DIR`: where the project's sources are, for the CI formats' locations
  * (ci_findings.c) and the baseline's keys (baseline_findings.c), so that both call a file in the
- * project by the same name, and a frame below main the same way. */
+ * project by the same name. */
 #ifndef THREADLEAK_CLI_SOURCE_ROOT_H
 #define THREADLEAK_CLI_SOURCE_ROOT_H
 
 #include <limits.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 /* root (NULL: the working directory) made absolute, without a trailing slash ("" for /), into
@@ -20,9 +19,5 @@ const char *source_root_relative(const char *root, const char *file);
 /* The file as a reader knows it: relative to root, else its base name (a build directory or a
  * machine of its own must not change it). */
 const char *source_root_display(const char *root, const char *file);
-
-/* The start-up frames under main (__libc_start_call_main, __libc_start_main and its _impl,
- * _start): a site is never one of them. */
-bool source_root_below_main(const char *function);
 
 #endif

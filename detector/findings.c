@@ -49,14 +49,19 @@ static enum tl__leak_state leak_state(const struct tl__thread_info *t)
     return (t->flags & TL_F_EXITED) ? TL_LEAK_EXITED : TL_LEAK_RUNNING;
 }
 
-bool findings_frame_below_main(const struct tl__frame *frame)
+bool findings_function_below_main(const char *function)
 {
     static const char *const names[] = {"__libc_start_call_main", "__libc_start_main",
                                         "__libc_start_main_impl", "_start"};
-    for (size_t i = 0; frame->function && i < sizeof names / sizeof *names; i++)
-        if (strcmp(frame->function, names[i]) == 0)
+    for (size_t i = 0; function && i < sizeof names / sizeof *names; i++)
+        if (strcmp(function, names[i]) == 0)
             return true;
     return false;
+}
+
+bool findings_frame_below_main(const struct tl__frame *frame)
+{
+    return findings_function_below_main(frame->function);
 }
 
 /* std::thread, std::jthread and std::async reach pthread_create through the standard library's

@@ -109,8 +109,10 @@ size_t findings_creation_stack(const struct tl__thread_info *t, struct tl__frame
  * libstdc++'s _M_run. */
 const char *findings_start_routine(const void *routine);
 
-/* Whether a frame is the C library's start-up code below main (__libc_start_call_main,
- * __libc_start_main, _start): the text report leaves these out, as ThreadSanitizer does. */
+/* Whether a function is the C library's start-up code below main (__libc_start_call_main,
+ * __libc_start_main and its _impl, _start): the text report leaves these out, as ThreadSanitizer
+ * does, and no creation site is one of them (the growth page's, the CLI's). NULL is not. */
+bool findings_function_below_main(const char *function);
 bool findings_frame_below_main(const struct tl__frame *frame);
 
 /* The creation site of a stack (see tl__leak_group.site); NULL for an empty stack. */

@@ -70,14 +70,6 @@ static size_t key_hash(const struct growth_key *k)
     return (size_t)h;
 }
 
-/* Frames below main, never a creation site. */
-static bool below_main(const char *function)
-{
-    return function &&
-           (strcmp(function, "__libc_start_call_main") == 0 ||
-            strcmp(function, "__libc_start_main") == 0 || strcmp(function, "_start") == 0);
-}
-
 /* The site of a thread: its start routine, and the first creation frame with a source file.
  * Runs when a view is asked for (growth_history.h), in the thread that asks. */
 static bool resolve_site(const struct tl__thread_info *t, struct growth_site *site)
@@ -89,7 +81,7 @@ static bool resolve_site(const struct tl__thread_info *t, struct growth_site *si
         .function = "??",
     };
     size_t pick = depth;
-    for (size_t i = 0; i < depth && !below_main(frames[i].function); i++)
+    for (size_t i = 0; i < depth && !findings_function_below_main(frames[i].function); i++)
         if (frames[i].file) {
             pick = i;
             break;
